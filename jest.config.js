@@ -1,0 +1,28 @@
+// Two projects: `unit` (pure code, no servers) and `integration` (a real Kafka broker and schema registry,
+// provided by test/infra/global-setup.ts; jest runs a project's global setup only when one of its tests runs).
+/** @type {import('ts-jest').TsJestTransformerOptions} */
+const tsJest = { tsconfig: 'tsconfig.json' };
+const transform = { '^.+\\.ts$': ['ts-jest', tsJest] };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  // Integration tests start consumers and wait for real brokers; unit tests finish far below this.
+  testTimeout: 60_000,
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/infra/global-setup.ts',
+      globalTeardown: '<rootDir>/test/infra/global-teardown.ts',
+      slowTestThreshold: 30,
+    },
+  ],
+};

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/**
+ * `thingspace-bridge <command>`: the one entry point. Each command lives in its own module under src/cli/ and is
+ * loaded only when asked for, so `--version` costs nothing.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+type Command = (args: string[]) => Promise<number>;
+
+/** Commands by name; later issues add serve, callbacks, simulate. */
+const commands: Record<string, () => Promise<Command>> = {};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function usage(): string {
+  const names = Object.keys(commands);
+  return [
+    'usage: thingspace-bridge <command> [options]',
+    '',
+    names.length > 0 ? `commands: ${names.join(', ')}` : 'commands: (none yet)',
+    'options: --version, --help',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(`${usage()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`thingspace-bridge: unknown command '${name}'\n${usage()}\n`);
+    return 2;
+  }
+  return (await load())(rest);
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      process.stderr.write(`thingspace-bridge: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,542 @@
+/**
+ * The local stack: a single-node Apache Kafka broker (KRaft) and an Apicurio schema registry (its
+ * Confluent-compatible API), both real servers from Maven Central jars, started on 127.0.0.1 without Docker.
+ *
+ * Why Apicurio and not Karapace: Karapace is not published on PyPI (pip finds no release at all), and Apicurio
+ * 3.3.x needs Java 21 while Debian's JDK is 17; Apicurio 3.0.9 runs on 17. Its kafkasql storage keeps the schemas
+ * in a topic of the same broker, as Confluent's and Karapace's registries do.
+ *
+ * State lives in `<stackDir>` (default `.stack/` at the repo root): state.json (pids and ports), env (the two
+ * URLs), logs/, kafka-data/. Downloads live in the cache (`~/.cache/thingspace-bridge`) and survive `down`.
+ */
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  openSync,
+  closeSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+
+export const KAFKA_VERSION = '3.9.1';
+export const APICURIO_VERSION = '3.0.9';
+
+const repoRoot = resolve(__dirname, '../../..');
+
+export interface StackOptions {
+  /** Where state, logs and data go. Default: `.stack/` at the repo root. */
+  stackDir?: string;
+  /** Where downloads are cached. Default: `$THINGSPACE_BRIDGE_CACHE` or `~/.cache/thingspace-bridge`. */
+  cacheDir?: string;
+  /** Progress lines (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/** What clients need: written to `<stackDir>/env` as KAFKA_BROKERS=... and SCHEMA_REGISTRY_URL=... */
+export interface StackEnv {
+  kafkaBrokers: string;
+  schemaRegistryUrl: string;
+}
+
+export interface StackUpResult extends StackEnv {
+  /** True when both servers were already running and were reused as they are. */
+  reused: boolean;
+  /** Seconds each server took from spawn to answering (absent when reused). */
+  startupSeconds?: { kafka: number; registry: number };
+}
+
+interface ServerState {
+  pid: number;
+  port: number;
+}
+
+interface StackState {
+  kafka: ServerState & { controllerPort: number };
+  registry: ServerState;
+}
+
+export interface ServerStatus {
+  name: 'kafka' | 'registry';
+  pid: number;
+  port: number;
+  running: boolean;
+  rssMiB?: number;
+}
+
+const DEFAULT_PORTS = { kafka: 9092, controller: 9093, registry: 8081 };
+
+function resolvePaths(options: StackOptions) {
+  const stackDir = resolve(options.stackDir ?? join(repoRoot, '.stack'));
+  const cacheDir = resolve(
+    options.cacheDir ??
+      process.env.THINGSPACE_BRIDGE_CACHE ??
+      join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'thingspace-bridge'),
+  );
+  return {
+    stackDir,
+    cacheDir,
+    stateFile: join(stackDir, 'state.json'),
+    envFile: join(stackDir, 'env'),
+    logDir: join(stackDir, 'logs'),
+    kafkaDir: join(stackDir, 'kafka'),
+    m2: join(cacheDir, 'm2'),
+    kafkaLibs: join(cacheDir, `kafka-${KAFKA_VERSION}`, 'libs'),
+    apicurioDir: join(cacheDir, `apicurio-registry-${APICURIO_VERSION}`),
+  };
+}
+type Paths = ReturnType<typeof resolvePaths>;
+
+/** A marker on every java command line we start, so `down` never signals a process that merely reused a pid. */
+const marker = (paths: Paths) => `-Dthingspace.stack=${paths.stackDir}`;
+
+export async function stackUp(options: StackOptions = {}): Promise<StackUpResult> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`stack: ${line}\n`));
+  const paths = resolvePaths(options);
+  mkdirSync(paths.logDir, { recursive: true });
+
+  const previous = readState(paths);
+  if (previous) {
+    const statuses = serverStatuses(paths, previous);
+    const answering = await Promise.all(statuses.map((s) => (s.running ? portAnswers(s.port) : false)));
+    if (answering.every(Boolean)) {
+      const env = envOf(previous);
+      writeEnv(paths, env);
+      log(`reusing running servers (kafka pid ${previous.kafka.pid}, registry pid ${previous.registry.pid})`);
+      return { ...env, reused: true };
+    }
+    log('a previous stack is only partly running: stopping what is left of it');
+    await stackDown(options);
+  }
+
+  const java = checkPrerequisites();
+  await Promise.all([ensureKafkaLibs(paths, log), ensureApicurio(paths, log)]);
+
+  const kafkaPort = await choosePort(DEFAULT_PORTS.kafka);
+  const controllerPort = await choosePort(DEFAULT_PORTS.controller, [kafkaPort]);
+  const registryPort = await choosePort(DEFAULT_PORTS.registry, [kafkaPort, controllerPort]);
+
+  const kafkaStarted = Date.now();
+  const kafkaPid = startKafka(paths, java, kafkaPort, controllerPort);
+  const state: StackState = {
+    kafka: { pid: kafkaPid, port: kafkaPort, controllerPort },
+    registry: { pid: 0, port: registryPort },
+  };
+  writeState(paths, state); // written early so that `down` can stop a half-started stack
+  try {
+    await waitForKafka(kafkaPort, kafkaPid, join(paths.logDir, 'kafka.log'));
+    const kafkaSeconds = (Date.now() - kafkaStarted) / 1000;
+    log(`kafka ${KAFKA_VERSION} up on 127.0.0.1:${kafkaPort} in ${kafkaSeconds.toFixed(1)} s`);
+
+    const registryStarted = Date.now();
+    state.registry.pid = startRegistry(paths, java, registryPort, kafkaPort);
+    writeState(paths, state);
+    await waitForRegistry(registryPort, state.registry.pid, join(paths.logDir, 'registry.log'));
+    const registrySeconds = (Date.now() - registryStarted) / 1000;
+    log(
+      `apicurio registry ${APICURIO_VERSION} up on 127.0.0.1:${registryPort} in ${registrySeconds.toFixed(1)} s`,
+    );
+
+    const env = envOf(state);
+    writeEnv(paths, env);
+    return { ...env, reused: false, startupSeconds: { kafka: kafkaSeconds, registry: registrySeconds } };
+  } catch (err) {
+    await stackDown(options);
+    throw err;
+  }
+}
+
+/** Stops exactly the processes this stack started (checked by pid and command-line marker). */
+export async function stackDown(options: StackOptions = {}): Promise<ServerStatus[]> {
+  const paths = resolvePaths(options);
+  const state = readState(paths);
+  if (!state) return [];
+  const statuses = serverStatuses(paths, state);
+  // The registry first: it is a client of the broker.
+  for (const s of [...statuses].reverse()) {
+    if (s.running) await terminate(s.pid);
+  }
+  rmSync(paths.stateFile, { force: true });
+  rmSync(paths.envFile, { force: true });
+  return statuses;
+}
+
+export function stackStatus(options: StackOptions = {}): { env?: StackEnv; servers: ServerStatus[] } {
+  const paths = resolvePaths(options);
+  const state = readState(paths);
+  if (!state) return { servers: [] };
+  return { env: envOf(state), servers: serverStatuses(paths, state) };
+}
+
+/** Reads `<stackDir>/env` into a StackEnv, if the stack wrote one. */
+export function readStackEnv(options: StackOptions = {}): StackEnv | undefined {
+  const state = readState(resolvePaths(options));
+  return state ? envOf(state) : undefined;
+}
+
+function envOf(state: StackState): StackEnv {
+  return {
+    kafkaBrokers: `127.0.0.1:${state.kafka.port}`,
+    schemaRegistryUrl: `http://127.0.0.1:${state.registry.port}/apis/ccompat/v7`,
+  };
+}
+
+function writeEnv(paths: Paths, env: StackEnv): void {
+  writeFileSync(
+    paths.envFile,
+    `KAFKA_BROKERS=${env.kafkaBrokers}\nSCHEMA_REGISTRY_URL=${env.schemaRegistryUrl}\n`,
+  );
+}
+
+function readState(paths: Paths): StackState | undefined {
+  if (!existsSync(paths.stateFile)) return undefined;
+  return JSON.parse(readFileSync(paths.stateFile, 'utf8')) as StackState;
+}
+
+function writeState(paths: Paths, state: StackState): void {
+  writeFileSync(paths.stateFile, JSON.stringify(state, null, 2));
+}
+
+function serverStatuses(paths: Paths, state: StackState): ServerStatus[] {
+  return (['kafka', 'registry'] as const).map((name) => {
+    const { pid, port } = state[name];
+    const running = pid > 0 && isOurs(pid, marker(paths));
+    return { name, pid, port, running, ...(running ? { rssMiB: rssMiB(pid) } : {}) };
+  });
+}
+
+function isOurs(pid: number, mark: string): boolean {
+  try {
+    return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).includes(mark);
+  } catch {
+    return false; // ps exits 1 when the pid is gone
+  }
+}
+
+function rssMiB(pid: number): number | undefined {
+  try {
+    const kib = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(pid)], { encoding: 'utf8' }).trim());
+    return Math.round(kib / 1024);
+  } catch {
+    return undefined;
+  }
+}
+
+async function terminate(pid: number, graceMs = 30_000): Promise<void> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!alive(pid)) return;
+    await sleep(100);
+  }
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  while (alive(pid)) await sleep(50);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The java to use (JAVA_HOME first), after checking that it and Maven are there. Names everything missing. */
+export function checkPrerequisites(): string {
+  const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const problems: string[] = [];
+  const javaMajor = commandOutput(java, ['-version']).match(/version "(\d+)/)?.[1];
+  if (!javaMajor) problems.push(`java (17 or newer) was not found (tried ${java})`);
+  else if (Number(javaMajor) < 17) problems.push(`java ${javaMajor} is too old: 17 or newer is needed`);
+  if (!commandOutput('mvn', ['-version']).includes('Apache Maven'))
+    problems.push('mvn (Apache Maven) was not found: it fetches the Kafka and Apicurio jars');
+  if (problems.length > 0) {
+    throw new Error(
+      `The local Kafka stack cannot start: ${problems.join('; ')}. ` +
+        'On Debian/Ubuntu: apt-get install -y openjdk-17-jre-headless maven',
+    );
+  }
+  return java;
+}
+
+function commandOutput(command: string, args: string[]): string {
+  // `java -version` writes to stderr; take both streams. A missing command leaves both empty.
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  return `${result.stdout ?? ''}${result.stderr ?? ''}`;
+}
+
+function mvn(paths: Paths, args: string[]): Promise<void> {
+  return run('mvn', ['-B', '-q', `-Dmaven.repo.local=${paths.m2}`, ...args]);
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolvePromise()
+        : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output.slice(-4000)}`)),
+    );
+  });
+}
+
+const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
+// 3.x's `copy` insists on the artifact's parent pom, which Apicurio 3.0.9 did not publish; 2.8 only copies.
+const COPY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:2.8';
+
+/** Kafka's runtime classpath, resolved by Maven from kafka-pom.xml into one cached folder. */
+async function ensureKafkaLibs(paths: Paths, log: (l: string) => void): Promise<void> {
+  if (existsSync(paths.kafkaLibs)) return;
+  log(`fetching Kafka ${KAFKA_VERSION} jars from Maven Central into ${paths.kafkaLibs}`);
+  const partial = `${paths.kafkaLibs}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  await mvn(paths, [
+    '-f',
+    join(__dirname, 'kafka-pom.xml'),
+    `${DEPENDENCY_PLUGIN}:copy-dependencies`,
+    '-DincludeScope=runtime',
+    `-DoutputDirectory=${partial}`,
+  ]);
+  renameSync(partial, paths.kafkaLibs);
+}
+
+/** Apicurio's ready-to-run app (a tar.gz on Maven Central), unpacked once into the cache. */
+async function ensureApicurio(paths: Paths, log: (l: string) => void): Promise<void> {
+  if (existsSync(paths.apicurioDir)) return;
+  log(`fetching Apicurio Registry ${APICURIO_VERSION} from Maven Central into ${paths.apicurioDir}`);
+  const download = join(tmpdir(), `apicurio-${process.pid}`);
+  const partial = `${paths.apicurioDir}.partial`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(partial, { recursive: true });
+  try {
+    await mvn(paths, [
+      `${COPY_PLUGIN}:copy`,
+      `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
+      `-DoutputDirectory=${download}`,
+    ]);
+    await run('tar', [
+      'xzf',
+      join(download, `apicurio-registry-app-${APICURIO_VERSION}-all.tar.gz`),
+      '-C',
+      partial,
+    ]);
+  } finally {
+    rmSync(download, { recursive: true, force: true });
+  }
+  renameSync(partial, paths.apicurioDir);
+}
+
+/** The preferred port if it is free on 127.0.0.1, else one the kernel picks. */
+async function choosePort(preferred: number, taken: number[] = []): Promise<number> {
+  if (!taken.includes(preferred) && (await canListen(preferred))) return preferred;
+  for (;;) {
+    const port = await listenOnce(0);
+    if (!taken.includes(port)) return port;
+  }
+}
+
+async function canListen(port: number): Promise<boolean> {
+  try {
+    await listenOnce(port);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function listenOnce(port: number): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePromise(typeof address === 'object' && address ? address.port : port));
+    });
+  });
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.setTimeout(1000);
+    socket.once('connect', () => (socket.destroy(), resolvePromise(true)));
+    socket.once('timeout', () => (socket.destroy(), resolvePromise(false)));
+    socket.once('error', () => resolvePromise(false));
+  });
+}
+
+function spawnServer(command: string, args: string[], logFile: string): number {
+  const fd = openSync(logFile, 'w');
+  let child: ChildProcess;
+  try {
+    // Detached: the servers outlive the command that started them (`stack:up`, jest's global setup).
+    child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  child.unref();
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  return child.pid;
+}
+
+function startKafka(paths: Paths, java: string, port: number, controllerPort: number): number {
+  // A fresh log dir each start: the stack is disposable, and stale metadata from other ports only confuses.
+  const dataDir = join(paths.kafkaDir, 'data');
+  rmSync(paths.kafkaDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  const config = join(paths.kafkaDir, 'server.properties');
+  writeFileSync(
+    config,
+    [
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'controller.listener.names=CONTROLLER',
+      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'inter.broker.listener.name=PLAINTEXT',
+      `log.dirs=${dataDir}`,
+      'num.partitions=1',
+      'offsets.topic.replication.factor=1',
+      'offsets.topic.num.partitions=3',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      'group.initial.rebalance.delay.ms=0',
+      // kafkajs needs topics created explicitly on KRaft anyway; auto-creation only hides typos.
+      'auto.create.topics.enable=false',
+      '',
+    ].join('\n'),
+  );
+  const log4j = join(paths.kafkaDir, 'log4j.properties');
+  writeFileSync(
+    log4j,
+    [
+      'log4j.rootLogger=INFO, stdout',
+      'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+      'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      '',
+    ].join('\n'),
+  );
+  const classpath = `${paths.kafkaLibs}/*`;
+  const jvm = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', `-Dlog4j.configuration=file:${log4j}`, marker(paths)];
+  execFileSync(
+    java,
+    [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config],
+    {
+      stdio: 'ignore',
+    },
+  );
+  return spawnServer(
+    java,
+    [...jvm, '-cp', classpath, 'kafka.Kafka', config],
+    join(paths.logDir, 'kafka.log'),
+  );
+}
+
+/** A KRaft cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid` prints). */
+function clusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function startRegistry(paths: Paths, java: string, port: number, kafkaPort: number): number {
+  const jar = join(paths.apicurioDir, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`);
+  return spawnServer(
+    java,
+    [
+      '-Xms64m',
+      '-Xmx384m',
+      marker(paths),
+      '-Dquarkus.http.host=127.0.0.1',
+      `-Dquarkus.http.port=${port}`,
+      '-Dapicurio.storage.kind=kafkasql',
+      `-Dapicurio.kafkasql.bootstrap.servers=127.0.0.1:${kafkaPort}`,
+      // Tests delete the subjects they create, as one can on a Confluent registry.
+      '-Dapicurio.rest.deletion.artifact.enabled=true',
+      '-Dapicurio.rest.deletion.artifact-version.enabled=true',
+      '-jar',
+      jar,
+    ],
+    join(paths.logDir, 'registry.log'),
+  );
+}
+
+async function waitFor(
+  what: string,
+  pid: number,
+  logFile: string,
+  timeoutMs: number,
+  ready: () => Promise<boolean>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive(pid)) throw new Error(`${what} exited during startup; last log lines:\n${tail(logFile)}`);
+    if (await ready()) return;
+    await sleep(250);
+  }
+  throw new Error(`${what} did not answer within ${timeoutMs / 1000} s; last log lines:\n${tail(logFile)}`);
+}
+
+function tail(file: string, lines = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function waitForKafka(port: number, pid: number, logFile: string): Promise<void> {
+  const admin = new Kafka({
+    clientId: 'stack-check',
+    brokers: [`127.0.0.1:${port}`],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin();
+  await waitFor('kafka', pid, logFile, 90_000, async () => {
+    if (!(await portAnswers(port))) return false;
+    try {
+      await admin.connect();
+      return (await admin.describeCluster()).brokers.length > 0;
+    } catch {
+      return false;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  });
+}
+
+async function waitForRegistry(port: number, pid: number, logFile: string): Promise<void> {
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor('apicurio registry', pid, logFile, 120_000, async () => {
+    try {
+      const health = await fetch(`${base}/health/ready`, { signal: AbortSignal.timeout(2000) });
+      if (!health.ok) return false;
+      return (await fetch(`${base}/apis/ccompat/v7/subjects`, { signal: AbortSignal.timeout(2000) })).ok;
+    } catch {
+      return false;
+    }
+  });
+}
