@@ -105,7 +105,9 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
   const previous = readState(paths);
   if (previous) {
     const statuses = serverStatuses(paths, previous);
-    const answering = await Promise.all(statuses.map((s) => (s.running ? portAnswers(s.port) : false)));
+    const answering = await Promise.all(
+      statuses.map((s) => (s.running ? portAnswers(s.port) : Promise.resolve(false))),
+    );
     if (answering.every(Boolean)) {
       const env = envOf(previous);
       writeEnv(paths, env);
