@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 /**
- * `thingspace-bridge <command>`: the one entry point. Each command lives in its own module under src/cli/ and is
- * loaded only when asked for, so `--version` costs nothing.
+ * `thingspace-bridge <command>`: the one entry point. Each command lives in its own module under src/cli/.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as tail from './tail';
 
 type Command = (args: string[]) => Promise<number>;
 
-/** Commands by name; later issues add serve, callbacks, simulate. */
-const commands: Record<string, () => Promise<Command>> = {};
+const commands: Record<string, Command> = {
+  tail: tail.run,
+};
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
@@ -38,12 +39,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return name === undefined ? 2 : 0;
   }
-  const load = commands[name];
-  if (!load) {
+  const command = commands[name];
+  if (!command) {
     process.stderr.write(`thingspace-bridge: unknown command '${name}'\n${usage()}\n`);
     return 2;
   }
-  return (await load())(rest);
+  return command(rest);
 }
 
 if (require.main === module) {
