@@ -26,7 +26,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 
-export const KAFKA_VERSION = '3.9.1';
+/** The line kafkajs 2.2.4 is known to work with; 4.x works too (verified with 4.4.0): set kafkaVersion. */
+export const DEFAULT_KAFKA_VERSION = '3.9.1';
 export const APICURIO_VERSION = '3.0.9';
 
 const repoRoot = resolve(__dirname, '../../..');
@@ -36,6 +37,8 @@ export interface StackOptions {
   stackDir?: string;
   /** Where downloads are cached. Default: `$THINGSPACE_BRIDGE_CACHE` or `~/.cache/thingspace-bridge`. */
   cacheDir?: string;
+  /** Apache Kafka version (3.9.x or 4.x). Default: `$STACK_KAFKA_VERSION` or DEFAULT_KAFKA_VERSION. */
+  kafkaVersion?: string;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
 }
@@ -59,7 +62,7 @@ interface ServerState {
 }
 
 interface StackState {
-  kafka: ServerState & { controllerPort: number };
+  kafka: ServerState & { controllerPort: number; version: string };
   registry: ServerState;
 }
 
@@ -80,15 +83,17 @@ function resolvePaths(options: StackOptions) {
       process.env.THINGSPACE_BRIDGE_CACHE ??
       join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'thingspace-bridge'),
   );
+  const kafkaVersion = options.kafkaVersion ?? process.env.STACK_KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION;
   return {
     stackDir,
     cacheDir,
+    kafkaVersion,
     stateFile: join(stackDir, 'state.json'),
     envFile: join(stackDir, 'env'),
     logDir: join(stackDir, 'logs'),
     kafkaDir: join(stackDir, 'kafka'),
     m2: join(cacheDir, 'm2'),
-    kafkaLibs: join(cacheDir, `kafka-${KAFKA_VERSION}`, 'libs'),
+    kafkaLibs: join(cacheDir, `kafka-${kafkaVersion}`, 'libs'),
     apicurioDir: join(cacheDir, `apicurio-registry-${APICURIO_VERSION}`),
   };
 }
@@ -108,13 +113,13 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
     const answering = await Promise.all(
       statuses.map((s) => (s.running ? portAnswers(s.port) : Promise.resolve(false))),
     );
-    if (answering.every(Boolean)) {
+    if (answering.every(Boolean) && previous.kafka.version === paths.kafkaVersion) {
       const env = envOf(previous);
       writeEnv(paths, env);
       log(`reusing running servers (kafka pid ${previous.kafka.pid}, registry pid ${previous.registry.pid})`);
       return { ...env, reused: true };
     }
-    log('a previous stack is only partly running: stopping what is left of it');
+    log('a previous stack is only partly running, or runs another Kafka version: stopping it');
     await stackDown(options);
   }
 
@@ -128,14 +133,14 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
   const kafkaStarted = Date.now();
   const kafkaPid = startKafka(paths, java, kafkaPort, controllerPort);
   const state: StackState = {
-    kafka: { pid: kafkaPid, port: kafkaPort, controllerPort },
+    kafka: { pid: kafkaPid, port: kafkaPort, controllerPort, version: paths.kafkaVersion },
     registry: { pid: 0, port: registryPort },
   };
   writeState(paths, state); // written early so that `down` can stop a half-started stack
   try {
     await waitForKafka(kafkaPort, kafkaPid, join(paths.logDir, 'kafka.log'));
     const kafkaSeconds = (Date.now() - kafkaStarted) / 1000;
-    log(`kafka ${KAFKA_VERSION} up on 127.0.0.1:${kafkaPort} in ${kafkaSeconds.toFixed(1)} s`);
+    log(`kafka ${paths.kafkaVersion} up on 127.0.0.1:${kafkaPort} in ${kafkaSeconds.toFixed(1)} s`);
 
     const registryStarted = Date.now();
     state.registry.pid = startRegistry(paths, java, registryPort, kafkaPort);
@@ -311,13 +316,15 @@ const COPY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:2.8';
 /** Kafka's runtime classpath, resolved by Maven from kafka-pom.xml into one cached folder. */
 async function ensureKafkaLibs(paths: Paths, log: (l: string) => void): Promise<void> {
   if (existsSync(paths.kafkaLibs)) return;
-  log(`fetching Kafka ${KAFKA_VERSION} jars from Maven Central into ${paths.kafkaLibs}`);
+  log(`fetching Kafka ${paths.kafkaVersion} jars from Maven Central into ${paths.kafkaLibs}`);
   const partial = `${paths.kafkaLibs}.partial`;
   rmSync(partial, { recursive: true, force: true });
   await mvn(paths, [
     '-f',
     join(__dirname, 'kafka-pom.xml'),
     `${DEPENDENCY_PLUGIN}:copy-dependencies`,
+    `-Dkafka.version=${paths.kafkaVersion}`,
+    ...(kafkaMajor(paths) >= 4 ? ['-Dkafka4'] : []),
     '-DincludeScope=runtime',
     `-DoutputDirectory=${partial}`,
   ]);
@@ -432,7 +439,9 @@ function startKafka(paths: Paths, java: string, port: number, controllerPort: nu
       '',
     ].join('\n'),
   );
+  // 3.x logs through reload4j, 4.x through log4j2; each reads its own file and flag.
   const log4j = join(paths.kafkaDir, 'log4j.properties');
+  const log4j2 = join(paths.kafkaDir, 'log4j2.properties');
   writeFileSync(
     log4j,
     [
@@ -443,8 +452,27 @@ function startKafka(paths: Paths, java: string, port: number, controllerPort: nu
       '',
     ].join('\n'),
   );
+  writeFileSync(
+    log4j2,
+    [
+      'rootLogger.level=INFO',
+      'rootLogger.appenderRef.stdout.ref=STDOUT',
+      'appender.stdout.type=Console',
+      'appender.stdout.name=STDOUT',
+      'appender.stdout.layout.type=PatternLayout',
+      'appender.stdout.layout.pattern=[%d] %p %m (%c)%n',
+      '',
+    ].join('\n'),
+  );
   const classpath = `${paths.kafkaLibs}/*`;
-  const jvm = ['-Xms256m', '-Xmx512m', '-XX:+UseG1GC', `-Dlog4j.configuration=file:${log4j}`, marker(paths)];
+  const jvm = [
+    '-Xms256m',
+    '-Xmx512m',
+    '-XX:+UseG1GC',
+    `-Dlog4j.configuration=file:${log4j}`,
+    `-Dlog4j2.configurationFile=${log4j2}`,
+    marker(paths),
+  ];
   execFileSync(
     java,
     [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config],
@@ -457,6 +485,10 @@ function startKafka(paths: Paths, java: string, port: number, controllerPort: nu
     [...jvm, '-cp', classpath, 'kafka.Kafka', config],
     join(paths.logDir, 'kafka.log'),
   );
+}
+
+function kafkaMajor(paths: Paths): number {
+  return Number(paths.kafkaVersion.split('.')[0]);
 }
 
 /** A KRaft cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid` prints). */
