@@ -1,0 +1,600 @@
+/**
+ * The streaming SOAP parser: request bytes in, ParsedCallback out, in one pass.
+ *
+ * Accepts (THINGSPACE.md §2), matching every element by its local name:
+ *
+ *   Envelope / [Header: ignored] / Body / CallbackRequest
+ *     Username, Password, RequestId, Device{Kind,Identifier}*, Data{payload children}, anything else -> extra
+ *   Envelope / [Header: ignored] / Body / SmsCallbackRequest
+ *     Username, Password, Device{Kind,Identifier}*, SmsMessage, anything else -> extra
+ *   CallbackCount, MaxCallbackThreshold: read wherever they are (their place is unknown).
+ *
+ * Bytes go through a fatal streaming UTF-8 decoder into saxes as they arrive; the only trees built are those of
+ * the payload and extra elements, and every limit is checked while reading, so a hostile body costs at most
+ * maxBodyBytes of reading. saxes knows only the five predefined entities and never expands a DTD; we reject a
+ * DOCTYPE outright anyway.
+ */
+import { TextDecoder } from 'node:util';
+import { SaxesParser } from 'saxes';
+import type { SaxesTagPlain } from 'saxes';
+import { Secret } from '../util/secret';
+import { ParseError } from './errors';
+import type { ParseErrorCode } from './errors';
+import type { CallbackRoot, ParsedCallback, PayloadElement, RawDevice, XmlNode } from './types';
+
+export interface ParserLimits {
+  /** Bytes of the whole body, counted as they arrive. Over it: BODY_TOO_LARGE (413). */
+  maxBodyBytes: number;
+  /** Levels of element nesting; the Envelope is level 1. */
+  maxDepth: number;
+  /** Elements in the whole message. */
+  maxElements: number;
+  /**
+   * UTF-8 bytes of one element's decoded text, and UTF-16 code units of any stretch of source without `<` or
+   * `>` (a text or attribute value still arriving), so a huge value is refused before the rest is read.
+   */
+  maxTextBytes: number;
+  /** Attributes on one element, namespace declarations included. */
+  maxAttributes: number;
+}
+
+export const DEFAULT_PARSER_LIMITS: Readonly<ParserLimits> = Object.freeze({
+  maxBodyBytes: 1024 * 1024,
+  maxDepth: 64,
+  maxElements: 10_000,
+  maxTextBytes: 64 * 1024,
+  maxAttributes: 32,
+});
+
+/** What an open element is to us, decided once, at its open tag, from its parent's role and its local name. */
+enum Role {
+  Document,
+  Envelope,
+  Body,
+  CallbackRoot,
+  SmsRoot,
+  Username,
+  Password,
+  RequestId,
+  Device,
+  DeviceKind,
+  DeviceIdentifier,
+  Data,
+  SmsMessage,
+  /** A direct child of Data. */
+  Payload,
+  /** An unknown direct child of the root. */
+  Extra,
+  /** Any element below a Payload or Extra. */
+  Node,
+  /** Header content, unknown Envelope and Device children, whatever sits below a field or a nil element. */
+  Ignored,
+  /** Not roles but verdicts: a document element other than Envelope, a Body child other than the roots. */
+  NotEnvelope,
+  UnknownRoot,
+}
+
+interface ChildRoles {
+  named: ReadonlyMap<string, Role>;
+  other: Role;
+}
+
+function children(other: Role, ...named: (readonly [string, Role])[]): ChildRoles {
+  return { named: new Map(named), other };
+}
+
+const CREDENTIALS = [
+  ['Username', Role.Username],
+  ['Password', Role.Password],
+] as const;
+// Read wherever they appear (below); as direct children of the root or of Data they are delivery metadata, not
+// payload, so a re-sent callback (CallbackCount + 1) keeps the same payload (THINGSPACE.md §2, §3).
+const METADATA = [
+  ['CallbackCount', Role.Ignored],
+  ['MaxCallbackThreshold', Role.Ignored],
+] as const;
+const LEAF = children(Role.Ignored);
+const TREE = children(Role.Node);
+
+/** The handler table: the role of each child, by parent role and local name. */
+const CHILD_ROLES: Readonly<Record<Role, ChildRoles>> = {
+  [Role.Document]: children(Role.NotEnvelope, ['Envelope', Role.Envelope]),
+  // Header content is not ours to understand (SOAP 1.1 mustUnderstand is not honoured: nothing is sent there).
+  [Role.Envelope]: children(Role.Ignored, ['Body', Role.Body]),
+  [Role.Body]: children(
+    Role.UnknownRoot,
+    ['CallbackRequest', Role.CallbackRoot],
+    ['SmsCallbackRequest', Role.SmsRoot],
+  ),
+  [Role.CallbackRoot]: children(
+    Role.Extra,
+    ...CREDENTIALS,
+    ...METADATA,
+    ['RequestId', Role.RequestId],
+    ['Device', Role.Device],
+    ['Data', Role.Data],
+  ),
+  [Role.SmsRoot]: children(
+    Role.Extra,
+    ...CREDENTIALS,
+    ...METADATA,
+    ['Device', Role.Device],
+    ['SmsMessage', Role.SmsMessage],
+  ),
+  [Role.Device]: children(Role.Ignored, ['Kind', Role.DeviceKind], ['Identifier', Role.DeviceIdentifier]),
+  [Role.Data]: children(Role.Payload, ...METADATA),
+  [Role.Payload]: TREE,
+  [Role.Extra]: TREE,
+  [Role.Node]: TREE,
+  [Role.Username]: LEAF,
+  [Role.Password]: LEAF,
+  [Role.RequestId]: LEAF,
+  [Role.DeviceKind]: LEAF,
+  [Role.DeviceIdentifier]: LEAF,
+  [Role.SmsMessage]: LEAF,
+  [Role.Ignored]: LEAF,
+  [Role.NotEnvelope]: LEAF,
+  [Role.UnknownRoot]: LEAF,
+};
+
+/** Roles whose element may be `xsi:nil="true"`, which makes it absent (THINGSPACE.md §2). */
+const NILLABLE = new Set([
+  Role.Username,
+  Role.Password,
+  Role.RequestId,
+  Role.Device,
+  Role.DeviceKind,
+  Role.DeviceIdentifier,
+  Role.Data,
+  Role.SmsMessage,
+  Role.Payload,
+  Role.Extra,
+  Role.Node,
+]);
+const TREE_ROLES = new Set([Role.Payload, Role.Extra, Role.Node]);
+const TEXT_ROLES = new Set([
+  Role.Username,
+  Role.Password,
+  Role.RequestId,
+  Role.DeviceKind,
+  Role.DeviceIdentifier,
+  Role.SmsMessage,
+  ...TREE_ROLES,
+]);
+
+const COUNTER_FIELDS = {
+  CallbackCount: 'callbackCount',
+  MaxCallbackThreshold: 'maxCallbackThreshold',
+} as const;
+type Counter = (typeof COUNTER_FIELDS)[keyof typeof COUNTER_FIELDS];
+const COUNTERS: ReadonlyMap<string, Counter> = new Map(Object.entries(COUNTER_FIELDS));
+
+/** Credentials are cut out of redactedXml wherever they appear (a SOAP header may carry a UsernameToken). */
+const REDACTED = new Set(['Username', 'Password']);
+
+const EMPTY_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze(
+  Object.create(null) as Record<string, string>,
+);
+// One decoder for whole bodies (decoding without `stream` starts afresh every call); streams get their own.
+const WHOLE_BODY_DECODER = new TextDecoder('utf-8', { fatal: true });
+const STREAM = { stream: true } as const;
+const LONE_SURROGATE = /\p{Surrogate}/u;
+const SAXES_POSITION = /^\d+:\d+: /;
+/** Longest element name or saxes detail quoted in an error message. */
+const MAX_QUOTED = 80;
+
+interface MutableNode {
+  name: string;
+  attributes: Readonly<Record<string, string>>;
+  text: string;
+  children: XmlNode[];
+}
+
+type MutablePayloadElement = MutableNode & { xml: string };
+
+/** Where a complete element sits in the source; found while streaming, cut out once the source is whole. */
+interface Span {
+  /** Source index just after the open tag's `>`: the open tag's `<` is the last `<` before it. */
+  openEnd: number;
+  /** Source index just after the element's last `>`. */
+  closeEnd: number;
+  qname: string;
+}
+
+/** A payload or extra element waiting for its `xml`. */
+interface Fragment extends Span {
+  element: MutablePayloadElement;
+}
+
+/** One open element. Frames are reused by depth, so a parse allocates at most maxDepth of them. */
+class Frame {
+  role = Role.Ignored;
+  counter: Counter | undefined;
+  keepsText = false;
+  text = '';
+  /** A tree node's text without the whitespace-only stretches between its children. */
+  ownText = '';
+  textBytes = 0;
+  node: MutableNode | MutablePayloadElement | undefined;
+  openEnd = 0;
+  qname = '';
+  redact = false;
+}
+
+class CallbackReader {
+  readonly #limits: Readonly<ParserLimits>;
+  readonly #sax = new SaxesParser();
+  readonly #frames: Frame[] = [];
+  #depth = 0;
+  #elements = 0;
+  #attributes = 0;
+  #bytes = 0;
+  /** UTF-16 code units of source since the last `<` or `>`. */
+  #markupless = 0;
+  #source = '';
+  #redacting = false;
+  #sawBody = false;
+  #root: CallbackRoot | undefined;
+  #username: string | undefined;
+  #password: string | undefined;
+  #requestId: string | undefined;
+  #smsMessage: string | undefined;
+  #callbackCount: number | undefined;
+  #maxCallbackThreshold: number | undefined;
+  #deviceKind: string | undefined;
+  #deviceIdentifier: string | undefined;
+  readonly #devices: RawDevice[] = [];
+  readonly #payload: PayloadElement[] = [];
+  readonly #extra: PayloadElement[] = [];
+  readonly #fragments: Fragment[] = [];
+  readonly #redactions: Span[] = [];
+
+  constructor(limits: Readonly<ParserLimits>) {
+    this.#limits = limits;
+    const sax = this.#sax;
+    sax.on('attribute', () => this.#attribute());
+    sax.on('opentag', (tag) => this.#open(tag));
+    sax.on('text', (text) => this.#text(text));
+    sax.on('cdata', (text) => this.#text(text));
+    sax.on('closetag', () => this.#close());
+    sax.on('doctype', () => {
+      throw this.#error('DOCTYPE_FORBIDDEN', 'a DOCTYPE is not accepted');
+    });
+  }
+
+  writeString(body: string): void {
+    this.#count(Buffer.byteLength(body, 'utf8'));
+    // A JS string can hold what no UTF-8 byte sequence decodes to; saxes would misread it.
+    if (LONE_SURROGATE.test(body))
+      throw new ParseError('INVALID_UTF8', 'the body holds a lone UTF-16 surrogate');
+    this.#write(body);
+  }
+
+  writeBytes(chunk: Uint8Array, decoder: TextDecoder = WHOLE_BODY_DECODER, stream = false): void {
+    this.#count(chunk.byteLength);
+    let text: string;
+    try {
+      text = stream ? decoder.decode(chunk, STREAM) : decoder.decode(chunk);
+    } catch (cause) {
+      throw new ParseError(
+        'INVALID_UTF8',
+        `the body is not valid UTF-8 (within bytes ${this.#bytes - chunk.byteLength}-${this.#bytes})`,
+        { cause },
+      );
+    }
+    this.#write(text);
+  }
+
+  finish(): ParsedCallback {
+    if (this.#elements === 0 && this.#source.trim() === '')
+      throw new ParseError('EMPTY_BODY', 'the body is empty');
+    this.#saxDo(() => this.#sax.close());
+    if (!this.#sawBody) throw new ParseError('NOT_SOAP_ENVELOPE', 'the SOAP Envelope has no Body');
+    if (this.#root === undefined) {
+      throw new ParseError('UNKNOWN_ROOT', 'the SOAP Body holds no CallbackRequest or SmsCallbackRequest');
+    }
+    const source = this.#source;
+    for (const { openEnd, closeEnd, element } of this.#fragments) {
+      element.xml = source.slice(source.lastIndexOf('<', openEnd - 1), closeEnd);
+    }
+    return {
+      root: this.#root,
+      username: this.#username ?? '',
+      password: new Secret(this.#password ?? ''),
+      requestId: this.#requestId || undefined,
+      devices: this.#devices,
+      payload: this.#payload,
+      smsMessage: this.#smsMessage,
+      callbackCount: this.#callbackCount,
+      maxCallbackThreshold: this.#maxCallbackThreshold,
+      extra: this.#extra,
+      redactedXml: redact(source, this.#redactions),
+    };
+  }
+
+  #count(bytes: number): void {
+    this.#bytes += bytes;
+    if (this.#bytes > this.#limits.maxBodyBytes) {
+      throw new ParseError('BODY_TOO_LARGE', `the body is longer than ${this.#limits.maxBodyBytes} bytes`);
+    }
+  }
+
+  #write(text: string): void {
+    if (text.length === 0) return;
+    this.#source += text;
+    this.#saxDo(() => this.#sax.write(text));
+    // saxes hands on text only when the next tag starts: this catches a huge value while it is still arriving.
+    const lt = text.lastIndexOf('<');
+    const gt = text.lastIndexOf('>');
+    const markup = lt > gt ? lt : gt;
+    this.#markupless = markup < 0 ? this.#markupless + text.length : text.length - markup - 1;
+    if (this.#markupless > this.#limits.maxTextBytes) {
+      throw this.#error('TEXT_TOO_LONG', `more than ${this.#limits.maxTextBytes} characters without markup`);
+    }
+  }
+
+  /** Runs saxes; its well-formedness errors (plain Errors) become ParseErrors, ours pass through. */
+  #saxDo(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      if (err instanceof ParseError) throw err;
+      // saxes prefixes "line:column: "; we give the position our own way.
+      const detail = err instanceof Error ? err.message.replace(SAXES_POSITION, '') : String(err);
+      // saxes rejects a DOCTYPE after the prolog itself, before our doctype handler could.
+      const code = detail.startsWith('inappropriately located doctype')
+        ? 'DOCTYPE_FORBIDDEN'
+        : 'MALFORMED_XML';
+      throw this.#error(code, `malformed XML: ${quote(detail)}`, err);
+    }
+  }
+
+  #error(code: ParseErrorCode, message: string, cause?: unknown): ParseError {
+    return new ParseError(code, message, {
+      position: { line: this.#sax.line, column: this.#sax.column },
+      cause,
+    });
+  }
+
+  #attribute(): void {
+    if (++this.#attributes > this.#limits.maxAttributes) {
+      throw this.#error(
+        'TOO_MANY_ATTRIBUTES',
+        `an element has more than ${this.#limits.maxAttributes} attributes`,
+      );
+    }
+  }
+
+  #open(tag: SaxesTagPlain): void {
+    this.#attributes = 0;
+    const depth = ++this.#depth;
+    if (depth > this.#limits.maxDepth) {
+      throw this.#error('TOO_DEEP', `elements are nested deeper than ${this.#limits.maxDepth} levels`);
+    }
+    if (++this.#elements > this.#limits.maxElements) {
+      throw this.#error(
+        'TOO_MANY_ELEMENTS',
+        `the message has more than ${this.#limits.maxElements} elements`,
+      );
+    }
+    const { name: qname, attributes } = tag;
+    const name = localName(qname);
+    const parentRole = depth === 1 ? Role.Document : this.#frame(depth - 1).role;
+    const table = CHILD_ROLES[parentRole];
+    let role = table.named.get(name) ?? table.other;
+    let counter = COUNTERS.get(name);
+    if (NILLABLE.has(role) && isNil(attributes)) {
+      role = Role.Ignored;
+      counter = undefined;
+    }
+    switch (role) {
+      case Role.NotEnvelope:
+        throw this.#error('NOT_SOAP_ENVELOPE', `the document element is ${quote(name)}, not a SOAP Envelope`);
+      case Role.UnknownRoot:
+        throw this.#error('UNKNOWN_ROOT', `the SOAP Body holds ${quote(name)}, not a ThingSpace callback`);
+      case Role.Body:
+        this.#sawBody = true;
+        break;
+      case Role.CallbackRoot:
+      case Role.SmsRoot:
+        if (this.#root !== undefined)
+          throw this.#error('UNKNOWN_ROOT', 'the SOAP Body holds more than one message');
+        this.#root = name as CallbackRoot;
+        break;
+      case Role.Device:
+        this.#deviceKind = this.#deviceIdentifier = undefined;
+        break;
+      default:
+    }
+    const frame = (this.#frames[depth - 1] ??= new Frame());
+    frame.role = role;
+    frame.counter = counter;
+    frame.keepsText = counter !== undefined || TEXT_ROLES.has(role);
+    frame.text = frame.ownText = '';
+    frame.textBytes = 0;
+    frame.openEnd = this.#sax.position;
+    frame.qname = qname;
+    frame.redact = !this.#redacting && REDACTED.has(name);
+    if (frame.redact) this.#redacting = true;
+    if (!TREE_ROLES.has(role)) {
+      frame.node = undefined;
+    } else if (role === Role.Node) {
+      frame.node = { name, attributes: nodeAttributes(attributes), text: '', children: [] };
+    } else {
+      frame.node = { name, attributes: nodeAttributes(attributes), text: '', children: [], xml: '' };
+    }
+  }
+
+  #text(text: string): void {
+    // Outside the Envelope saxes lets through only whitespace.
+    if (this.#depth === 0) return;
+    const frame = this.#frame(this.#depth);
+    frame.textBytes += Buffer.byteLength(text, 'utf8');
+    if (frame.textBytes > this.#limits.maxTextBytes) {
+      throw this.#error(
+        'TEXT_TOO_LONG',
+        `the text of ${quote(localName(frame.qname))} is longer than ${this.#limits.maxTextBytes} bytes`,
+      );
+    }
+    if (!frame.keepsText) return;
+    frame.text += text;
+    if (frame.node && !isXmlWhitespace(text)) frame.ownText += text;
+  }
+
+  #close(): void {
+    const depth = this.#depth--;
+    const frame = this.#frame(depth);
+    const { node } = frame;
+    if (node) node.text = node.children.length === 0 ? frame.text : frame.ownText;
+    switch (frame.role) {
+      case Role.Username:
+        this.#username ??= frame.text;
+        break;
+      case Role.Password:
+        this.#password ??= frame.text;
+        break;
+      case Role.RequestId:
+        this.#requestId ??= frame.text.trim();
+        break;
+      case Role.SmsMessage:
+        this.#smsMessage ??= frame.text;
+        break;
+      case Role.DeviceKind:
+        this.#deviceKind ??= frame.text.trim();
+        break;
+      case Role.DeviceIdentifier:
+        this.#deviceIdentifier ??= frame.text.trim();
+        break;
+      case Role.Device:
+        if (this.#deviceKind || this.#deviceIdentifier) {
+          this.#devices.push({ kind: this.#deviceKind ?? '', identifier: this.#deviceIdentifier ?? '' });
+        }
+        break;
+      case Role.Payload:
+      case Role.Extra: {
+        const element = node as MutablePayloadElement;
+        (frame.role === Role.Payload ? this.#payload : this.#extra).push(element);
+        this.#fragments.push({ ...this.#span(frame), element });
+        break;
+      }
+      case Role.Node:
+        // A Node's parent is always a tree element: CHILD_ROLES gives Node only below Payload, Extra and Node.
+        (this.#frame(depth - 1).node as MutableNode).children.push(node as MutableNode);
+        break;
+      default:
+    }
+    if (frame.counter !== undefined) this.#countFrom(frame.counter, frame.text);
+    if (frame.redact) {
+      this.#redactions.push(this.#span(frame));
+      this.#redacting = false;
+    }
+  }
+
+  #countFrom(counter: Counter, text: string): void {
+    if (counter === 'callbackCount') this.#callbackCount ??= parseCount(text);
+    else this.#maxCallbackThreshold ??= parseCount(text);
+  }
+
+  #span(frame: Frame): Span {
+    return { openEnd: frame.openEnd, closeEnd: this.#sax.position, qname: frame.qname };
+  }
+
+  #frame(depth: number): Frame {
+    // Frames exist for every open depth: #open creates them before anything asks.
+    return this.#frames[depth - 1] as Frame;
+  }
+}
+
+/**
+ * Parses one ThingSpace SOAP callback. The body may be a byte stream (read as it arrives and abandoned, via the
+ * iterator's `return`, as soon as a limit is exceeded), the bytes at once, or a string. Rejects only with
+ * ParseError.
+ */
+export async function parseCallback(
+  body: AsyncIterable<Uint8Array> | Uint8Array | string,
+  limits?: Partial<ParserLimits>,
+): Promise<ParsedCallback> {
+  const reader = new CallbackReader(limits === undefined ? DEFAULT_PARSER_LIMITS : withDefaults(limits));
+  if (typeof body === 'string') {
+    reader.writeString(body);
+  } else if (body instanceof Uint8Array) {
+    reader.writeBytes(body);
+  } else {
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    for await (const chunk of body) reader.writeBytes(chunk, decoder, true);
+    reader.writeBytes(new Uint8Array(0), decoder);
+  }
+  return reader.finish();
+}
+
+function withDefaults(limits: Partial<ParserLimits>): ParserLimits {
+  const resolved = { ...DEFAULT_PARSER_LIMITS };
+  for (const key of Object.keys(resolved) as (keyof ParserLimits)[]) {
+    const value = limits[key];
+    if (value !== undefined) resolved[key] = value;
+  }
+  return resolved;
+}
+
+function localName(qname: string): string {
+  const colon = qname.indexOf(':');
+  return colon === -1 ? qname : qname.slice(colon + 1);
+}
+
+/** `xsi:nil` by local name: any prefixed attribute named nil (the xsi prefix is conventional, not fixed). */
+function isNil(attributes: Readonly<Record<string, string>>): boolean {
+  for (const qname in attributes) {
+    if (qname.endsWith(':nil')) {
+      const value = attributes[qname]?.trim();
+      return value === 'true' || value === '1';
+    }
+  }
+  return false;
+}
+
+/** Attributes by local name, without namespace declarations and xsi:nil (XmlNode's contract). */
+function nodeAttributes(attributes: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  let kept: Record<string, string> | undefined;
+  for (const qname in attributes) {
+    const value = attributes[qname];
+    if (value === undefined || qname === 'xmlns' || qname.startsWith('xmlns:') || qname.endsWith(':nil'))
+      continue;
+    // No prototype: an attribute may be called __proto__.
+    kept ??= Object.create(null) as Record<string, string>;
+    kept[localName(qname)] = value;
+  }
+  return kept ?? EMPTY_ATTRIBUTES;
+}
+
+function isXmlWhitespace(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
+
+/** A non-negative integer or nothing: a count we cannot read is as good as none. */
+function parseCount(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^\d{1,15}$/.test(trimmed)) return undefined;
+  return Number(trimmed);
+}
+
+/**
+ * The source with each credential element replaced by an empty one. Its attributes go too: a sender could echo
+ * the secret there, and nothing else is worth keeping on them.
+ */
+function redact(source: string, spans: readonly Span[]): string {
+  let out = '';
+  let from = 0;
+  for (const { openEnd, closeEnd, qname } of spans) {
+    out += `${source.slice(from, source.lastIndexOf('<', openEnd - 1))}<${qname}/>`;
+    from = closeEnd;
+  }
+  return from === 0 ? source : out + source.slice(from);
+}
+
+function quote(text: string): string {
+  return JSON.stringify(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}...` : text);
+}
