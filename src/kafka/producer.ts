@@ -1,0 +1,41 @@
+/**
+ * The one kafkajs producer of an ingress node, configured for the delivery guarantees in ARCHITECTURE.md. Only
+ * the Publisher (publisher.ts) sends through it, one sendBatch at a time.
+ */
+import { Partitioners, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
+
+/** What the Publisher needs of a producer; a kafkajs Producer from createProducer() is one. */
+export interface BatchProducer {
+  connect: Producer['connect'];
+  disconnect: Producer['disconnect'];
+  /**
+   * Must leave on each message the partition it was written to (`message.partition`): sendBatch answers with one
+   * base offset per partition, and the Publisher maps each record to its own offset from that.
+   */
+  sendBatch: Producer['sendBatch'];
+}
+
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    // Exactly once per partition across kafkajs's internal retries. Retries stay at kafkajs's default for an
+    // idempotent producer (unlimited): it warns that limiting them may break that guarantee.
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: recordingPartitioner(Partitioners.DefaultPartitioner),
+    // A typo'd or undeployed topic must fail, not appear with broker defaults: ensureTopics() owns creation.
+    allowAutoTopicCreation: false,
+  });
+}
+
+/**
+ * Wraps a partitioner so that the chosen partition is written onto the message. kafkajs hands our own message
+ * objects to the partitioner (src/producer/groupMessagesPerPartition.js), and DefaultPartitioner honours an
+ * explicit `message.partition`, so a retry inside kafkajs keeps the partition we recorded. DefaultPartitioner is
+ * the Java client's murmur2: other producers put a key where we do.
+ */
+export function recordingPartitioner(create: ICustomPartitioner): ICustomPartitioner {
+  return () => {
+    const partitioner = create();
+    return (args) => (args.message.partition = partitioner(args));
+  };
+}

@@ -1,0 +1,370 @@
+/**
+ * The batcher in front of the producer: concurrent publish() calls are gathered into one sendBatch, with at most
+ * one sendBatch in flight, and each caller's promise settles with its own record's partition and offset.
+ *
+ * One in flight is the throughput design (a batch fills while the previous one travels) and the guard against
+ * kafkajs #1005: concurrent send() calls on an idempotent producer silently drop records.
+ *
+ * Bounded on every side: a full queue rejects at once (QueueFullError), a record not acknowledged within
+ * deliveryTimeoutMs rejects (DeliveryTimeoutError), and close() returns once every accepted record has an answer.
+ */
+import type { Message, RecordMetadata, TopicMessages } from 'kafkajs';
+import { DeliveryTimeoutError, KafkaUnavailableError, QueueFullError, ShuttingDownError } from './errors';
+import type { BatchProducer } from './producer';
+
+export interface PublishRecord {
+  topic: string;
+  key: string;
+  /** The encoded value (Confluent wire format). */
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+/** Where Kafka wrote the record. Offsets are int64, hence a string as everywhere in kafkajs. */
+export interface PublishedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface PublisherOptions {
+  /** How long the first record of an idle publisher waits for others to join its batch. */
+  lingerMs?: number;
+  maxBatchRecords?: number;
+  /** Keys, values and headers of one sendBatch; a single larger record still goes, alone. */
+  maxBatchBytes?: number;
+  /** Records waiting for a batch (the one in flight not counted); beyond it publish() rejects with QUEUE_FULL. */
+  maxQueuedRecords?: number;
+  maxQueuedBytes?: number;
+  /** From publish() to Kafka's acknowledgement; later, the caller gets DELIVERY_TIMEOUT. */
+  deliveryTimeoutMs?: number;
+  /** Called after every acknowledged batch, for metrics. */
+  onBatch?: (records: number, bytes: number, durationMs: number) => void;
+}
+
+export type PublisherLimits = Required<Omit<PublisherOptions, 'onBatch'>>;
+
+export const PUBLISHER_DEFAULTS: Readonly<PublisherLimits> = Object.freeze({
+  lingerMs: 5,
+  maxBatchRecords: 500,
+  // Below the broker's default message.max.bytes (1 MiB per partition's record batch), leaving ~48 KiB for the
+  // per-record framing of up to 1,000 records.
+  maxBatchBytes: 1_000_000,
+  maxQueuedRecords: 10_000,
+  maxQueuedBytes: 64 * 1024 * 1024,
+  // Well inside the time a ThingSpace callback waits for its answer.
+  deliveryTimeoutMs: 10_000,
+});
+
+export interface PublisherStats {
+  queuedRecords: number;
+  queuedBytes: number;
+  inFlightRecords: number;
+  batchesSent: number;
+  batchesFailed: number;
+  lastBatchRecords: number;
+  lastBatchBytes: number;
+  lastBatchDurationMs: number;
+}
+
+interface Pending {
+  readonly topic: string;
+  /** Handed to kafkajs as is; the partitioner writes `partition` onto it (producer.ts). */
+  readonly message: Message;
+  readonly bytes: number;
+  /** performance.now() time by which Kafka must have acknowledged. */
+  readonly deadline: number;
+  settled: boolean;
+  resolve(record: PublishedRecord): void;
+  reject(error: Error): void;
+}
+
+interface OffsetCursor {
+  base: bigint;
+  next: bigint;
+}
+
+type State = 'new' | 'running' | 'closing' | 'closed';
+
+export class Publisher {
+  private readonly options: Readonly<PublisherLimits>;
+  private readonly onBatch: PublisherOptions['onBatch'];
+  private state: State = 'new';
+  /** FIFO; since every record gets the same delivery timeout, also ordered by deadline. */
+  private queue: Pending[] = [];
+  private queuedBytes = 0;
+  private inFlight: Pending[] | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  /** One timer for all deadlines, armed at or before the oldest unsettled record's deadline. */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  /** Set by close(): called once nothing queued is left and no record of a batch in flight awaits an answer. */
+  private onIdle: (() => void) | undefined;
+  private closed: Promise<void> | undefined;
+  private batchesSent = 0;
+  private batchesFailed = 0;
+  private lastBatchRecords = 0;
+  private lastBatchBytes = 0;
+  private lastBatchDurationMs = 0;
+
+  constructor(
+    private readonly producer: BatchProducer,
+    options: PublisherOptions = {},
+  ) {
+    const d = PUBLISHER_DEFAULTS;
+    this.options = {
+      lingerMs: options.lingerMs ?? d.lingerMs,
+      maxBatchRecords: options.maxBatchRecords ?? d.maxBatchRecords,
+      maxBatchBytes: options.maxBatchBytes ?? d.maxBatchBytes,
+      maxQueuedRecords: options.maxQueuedRecords ?? d.maxQueuedRecords,
+      maxQueuedBytes: options.maxQueuedBytes ?? d.maxQueuedBytes,
+      deliveryTimeoutMs: options.deliveryTimeoutMs ?? d.deliveryTimeoutMs,
+    };
+    this.onBatch = options.onBatch;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`Publisher.start() when ${this.state}`);
+    try {
+      await this.producer.connect();
+    } catch (err) {
+      throw new KafkaUnavailableError('Could not connect to Kafka', { cause: err });
+    }
+    if (this.state === 'new') this.state = 'running';
+  }
+
+  publish(record: PublishRecord): Promise<PublishedRecord> {
+    if (this.state !== 'running') {
+      return Promise.reject(
+        this.state === 'new' ? new Error('Publisher.publish() before start()') : new ShuttingDownError(),
+      );
+    }
+    const bytes = recordBytes(record);
+    if (
+      this.queue.length >= this.options.maxQueuedRecords ||
+      this.queuedBytes + bytes > this.options.maxQueuedBytes
+    ) {
+      return Promise.reject(new QueueFullError(this.retryAfterSeconds()));
+    }
+    return new Promise<PublishedRecord>((resolve, reject) => {
+      const { topic, key, value, headers } = record;
+      const deadline = performance.now() + this.options.deliveryTimeoutMs;
+      this.queue.push({
+        topic,
+        message: { key, value, headers },
+        bytes,
+        deadline,
+        settled: false,
+        resolve,
+        reject,
+      });
+      this.queuedBytes += bytes;
+      this.deadlineTimer ??= this.armDeadline(deadline);
+      this.schedule();
+    });
+  }
+
+  /**
+   * Stops accepting (publish() rejects with SHUTTING_DOWN), sends what is queued without lingering, waits for
+   * every accepted record's answer, then disconnects. Bounded by deliveryTimeoutMs: a batch that kafkajs is
+   * still retrying then (it retries an idempotent batch without limit) no longer has anyone waiting for it.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.shutDown();
+    return this.closed;
+  }
+
+  stats(): PublisherStats {
+    return {
+      queuedRecords: this.queue.length,
+      queuedBytes: this.queuedBytes,
+      inFlightRecords: this.inFlight?.length ?? 0,
+      batchesSent: this.batchesSent,
+      batchesFailed: this.batchesFailed,
+      lastBatchRecords: this.lastBatchRecords,
+      lastBatchBytes: this.lastBatchBytes,
+      lastBatchDurationMs: this.lastBatchDurationMs,
+    };
+  }
+
+  private async shutDown(): Promise<void> {
+    this.state = 'closing';
+    await new Promise<void>((resolve) => {
+      this.onIdle = resolve;
+      if (this.inFlight === undefined && this.queue.length > 0) this.sendNow();
+      else this.checkIdle();
+    });
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
+    this.state = 'closed';
+    await this.producer.disconnect();
+  }
+
+  /** Called after a record joined the queue. */
+  private schedule(): void {
+    // A batch in flight sends what queued up meanwhile as soon as it completes.
+    if (this.inFlight !== undefined) return;
+    if (this.queue.length >= this.options.maxBatchRecords || this.queuedBytes >= this.options.maxBatchBytes) {
+      this.sendNow();
+    } else {
+      this.lingerTimer ??= setTimeout(this.lingered, this.options.lingerMs);
+    }
+  }
+
+  private readonly lingered = (): void => {
+    this.lingerTimer = undefined;
+    if (this.inFlight === undefined) void this.send();
+  };
+
+  private sendNow(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    void this.send();
+  }
+
+  /** Sends one batch from the head of the queue, then the next while records are queued. Never rejects. */
+  private async send(): Promise<void> {
+    const { batch, bytes } = this.takeBatch();
+    if (batch.length === 0) return this.checkIdle();
+    this.inFlight = batch;
+    const started = performance.now();
+    let acks: RecordMetadata[] | undefined;
+    try {
+      acks = await this.producer.sendBatch({ acks: -1, topicMessages: groupByTopic(batch) });
+    } catch (err) {
+      this.batchesFailed++;
+      // One error for the whole batch: it failed as one.
+      const error = new KafkaUnavailableError('Kafka did not accept the event', { cause: err });
+      for (const pending of batch) settle(pending)?.reject(error);
+    }
+    const durationMs = performance.now() - started;
+    if (acks !== undefined) {
+      settleWithOffsets(batch, acks);
+      this.batchesSent++;
+      this.lastBatchRecords = batch.length;
+      this.lastBatchBytes = bytes;
+      this.lastBatchDurationMs = durationMs;
+    }
+    this.inFlight = undefined;
+    if (this.queue.length > 0) {
+      void this.send();
+    } else {
+      // Nothing left to expire: a timer armed for this batch would only keep the process alive.
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+      this.checkIdle();
+    }
+    // Last, so that a throwing hook cannot leave the publisher stuck.
+    if (acks !== undefined) this.onBatch?.(batch.length, bytes, durationMs);
+  }
+
+  private takeBatch(): { batch: Pending[]; bytes: number } {
+    const { maxBatchRecords, maxBatchBytes } = this.options;
+    let count = 0;
+    let bytes = 0;
+    while (count < this.queue.length && count < maxBatchRecords) {
+      const next = this.queue[count]!.bytes;
+      if (count > 0 && bytes + next > maxBatchBytes) break;
+      bytes += next;
+      count++;
+    }
+    this.queuedBytes -= bytes;
+    return { batch: this.queue.splice(0, count), bytes };
+  }
+
+  private armDeadline(at: number): NodeJS.Timeout {
+    return setTimeout(this.expireOverdue, Math.max(0, at - performance.now()));
+  }
+
+  /** Rejects every record past its deadline: in flight (it may still be written) or queued (it never will be). */
+  private readonly expireOverdue = (): void => {
+    this.deadlineTimer = undefined;
+    const now = performance.now();
+    let nextDeadline: number | undefined;
+    for (const pending of this.inFlight ?? []) {
+      if (pending.settled) continue;
+      if (pending.deadline > now) {
+        nextDeadline = pending.deadline;
+        break;
+      }
+      settle(pending)?.reject(new DeliveryTimeoutError(this.options.deliveryTimeoutMs));
+    }
+    let overdue = 0;
+    while (overdue < this.queue.length && this.queue[overdue]!.deadline <= now) overdue++;
+    for (const pending of this.queue.splice(0, overdue)) {
+      this.queuedBytes -= pending.bytes;
+      settle(pending)?.reject(new DeliveryTimeoutError(this.options.deliveryTimeoutMs));
+    }
+    nextDeadline ??= this.queue[0]?.deadline;
+    if (nextDeadline !== undefined) this.deadlineTimer = this.armDeadline(nextDeadline);
+    this.checkIdle();
+  };
+
+  private checkIdle(): void {
+    if (
+      this.onIdle !== undefined &&
+      this.queue.length === 0 &&
+      (this.inFlight === undefined || this.inFlight.every((p) => p.settled))
+    ) {
+      const onIdle = this.onIdle;
+      this.onIdle = undefined;
+      onIdle();
+    }
+  }
+
+  /** The time the queue needs to drain at the last batch's pace; at least a second. */
+  private retryAfterSeconds(): number {
+    const batchesAhead = Math.ceil(this.queue.length / this.options.maxBatchRecords);
+    return Math.max(1, Math.ceil((batchesAhead * this.lastBatchDurationMs) / 1000));
+  }
+}
+
+/** Marks a record answered; returns it only if it was not answered before (a deadline may have come first). */
+function settle(pending: Pending): Pending | undefined {
+  if (pending.settled) return undefined;
+  pending.settled = true;
+  return pending;
+}
+
+function recordBytes({ key, value, headers }: PublishRecord): number {
+  let bytes = Buffer.byteLength(key) + value.length;
+  if (headers)
+    for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!);
+  return bytes;
+}
+
+function groupByTopic(batch: readonly Pending[]): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const { topic, message } of batch) {
+    const messages = byTopic.get(topic);
+    if (messages) messages.push(message);
+    else byTopic.set(topic, [message]);
+  }
+  return Array.from(byTopic, ([topic, messages]) => ({ topic, messages }));
+}
+
+/**
+ * sendBatch answers with one base offset per partition. kafkajs writes a partition's records as one record batch
+ * in the order we gave them (src/producer/groupMessagesPerPartition.js), so the i-th record of a partition in our
+ * batch has offset base + i; records already answered by their deadline still count for i.
+ */
+function settleWithOffsets(batch: readonly Pending[], acks: readonly RecordMetadata[]): void {
+  const cursors = new Map<string, Map<number, OffsetCursor>>();
+  for (const { topicName, partition, baseOffset } of acks) {
+    if (baseOffset === undefined) continue;
+    let byPartition = cursors.get(topicName);
+    if (byPartition === undefined) cursors.set(topicName, (byPartition = new Map<number, OffsetCursor>()));
+    byPartition.set(partition, { base: BigInt(baseOffset), next: 0n });
+  }
+  for (const pending of batch) {
+    const { topic, message } = pending;
+    const { partition } = message;
+    const cursor = partition === undefined ? undefined : cursors.get(topic)?.get(partition);
+    if (partition === undefined || cursor === undefined) {
+      // A producer breaking the BatchProducer contract (producer.ts), not Kafka failing: no 503 disguise.
+      settle(pending)?.reject(new Error(`sendBatch gave no offset for ${topic} partition ${partition}`));
+      continue;
+    }
+    const offset = cursor.base + cursor.next++;
+    settle(pending)?.resolve({ topic, partition, offset: offset.toString() });
+  }
+}
