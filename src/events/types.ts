@@ -1,0 +1,130 @@
+/**
+ * The event model: the values the Avro schemas in schemas/ describe, in the shape avsc reads and writes.
+ * Hand-written; test/unit/schemas/ round-trips every fixture's event through its topic's schema (undeclared
+ * fields rejected), so a field added here but not there, or the other way round, fails a test.
+ */
+import type { Category, ServiceName } from '../thingspace/catalogue';
+
+/** Namespace of every named Avro type. Its `v1` is the contract's major version: it changes with new topics only. */
+export const AVRO_NAMESPACE = 'thingspace.bridge.v1';
+
+/** A device identifier after normalization (src/thingspace/devices.ts). */
+export interface Device {
+  kind: string;
+  identifier: string;
+}
+
+/** Flattened `path -> text` values of an element; see src/thingspace/xml-fields.ts for the path syntax. */
+export type FlatFields = Record<string, string>;
+
+/** A payload element whose structure the bridge does not know, kept losslessly. */
+export interface GenericElement {
+  element: string;
+  fields: FlatFields;
+  xml: string;
+}
+
+export interface CarrierInformation {
+  carrierName: string | null;
+  servicePlan: string | null;
+  state: string | null;
+}
+
+export interface DeviceInfo {
+  accountName: string | null;
+  carrierInformation: CarrierInformation | null;
+  deviceGroupName: string | null;
+  devices: Device[];
+}
+
+export interface ExternalProvisioningChange {
+  source: string | null;
+  change: string | null;
+  deviceInfo: DeviceInfo | null;
+  other: FlatFields;
+}
+
+export interface PromoChange {
+  change: string | null;
+  changeDate: string | null;
+  other: FlatFields;
+}
+
+export interface ResumeTrackingComment {
+  comment: string;
+  /** ISO-8601 local date-time without offset, e.g. `2017-03-15T00:00:00`: the platform names no zone. */
+  autoResumeLocalDateTime: string | null;
+  other: FlatFields;
+}
+
+export interface CarrierServiceResult {
+  identifierChanged: Device | null;
+  servicePlan: string | null;
+  other: FlatFields;
+}
+
+export interface Fault {
+  faultCode: string | null;
+  faultString: string | null;
+  other: FlatFields;
+}
+
+export interface DeviceSms {
+  message: string | null;
+}
+
+/** Every payload record by its Avro name (namespace AVRO_NAMESPACE). */
+export interface PayloadRecords {
+  ExternalProvisioningChange: ExternalProvisioningChange;
+  PromoChange: PromoChange;
+  ResumeTrackingComment: ResumeTrackingComment;
+  CarrierServiceResult: CarrierServiceResult;
+  Fault: Fault;
+  DeviceSms: DeviceSms;
+  GenericElement: GenericElement;
+}
+
+export type PayloadName = keyof PayloadRecords;
+
+/**
+ * A payload union value as avsc represents a union of several records: an object with one key, the branch's
+ * full name, e.g. `{ "thingspace.bridge.v1.PromoChange": {...} }` (also the Avro JSON encoding).
+ */
+export type Payload = {
+  [N in PayloadName]: { [K in `${typeof AVRO_NAMESPACE}.${N}`]: PayloadRecords[N] };
+}[PayloadName];
+
+export function payloadOf<N extends PayloadName>(name: N, record: PayloadRecords[N]): Payload {
+  // TypeScript widens a computed key to `string`; the key is the branch's full name by construction.
+  return { [`${AVRO_NAMESPACE}.${name}`]: record } as unknown as Payload;
+}
+
+/** The value of the three category topics; `payload` takes the branches of its topic's schema only. */
+export interface CallbackEvent {
+  eventId: string;
+  service: ServiceName;
+  category: Category;
+  accountName: string;
+  requestId: string | null;
+  devices: Device[];
+  callbackCount: number | null;
+  maxCallbackThreshold: number | null;
+  /** Epoch milliseconds (Avro timestamp-millis), a plain number so that avsc needs no logical-type class. */
+  receivedAt: number;
+  ingressNode: string;
+  payload: Payload | null;
+  extraPayloads: GenericElement[];
+  extraElements: GenericElement[];
+}
+
+/** The value of the dead-letter topic: an authenticated message that could not be normalized. */
+export interface DeadLetter {
+  eventId: string;
+  service: string;
+  accountName: string;
+  receivedAt: number;
+  ingressNode: string;
+  reasonCode: string;
+  reasonMessage: string;
+  redactedXml: string;
+}

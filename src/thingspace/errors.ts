@@ -1,0 +1,35 @@
+import { BridgeError } from '../errors';
+import type { FaultCode } from '../errors';
+import type { CallbackRoot } from '../soap/types';
+
+/**
+ * The URL names a callback service the catalogue does not know (THINGSPACE.md §1: REST-only services such as
+ * NiddService, typos, probes). 404 because the resource does not exist; ThingSpace retrying will not help.
+ */
+export class UnknownServiceError extends BridgeError {
+  readonly code = 'UNKNOWN_SERVICE';
+  readonly status = 404;
+  readonly faultCode: FaultCode = 'Client';
+
+  constructor(readonly service: string) {
+    super(`unknown callback service '${service}'`);
+  }
+}
+
+/**
+ * A known service received a root element it never sends, e.g. an SmsCallbackRequest posted to CarrierService
+ * (THINGSPACE.md §2: only EnhancedConnectivityService carries device SMS). The XML is fine, its meaning is not:
+ * 422. The message is authenticated by then, so the ingress dead-letters it rather than losing it.
+ */
+export class UnexpectedRootError extends BridgeError {
+  readonly code = 'UNEXPECTED_ROOT';
+  readonly status = 422;
+  readonly faultCode: FaultCode = 'Client';
+
+  constructor(
+    readonly service: string,
+    readonly root: CallbackRoot,
+  ) {
+    super(`callback service '${service}' does not send ${root} messages`);
+  }
+}

@@ -1,0 +1,41 @@
+import type { ParsedCallback } from '../../soap/types';
+import { payloadOf } from '../../events/types';
+import type { GenericElement, Payload } from '../../events/types';
+import { ElementReader } from '../xml-fields';
+import { toGeneric } from './generic';
+import type { ElementMapper } from './mapper';
+
+/**
+ * A message's content split for the event: `payload` is the one the service is about (typed when its structure
+ * is known), `extraPayloads` every other child of `Data`, generic. Nothing in `Data` is dropped (§2): a known
+ * payload beside unknown children still lets those children through, and a second known child, which no
+ * documented message has, arrives generic rather than lost.
+ */
+export interface SelectedPayload {
+  payload: Payload | null;
+  extraPayloads: GenericElement[];
+}
+
+export type PayloadSelector = (parsed: ParsedCallback) => SelectedPayload;
+
+/** CallbackRequest: the first `Data` child a mapper knows; with none known, the first child, generic. */
+export function fromData(mappers: readonly ElementMapper[]): PayloadSelector {
+  const byElement = new Map(mappers.map((mapper) => [mapper.element.toLowerCase(), mapper]));
+  return ({ payload: children }) => {
+    const known = children.findIndex((child) => byElement.has(child.name.toLowerCase()));
+    const mainIndex = Math.max(known, 0);
+    const main = children[mainIndex];
+    if (!main) return { payload: null, extraPayloads: [] };
+    const mapper = byElement.get(main.name.toLowerCase());
+    return {
+      payload: mapper ? mapper.map(new ElementReader(main)) : payloadOf('GenericElement', toGeneric(main)),
+      extraPayloads: children.filter((_, index) => index !== mainIndex).map(toGeneric),
+    };
+  };
+}
+
+/** SmsCallbackRequest: the device's SMS text is the payload (§2); a `Data`, never seen there, still gets through. */
+export const fromSmsMessage: PayloadSelector = (parsed) => ({
+  payload: payloadOf('DeviceSms', { message: parsed.smsMessage ?? null }),
+  extraPayloads: parsed.payload.map(toGeneric),
+});

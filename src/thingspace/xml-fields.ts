@@ -1,0 +1,121 @@
+import type { RawDevice, XmlNode } from '../soap/types';
+
+/**
+ * Every text and attribute under `node` as `path -> value`, paths relative to `node` in an XPath-like form:
+ * `.` is the node's own text, `a/b` a descendant's text, `a/@x` an attribute (`@x` the node's own), `a[2]` the
+ * second of several siblings named `a` (indexes from 1, only when a name repeats). A leaf always appears, empty
+ * or not, so `<Foo/>` is kept too; an element with children appears only when it has text of its own. Texts
+ * in `consumed` are left out: they already sit in a typed field.
+ */
+export function flatten(node: XmlNode, consumed: ReadonlySet<XmlNode> = new Set()): Record<string, string> {
+  const out: Record<string, string> = {};
+  visit(node, '', consumed, out);
+  return out;
+}
+
+function visit(
+  node: XmlNode,
+  path: string,
+  consumed: ReadonlySet<XmlNode>,
+  out: Record<string, string>,
+): void {
+  const prefix = path === '' ? '' : `${path}/`;
+  for (const [name, value] of Object.entries(node.attributes)) out[`${prefix}@${name}`] = value;
+  if (!consumed.has(node) && (node.text !== '' || node.children.length === 0))
+    out[path === '' ? '.' : path] = node.text;
+
+  const total = new Map<string, number>();
+  for (const child of node.children) total.set(child.name, (total.get(child.name) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  for (const child of node.children) {
+    const index = (seen.get(child.name) ?? 0) + 1;
+    seen.set(child.name, index);
+    const step = total.get(child.name) === 1 ? child.name : `${child.name}[${index}]`;
+    visit(child, `${prefix}${step}`, consumed, out);
+  }
+}
+
+/** The first child with this local name, compared case-insensitively: the platform's casing drifts (§2). */
+function childNamed(node: XmlNode, name: string): XmlNode | undefined {
+  const wanted = name.toLowerCase();
+  return node.children.find((child) => child.name.toLowerCase() === wanted);
+}
+
+/** An element holding `Kind` and `Identifier` children is a device identifier, wherever it sits (§2). */
+function identifierParts(node: XmlNode): [kind: XmlNode, identifier: XmlNode] | undefined {
+  const kind = childNamed(node, 'Kind');
+  const identifier = childNamed(node, 'Identifier');
+  return kind && identifier ? [kind, identifier] : undefined;
+}
+
+/** Depth-first, document order: every element at or below `node` that is a device identifier. */
+function* identifierElements(node: XmlNode): Generator<[kind: XmlNode, identifier: XmlNode]> {
+  const parts = identifierParts(node);
+  if (parts) yield parts;
+  for (const child of node.children) yield* identifierElements(child);
+}
+
+function toRawDevice([kind, identifier]: [XmlNode, XmlNode]): RawDevice {
+  return { kind: kind.text, identifier: identifier.text };
+}
+
+/** Every device identifier in these trees, in document order: how a message without `Device` is keyed. */
+export function findDevices(nodes: readonly XmlNode[]): RawDevice[] {
+  return nodes.flatMap((node) => Array.from(identifierElements(node), toRawDevice));
+}
+
+/**
+ * Reads a payload element into a typed record and remembers what it read, so that `rest()` returns exactly what
+ * no typed field holds: typed payloads stay lossless by construction. Call `rest()` last. Texts come trimmed
+ * (pretty-printed XML surrounds them with whitespace that means nothing); `rest()` keeps texts exactly.
+ */
+export class ElementReader {
+  readonly #node: XmlNode;
+  readonly #consumed: Set<XmlNode>;
+
+  constructor(node: XmlNode, consumed: Set<XmlNode> = new Set()) {
+    this.#node = node;
+    this.#consumed = consumed;
+  }
+
+  /** The element's own text. */
+  ownText(): string {
+    this.#consumed.add(this.#node);
+    return this.#node.text.trim();
+  }
+
+  /** The text of the first child with this name; null when there is none (an empty child gives ''). */
+  text(name: string): string | null {
+    const child = childNamed(this.#node, name);
+    if (!child) return null;
+    this.#consumed.add(child);
+    return child.text.trim();
+  }
+
+  /** The first child with this name, to read further down; null when there is none. */
+  child(name: string): ElementReader | null {
+    const child = childNamed(this.#node, name);
+    return child ? new ElementReader(child, this.#consumed) : null;
+  }
+
+  /** This element as a device identifier, from its own `Kind` and `Identifier` children; null if it is none. */
+  device(): RawDevice | null {
+    const parts = identifierParts(this.#node);
+    return parts ? this.#take(parts) : null;
+  }
+
+  /** Device identifiers at or below this element (see `findDevices`), in document order. */
+  devices(): RawDevice[] {
+    return Array.from(identifierElements(this.#node), (parts) => this.#take(parts));
+  }
+
+  #take(parts: [XmlNode, XmlNode]): RawDevice {
+    parts.forEach((part) => this.#consumed.add(part));
+    return toRawDevice(parts);
+  }
+
+  /** Everything under the element that no typed field took, flattened like `flatten`. */
+  rest(): Record<string, string> {
+    return flatten(this.#node, this.#consumed);
+  }
+}

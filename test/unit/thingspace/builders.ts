@@ -1,0 +1,47 @@
+/** Small builders for parser output, so normalizer tests need no XML (the fixture test covers the real path). */
+import type {
+  CallbackRoot,
+  ParsedCallback,
+  PayloadElement,
+  RawDevice,
+  XmlNode,
+} from '../../../src/soap/types';
+import { Secret } from '../../../src/util/secret';
+
+export type Children = string | XmlNode[];
+
+/** `<name attr="..">text or children</name>` as the parser would give it. */
+export function node(name: string, content: Children = '', attributes: Record<string, string> = {}): XmlNode {
+  return typeof content === 'string'
+    ? { name, attributes, text: content, children: [] }
+    : { name, attributes, text: '', children: content };
+}
+
+/** A payload element; its `xml` is a stand-in (only its presence matters outside the fixture test). */
+export function element(
+  name: string,
+  content: Children = '',
+  attributes: Record<string, string> = {},
+): PayloadElement {
+  return { ...node(name, content, attributes), xml: `<${name}>(test)</${name}>` };
+}
+
+export function device(kind: string, identifier: string): RawDevice {
+  return { kind, identifier };
+}
+
+export const PASSWORD = 's3cret-unit-pw';
+
+export function parsedCallback(overrides: Partial<ParsedCallback> = {}): ParsedCallback {
+  return {
+    root: 'CallbackRequest' as CallbackRoot,
+    username: 'unit-user',
+    password: new Secret(PASSWORD),
+    requestId: '0a0a0a0a-1111-4222-8333-444455556666',
+    devices: [device('mdn', '5555550100')],
+    payload: [],
+    extra: [],
+    redactedXml: '<redacted/>',
+    ...overrides,
+  };
+}
