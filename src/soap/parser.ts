@@ -180,7 +180,7 @@ const WHOLE_BODY_DECODER = new TextDecoder('utf-8', { fatal: true });
 const STREAM = { stream: true } as const;
 const LONE_SURROGATE = /\p{Surrogate}/u;
 const SAXES_POSITION = /^\d+:\d+: /;
-/** Longest element name or saxes detail quoted in an error message. */
+/** Longest element name quoted in an error message. */
 const MAX_QUOTED = 80;
 
 interface MutableNode {
@@ -339,13 +339,12 @@ class CallbackReader {
       step();
     } catch (err) {
       if (err instanceof ParseError) throw err;
-      // saxes prefixes "line:column: "; we give the position our own way.
-      const detail = err instanceof Error ? err.message.replace(SAXES_POSITION, '') : String(err);
+      const detail = err instanceof Error ? saxesDetail(err.message) : 'unexpected failure';
       // saxes rejects a DOCTYPE after the prolog itself, before our doctype handler could.
       const code = detail.startsWith('inappropriately located doctype')
         ? 'DOCTYPE_FORBIDDEN'
         : 'MALFORMED_XML';
-      throw this.#error(code, `malformed XML: ${quote(detail)}`, err);
+      throw this.#error(code, `malformed XML: ${detail}`, err);
     }
   }
 
@@ -593,6 +592,16 @@ function redact(source: string, spans: readonly Span[]): string {
     from = closeEnd;
   }
   return from === 0 ? source : out + source.slice(from);
+}
+
+/**
+ * What saxes says went wrong, without its "line:column: " prefix (we give the position our own way) and without
+ * the name it may quote after another ": ": in a broken message that name can be body text, even a password.
+ */
+function saxesDetail(message: string): string {
+  const what = message.replace(SAXES_POSITION, '');
+  const name = what.indexOf(': ');
+  return name === -1 ? what : what.slice(0, name);
 }
 
 function quote(text: string): string {
