@@ -1,11 +1,5 @@
 /** Small builders for parser output, so normalizer tests need no XML (the fixture test covers the real path). */
-import type {
-  CallbackRoot,
-  ParsedCallback,
-  PayloadElement,
-  RawDevice,
-  XmlNode,
-} from '../../../src/soap/types';
+import type { ParsedCallback, PayloadElement, RawDevice, XmlNode } from '../../../src/soap/types';
 import { Secret } from '../../../src/util/secret';
 
 export type Children = string | XmlNode[];
@@ -34,7 +28,7 @@ export const PASSWORD = 's3cret-unit-pw';
 
 export function parsedCallback(overrides: Partial<ParsedCallback> = {}): ParsedCallback {
   return {
-    root: 'CallbackRequest' as CallbackRoot,
+    root: 'CallbackRequest',
     username: 'unit-user',
     password: new Secret(PASSWORD),
     requestId: '0a0a0a0a-1111-4222-8333-444455556666',

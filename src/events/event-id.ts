@@ -1,0 +1,104 @@
+/**
+ * The deterministic event id: the same callback re-sent by ThingSpace (up to four attempts, THINGSPACE.md §3)
+ * gets the same id, so consumers can drop duplicates; RequestId alone is not unique per message (§3).
+ *
+ * id = the first 128 bits of SHA-256 over a canonical serialization of: a version tag, account name, canonical
+ * service name, root, RequestId, the normalized devices (sorted), the `Data` children, the SMS text and the
+ * unknown root children, formatted as an RFC 9562 UUIDv8 (version and variant bits set, 122 bits of hash).
+ *
+ * Left out, because they change between attempts or are not the message: credentials, CallbackCount and
+ * MaxCallbackThreshold (as elements at any depth too: where they sit is unknown, §2), receipt time, ingress node.
+ * Element trees are hashed as parsed (local names, attributes sorted by name, texts exactly), not as mapped, so
+ * an improved payload mapper does not change the ids of re-sent callbacks across a deployment. Changing anything
+ * here changes every id: bump the version tag and treat it as a breaking change of the event contract.
+ */
+import { createHash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import type { CallbackRoot, XmlNode } from '../soap/types';
+import type { ServiceName } from '../thingspace/catalogue';
+import type { Device } from './types';
+
+const VERSION_TAG = 'thingspace-bridge/event-id/v1';
+
+/** Delivery metadata, by lower-cased local name, wherever it appears. */
+const DELIVERY_COUNTERS: ReadonlySet<string> = new Set(['callbackcount', 'maxcallbackthreshold']);
+
+/** Everything that makes one callback this callback. */
+export interface EventIdentity {
+  accountName: string;
+  service: ServiceName;
+  root: CallbackRoot;
+  requestId: string | undefined;
+  devices: readonly Device[];
+  payload: readonly XmlNode[];
+  smsMessage: string | undefined;
+  extra: readonly XmlNode[];
+}
+
+/**
+ * A prefix-free encoding, so that different inputs can never serialize alike: strings as `s<utf8 bytes>:<text>`,
+ * absent values as `-`, lists as `l<count>:` followed by their items. Written straight into the hash.
+ */
+class CanonicalWriter {
+  readonly #hash: Hash = createHash('sha256');
+
+  string(value: string | undefined): this {
+    if (value === undefined) this.#hash.update('-');
+    else this.#hash.update(`s${Buffer.byteLength(value)}:`).update(value);
+    return this;
+  }
+
+  list<T>(items: readonly T[], write: (item: T) => void): this {
+    this.#hash.update(`l${items.length}:`);
+    items.forEach(write);
+    return this;
+  }
+
+  nodes(nodes: readonly XmlNode[]): this {
+    const kept = nodes.filter((node) => !DELIVERY_COUNTERS.has(node.name.toLowerCase()));
+    return this.list(kept, (node) => {
+      const attributes = Object.keys(node.attributes).sort();
+      this.string(node.name)
+        .list(attributes, (name) => this.string(name).string(node.attributes[name]))
+        .string(node.text)
+        .nodes(node.children);
+    });
+  }
+
+  digest(): Buffer {
+    return this.#hash.digest();
+  }
+}
+
+function byKindThenIdentifier(a: Device, b: Device): number {
+  return a.kind === b.kind ? compare(a.identifier, b.identifier) : compare(a.kind, b.kind);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function eventIdOf(identity: EventIdentity): string {
+  const writer = new CanonicalWriter();
+  const devices = [...identity.devices].sort(byKindThenIdentifier);
+  writer
+    .string(VERSION_TAG)
+    .string(identity.accountName)
+    .string(identity.service)
+    .string(identity.root)
+    .string(identity.requestId)
+    .list(devices, (device) => writer.string(device.kind).string(device.identifier))
+    .nodes(identity.payload)
+    .string(identity.smsMessage)
+    .nodes(identity.extra);
+  return asUuidV8(writer.digest());
+}
+
+/** RFC 9562 §5.8: version 8 ("custom"), variant 10; the other 122 bits are the hash's. */
+function asUuidV8(digest: Buffer): string {
+  const bytes = digest.subarray(0, 16);
+  bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x80, 6);
+  bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -1,0 +1,85 @@
+/**
+ * The normalize step: ParsedCallback in, the event for Kafka out, with its category (hence topic) and key.
+ * Pure: no I/O, no clock (receivedAt comes in), so the ingress and tests call it alike.
+ */
+import type { ParsedCallback } from '../soap/types';
+import { anomaliesOf } from '../thingspace/anomalies';
+import type { Anomaly } from '../thingspace/anomalies';
+import { resolveRoute } from '../thingspace/catalogue';
+import type { Category } from '../thingspace/catalogue';
+import { normalizeDevice } from '../thingspace/devices';
+import { toGeneric } from '../thingspace/payloads/generic';
+import { findDevices } from '../thingspace/xml-fields';
+import { eventIdOf } from './event-id';
+import { partitionKey } from './partition-key';
+import type { CallbackEvent } from './types';
+
+export interface NormalizeContext {
+  /** The service name as the URL spelled it. */
+  service: string;
+  /** The account the credentials authenticated. */
+  accountName: string;
+  receivedAt: Date;
+  ingressNode: string;
+}
+
+export interface NormalizeOptions {
+  /** Device kinds in key preference order, lower-case; DEFAULT_KIND_PRIORITY when absent. */
+  kindPriority?: readonly string[];
+}
+
+export interface NormalizedCallback {
+  category: Category;
+  key: string;
+  event: CallbackEvent;
+  /** For the ingress's metric; the event itself carries the data as it came. */
+  anomalies: Anomaly[];
+}
+
+/**
+ * Throws UnknownServiceError or UnexpectedRootError (src/thingspace/errors.ts) when the service and root name
+ * no route; any message of a known route normalizes, whatever its payload holds.
+ */
+export function normalize(
+  parsed: ParsedCallback,
+  context: NormalizeContext,
+  options: NormalizeOptions = {},
+): NormalizedCallback {
+  const route = resolveRoute(context.service, parsed.root);
+  const devices = parsed.devices.map(normalizeDevice);
+  const payloadDevices = findDevices(parsed.payload).map(normalizeDevice);
+  const { payload, extraPayloads } = route.selectPayload(parsed);
+  const eventId = eventIdOf({
+    accountName: context.accountName,
+    service: route.service,
+    root: parsed.root,
+    requestId: parsed.requestId,
+    devices,
+    payload: parsed.payload,
+    smsMessage: parsed.smsMessage,
+    extra: parsed.extra,
+  });
+  return {
+    category: route.category,
+    key: partitionKey(
+      { devices, payloadDevices, requestId: parsed.requestId, eventId },
+      options.kindPriority,
+    ),
+    anomalies: anomaliesOf(parsed, [...devices, ...payloadDevices]),
+    event: {
+      eventId,
+      service: route.service,
+      category: route.category,
+      accountName: context.accountName,
+      requestId: parsed.requestId ?? null,
+      devices,
+      callbackCount: parsed.callbackCount ?? null,
+      maxCallbackThreshold: parsed.maxCallbackThreshold ?? null,
+      receivedAt: context.receivedAt.getTime(),
+      ingressNode: context.ingressNode,
+      payload,
+      extraPayloads,
+      extraElements: parsed.extra.map(toGeneric),
+    },
+  };
+}
