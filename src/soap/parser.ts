@@ -365,6 +365,8 @@ class CallbackReader {
   }
 
   #open(tag: SaxesTagPlain): void {
+    // Counted by #attribute as they were read: most elements have none, and then need no look at them.
+    const hasAttributes = this.#attributes > 0;
     this.#attributes = 0;
     const depth = ++this.#depth;
     if (depth > this.#limits.maxDepth) {
@@ -376,13 +378,14 @@ class CallbackReader {
         `the message has more than ${this.#limits.maxElements} elements`,
       );
     }
-    const { name: qname, attributes } = tag;
+    const { name: qname } = tag;
+    const attributes = hasAttributes ? tag.attributes : EMPTY_ATTRIBUTES;
     const name = localName(qname);
     const parentRole = depth === 1 ? Role.Document : this.#frame(depth - 1).role;
     const table = CHILD_ROLES[parentRole];
     let role = table.named.get(name) ?? table.other;
     let counter = COUNTERS.get(name);
-    if (NILLABLE.has(role) && isNil(attributes)) {
+    if (hasAttributes && NILLABLE.has(role) && isNil(attributes)) {
       role = Role.Ignored;
       counter = undefined;
     }
@@ -396,14 +399,14 @@ class CallbackReader {
         break;
       case Role.CallbackRoot:
       case Role.SmsRoot:
-        if (this.#root !== undefined)
+        if (this.#root !== undefined) {
           throw this.#error('UNKNOWN_ROOT', 'the SOAP Body holds more than one message');
+        }
         this.#root = name as CallbackRoot;
         break;
       case Role.Device:
         this.#deviceKind = this.#deviceIdentifier = undefined;
         break;
-      default:
     }
     const frame = (this.#frames[depth - 1] ??= new Frame());
     frame.role = role;
@@ -480,7 +483,6 @@ class CallbackReader {
         // A Node's parent is always a tree element: CHILD_ROLES gives Node only below Payload, Extra and Node.
         (this.#frame(depth - 1).node as MutableNode).children.push(node as MutableNode);
         break;
-      default:
     }
     if (frame.counter !== undefined) this.#countFrom(frame.counter, frame.text);
     if (frame.redact) {
