@@ -1,0 +1,392 @@
+/**
+ * The Avro schemas of the four topics, composed from shared parts: the one source of truth for schemas/*.avsc.
+ * Those files are this module's output, committed because they are the public contract (registered in the
+ * registry, read by consumers, diffed in review); test/unit/schemas/ fails when they differ from it, and writes
+ * them when run with UPDATE_SCHEMAS=1 (see schemas/README.md).
+ *
+ * A named type is defined where it first appears and referenced by name after that, as Avro requires: `Device`
+ * in the envelope's `devices`, `GenericElement` as the last branch of `payload`.
+ */
+import type { Category } from '../thingspace/catalogue';
+import { AVRO_NAMESPACE } from './types';
+import type { PayloadName } from './types';
+
+/** The Avro schema shapes we use, with `doc` required on records and fields so none can be forgotten. */
+export type AvroType =
+  | string
+  | readonly AvroType[]
+  | AvroRecord
+  | { type: 'array'; items: AvroType }
+  | { type: 'map'; values: AvroType }
+  | { type: 'string' | 'long'; logicalType: string };
+
+export interface AvroField {
+  name: string;
+  doc: string;
+  type: AvroType;
+  default?: unknown;
+}
+
+export interface AvroRecord {
+  type: 'record';
+  name: string;
+  namespace?: string;
+  doc: string;
+  fields: AvroField[];
+}
+
+/** A category topic or the dead-letter topic. */
+export type Stream = Category | 'dead-letter';
+
+/** Default topic names (configurable); the schema files are named after them, subject `<topic>-value`. */
+export const DEFAULT_TOPICS: Readonly<Record<Stream, string>> = {
+  'async-response': 'thingspace.async-responses',
+  'external-change': 'thingspace.external-changes',
+  'device-originated': 'thingspace.device-originated',
+  'dead-letter': 'thingspace.dead-letter',
+};
+
+const nullable = (type: AvroType): AvroType => ['null', type];
+const optionalString = (name: string, doc: string): AvroField => ({
+  name,
+  doc,
+  type: nullable('string'),
+  default: null,
+});
+const stringMap: AvroType = { type: 'map', values: 'string' };
+const otherField: AvroField = {
+  name: 'other',
+  doc:
+    'Everything under the element that no field above holds, flattened like GenericElement.fields (paths ' +
+    'relative to the element, texts exactly as sent), so the typed record loses nothing. The typed fields ' +
+    'above hold their texts trimmed.',
+  type: stringMap,
+  default: {},
+};
+
+const DEVICE: AvroRecord = {
+  type: 'record',
+  name: 'Device',
+  doc:
+    'A device identifier, normalized: kind lower-cased; identifier trimmed and upper-cased when it then fits ' +
+    'its kind, otherwise exactly as sent. No character is ever dropped.',
+  fields: [
+    {
+      name: 'kind',
+      doc: 'esn, meid, imei, iccid, mdn, min, msisdn, imsi or eid; any other kind the platform sends, lower-cased.',
+      type: 'string',
+    },
+    {
+      name: 'identifier',
+      doc: 'ESN (11 decimal digits or 8 hex digits), MEID (14 hex), IMEI, ICCID, MDN (10 digits), ...',
+      type: 'string',
+    },
+  ],
+};
+
+const GENERIC_ELEMENT: AvroRecord = {
+  type: 'record',
+  name: 'GenericElement',
+  doc: 'An element whose structure the bridge does not know, kept losslessly.',
+  fields: [
+    {
+      name: 'element',
+      doc: 'Local name of the element (namespaces carry no meaning in ThingSpace messages).',
+      type: 'string',
+    },
+    {
+      name: 'fields',
+      doc:
+        "Every text and attribute under the element by path relative to it: '.' its own text, 'a/b' a " +
+        "descendant's text, 'a/@x' an attribute, 'a[2]' the second of several siblings named a (indexes from " +
+        '1, only where a name repeats). Leaf elements appear even when empty. Texts exactly as sent.',
+      type: stringMap,
+    },
+    {
+      name: 'xml',
+      doc: 'The element exactly as received, start tag to end tag. Never holds credentials.',
+      type: 'string',
+    },
+  ],
+};
+
+/** Every payload record but GenericElement, by the name the event model (./types) uses for it. */
+const PAYLOAD_RECORDS: Readonly<Record<Exclude<PayloadName, 'GenericElement'>, AvroRecord>> = {
+  ExternalProvisioningChange: {
+    type: 'record',
+    name: 'ExternalProvisioningChange',
+    doc: 'A provisioning change made outside the API, e.g. in a Verizon portal (ExternalProvisioningChanges).',
+    fields: [
+      optionalString('source', 'The tool used to make the change.'),
+      optionalString(
+        'change',
+        'What was done, as sent: Activate, Suspend, Restore, Deactivate, ChangeEsn, changeIMEI, ' +
+          '"Device Detection", ... The platform is inconsistent about case: compare case-insensitively.',
+      ),
+      {
+        name: 'deviceInfo',
+        doc: 'The device after the change; null when the message has no DeviceInfo.',
+        type: nullable({
+          type: 'record',
+          name: 'DeviceInfo',
+          doc: 'The device after an external change.',
+          fields: [
+            optionalString('accountName', 'The billing account of the device.'),
+            {
+              name: 'carrierInformation',
+              doc: 'Carrier, plan and state; null when absent.',
+              type: nullable({
+                type: 'record',
+                name: 'CarrierInformation',
+                doc: 'Carrier information of a device.',
+                fields: [
+                  optionalString('carrierName', 'The carrier.'),
+                  optionalString('servicePlan', 'The service plan.'),
+                  optionalString('state', 'The device state after the change.'),
+                ],
+              }),
+              default: null,
+            },
+            optionalString('deviceGroupName', 'The device group.'),
+            {
+              name: 'devices',
+              doc:
+                'Device identifiers found in DeviceInfo (elements holding Kind and Identifier), normalized. ' +
+                'Activations carry no Device element, so these may be the only identifiers of the message.',
+              type: { type: 'array', items: 'Device' },
+              default: [],
+            },
+          ],
+        }),
+        default: null,
+      },
+      otherField,
+    ],
+  },
+  PromoChange: {
+    type: 'record',
+    name: 'PromoChange',
+    doc: 'A promotional code was removed from the line of service (PromoChange).',
+    fields: [
+      optionalString('change', 'The promotional code that was removed.'),
+      optionalString('changeDate', 'When it was removed, as sent (the format is undocumented).'),
+      otherField,
+    ],
+  },
+  ResumeTrackingComment: {
+    type: 'record',
+    name: 'ResumeTrackingComment',
+    doc: 'A suspended device will auto-resume in 7 days (ResumeTrackingNotification).',
+    fields: [
+      {
+        name: 'comment',
+        doc: 'The text as sent, e.g. "Device will be auto resumed on - 3/15/2017 12:00:00 AM".',
+        type: 'string',
+      },
+      optionalString(
+        'autoResumeLocalDateTime',
+        'The date and time in the comment as an ISO-8601 local date-time without offset ' +
+          '(2017-03-15T00:00:00): the platform names no time zone. Null when the comment holds no valid one.',
+      ),
+      otherField,
+    ],
+  },
+  CarrierServiceResult: {
+    type: 'record',
+    name: 'CarrierServiceResult',
+    doc:
+      'Result of a device change requested through the API (CarrierService): identifier, plan, custom fields, ' +
+      'state changes. Only the identifier and plan changes have a documented structure.',
+    fields: [
+      {
+        name: 'identifierChanged',
+        doc: 'ChangeDeviceIdentifier/DeviceIdentifierChanged: the new identifier, normalized; null when absent.',
+        type: nullable('Device'),
+        default: null,
+      },
+      optionalString('servicePlan', 'ServicePlan: the plan after ChangeDeviceServicePlan.'),
+      otherField,
+    ],
+  },
+  Fault: {
+    type: 'record',
+    name: 'Fault',
+    doc: 'The request behind this callback failed. The structure is undocumented; see `other`.',
+    fields: [
+      optionalString('faultCode', 'The faultcode child, when present (SOAP 1.1 naming, any case).'),
+      optionalString('faultString', 'The faultstring child, when present (SOAP 1.1 naming, any case).'),
+      otherField,
+    ],
+  },
+  DeviceSms: {
+    type: 'record',
+    name: 'DeviceSms',
+    doc: 'An SMS sent by a device (EnhancedConnectivityService, SmsCallbackRequest).',
+    fields: [optionalString('message', 'The SmsMessage text as sent; null when the message had none.')],
+  },
+};
+
+/** The typed payloads each category's topic can carry; GenericElement is always added. */
+const TOPIC_PAYLOADS: Readonly<Record<Category, readonly Exclude<PayloadName, 'GenericElement'>[]>> = {
+  'async-response': ['CarrierServiceResult', 'Fault'],
+  'external-change': ['ExternalProvisioningChange', 'PromoChange', 'ResumeTrackingComment', 'Fault'],
+  'device-originated': ['DeviceSms'],
+};
+
+const TOPIC_RECORDS: Readonly<Record<Category, { name: string; doc: string }>> = {
+  'async-response': {
+    name: 'AsyncResponseEvent',
+    doc: 'A ThingSpace callback answering an earlier API request (activation, plan change, usage, PRL, ...).',
+  },
+  'external-change': {
+    name: 'ExternalChangeEvent',
+    doc: 'A ThingSpace callback reporting a change made outside the API (portal, promo expiry, auto-resume).',
+  },
+  'device-originated': {
+    name: 'DeviceOriginatedEvent',
+    doc: 'A ThingSpace callback carrying an SMS sent by a device.',
+  },
+};
+
+/** Fields the dead letters share with the events. */
+const RECEIPT_FIELDS = {
+  accountName: {
+    name: 'accountName',
+    doc: 'The ThingSpace account whose credentials the message carried (leading zeros kept).',
+    type: 'string',
+  },
+  receivedAt: {
+    name: 'receivedAt',
+    doc: 'When the ingress node received the request.',
+    type: { type: 'long', logicalType: 'timestamp-millis' },
+  },
+  ingressNode: {
+    name: 'ingressNode',
+    doc: 'The ingress node that received the request (host or pod name).',
+    type: 'string',
+  },
+} satisfies Record<string, AvroField>;
+
+function eventSchema(category: Category): AvroRecord {
+  const payloads = TOPIC_PAYLOADS[category].map((name) => PAYLOAD_RECORDS[name]);
+  return {
+    type: 'record',
+    name: TOPIC_RECORDS[category].name,
+    namespace: AVRO_NAMESPACE,
+    doc: TOPIC_RECORDS[category].doc,
+    fields: [
+      {
+        name: 'eventId',
+        doc:
+          'Deterministic: the same callback re-sent by ThingSpace gets the same id; drop duplicates on it. ' +
+          'A UUIDv8 (RFC 9562) of SHA-256 over account, service, root, RequestId, normalized devices and ' +
+          'payload content; CallbackCount, MaxCallbackThreshold, credentials and receipt time are left out.',
+        type: { type: 'string', logicalType: 'uuid' },
+      },
+      {
+        name: 'service',
+        doc: 'Canonical callback service name (e.g. ExternalProvisioningChanges), however the URL spelled it.',
+        type: 'string',
+      },
+      {
+        name: 'category',
+        doc: `async-response, external-change or device-originated; always ${category} on this topic.`,
+        type: 'string',
+      },
+      RECEIPT_FIELDS.accountName,
+      {
+        name: 'requestId',
+        doc:
+          'The RequestId of the callback: not unique per message (a request over N devices yields N ' +
+          'callbacks). Null when absent, as for device SMS.',
+        type: nullable('string'),
+        default: null,
+      },
+      {
+        name: 'devices',
+        doc:
+          'The Device elements of the message in document order: none (e.g. activations), one, or several ' +
+          '(device SMS: an ESN and an MDN of the same device).',
+        type: { type: 'array', items: DEVICE },
+      },
+      {
+        name: 'callbackCount',
+        doc: 'How many times ThingSpace has sent this message, when it says; null otherwise.',
+        type: nullable('int'),
+        default: null,
+      },
+      {
+        name: 'maxCallbackThreshold',
+        doc: 'How many times ThingSpace will send this message at most, when it says; null otherwise.',
+        type: nullable('int'),
+        default: null,
+      },
+      RECEIPT_FIELDS.receivedAt,
+      RECEIPT_FIELDS.ingressNode,
+      {
+        name: 'payload',
+        doc:
+          'The payload the service is about: a typed record when its structure is known, GenericElement ' +
+          'otherwise; null when the message has none.',
+        type: ['null', ...payloads, GENERIC_ELEMENT],
+        default: null,
+      },
+      {
+        name: 'extraPayloads',
+        doc: 'Every other child of Data, in document order, losslessly (unknown children are never dropped).',
+        type: { type: 'array', items: 'GenericElement' },
+        default: [],
+      },
+      {
+        name: 'extraElements',
+        doc: 'Children of the message root the bridge does not know, in document order, losslessly.',
+        type: { type: 'array', items: 'GenericElement' },
+        default: [],
+      },
+    ],
+  };
+}
+
+function deadLetterSchema(): AvroRecord {
+  return {
+    type: 'record',
+    name: 'DeadLetter',
+    namespace: AVRO_NAMESPACE,
+    doc: 'An authenticated ThingSpace callback that could not be normalized into an event.',
+    fields: [
+      {
+        name: 'eventId',
+        doc: 'Identifies this dead letter (a UUID).',
+        type: { type: 'string', logicalType: 'uuid' },
+      },
+      { name: 'service', doc: 'The callback service name as the request URL spelled it.', type: 'string' },
+      RECEIPT_FIELDS.accountName,
+      RECEIPT_FIELDS.receivedAt,
+      RECEIPT_FIELDS.ingressNode,
+      {
+        name: 'reasonCode',
+        doc: 'Stable code of the error that stopped normalization (a BridgeError code, e.g. UNEXPECTED_ROOT).',
+        type: 'string',
+      },
+      { name: 'reasonMessage', doc: 'Human-readable description of that error.', type: 'string' },
+      {
+        name: 'redactedXml',
+        doc: 'The whole message as received, with the text of Username and Password removed.',
+        type: 'string',
+      },
+    ],
+  };
+}
+
+/** The value schema of every topic, built once. */
+export const SCHEMAS: Readonly<Record<Stream, AvroRecord>> = {
+  'async-response': eventSchema('async-response'),
+  'external-change': eventSchema('external-change'),
+  'device-originated': eventSchema('device-originated'),
+  'dead-letter': deadLetterSchema(),
+};
+
+/** The .avsc file content of a schema: what schemas/<topic>.avsc must hold, byte for byte. */
+export function schemaFileContent(stream: Stream): string {
+  return `${JSON.stringify(SCHEMAS[stream], null, 2)}\n`;
+}

@@ -1,0 +1,112 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Type } from 'avsc';
+import { AVRO_TYPES } from '../../../src/events/avro';
+import { DEFAULT_TOPICS, schemaFileContent, SCHEMAS } from '../../../src/events/schemas';
+import type { Stream } from '../../../src/events/schemas';
+import { AVRO_NAMESPACE } from '../../../src/events/types';
+import type { DeadLetter } from '../../../src/events/types';
+import { avroProblems, roundTrip } from './avro-check';
+
+const SCHEMA_DIR = join(__dirname, '..', '..', '..', 'schemas');
+const RELEASED_DIR = join(SCHEMA_DIR, 'released');
+const STREAMS = Object.keys(DEFAULT_TOPICS) as Stream[];
+const UPDATE = process.env.UPDATE_SCHEMAS === '1';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Every record in a schema, nested ones included. */
+function records(schema: Json): { name: string; doc?: Json; fields: { name: string; doc?: Json }[] }[] {
+  if (Array.isArray(schema)) return schema.flatMap(records);
+  if (schema === null || typeof schema !== 'object') return [];
+  const nested = Object.values(schema).flatMap(records);
+  return schema.type === 'record' ? [schema as never, ...nested] : nested;
+}
+
+describe('schemas/*.avsc: the one source is src/events/schemas.ts', () => {
+  it.each(STREAMS)('%s: the committed file is what the source generates', (stream) => {
+    const file = join(SCHEMA_DIR, `${DEFAULT_TOPICS[stream]}.avsc`);
+    const generated = schemaFileContent(stream);
+    if (UPDATE) writeFileSync(file, generated);
+    if (readFileSync(file, 'utf8') !== generated) {
+      throw new Error(
+        `${file} differs from src/events/schemas.ts. Regenerate it with ` +
+          '`UPDATE_SCHEMAS=1 npx jest test/unit/schemas --selectProjects unit`, then commit both.',
+      );
+    }
+  });
+
+  it('holds no other schema', () => {
+    const files = readdirSync(SCHEMA_DIR).filter((name) => name.endsWith('.avsc'));
+    expect(files.sort()).toEqual(STREAMS.map((stream) => `${DEFAULT_TOPICS[stream]}.avsc`).sort());
+  });
+
+  it.each(STREAMS)('%s: every record and every field has a doc', (stream) => {
+    for (const record of records(JSON.parse(schemaFileContent(stream)) as Json)) {
+      expect([record.name, typeof record.doc]).toEqual([record.name, 'string']);
+      for (const field of record.fields) {
+        expect([`${record.name}.${field.name}`, typeof field.doc]).toEqual([
+          `${record.name}.${field.name}`,
+          'string',
+        ]);
+      }
+    }
+  });
+
+  it.each(STREAMS)('%s: one namespace for every named type', (stream) => {
+    expect(SCHEMAS[stream].namespace).toBe(AVRO_NAMESPACE);
+    expect(AVRO_TYPES[stream].name).toBe(`${AVRO_NAMESPACE}.${SCHEMAS[stream].name}`);
+  });
+});
+
+describe('schema evolution: every current schema reads what every released one wrote (BACKWARD)', () => {
+  const released = readdirSync(RELEASED_DIR).filter((name) => name.endsWith('.avsc'));
+  const streamOf = (file: string): Stream => {
+    const topic = file.replace(/\.v\d+\.avsc$/, '');
+    const stream = STREAMS.find((candidate) => DEFAULT_TOPICS[candidate] === topic);
+    if (!stream) throw new Error(`schemas/released/${file} names no topic of ours`);
+    return stream;
+  };
+
+  it.each(STREAMS)('%s has a released snapshot', (stream) => {
+    expect(released).toContain(`${DEFAULT_TOPICS[stream]}.v1.avsc`);
+  });
+
+  it.each(released)('%s', (file) => {
+    const writer = Type.forSchema(JSON.parse(readFileSync(join(RELEASED_DIR, file), 'utf8')) as never);
+    const reader = AVRO_TYPES[streamOf(file)];
+    const resolver = reader.createResolver(writer); // throws when the current schema cannot read the old data
+    for (let i = 0; i < 25; i++) {
+      const bytes = writer.toBuffer(writer.random());
+      expect(() => {
+        reader.fromBuffer(bytes, resolver);
+      }).not.toThrow();
+    }
+  });
+
+  it('the guard catches an incompatible change (a new field without default)', () => {
+    const current = SCHEMAS['async-response'];
+    const incompatible = Type.forSchema({
+      ...current,
+      fields: [...current.fields, { name: 'added', type: 'string', doc: 'no default' }],
+    } as never);
+    expect(() => incompatible.createResolver(AVRO_TYPES['async-response'])).toThrow();
+  });
+});
+
+describe('dead letter', () => {
+  it('a DeadLetter value fits its schema and survives Avro', () => {
+    const letter: DeadLetter = {
+      eventId: '6f1c2a8e-3b4d-8e5f-9a0b-1c2d3e4f5a6b',
+      service: 'CarrierService',
+      accountName: '0000555123-00001',
+      receivedAt: Date.parse('2026-03-01T10:00:00Z'),
+      ingressNode: 'ingress-a',
+      reasonCode: 'UNEXPECTED_ROOT',
+      reasonMessage: "callback service 'CarrierService' does not send SmsCallbackRequest messages",
+      redactedXml: '<s:Envelope>...<Username/><Password/>...</s:Envelope>',
+    };
+    expect(avroProblems(AVRO_TYPES['dead-letter'], letter)).toEqual([]);
+    expect(roundTrip(AVRO_TYPES['dead-letter'], letter).decoded).toEqual(letter);
+  });
+});
