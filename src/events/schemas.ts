@@ -386,7 +386,24 @@ export const SCHEMAS: Readonly<Record<Stream, AvroRecord>> = {
   'dead-letter': deadLetterSchema(),
 };
 
-/** The .avsc file content of a schema: what schemas/<topic>.avsc must hold, byte for byte. */
+/** Prettier's printWidth (.prettierrc.json): `prettier --check .` checks .avsc files as JSON too. */
+const PRINT_WIDTH = 110;
+/** An array of plain values laid out one per line by JSON.stringify, with what precedes it on its line. */
+const PLAIN_ARRAY = /^(.*)\[\n((?: *(?:"(?:[^"\\]|\\.)*"|[-\w.+]+),?\n)+) *\]/gm;
+
+/**
+ * The .avsc file content of a schema: what schemas/<topic>.avsc must hold, byte for byte. JSON.stringify's
+ * layout, with arrays of plain values (unions like ["null", "string"]) on one line where they fit, which is
+ * Prettier's layout too.
+ */
 export function schemaFileContent(stream: Stream): string {
-  return `${JSON.stringify(SCHEMAS[stream], null, 2)}\n`;
+  const json = JSON.stringify(SCHEMAS[stream], null, 2).replace(
+    PLAIN_ARRAY,
+    (whole, head: string, items: string) => {
+      const values = items.split('\n').map((item) => item.trim().replace(/,$/, ''));
+      const line = `${head}[${values.filter((value) => value !== '').join(', ')}]`;
+      return line.length <= PRINT_WIDTH ? line : whole;
+    },
+  );
+  return `${json}\n`;
 }
