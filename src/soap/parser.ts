@@ -99,7 +99,7 @@ const TREE = children(Role.Node);
 /** The handler table: the role of each child, by parent role and local name. */
 const CHILD_ROLES: Readonly<Record<Role, ChildRoles>> = {
   [Role.Document]: children(Role.NotEnvelope, ['Envelope', Role.Envelope]),
-  // Header content is not ours to understand (SOAP 1.1 mustUnderstand is not honoured: nothing is sent there).
+  // Header content is skipped: THINGSPACE.md documents none for callbacks, so mustUnderstand is not honoured.
   [Role.Envelope]: children(Role.Ignored, ['Body', Role.Body]),
   [Role.Body]: children(
     Role.UnknownRoot,
@@ -265,8 +265,9 @@ class CallbackReader {
   writeString(body: string): void {
     this.#count(Buffer.byteLength(body, 'utf8'));
     // A JS string can hold what no UTF-8 byte sequence decodes to; saxes would misread it.
-    if (LONE_SURROGATE.test(body))
+    if (LONE_SURROGATE.test(body)) {
       throw new ParseError('INVALID_UTF8', 'the body holds a lone UTF-16 surrogate');
+    }
     this.#write(body);
   }
 
@@ -286,8 +287,9 @@ class CallbackReader {
   }
 
   finish(): ParsedCallback {
-    if (this.#elements === 0 && this.#source.trim() === '')
+    if (this.#elements === 0 && this.#source.trim() === '') {
       throw new ParseError('EMPTY_BODY', 'the body is empty');
+    }
     this.#saxDo(() => this.#sax.close());
     if (!this.#sawBody) throw new ParseError('NOT_SOAP_ENVELOPE', 'the SOAP Envelope has no Body');
     if (this.#root === undefined) {
@@ -523,6 +525,7 @@ export async function parseCallback(
   } else {
     const decoder = new TextDecoder('utf-8', { fatal: true });
     for await (const chunk of body) reader.writeBytes(chunk, decoder, true);
+    // The final, non-streaming call flushes the decoder: a character cut off at the end is INVALID_UTF8.
     reader.writeBytes(new Uint8Array(0), decoder);
   }
   return reader.finish();
@@ -558,8 +561,9 @@ function nodeAttributes(attributes: Readonly<Record<string, string>>): Readonly<
   let kept: Record<string, string> | undefined;
   for (const qname in attributes) {
     const value = attributes[qname];
-    if (value === undefined || qname === 'xmlns' || qname.startsWith('xmlns:') || qname.endsWith(':nil'))
+    if (value === undefined || qname === 'xmlns' || qname.startsWith('xmlns:') || qname.endsWith(':nil')) {
       continue;
+    }
     // No prototype: an attribute may be called __proto__.
     kept ??= Object.create(null) as Record<string, string>;
     kept[localName(qname)] = value;
