@@ -1,0 +1,20 @@
+export { loadConfig, parseConfig } from './load';
+export type { LoadedConfig, LoadOptions, ParseOptions } from './load';
+export { ConfigError } from './errors';
+export type { ConfigIssue } from './errors';
+export { parseCidr } from './cidr';
+export type { Cidr } from './cidr';
+export { DEVICE_KINDS, LOG_LEVELS } from './schema';
+export type {
+  AccountConfig,
+  Config,
+  DeviceKind,
+  HttpConfig,
+  KafkaConfig,
+  LogConfig,
+  LogLevel,
+  NormalizeConfig,
+  SchemaRegistryConfig,
+  ServiceConfig,
+} from './schema';
+export type { Env } from './secrets';

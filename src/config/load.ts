@@ -1,0 +1,78 @@
+import { dirname } from 'node:path';
+import type { z } from 'zod';
+import { ConfigError, formatPath } from './errors';
+import type { ConfigIssue } from './errors';
+import { deepFreeze } from './freeze';
+import { configSchema } from './schema';
+import type { Config } from './schema';
+import type { Env } from './secrets';
+import { applyEnvOverrides, locateConfigFile, readConfigFile } from './sources';
+import type { Overridden } from './sources';
+import { configWarnings } from './warnings';
+
+export interface LoadedConfig {
+  config: Config;
+  /** Valid but questionable settings, for the caller to log once it has a logger. */
+  warnings: readonly string[];
+}
+
+export interface ParseOptions {
+  /** Where relative `*File` paths start; the process's working directory when absent. */
+  baseDir?: string;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
+}
+
+/** Zod's defaults, reworded for operators; schema-level messages (hints naming env vars) take precedence. */
+function message(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'invalid_type') return undefined;
+  if (issue.input === undefined) return 'required';
+  // YAML reads `name: 0012345` as a number and drops the zeros; say how to keep it as written.
+  const hint = issue.expected === 'string' && typeof issue.input === 'number' ? ' (quote it in YAML)' : '';
+  const expected =
+    issue.expected === 'object' ? 'a mapping' : issue.expected === 'array' ? 'a list' : `a ${issue.expected}`;
+  return `expected ${expected}, got ${kindOf(issue.input)}${hint}`;
+}
+
+function issuesOf(error: z.ZodError, applied: Overridden['applied']): ConfigIssue[] {
+  return error.issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key' }));
+    }
+    const source = applied.find(({ path }) => path.every((key, index) => issue.path[index] === key));
+    const from = source === undefined ? '' : ` (from ${source.variable})`;
+    return [{ path: formatPath(issue.path), message: `${issue.message}${from}` }];
+  });
+}
+
+/**
+ * Validates settings already read (from a file, or a test's object literal) with the env overrides applied,
+ * resolves the secrets they name, and freezes the result. Throws one ConfigError listing every problem.
+ */
+export function parseConfig(input: unknown, env: Env, options: ParseOptions = {}): LoadedConfig {
+  const overridden = applyEnvOverrides(input, env);
+  const schema = configSchema({ env, baseDir: options.baseDir ?? process.cwd() });
+  const result = schema.safeParse(overridden.input, { error: message });
+  if (!result.success) throw new ConfigError(issuesOf(result.error, overridden.applied));
+  const config = deepFreeze(result.data);
+  return { config, warnings: configWarnings(config) };
+}
+
+export interface LoadOptions {
+  /** The command's arguments; `--config <path>` (or `-c`) names the file. */
+  argv?: readonly string[];
+  env: Env;
+  cwd: string;
+}
+
+/** The start-up path: find the file (`--config` or BRIDGE_CONFIG), read it, then `parseConfig`. */
+export function loadConfig({ argv = [], env, cwd }: LoadOptions): LoadedConfig & { file: string } {
+  const file = locateConfigFile(argv, env, cwd);
+  // Relative secret and certificate paths read naturally next to the file that names them.
+  const loaded = parseConfig(readConfigFile(file), env, { baseDir: dirname(file.path) });
+  return { ...loaded, file: file.path };
+}

@@ -1,0 +1,486 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { Secret } from '../util/secret';
+import { isRecord, itemsWithoutIssues, reportDuplicates, sameAs, whenList, whenValid } from './checks';
+import { parseCidr } from './cidr';
+import type { Frozen } from './freeze';
+import { MAX_CREDENTIAL_CHARS, readReferencedFile, withPassword } from './secrets';
+import type { LoadContext } from './secrets';
+
+/**
+ * The one description of the configuration: validation, defaults, the `Config` type and docs/configuration.md
+ * (src/config/reference.ts) all come from here. `meta.env` names the variable that overrides a key (applied by
+ * sources.ts before validation).
+ */
+
+const MiB = 1024 * 1024;
+
+/** Device identifier kinds as ThingSpace names them (THINGSPACE.md §2), lower-cased; stable hardware ids first. */
+export const DEVICE_KINDS = ['imei', 'meid', 'esn', 'eid', 'iccid', 'imsi', 'mdn', 'msisdn', 'min'] as const;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** `0` asks the OS for a free port (tests); it never collides with another listener. */
+const port = z.int().min(0).max(65535);
+const positiveMs = z.int().min(1);
+const count = z.int().min(1);
+
+function required(hint: string) {
+  return {
+    error: (issue: { input?: unknown }) => (issue.input === undefined ? `required: ${hint}` : undefined),
+  };
+}
+
+function httpUrl(hint?: string) {
+  return z
+    .url({
+      protocol: /^https?$/,
+      error: (issue) => (issue.input === undefined && hint ? `required: ${hint}` : 'expected an http(s) URL'),
+    })
+    .refine((url) => !/^[a-z]+:\/\/[^/]*@/i.test(url), 'must not hold credentials (URLs get logged)');
+}
+
+/** A ThingSpace service name; checked against the service catalogue by the HTTP layer, not here. */
+const serviceName = z.string().min(1);
+
+/** Service names compare as ThingSpace's do: case-insensitively (THINGSPACE.md §1). */
+const caseless = (name: string) => name.toLowerCase();
+
+function distinctServices(names: readonly string[], issues: z.core.$RefinementCtx): void {
+  reportDuplicates(
+    issues,
+    names.map((name, index) => ({ path: [index], key: caseless(name) })),
+    () => 'listed twice (names compare case-insensitively)',
+  );
+}
+
+const http = z
+  .strictObject({
+    port: port.default(8080).meta({
+      description: 'Port of the main listener: POST /callbacks/:service, /healthz, /readyz, /metrics.',
+      env: 'BRIDGE_PORT',
+    }),
+    host: z.string().min(1).default('0.0.0.0').meta({ description: 'Address to listen on; `::` for IPv6.' }),
+    maxBodyBytes: count.default(MiB).meta({ description: 'Larger requests are refused with 413.' }),
+    bodyTimeoutMs: positiveMs.default(10_000).meta({
+      description: 'A client that has not sent its whole body by then is cut off (slow-client guard).',
+    }),
+    requestTimeoutMs: positiveMs.default(30_000).meta({
+      description:
+        'Longest time from request start to answer, Kafka acknowledgement included; at least bodyTimeoutMs.',
+    }),
+    keepAliveTimeoutMs: positiveMs.default(65_000).meta({
+      description:
+        'Idle keep-alive connections are closed after this. Above the 60 s idle timeout of common load balancers, so they close first.',
+    }),
+    shutdownGraceMs: positiveMs.default(25_000).meta({
+      description:
+        'On SIGTERM, time to finish in-flight requests and flush to Kafka; below the 30 s Kubernetes default grace period.',
+    }),
+    trustProxy: z.int().min(0).default(0).meta({
+      description:
+        'Proxies in front of the bridge whose X-Forwarded-For entries are believed; 0 uses the socket address.',
+    }),
+    allowedSources: z
+      .array(
+        // Parsed here, once: the HTTP guard gets Cidr objects ready for a net.BlockList.
+        z.string().transform((text, issues) => {
+          const cidr = parseCidr(text);
+          if (cidr === undefined)
+            issues.addIssue({ code: 'custom', message: 'expected an IPv4/IPv6 address or CIDR' });
+          return cidr ?? z.NEVER;
+        }),
+      )
+      .default([])
+      .meta({
+        description:
+          "Source addresses (`192.0.2.7`, `192.0.2.0/24`, `2001:db8::/32`) allowed to POST callbacks: ThingSpace's published senders, THINGSPACE.md §4. Empty allows everyone and warns at start.",
+      }),
+    publicBaseUrl: httpUrl().optional().meta({
+      description:
+        'The URL ThingSpace reaches this bridge at (no trailing /callbacks); used to register callbacks. Warns when its port is one ThingSpace does not accept.',
+    }),
+  })
+  .superRefine(
+    (value, issues) => {
+      if (value.requestTimeoutMs < value.bodyTimeoutMs) {
+        issues.addIssue({
+          code: 'custom',
+          path: ['requestTimeoutMs'],
+          message: 'must be at least bodyTimeoutMs',
+        });
+      }
+    },
+    whenValid(['requestTimeoutMs'], ['bodyTimeoutMs']),
+  )
+  .meta({ description: 'The HTTP listener(s) receiving callbacks.' });
+
+const service = z.strictObject({
+  enabled: z
+    .boolean()
+    .default(true)
+    .meta({ description: 'false: callbacks for this service are refused with 404.' }),
+  port: port.optional().meta({
+    description: 'An extra listener dedicated to this service, as the platform recommends for robustness.',
+  }),
+});
+
+const services = z
+  .record(serviceName, service)
+  .default({})
+  .meta({ description: 'Per-service options, keyed by ThingSpace service name (case-insensitive).' })
+  .superRefine((value, issues) =>
+    reportDuplicates(
+      issues,
+      Object.keys(value).map((name) => ({ path: [name], key: caseless(name) })),
+      (first) => `same service as services.${String(first[0])} (names compare case-insensitively)`,
+    ),
+  );
+
+const credentialText = z
+  .string()
+  .min(1)
+  .max(MAX_CREDENTIAL_CHARS)
+  // The parser trims element text, so surrounding blanks could never match.
+  .refine((text) => text.trim() === text, 'must not start or end with whitespace');
+
+function account(ctx: LoadContext) {
+  return withPassword(
+    {
+      name: z.string().min(1).meta({
+        description:
+          'ThingSpace account name (keep leading zeros: quote it in YAML); events carry it as accountName.',
+      }),
+      username: credentialText.meta({
+        description: `The Username registered with the callbacks; identifies the account when several share one URL. Unique across accounts, 1-${MAX_CREDENTIAL_CHARS} characters (ThingSpace's REST API takes at most 40).`,
+      }),
+      services: z
+        .array(serviceName)
+        .min(1)
+        .superRefine(distinctServices)
+        .superRefine((names, issues) => {
+          if (names.includes('*') && names.length > 1) {
+            issues.addIssue({ code: 'custom', message: '"*" must be the only entry' });
+          }
+        })
+        .meta({ description: 'Services this account may receive callbacks for; ["*"] for all.' }),
+      allowEmptyCredentials: z
+        .array(serviceName.refine((name) => name !== '*', 'name each service; "*" is not accepted here'))
+        .default([])
+        .superRefine(distinctServices)
+        .meta({
+          description:
+            'Services for which a callback with empty Username and Password is taken as this account. At most one account per service.',
+        }),
+    },
+    ctx,
+  ).superRefine(
+    (value, issues) => {
+      if (value.services[0] === '*') return;
+      const allowed = new Set(value.services.map(caseless));
+      value.allowEmptyCredentials.forEach((name, index) => {
+        if (!allowed.has(caseless(name))) {
+          issues.addIssue({
+            code: 'custom',
+            path: ['allowEmptyCredentials', index],
+            message: "not among this account's services",
+          });
+        }
+      });
+    },
+    whenValid(['services'], ['allowEmptyCredentials']),
+  );
+}
+
+type Account = z.output<ReturnType<typeof account>>;
+
+function accountsAgree(accounts: readonly Account[], issues: z.core.$RefinementCtx): void {
+  const sound = itemsWithoutIssues(accounts, issues);
+  reportDuplicates(
+    issues,
+    sound.map(([index, item]) => ({ path: [index, 'name'], key: item.name })),
+    sameAs('name', ['accounts']),
+  );
+  // Exact comparison, as authentication does; the message points at the other account, never at the value.
+  reportDuplicates(
+    issues,
+    sound.map(([index, item]) => ({ path: [index, 'username'], key: item.username })),
+    (first) => `same username as accounts[${String(first[0])}]`,
+  );
+  // An empty message names no account, so the service alone must decide which one it is.
+  reportDuplicates(
+    issues,
+    sound.flatMap(([index, item]) =>
+      item.allowEmptyCredentials.map((name, at) => ({
+        path: [index, 'allowEmptyCredentials', at],
+        key: caseless(name),
+      })),
+    ),
+    (first) => `accounts[${String(first[0])}] already accepts empty credentials for this service`,
+  );
+}
+
+const TLS_FILES = ['caFile', 'certFile', 'keyFile'] as const;
+
+/** Like the password check (secrets.ts): runs despite other problems, reading the files to report them early. */
+function checkTls(value: Readonly<Record<string, unknown>>, ctx: LoadContext, issues: z.core.$RefinementCtx) {
+  const files = TLS_FILES.filter((key) => value[key] !== undefined);
+  if (value.enabled === false && files.length > 0) {
+    issues.addIssue({
+      code: 'custom',
+      path: ['enabled'],
+      message: `must be true when ${files.join(', ')} is given`,
+    });
+  }
+  if ((value.certFile === undefined) !== (value.keyFile === undefined)) {
+    issues.addIssue({ code: 'custom', path: ['certFile'], message: 'certFile and keyFile go together' });
+  }
+  for (const key of files) {
+    const path = value[key];
+    if (typeof path === 'string' && !issues.issues.some((issue) => issue.path?.[0] === key)) {
+      readReferencedFile(path, ctx, issues, key);
+    }
+  }
+}
+
+function tls(ctx: LoadContext) {
+  return z
+    .strictObject({
+      enabled: z.boolean().default(false).meta({ description: 'Connect to the brokers over TLS.' }),
+      caFile: z
+        .string()
+        .min(1)
+        .optional()
+        .meta({ description: 'PEM CA bundle; the system CAs when absent.' }),
+      certFile: z.string().min(1).optional().meta({ description: 'PEM client certificate (mutual TLS).' }),
+      keyFile: z.string().min(1).optional().meta({ description: 'PEM private key of certFile.' }),
+    })
+    .superRefine((value, issues) => checkTls(value, ctx, issues), {
+      when: (payload) => isRecord(payload.value),
+    })
+    .transform(({ enabled, caFile, certFile, keyFile }, issues) => {
+      const read = (path: string | undefined, key: string) =>
+        path === undefined ? undefined : readReferencedFile(path, ctx, issues, key);
+      const key = read(keyFile, 'keyFile');
+      return {
+        enabled,
+        ca: read(caFile, 'caFile'),
+        cert: read(certFile, 'certFile'),
+        key: key === undefined ? undefined : new Secret(key),
+      };
+    })
+    .meta({ description: 'TLS to the brokers; the files are read at start.' });
+}
+
+const topicName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name: 1-249 of A-Z a-z 0-9 . _ -')
+  .refine((name) => name !== '.' && name !== '..', 'expected a Kafka topic name other than . and ..');
+
+const topics = z
+  .strictObject({
+    asyncResponses: topicName.default('thingspace.async-responses').meta({
+      description: 'Results of earlier API requests (CarrierService, DeviceUsage, ...).',
+    }),
+    externalChanges: topicName.default('thingspace.external-changes').meta({
+      description: 'Changes made outside the API (ExternalProvisioningChanges, PromoChange, ...).',
+    }),
+    deviceOriginated: topicName.default('thingspace.device-originated').meta({
+      description: 'SMS sent by devices.',
+    }),
+    deadLetter: topicName.default('thingspace.dead-letter').meta({
+      description: 'Authenticated callbacks that could not be normalized, with the reason.',
+    }),
+  })
+  // Each topic has its own value schema (subject <topic>-value) and consumers tell categories apart by topic.
+  .superRefine((value, issues) =>
+    reportDuplicates(
+      issues,
+      Object.entries(value).map(([key, name]) => ({ path: [key], key: name })),
+      sameAs('topic', ['kafka', 'topics']),
+    ),
+  )
+  .meta({ description: 'One topic per event category; the value schema subject is `<topic>-value`.' });
+
+const producer = z
+  .strictObject({
+    lingerMs: z.int().min(0).max(1000).default(5).meta({
+      description: 'How long a batch waits for more records before it is sent.',
+    }),
+    maxBatchRecords: count
+      .default(500)
+      .meta({ description: 'A batch is sent once it holds this many records.' }),
+    maxBatchBytes: count.default(MiB).meta({
+      description: 'A batch is sent once its encoded records reach this size.',
+    }),
+    maxQueuedRecords: count.default(10_000).meta({
+      description: 'Records waiting for Kafka beyond this are refused with 503 + Retry-After.',
+    }),
+    deliveryTimeoutMs: positiveMs.default(10_000).meta({
+      description: 'A record not acknowledged by then fails its request with 503.',
+    }),
+  })
+  .superRefine(
+    (value, issues) => {
+      if (value.maxQueuedRecords < value.maxBatchRecords) {
+        issues.addIssue({
+          code: 'custom',
+          path: ['maxQueuedRecords'],
+          message: 'must be at least maxBatchRecords',
+        });
+      }
+    },
+    whenValid(['maxQueuedRecords'], ['maxBatchRecords']),
+  )
+  .meta({ description: 'The batcher in front of the idempotent producer (acks=all, one batch in flight).' });
+
+function kafka(ctx: LoadContext) {
+  return z
+    .strictObject(
+      {
+        brokers: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):\d{1,5}$/,
+                'expected host:port ([v6::addr]:port for IPv6)',
+              ),
+            required('list the brokers here or set KAFKA_BROKERS'),
+          )
+          .min(1)
+          .meta({ description: 'Bootstrap brokers as host:port.', env: 'KAFKA_BROKERS' }),
+        clientId: z.string().min(1).default('thingspace-bridge').meta({ description: 'Kafka client id.' }),
+        tls: tls(ctx).prefault({}),
+        sasl: withPassword(
+          {
+            mechanism: z
+              .enum(['plain', 'scram-sha-256', 'scram-sha-512'])
+              .meta({ description: 'SASL mechanism (plain only over TLS, or it travels in clear).' }),
+            username: z.string().min(1).meta({ description: 'SASL username.' }),
+          },
+          ctx,
+        )
+          .optional()
+          .meta({ description: 'SASL authentication to the brokers; none when absent.' }),
+        topics: topics.prefault({}),
+        createTopics: z.boolean().default(false).meta({
+          description: 'Create missing topics at start (otherwise a missing topic keeps the node unready).',
+        }),
+        newTopics: z
+          .strictObject({
+            numPartitions: count
+              .default(6)
+              .meta({ description: 'Partitions of a created topic: the unit of scaling.' }),
+            replicationFactor: z
+              .int()
+              .min(-1)
+              .refine((n) => n !== 0, 'expected -1 or at least 1')
+              .default(-1)
+              .meta({
+                description: "Replicas of a created topic; -1 takes the broker's default.replication.factor.",
+              }),
+          })
+          .prefault({})
+          .meta({ description: 'Used when createTopics is true.' }),
+        producer: producer.prefault({}),
+      },
+      required('give kafka.brokers or set KAFKA_BROKERS'),
+    )
+    .meta({ description: 'Where events are published.' });
+}
+
+function schemaRegistry(ctx: LoadContext) {
+  return z
+    .strictObject(
+      {
+        url: httpUrl('give the URL here or set SCHEMA_REGISTRY_URL').meta({
+          description: 'Base URL of a Confluent-compatible schema registry API.',
+          env: 'SCHEMA_REGISTRY_URL',
+        }),
+        auth: withPassword({ username: z.string().min(1).meta({ description: 'Basic auth username.' }) }, ctx)
+          .optional()
+          .meta({ description: 'HTTP basic auth to the registry; none when absent.' }),
+        registerSchemas: z.boolean().default(false).meta({
+          description:
+            'Register the Avro schemas at start; otherwise they must exist (looked up, never changed).',
+        }),
+      },
+      required('give schemaRegistry.url or set SCHEMA_REGISTRY_URL'),
+    )
+    .meta({ description: 'The Confluent-compatible registry holding the Avro value schemas.' });
+}
+
+export function configSchema(ctx: LoadContext) {
+  return z
+    .strictObject({
+      node: z.string().min(1).default(hostname).meta({
+        description: 'Name of this ingress node, carried by every event and log line.',
+        defaultText: 'the host name',
+      }),
+      http: http.prefault({}),
+      services,
+      accounts: z
+        .array(account(ctx))
+        .min(1)
+        .superRefine(accountsAgree, whenList)
+        .meta({ description: 'Who may send callbacks. The Username in the message picks the account.' }),
+      kafka: kafka(ctx),
+      schemaRegistry: schemaRegistry(ctx),
+      normalize: z
+        .strictObject({
+          kindPriority: z
+            .array(z.enum(DEVICE_KINDS))
+            .min(1)
+            .default([...DEVICE_KINDS])
+            .superRefine((kinds, issues) =>
+              reportDuplicates(
+                issues,
+                kinds.map((kind, index) => ({ path: [index], key: kind })),
+                () => 'listed twice',
+              ),
+            )
+            .meta({
+              description:
+                'Preference order of device identifier kinds for the event key (kind:identifier): earlier wins.',
+            }),
+        })
+        .prefault({})
+        .meta({ description: 'How callbacks become events.' }),
+      log: z
+        .strictObject({
+          level: z.enum(LOG_LEVELS).default('info').meta({ description: 'Lowest level written.' }),
+        })
+        .prefault({})
+        .meta({ description: 'JSON logs on stdout; credentials are redacted.' }),
+    })
+    .superRefine(
+      (value, issues) => {
+        const listeners = [{ path: ['http', 'port'], key: String(value.http.port) }];
+        for (const [name, options] of Object.entries(value.services)) {
+          if (options.port !== undefined)
+            listeners.push({ path: ['services', name, 'port'], key: String(options.port) });
+        }
+        reportDuplicates(
+          issues,
+          listeners.filter((listener) => listener.key !== '0'),
+          sameAs('port'),
+        );
+      },
+      whenValid(['http', 'port'], ['services']),
+    );
+}
+
+export type ConfigSchema = ReturnType<typeof configSchema>;
+
+/** The validated configuration: deeply frozen, credentials as `Secret`. */
+export type Config = Frozen<z.output<ConfigSchema>>;
+export type HttpConfig = Config['http'];
+export type ServiceConfig = Config['services'][string];
+export type AccountConfig = Config['accounts'][number];
+export type KafkaConfig = Config['kafka'];
+export type SchemaRegistryConfig = Config['schemaRegistry'];
+export type NormalizeConfig = Config['normalize'];
+export type LogConfig = Config['log'];
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
