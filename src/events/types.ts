@@ -1,7 +1,9 @@
 /**
  * The event model: the values the Avro schemas in schemas/ describe, in the shape avsc reads and writes.
- * Hand-written; test/unit/schemas/ round-trips every fixture's event through its topic's schema (undeclared
- * fields rejected), so a field added here but not there, or the other way round, fails a test.
+ * Hand-written, kept in step by tests: every fixture's event (test/unit/events/fixtures.test.ts) and every
+ * route's event for every Data child (test/unit/schemas/payload-coverage.test.ts) is validated against its
+ * topic's schema, undeclared fields rejected, and round-tripped through Avro; a field added on one side only
+ * fails them.
  */
 import type { Category, ServiceName } from '../thingspace/catalogue';
 

@@ -17,8 +17,6 @@ import type { PayloadSelector } from './payloads/select';
 /** What a callback is, which decides its topic (ARCHITECTURE.md, the event contract). */
 export type Category = 'async-response' | 'external-change' | 'device-originated';
 
-export const CATEGORIES: readonly Category[] = ['async-response', 'external-change', 'device-originated'];
-
 export type ServiceName =
   | 'CarrierService'
   | 'DevicePRLInformation'

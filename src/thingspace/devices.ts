@@ -19,9 +19,6 @@ const FORMATS: ReadonlyMap<string, RegExp> = new Map([
   ['eid', /^\d{32}$/], // GSMA SGP.29: 32 digits
 ]);
 
-/** The kinds the platform documents (THINGSPACE.md §2), lower-case. */
-export const DEVICE_KINDS: readonly string[] = [...FORMATS.keys()];
-
 /** Anomaly codes are metric labels: a bounded set, never the identifier or an arbitrary kind. */
 export type DeviceAnomaly = 'unknown-device-kind' | `identifier-not-fitting-kind:${string}`;
 

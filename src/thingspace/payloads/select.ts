@@ -23,7 +23,7 @@ export function fromData(mappers: readonly ElementMapper[]): PayloadSelector {
   const byElement = new Map(mappers.map((mapper) => [mapper.element.toLowerCase(), mapper]));
   return ({ payload: children }) => {
     const known = children.findIndex((child) => byElement.has(child.name.toLowerCase()));
-    const mainIndex = Math.max(known, 0);
+    const mainIndex = known === -1 ? 0 : known;
     const main = children[mainIndex];
     if (!main) return { payload: null, extraPayloads: [] };
     const mapper = byElement.get(main.name.toLowerCase());
