@@ -3,6 +3,7 @@ export type { LoadedConfig, LoadOptions, ParseOptions } from './load';
 export { ConfigError } from './errors';
 export type { ConfigIssue } from './errors';
 export { parseCidr } from './cidr';
+export { serviceKey } from './services';
 export type { Cidr } from './cidr';
 export { DEVICE_KINDS, LOG_LEVELS } from './schema';
 export type {

@@ -4,6 +4,7 @@ import { Secret } from '../util/secret';
 import { isRecord, itemsWithoutIssues, reportDuplicates, sameAs, whenList, whenValid } from './checks';
 import { parseCidr } from './cidr';
 import type { Frozen } from './freeze';
+import { serviceKey } from './services';
 import { MAX_CREDENTIAL_CHARS, readReferencedFile, withPassword } from './secrets';
 import type { LoadContext } from './secrets';
 
@@ -43,14 +44,11 @@ function httpUrl(hint?: string) {
 /** A ThingSpace service name; checked against the service catalogue by the HTTP layer, not here. */
 const serviceName = z.string().min(1);
 
-/** Service names compare as ThingSpace's do: case-insensitively (THINGSPACE.md §1). */
-const caseless = (name: string) => name.toLowerCase();
-
 function distinctServices(names: readonly string[], issues: z.core.$RefinementCtx): void {
   reportDuplicates(
     issues,
-    names.map((name, index) => ({ path: [index], key: caseless(name) })),
-    () => 'listed twice (names compare case-insensitively)',
+    names.map((name, index) => ({ path: [index], key: serviceKey(name) })),
+    () => 'listed twice (names compare case-insensitively, other spellings included)',
   );
 }
 
@@ -128,12 +126,15 @@ const service = z.strictObject({
 const services = z
   .record(serviceName, service)
   .default({})
-  .meta({ description: 'Per-service options, keyed by ThingSpace service name (case-insensitive).' })
+  .meta({
+    description: 'Per-service options, keyed by ThingSpace service name (any case or known spelling).',
+  })
   .superRefine((value, issues) =>
     reportDuplicates(
       issues,
-      Object.keys(value).map((name) => ({ path: [name], key: caseless(name) })),
-      (first) => `same service as services.${String(first[0])} (names compare case-insensitively)`,
+      Object.keys(value).map((name) => ({ path: [name], key: serviceKey(name) })),
+      (first) =>
+        `${sameAs('service', ['services'])(first)} (names compare case-insensitively, other spellings included)`,
     ),
   );
 
@@ -177,9 +178,9 @@ function account(ctx: LoadContext) {
   ).superRefine(
     (value, issues) => {
       if (value.services[0] === '*') return;
-      const allowed = new Set(value.services.map(caseless));
+      const allowed = new Set(value.services.map(serviceKey));
       value.allowEmptyCredentials.forEach((name, index) => {
-        if (!allowed.has(caseless(name))) {
+        if (!allowed.has(serviceKey(name))) {
           issues.addIssue({
             code: 'custom',
             path: ['allowEmptyCredentials', index],
@@ -213,7 +214,7 @@ function accountsAgree(accounts: readonly Account[], issues: z.core.$RefinementC
     sound.flatMap(([index, item]) =>
       item.allowEmptyCredentials.map((name, at) => ({
         path: [index, 'allowEmptyCredentials', at],
-        key: caseless(name),
+        key: serviceKey(name),
       })),
     ),
     (first) => `accounts[${String(first[0])}] already accepts empty credentials for this service`,

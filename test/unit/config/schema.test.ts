@@ -227,7 +227,7 @@ describe('parseConfig: rules across fields', () => {
     const found = problems({
       ...minimal(),
       accounts: [
-        account({ services: ['PromoChange', 'DeviceUsage'], allowEmptyCredentials: ['PromoChange'] }),
+        account({ services: ['PromoChange', 'DeviceUsage'], allowEmptyCredentials: ['PromoChanges'] }),
         account({ name: 'beta', username: 'beta', allowEmptyCredentials: ['DeviceUsage', 'promochange'] }),
       ],
     });
@@ -261,13 +261,29 @@ describe('parseConfig: rules across fields', () => {
     expect(config.accounts[0]?.allowEmptyCredentials).toEqual(['promochange']);
   });
 
-  it('refuses a service listed twice, in any case', () => {
+  it('refuses a service listed twice, in any case or spelling', () => {
+    const twice = 'listed twice (names compare case-insensitively, other spellings included)';
     expect(
-      problems({ ...minimal(), accounts: [account({ services: ['PromoChange', 'promochange'] })] }),
-    ).toEqual(['accounts[0].services[1]: listed twice (names compare case-insensitively)']);
-    expect(problems({ ...minimal(), services: { PromoChange: {}, PROMOCHANGE: {} } })).toEqual([
-      'services.PROMOCHANGE: same service as services.PromoChange (names compare case-insensitively)',
+      problems({
+        ...minimal(),
+        accounts: [account({ services: ['PromoChange', 'promochange', 'PromoChanges'] })],
+      }),
+    ).toEqual([`accounts[0].services[1]: ${twice}`, `accounts[0].services[2]: ${twice}`]);
+    expect(problems({ ...minimal(), services: { PromoChange: {}, PROMOCHANGES: {} } })).toEqual([
+      'services.PROMOCHANGES: same service as services.PromoChange (names compare case-insensitively, other spellings included)',
     ]);
+  });
+
+  it('takes service names it does not know, in case ThingSpace adds one', () => {
+    const { config } = parseConfig(
+      {
+        ...minimal(),
+        services: { SomeFutureService: { port: 9003 } },
+        accounts: [account({ services: ['SomeFutureService'] })],
+      },
+      {},
+    );
+    expect(config.services.SomeFutureService?.port).toBe(9003);
   });
 
   it('refuses two listeners on one port, but not two that ask for a free one', () => {
