@@ -311,11 +311,17 @@ const producer = z
     maxBatchRecords: count
       .default(500)
       .meta({ description: 'A batch is sent once it holds this many records.' }),
-    maxBatchBytes: count.default(MiB).meta({
-      description: 'A batch is sent once its encoded records reach this size.',
+    // Below the broker's default message.max.bytes (1 MiB), leaving room for per-record framing (see
+    // PUBLISHER_DEFAULTS in src/kafka/publisher.ts, whose options these are).
+    maxBatchBytes: count.default(1_000_000).meta({
+      description:
+        'A batch is sent once its records (keys, values, headers) reach this size; a larger record goes alone.',
     }),
     maxQueuedRecords: count.default(10_000).meta({
-      description: 'Records waiting for Kafka beyond this are refused with 503 + Retry-After.',
+      description: 'Records waiting for a batch beyond this are refused with 503 + Retry-After.',
+    }),
+    maxQueuedBytes: count.default(64 * MiB).meta({
+      description: 'Bytes waiting for a batch beyond this are refused with 503 + Retry-After.',
     }),
     deliveryTimeoutMs: positiveMs.default(10_000).meta({
       description: 'A record not acknowledged by then fails its request with 503.',

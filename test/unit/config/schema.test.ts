@@ -35,8 +35,9 @@ describe('parseConfig: defaults', () => {
       producer: {
         lingerMs: 5,
         maxBatchRecords: 500,
-        maxBatchBytes: 1024 * 1024,
+        maxBatchBytes: 1_000_000,
         maxQueuedRecords: 10_000,
+        maxQueuedBytes: 64 * 1024 * 1024,
         deliveryTimeoutMs: 10_000,
       },
     });
