@@ -1,0 +1,86 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AUTH_FAILURE_REASONS } from '../auth';
+
+/**
+ * Every metric of one bridge, on a registry of its own: nothing leaks into prom-client's global one, and two
+ * bridges in one process (tests) don't collide. `registry.metrics()` is the /metrics body.
+ */
+export interface Metrics {
+  registry: Registry;
+  /** Answers to callbacks. `service`: canonical name, or `unknown`; `outcome`: what the bridge did with it. */
+  requests: Counter<'service' | 'outcome' | 'status'>;
+  /** Seconds from request to answer. */
+  requestDuration: Histogram<'service' | 'outcome'>;
+  /** Seconds from sendBatch to Kafka's acknowledgement, per acknowledged batch. */
+  produceDuration: Histogram;
+  /** Records per acknowledged batch. */
+  batchRecords: Histogram;
+  /** Records waiting for a batch. */
+  queuedRecords: Gauge;
+  authFailures: Counter<'reason'>;
+  /** What messages did that the platform's docs don't lead us to expect (src/thingspace/anomalies.ts). */
+  anomalies: Counter<'anomaly'>;
+}
+
+const PREFIX = 'thingspace_bridge_';
+
+/** A callback answers in milliseconds (parse, one linger, one Kafka round trip); the tail reaches the timeouts. */
+const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Up to and past the default maxBatchRecords (500). */
+const RECORDS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+
+  const authFailures = new Counter({
+    name: `${PREFIX}auth_failures_total`,
+    help: 'Callbacks refused for their credentials, by reason.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  // Every reason shows from the start, so a dashboard sees 0 rather than no data.
+  for (const reason of AUTH_FAILURE_REASONS) authFailures.inc({ reason }, 0);
+
+  return {
+    registry,
+    requests: new Counter({
+      name: `${PREFIX}requests_total`,
+      help: 'Callbacks answered, by service, outcome and HTTP status.',
+      labelNames: ['service', 'outcome', 'status'] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: `${PREFIX}request_duration_seconds`,
+      help: 'Time from receiving a callback to answering it.',
+      labelNames: ['service', 'outcome'] as const,
+      buckets: SECONDS,
+      registers,
+    }),
+    produceDuration: new Histogram({
+      name: `${PREFIX}produce_duration_seconds`,
+      help: 'Time from sending a batch to Kafka to its acknowledgement.',
+      buckets: SECONDS,
+      registers,
+    }),
+    batchRecords: new Histogram({
+      name: `${PREFIX}produce_batch_records`,
+      help: 'Records per batch acknowledged by Kafka.',
+      buckets: RECORDS,
+      registers,
+    }),
+    queuedRecords: new Gauge({
+      name: `${PREFIX}producer_queued_records`,
+      help: 'Records waiting for a batch.',
+      registers,
+    }),
+    authFailures,
+    anomalies: new Counter({
+      name: `${PREFIX}anomalies_total`,
+      help: 'Callbacks showing something the platform documentation does not lead us to expect, by anomaly.',
+      labelNames: ['anomaly'] as const,
+      registers,
+    }),
+  };
+}
