@@ -12,7 +12,9 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 /** Two paths where one leads into the other: a problem at either makes the other's value untrustworthy. */
 function overlaps(a: Path, b: Path): boolean {
   const shared = Math.min(a.length, b.length);
-  for (let i = 0; i < shared; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < shared; i++) {
+    if (a[i] !== b[i]) return false;
+  }
   return true;
 }
 
@@ -54,8 +56,11 @@ export function reportDuplicates(
   const first = new Map<string, Path>();
   for (const { path, key } of entries) {
     const seen = first.get(key);
-    if (seen === undefined) first.set(key, path);
-    else issues.addIssue({ code: 'custom', path, message: describe(seen) });
+    if (seen === undefined) {
+      first.set(key, path);
+    } else {
+      issues.addIssue({ code: 'custom', path, message: describe(seen) });
+    }
   }
 }
 

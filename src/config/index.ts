@@ -5,7 +5,6 @@ export type { ConfigIssue } from './errors';
 export { parseCidr } from './cidr';
 export { serviceKey } from './services';
 export type { Cidr } from './cidr';
-export { DEVICE_KINDS, LOG_LEVELS } from './schema';
 export type {
   AccountConfig,
   Config,

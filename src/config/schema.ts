@@ -17,9 +17,9 @@ import type { LoadContext } from './secrets';
 const MiB = 1024 * 1024;
 
 /** Device identifier kinds as ThingSpace names them (THINGSPACE.md §2), lower-cased; stable hardware ids first. */
-export const DEVICE_KINDS = ['imei', 'meid', 'esn', 'eid', 'iccid', 'imsi', 'mdn', 'msisdn', 'min'] as const;
+const DEVICE_KINDS = ['imei', 'meid', 'esn', 'eid', 'iccid', 'imsi', 'mdn', 'msisdn', 'min'] as const;
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** `0` asks the OS for a free port (tests); it never collides with another listener. */
 const port = z.int().min(0).max(65535);
@@ -84,8 +84,9 @@ const http = z
         // Parsed here, once: the HTTP guard gets Cidr objects ready for a net.BlockList.
         z.string().transform((text, issues) => {
           const cidr = parseCidr(text);
-          if (cidr === undefined)
+          if (cidr === undefined) {
             issues.addIssue({ code: 'custom', message: 'expected an IPv4/IPv6 address or CIDR' });
+          }
           return cidr ?? z.NEVER;
         }),
       )
@@ -449,7 +450,7 @@ export function configSchema(ctx: LoadContext) {
             )
             .meta({
               description:
-                'Preference order of device identifier kinds for the event key (kind:identifier): earlier wins.',
+                'Device identifier kinds in order of preference for the event key (kind:identifier); a message with none of them is keyed by its first device.',
             }),
         })
         .prefault({})
@@ -465,8 +466,9 @@ export function configSchema(ctx: LoadContext) {
       (value, issues) => {
         const listeners = [{ path: ['http', 'port'], key: String(value.http.port) }];
         for (const [name, options] of Object.entries(value.services)) {
-          if (options.port !== undefined)
+          if (options.port !== undefined) {
             listeners.push({ path: ['services', name, 'port'], key: String(options.port) });
+          }
         }
         reportDuplicates(
           issues,
@@ -478,7 +480,7 @@ export function configSchema(ctx: LoadContext) {
     );
 }
 
-export type ConfigSchema = ReturnType<typeof configSchema>;
+type ConfigSchema = ReturnType<typeof configSchema>;
 
 /** The validated configuration: deeply frozen, credentials as `Secret`. */
 export type Config = Frozen<z.output<ConfigSchema>>;
