@@ -124,7 +124,7 @@ function defaultOf(node: Node, key: string, required: boolean): string {
     : text;
 }
 
-type Row = [key: string, type: string, fallback: string, description: string];
+type Row = [key: string, type: string, defaultValue: string, description: string];
 
 /** One row per key, parents before children; list items and mapping values get `[]` and `.<name>` in the key. */
 function rows(node: Node, path: string, required: boolean): Row[] {
@@ -146,8 +146,9 @@ function children(node: Node, path: string): Row[] {
       rows(child, `${path}.${key}`, needed.has(key)),
     );
   }
-  if (typeof node.additionalProperties === 'object')
+  if (typeof node.additionalProperties === 'object') {
     return children(node.additionalProperties, `${path}.<name>`);
+  }
   if (node.items?.type === 'object') return children(node.items, `${path}[]`);
   return [];
 }
