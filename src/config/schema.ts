@@ -143,7 +143,8 @@ const credentialText = z
   .string()
   .min(1)
   .max(MAX_CREDENTIAL_CHARS)
-  // The parser trims element text, so surrounding blanks could never match.
+  // Compared byte for byte with the message's Username (the parser keeps it as sent); blanks at either end are
+  // a copy-paste slip far more often than a choice.
   .refine((text) => text.trim() === text, 'must not start or end with whitespace');
 
 function account(ctx: LoadContext) {
