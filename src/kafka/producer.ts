@@ -18,7 +18,10 @@ export interface BatchProducer {
 export function createProducer(kafka: Kafka): Producer {
   return kafka.producer({
     // Exactly once per partition across kafkajs's internal retries. Retries stay at kafkajs's default for an
-    // idempotent producer (unlimited): it warns that limiting them may break that guarantee.
+    // idempotent producer, unlimited: a batch kafkajs gives up on has its sequence numbers rolled back and reused
+    // by the next batch (src/producer/sendMessages.js), so had the broker in fact written it, a next batch of the
+    // same size would pass for its duplicate: acknowledged, not written. The Publisher's deadline answers the
+    // caller instead, without abandoning the batch.
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: recordingPartitioner(Partitioners.DefaultPartitioner),

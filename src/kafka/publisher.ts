@@ -167,6 +167,7 @@ export class Publisher {
    * Stops accepting (publish() rejects with SHUTTING_DOWN), sends what is queued without lingering, waits for
    * every accepted record's answer, then disconnects. Bounded by deliveryTimeoutMs: a batch that kafkajs is
    * still retrying then (it retries an idempotent batch without limit) no longer has anyone waiting for it.
+   * kafkajs keeps retrying such a batch even after disconnect (it reconnects), so the process should exit after.
    */
   close(): Promise<void> {
     this.closed ??= this.shutDown();
