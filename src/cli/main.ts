@@ -4,11 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as serve from './serve';
 import * as tail from './tail';
 
 type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, Command> = {
+  serve: serve.run,
   tail: tail.run,
 };
 

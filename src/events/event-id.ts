@@ -102,3 +102,21 @@ function asUuidV8(digest: Buffer): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+const DEAD_LETTER_TAG = 'thingspace-bridge/dead-letter-id/v1';
+
+/**
+ * The id of a dead letter: the same message re-sent gets the same id, like eventIdOf, but from what a message
+ * that could not be normalized surely has: the account, the service as the URL named it, and the message with
+ * its credentials cut out (CallbackCount stays in: a dead letter's re-sends are told apart by consumers anyway).
+ */
+export function deadLetterIdOf(accountName: string, service: string, redactedXml: string): string {
+  return asUuidV8(
+    new CanonicalWriter()
+      .string(DEAD_LETTER_TAG)
+      .string(accountName)
+      .string(service)
+      .string(redactedXml)
+      .digest(),
+  );
+}

@@ -1,0 +1,254 @@
+/**
+ * One ingress node, assembled from its config: the listeners, the pipeline and the Kafka side, with their
+ * lifecycle.
+ *
+ * start(): listen at once (health answers, readiness says "starting", callbacks get 503), then boot the Kafka
+ *   side (producer connected, topics checked or created, schema ids resolved), retrying with backoff until it
+ *   succeeds or close() is called: a node started before its brokers comes up by itself, as Kubernetes expects.
+ * close(): readiness false and new callbacks 503 (draining), in-flight requests finish, the publisher flushes and
+ *   disconnects, listeners close; all within http.shutdownGraceMs.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Admin } from 'kafkajs';
+import { createAuthenticator } from './auth';
+import type { Config } from './config';
+import { createEventEncoder, valueSubject } from './events/encode';
+import { SCHEMAS, type Stream } from './events/schemas';
+import { createApp, type Readiness } from './http/app';
+import { createCallbackHandler, type CallbackHandler } from './ingress/handle-callback';
+import { createKafkaClient, createRegistryClient } from './kafka/clients';
+import { KafkaUnavailableError, DeliveryTimeoutError } from './kafka/errors';
+import { createProducer } from './kafka/producer';
+import { Publisher, type PublishRecord } from './kafka/publisher';
+import { resolveSchemaIds } from './kafka/schema-ids';
+import { ensureTopics } from './kafka/topics';
+import { createMetrics, type Logger, type Metrics } from './observability';
+import { findService, type ServiceName } from './thingspace/catalogue';
+import { NotReadyError } from './http/errors';
+
+export interface Listener {
+  /** The service a per-service listener serves; undefined for the main listener. */
+  service?: ServiceName;
+  port: number;
+}
+
+export interface Bridge {
+  readonly metrics: Metrics;
+  /** Listens, then boots the Kafka side in the background; resolves once listening. */
+  start(): Promise<Listener[]>;
+  /** Resolves when the Kafka side is booted (for tests and the demo); rejects if close() came first. */
+  ready(): Promise<void>;
+  /** Graceful shutdown; resolves true when everything finished within the grace period. */
+  close(): Promise<boolean>;
+}
+
+const BOOT_RETRY_MIN_MS = 500;
+const BOOT_RETRY_MAX_MS = 30_000;
+
+export function createBridge(config: Config, logger: Logger): Bridge {
+  const metrics = createMetrics();
+  const topics: Record<Stream, string> = {
+    'async-response': config.kafka.topics.asyncResponses,
+    'external-change': config.kafka.topics.externalChanges,
+    'device-originated': config.kafka.topics.deviceOriginated,
+    'dead-letter': config.kafka.topics.deadLetter,
+  };
+  const kafka = createKafkaClient(config.kafka);
+  const registry = createRegistryClient(config.schemaRegistry);
+  const publisher = new Publisher(createProducer(kafka), {
+    ...config.kafka.producer,
+    onBatch: (records, _bytes, durationMs) => {
+      metrics.batchRecords.observe(records);
+      metrics.produceDuration.observe(durationMs / 1000);
+    },
+  });
+  const disabled = new Set(
+    Object.entries(config.services)
+      .filter(([, options]) => !options.enabled)
+      .map(([name]) => canonicalService(name)),
+  );
+
+  let state: 'new' | 'starting' | 'ready' | 'draining' = 'new';
+  /** Set when a publish failed for Kafka's sake, cleared by the next success: readiness reports it. */
+  let kafkaFailing = false;
+  let publisherStarted = false;
+  let handle: CallbackHandler = () => Promise.reject(new NotReadyError('starting'));
+  let booted: Promise<void> | undefined;
+  let stopBooting: (() => void) | undefined;
+  const servers: Server[] = [];
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  const readiness: Readiness = () => {
+    if (state === 'draining') return 'draining';
+    if (state !== 'ready') return 'starting';
+    return kafkaFailing ? 'kafka-unavailable' : undefined;
+  };
+
+  const publish = (record: PublishRecord) =>
+    publisher.publish(record).then(
+      (published) => {
+        kafkaFailing = false;
+        return published;
+      },
+      (err: unknown) => {
+        if (err instanceof KafkaUnavailableError || err instanceof DeliveryTimeoutError) kafkaFailing = true;
+        throw err;
+      },
+    );
+
+  const appDeps = {
+    http: config.http,
+    serviceEnabled: (service: ServiceName) => !disabled.has(service),
+    // Through a closure: the handler exists only once the Kafka side is booted.
+    handle: (incoming: Parameters<CallbackHandler>[0]) => handle(incoming),
+    readiness,
+    metrics,
+    logger,
+    beforeScrape: () => metrics.queuedRecords.set(publisher.stats().queuedRecords),
+  };
+
+  function listen(service: ServiceName | undefined, port: number): Promise<Listener> {
+    const app = createApp(appDeps, service);
+    const callback = app.callback();
+    const server = createServer((req, res) => {
+      // Counted for the drain: close() waits until every request that got in has its answer.
+      inFlight += 1;
+      res.once('close', () => {
+        inFlight -= 1;
+        if (inFlight === 0) idle?.();
+      });
+      void callback(req, res);
+    });
+    server.requestTimeout = config.http.requestTimeoutMs;
+    server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+    // Headers come before the body timeout starts: bound them by it too.
+    server.headersTimeout = Math.min(config.http.bodyTimeoutMs, config.http.requestTimeoutMs);
+    servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, config.http.host, () => {
+        server.off('error', reject);
+        resolve({ ...(service ? { service } : {}), port: (server.address() as AddressInfo).port });
+      });
+    });
+  }
+
+  async function bootOnce(admin: Admin): Promise<void> {
+    // A failed connect leaves the publisher unstarted, so the next attempt starts it again.
+    if (!publisherStarted) {
+      await publisher.start();
+      publisherStarted = true;
+    }
+    await admin.connect();
+    await ensureTopics(
+      admin,
+      Object.values(topics).map((topic) => ({ topic, ...config.kafka.newTopics })),
+      { create: config.kafka.createTopics },
+    );
+    const schemaIds = await resolveSchemaIds(
+      registry,
+      (Object.keys(topics) as Stream[]).map((stream) => ({
+        subject: valueSubject(topics[stream]),
+        schema: SCHEMAS[stream],
+      })),
+      { register: config.schemaRegistry.registerSchemas },
+    );
+    handle = createCallbackHandler({
+      parserLimits: { maxBodyBytes: config.http.maxBodyBytes },
+      authenticator: createAuthenticator(config.accounts),
+      normalizeOptions: { kindPriority: config.normalize.kindPriority },
+      encoder: createEventEncoder(topics, schemaIds),
+      publish,
+      ingressNode: config.node,
+      onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
+      onAnomalies: (anomalies) => anomalies.forEach((anomaly) => metrics.anomalies.inc({ anomaly })),
+      onDeadLetter: (reason, eventId) => logger.warn({ eventId, err: reason }, 'dead-lettering a callback'),
+    });
+  }
+
+  async function boot(): Promise<void> {
+    const admin = kafka.admin();
+    let stopped = false;
+    let wake: (() => void) | undefined;
+    stopBooting = () => {
+      stopped = true;
+      wake?.();
+    };
+    try {
+      for (let delay = BOOT_RETRY_MIN_MS; ; delay = Math.min(delay * 2, BOOT_RETRY_MAX_MS)) {
+        try {
+          await bootOnce(admin);
+          break;
+        } catch (err) {
+          if (stopped) throw err;
+          logger.error({ err, retryInMs: delay }, 'cannot boot the Kafka side yet');
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, delay).unref();
+          });
+          if (stopped) throw new NotReadyError('draining');
+        }
+      }
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    if (state === 'starting') state = 'ready';
+    logger.info({ topics }, 'ready: Kafka reachable, topics present, schema ids resolved');
+  }
+
+  return {
+    metrics,
+
+    async start() {
+      if (state !== 'new') throw new Error(`Bridge.start() when ${state}`);
+      state = 'starting';
+      const listeners = [await listen(undefined, config.http.port)];
+      for (const [name, options] of Object.entries(config.services)) {
+        if (options.port !== undefined && options.enabled) {
+          listeners.push(await listen(canonicalService(name), options.port));
+        }
+      }
+      booted = boot();
+      // Observed through ready(); an unobserved rejection here would crash the process.
+      booted.catch(() => undefined);
+      return listeners;
+    },
+
+    ready() {
+      if (!booted) return Promise.reject(new Error('Bridge.ready() before start()'));
+      return booted;
+    },
+
+    async close() {
+      if (state === 'draining') return true;
+      state = 'draining';
+      stopBooting?.();
+      const drained = (async () => {
+        for (const server of servers) server.close();
+        // Keep-alive connections with nothing in flight go now; busy ones once their answer is out.
+        for (const server of servers) server.closeIdleConnections();
+        if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+        await publisher.close();
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const inTime = await Promise.race([
+        drained.then(() => true),
+        new Promise<false>(
+          (resolve) => (timer = setTimeout(() => resolve(false), config.http.shutdownGraceMs)),
+        ),
+      ]);
+      clearTimeout(timer);
+      for (const server of servers) server.closeAllConnections();
+      if (!inTime) logger.warn({ inFlight }, 'shutdown grace period over: closing what is left');
+      return inTime;
+    },
+  };
+}
+
+function canonicalService(name: string): ServiceName {
+  const entry = findService(name);
+  if (!entry) throw new Error(`services.${name}: not a ThingSpace callback service this bridge knows`);
+  return entry.name;
+}

@@ -1,0 +1,127 @@
+/**
+ * One callback through the pipeline, in one direction:
+ *
+ *   body -> parse -> authenticate -> normalize -> encode -> publish -> HandledCallback
+ *
+ * Every failure is a BridgeError for the HTTP layer to answer (src/http/app.ts), except one: a message that was
+ * authenticated but cannot be normalized or encoded goes to the dead-letter topic and is acknowledged, because
+ * nothing authenticated may be lost and ThingSpace re-sending it would not make it readable.
+ */
+import type { Authenticator, AuthFailureReason } from '../auth';
+import type { EventEncoder, EncodedRecord } from '../events/encode';
+import { deadLetterIdOf } from '../events/event-id';
+import { normalize, type NormalizeOptions } from '../events/normalize';
+import type { PublishedRecord, PublishRecord } from '../kafka/publisher';
+import { BridgeError } from '../errors';
+import { parseCallback, type ParserLimits } from '../soap/parser';
+import type { ParsedCallback } from '../soap/types';
+import type { Anomaly } from '../thingspace/anomalies';
+import type { ServiceName } from '../thingspace/catalogue';
+
+export interface IncomingCallback {
+  /** The canonical service name the URL resolved to. */
+  service: ServiceName;
+  body: AsyncIterable<Uint8Array>;
+  receivedAt: Date;
+}
+
+export interface HandledCallback extends PublishedRecord {
+  outcome: 'published' | 'dead-lettered';
+  eventId: string;
+  accountName: string;
+  /** Why the message was dead-lettered (a stable code), when it was. */
+  deadLetterReason?: string;
+}
+
+export interface CallbackHandlerDeps {
+  parserLimits: Partial<ParserLimits>;
+  authenticator: Authenticator;
+  normalizeOptions: NormalizeOptions;
+  encoder: EventEncoder;
+  publish: (record: PublishRecord) => Promise<PublishedRecord>;
+  ingressNode: string;
+  /** Observers for metrics and logs; none of them may throw. */
+  onAuthFailure?: (reason: AuthFailureReason) => void;
+  onAnomalies?: (anomalies: readonly Anomaly[]) => void;
+  onDeadLetter?: (reason: unknown, eventId: string) => void;
+}
+
+export type CallbackHandler = (incoming: IncomingCallback) => Promise<HandledCallback>;
+
+export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandler {
+  const { authenticator, encoder, publish, ingressNode, normalizeOptions, parserLimits } = deps;
+
+  return async ({ service, body, receivedAt }) => {
+    const parsed = await parseCallback(body, parserLimits);
+
+    const auth = authenticator.authenticate(service, parsed.username, parsed.password);
+    if (!auth.ok) {
+      deps.onAuthFailure?.(auth.error.reason);
+      throw auth.error;
+    }
+    const accountName = auth.account;
+
+    let record: EncodedRecord;
+    let eventId: string;
+    let deadLetterReason: string | undefined;
+    try {
+      const normalized = normalize(
+        parsed,
+        { service, accountName, receivedAt, ingressNode },
+        normalizeOptions,
+      );
+      if (normalized.anomalies.length > 0) deps.onAnomalies?.(normalized.anomalies);
+      record = encoder.encodeEvent(normalized);
+      eventId = normalized.event.eventId;
+    } catch (reason) {
+      ({ record, eventId } = deadLetter(
+        encoder,
+        parsed,
+        service,
+        accountName,
+        receivedAt,
+        ingressNode,
+        reason,
+      ));
+      deadLetterReason = reasonCode(reason);
+      deps.onDeadLetter?.(reason, eventId);
+    }
+
+    const published = await publish(record);
+    return {
+      ...published,
+      outcome: deadLetterReason === undefined ? 'published' : 'dead-lettered',
+      eventId,
+      accountName,
+      ...(deadLetterReason === undefined ? {} : { deadLetterReason }),
+    };
+  };
+}
+
+function deadLetter(
+  encoder: EventEncoder,
+  parsed: ParsedCallback,
+  service: ServiceName,
+  accountName: string,
+  receivedAt: Date,
+  ingressNode: string,
+  reason: unknown,
+): { record: EncodedRecord; eventId: string } {
+  const eventId = deadLetterIdOf(accountName, service, parsed.redactedXml);
+  const record = encoder.encodeDeadLetter({
+    eventId,
+    service,
+    accountName,
+    receivedAt: receivedAt.getTime(),
+    ingressNode,
+    reasonCode: reasonCode(reason),
+    // A BridgeError's message never holds credentials; anything else is a bug whose text we don't vouch for.
+    reasonMessage: reason instanceof BridgeError ? reason.message : 'the message could not be normalized',
+    redactedXml: parsed.redactedXml,
+  });
+  return { record, eventId };
+}
+
+function reasonCode(reason: unknown): string {
+  return reason instanceof BridgeError ? reason.code : 'NORMALIZE_FAILED';
+}
