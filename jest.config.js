@@ -20,6 +20,7 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      setupFiles: ['<rootDir>/src/kafka/kafkajs-timer-warning.ts'],
       globalSetup: '<rootDir>/test/infra/global-setup.ts',
       globalTeardown: '<rootDir>/test/infra/global-teardown.ts',
       slowTestThreshold: 30,

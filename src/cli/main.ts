@@ -2,6 +2,7 @@
 /**
  * `thingspace-bridge <command>`: the one entry point. Each command lives in its own module under src/cli/.
  */
+import '../kafka/kafkajs-timer-warning';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as serve from './serve';

@@ -25,6 +25,7 @@ import { createServer, connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import '../../../src/kafka/kafkajs-timer-warning';
 
 /** The line kafkajs 2.2.4 is known to work with; 4.x works too (verified with 4.4.0): set kafkaVersion. */
 export const DEFAULT_KAFKA_VERSION = '3.9.1';
