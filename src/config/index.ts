@@ -8,7 +8,6 @@ export type { Cidr } from './cidr';
 export type {
   AccountConfig,
   Config,
-  DeviceKind,
   HttpConfig,
   KafkaConfig,
   LogConfig,

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { DEVICE_KINDS } from '../thingspace/devices';
 import { Secret } from '../util/secret';
 import { isRecord, itemsWithoutIssues, reportDuplicates, sameAs, whenList, whenValid } from './checks';
 import { parseCidr } from './cidr';
@@ -15,9 +16,6 @@ import type { LoadContext } from './secrets';
  */
 
 const MiB = 1024 * 1024;
-
-/** Device identifier kinds as ThingSpace names them (THINGSPACE.md §2), lower-cased; stable hardware ids first. */
-const DEVICE_KINDS = ['imei', 'meid', 'esn', 'eid', 'iccid', 'imsi', 'mdn', 'msisdn', 'min'] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -492,5 +490,4 @@ export type KafkaConfig = Config['kafka'];
 export type SchemaRegistryConfig = Config['schemaRegistry'];
 export type NormalizeConfig = Config['normalize'];
 export type LogConfig = Config['log'];
-export type DeviceKind = (typeof DEVICE_KINDS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -2,20 +2,11 @@
  * The Kafka key: same device, same partition, so consumers see each device's events in arrival order
  * (ARCHITECTURE.md, the event contract).
  */
+import { DEVICE_KINDS } from '../thingspace/devices';
 import type { Device } from './types';
 
-/** Stable hardware identifiers first, numbers that can be reassigned last. Lower-case, as devices are. */
-export const DEFAULT_KIND_PRIORITY: readonly string[] = [
-  'imei',
-  'meid',
-  'esn',
-  'eid',
-  'iccid',
-  'imsi',
-  'mdn',
-  'msisdn',
-  'min',
-];
+/** The partition key's default kind preference: DEVICE_KINDS's order. */
+export const DEFAULT_KIND_PRIORITY: readonly string[] = DEVICE_KINDS;
 
 export interface KeyCandidates {
   /** The message's own `Device` elements. */
