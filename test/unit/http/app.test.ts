@@ -1,0 +1,606 @@
+/**
+ * The Koa app of an ingress listener, over a real socket (a server on port 0 around `app.callback()`): every
+ * status the HTTP edge decides, and the pipeline's refusals that never reach Kafka (parse, limits, auth) through
+ * the real callback handler, whose publish function fails the test if anything gets that far. A stub handler
+ * stands in only where the pipeline is not the subject: to show that a guard answered without calling it, and to
+ * throw an error nobody anticipated.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { createAuthenticator } from '../../../src/auth';
+import { parseConfig, type Config } from '../../../src/config';
+import { createEventEncoder, valueSubject } from '../../../src/events/encode';
+import { DEFAULT_TOPICS } from '../../../src/events/schemas';
+import { createApp, type AppDeps, type Readiness } from '../../../src/http/app';
+import { INTERNAL_FAULT } from '../../../src/http/soap-responses';
+import { createCallbackHandler, type CallbackHandler } from '../../../src/ingress/handle-callback';
+import { createLogger, createMetrics, type Metrics } from '../../../src/observability';
+import type { ServiceName } from '../../../src/thingspace/catalogue';
+import { faultCodeOf, send, post, type Answer, type RequestOptions } from '../../support/http';
+
+const PASSWORD = 's3cret-fixture-pw';
+const MAX_BODY_BYTES = 4096;
+const BODY_TIMEOUT_MS = 300;
+const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'callbacks');
+/** A CarrierService callback of the fixtures account (fixture-user / s3cret-fixture-pw). */
+const CARRIER_XML = readFileSync(join(FIXTURES, 'carrier-service-service-plan.xml'), 'utf8');
+
+function withCredentials(xml: string, username: string, password: string): string {
+  return xml
+    .replace('<Username>fixture-user</Username>', `<Username>${username}</Username>`)
+    .replace(`<Password>${PASSWORD}</Password>`, `<Password>${password}</Password>`);
+}
+
+const config: Config = parseConfig(
+  {
+    http: { maxBodyBytes: MAX_BODY_BYTES, bodyTimeoutMs: BODY_TIMEOUT_MS },
+    accounts: [
+      { name: '0000555123-00001', username: 'fixture-user', password: PASSWORD, services: ['*'] },
+      {
+        name: '0000555123-00002',
+        username: 'promo-only',
+        password: 'promo-only-pw',
+        services: ['PromoChange'],
+      },
+    ],
+    // Never contacted: the publish function below refuses to be called.
+    kafka: { brokers: ['127.0.0.1:1'] },
+    schemaRegistry: { url: 'http://127.0.0.1:1' },
+  },
+  {},
+).config;
+
+interface Harness {
+  port: number;
+  metrics: Metrics;
+  /** Calls the app made to its handler (the real pipeline, or a stub). */
+  handled: { service: ServiceName }[];
+  /** Records the real pipeline tried to publish: none may get that far in these tests. */
+  published: number;
+  logs: string[];
+  setReadiness(reason: ReturnType<Readiness>): void;
+}
+
+interface HarnessOptions {
+  /** A stand-in for the pipeline; the real one (with a publish that must not be called) by default. */
+  handler?: CallbackHandler;
+  http?: Partial<AppDeps['http']>;
+  disabled?: ServiceName[];
+  onlyService?: ServiceName;
+  beforeScrape?: () => void;
+}
+
+const servers: Server[] = [];
+
+afterEach(async () => {
+  await Promise.all(
+    servers.splice(0).map(
+      (server) =>
+        new Promise((resolve) => {
+          server.closeAllConnections();
+          server.close(resolve);
+        }),
+    ),
+  );
+});
+
+async function start(options: HarnessOptions = {}): Promise<Harness> {
+  const metrics = createMetrics();
+  const logs: string[] = [];
+  const logger = createLogger(
+    { level: 'debug' },
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    }),
+  );
+  const harness: Harness = {
+    port: 0,
+    metrics,
+    handled: [],
+    published: 0,
+    logs,
+    setReadiness: (reason) => (readiness = reason),
+  };
+  let readiness: ReturnType<Readiness>;
+  const pipeline =
+    options.handler ??
+    createCallbackHandler({
+      parserLimits: { maxBodyBytes: options.http?.maxBodyBytes ?? MAX_BODY_BYTES },
+      authenticator: createAuthenticator(config.accounts),
+      normalizeOptions: { kindPriority: config.normalize.kindPriority },
+      encoder: createEventEncoder(
+        DEFAULT_TOPICS,
+        new Map(Object.values(DEFAULT_TOPICS).map((topic, id) => [valueSubject(topic), id + 1])),
+      ),
+      publish: () => {
+        harness.published++;
+        return Promise.reject(new Error('this test must not reach Kafka'));
+      },
+      ingressNode: 'unit-test',
+      // As src/bridge.ts wires it.
+      onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
+    });
+  const app = createApp(
+    {
+      http: { ...config.http, ...options.http },
+      serviceEnabled: (service) => !(options.disabled ?? []).includes(service),
+      handle: (incoming) => {
+        harness.handled.push({ service: incoming.service });
+        return pipeline(incoming);
+      },
+      readiness: () => readiness,
+      metrics,
+      logger,
+      ...(options.beforeScrape ? { beforeScrape: options.beforeScrape } : {}),
+    },
+    options.onlyService,
+  );
+  const handleRequest = app.callback();
+  const server = createServer((req, res) => void handleRequest(req, res));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  harness.port = (server.address() as AddressInfo).port;
+  return harness;
+}
+
+/** Every answer a test looks at passes through here: no body, header or log line may hold the password. */
+async function checked(harness: Harness, answer: Promise<Answer>): Promise<Answer> {
+  const got = await answer;
+  expect(got.body).not.toContain(PASSWORD);
+  expect(JSON.stringify(got.headers)).not.toContain(PASSWORD);
+  for (const line of harness.logs) expect(line).not.toContain(PASSWORD);
+  return got;
+}
+
+function call(harness: Harness, path: string, options?: RequestOptions): Promise<Answer> {
+  return checked(harness, send(harness.port, path, options));
+}
+
+function callback(harness: Harness, path: string, xml: string, options?: Omit<RequestOptions, 'body'>) {
+  return checked(harness, post(harness.port, path, xml, options));
+}
+
+/** Sends the request line and headers, and whatever part of the body is given, then waits for the answer. */
+function partial(
+  port: number,
+  path: string,
+  headers: Record<string, string | number>,
+  chunks: (string | Buffer)[],
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers, agent: false }, (res) => {
+      const body: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => body.push(chunk));
+      res.on('end', () => {
+        req.destroy();
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          body: Buffer.concat(body).toString('utf8'),
+        });
+      });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+    for (const chunk of chunks) req.write(chunk);
+  });
+}
+
+function expectFault(answer: Answer, status: number, code: string): void {
+  expect({ status: answer.status, code: faultCodeOf(answer.body) }).toEqual({ status, code });
+  expect(answer.headers['content-type']).toBe('text/xml; charset=utf-8');
+  expect(answer.body).toMatch(
+    /^<\?xml [^>]*\?><s:Envelope [^>]*><s:Body><s:Fault><faultcode>s:(Client|Server)</,
+  );
+}
+
+async function scrape(harness: Harness): Promise<string> {
+  return (await call(harness, '/metrics', { method: 'GET' })).body;
+}
+
+describe('guards before the body is read', () => {
+  it('403: a source outside allowedSources, the client address taken trustProxy hops from the right', async () => {
+    const harness = await start({
+      http: {
+        allowedSources: parseConfig(
+          {
+            http: { allowedSources: ['10.0.0.0/8'] },
+            accounts: config.accounts.map((a) => ({ ...a, password: a.password.reveal() })),
+            kafka: { brokers: ['127.0.0.1:1'] },
+            schemaRegistry: { url: 'http://127.0.0.1:1' },
+          },
+          {},
+        ).config.http.allowedSources,
+        trustProxy: 1,
+      },
+    });
+    const from = (forwardedFor?: string) =>
+      callback(harness, '/callbacks/CarrierService', CARRIER_XML, {
+        headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor },
+      });
+
+    // The socket peer is 127.0.0.1: refused unless the trusted proxy says the client is in 10/8.
+    expectFault(await from(), 403, 'SOURCE_NOT_ALLOWED');
+    expectFault(await from('192.0.2.7'), 403, 'SOURCE_NOT_ALLOWED');
+    // What a client wrote itself sits left of what the one trusted proxy appended: not believed.
+    expectFault(await from('10.1.2.3, 192.0.2.7'), 403, 'SOURCE_NOT_ALLOWED');
+    expect(harness.handled).toHaveLength(0);
+
+    // An allowed client gets through to the pipeline (which answers for the message itself).
+    expectFault(
+      await callback(
+        harness,
+        '/callbacks/CarrierService',
+        withCredentials(CARRIER_XML, 'fixture-user', 'wrong'),
+        {
+          headers: { 'x-forwarded-for': '192.0.2.7, 10.1.2.3' },
+        },
+      ),
+      401,
+      'AUTH_FAILED',
+    );
+    expect(harness.handled).toHaveLength(1);
+    expect(harness.logs.some((line) => line.includes('"clientIp":"192.0.2.7"'))).toBe(true);
+  });
+
+  it('404: an unknown service, an unknown path, a malformed escape, a disabled service', async () => {
+    const harness = await start({ disabled: ['PromoChange'] });
+
+    expectFault(await callback(harness, '/callbacks/NiddService', CARRIER_XML), 404, 'UNKNOWN_SERVICE');
+    expectFault(await callback(harness, '/callbacks/', CARRIER_XML), 404, 'UNKNOWN_SERVICE');
+    expectFault(await callback(harness, '/callbacks/%E0%A4%A', CARRIER_XML), 404, 'NOT_FOUND');
+    expectFault(await callback(harness, '/callback/CarrierService', CARRIER_XML), 404, 'NOT_FOUND');
+    expectFault(await call(harness, '/nowhere', { method: 'GET' }), 404, 'NOT_FOUND');
+    expectFault(await call(harness, '/healthz', { method: 'POST' }), 404, 'NOT_FOUND');
+    // Disabled by config, under either spelling of its name.
+    const disabled = await callback(harness, '/callbacks/PromoChanges', CARRIER_XML);
+    expectFault(disabled, 404, 'SERVICE_DISABLED');
+    expect(disabled.body).toContain('PromoChange');
+    expect(harness.handled).toHaveLength(0);
+  });
+
+  it('405 with Allow: POST for any other method on a callback path', async () => {
+    const harness = await start();
+    for (const method of ['GET', 'PUT', 'DELETE', 'PATCH']) {
+      const answer = await call(harness, '/callbacks/CarrierService', { method });
+      expectFault(answer, 405, 'METHOD_NOT_ALLOWED');
+      expect(answer.headers.allow).toBe('POST');
+    }
+    expect(harness.handled).toHaveLength(0);
+  });
+
+  it('415 for a body that is not XML; every XML media type, and none at all, go on', async () => {
+    const harness = await start();
+    for (const type of ['application/json', 'text/plain', 'application/x-www-form-urlencoded']) {
+      expectFault(
+        await callback(harness, '/callbacks/CarrierService', CARRIER_XML, {
+          headers: { 'content-type': type },
+        }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      );
+    }
+    expect(harness.handled).toHaveLength(0);
+
+    const wrongPassword = withCredentials(CARRIER_XML, 'fixture-user', 'wrong');
+    for (const type of ['text/xml', 'Application/SOAP+XML; charset=utf-8', 'application/xml']) {
+      expectFault(
+        await callback(harness, '/callbacks/CarrierService', wrongPassword, {
+          headers: { 'content-type': type },
+        }),
+        401,
+        'AUTH_FAILED',
+      );
+    }
+    // No Content-Type: the parser judges the bytes.
+    expectFault(
+      await call(harness, '/callbacks/CarrierService', { body: wrongPassword }),
+      401,
+      'AUTH_FAILED',
+    );
+    expect(harness.handled).toHaveLength(4);
+  });
+
+  it('413 for a declared Content-Length over the limit, answered before the body is sent', async () => {
+    const harness = await start();
+    // Only the headers travel: an answer proves nobody waited for the body.
+    const answer = await partial(
+      harness.port,
+      '/callbacks/CarrierService',
+      { 'content-type': 'text/xml', 'content-length': MAX_BODY_BYTES + 1 },
+      [],
+    );
+    expectFault(answer, 413, 'BODY_TOO_LARGE');
+    // The body is still unread: the connection cannot carry another request.
+    expect(answer.headers.connection).toBe('close');
+    expect(harness.handled).toHaveLength(0);
+  });
+
+  it('503 + Retry-After while starting and while draining, without calling the pipeline', async () => {
+    const harness = await start();
+    for (const reason of ['starting', 'draining'] as const) {
+      harness.setReadiness(reason);
+      const answer = await callback(harness, '/callbacks/CarrierService', CARRIER_XML);
+      expectFault(answer, 503, 'NOT_READY');
+      expect(answer.headers['retry-after']).toBe('5');
+      expect(answer.body).toContain(reason === 'starting' ? 'starting' : 'shutting down');
+    }
+    expect(harness.handled).toHaveLength(0);
+
+    // Kafka failing lately is the publisher's to judge per record: callbacks still go in.
+    harness.setReadiness('kafka-unavailable');
+    expectFault(
+      await callback(harness, '/callbacks/CarrierService', withCredentials(CARRIER_XML, 'fixture-user', 'x')),
+      401,
+      'AUTH_FAILED',
+    );
+    expect(harness.handled).toHaveLength(1);
+  });
+});
+
+describe('the pipeline refusing, through the real handler', () => {
+  it('413 for a chunked body over the limit, counted while streaming', async () => {
+    const harness = await start();
+    // Valid XML all along, so that only the byte count can stop it: a long comment after the Envelope opens.
+    const head = CARRIER_XML.replace('<s:Body', `<!--${'x'.repeat(MAX_BODY_BYTES)}--><s:Body`);
+    const answer = await partial(
+      harness.port,
+      '/callbacks/CarrierService',
+      { 'content-type': 'text/xml', 'transfer-encoding': 'chunked' },
+      [head.slice(0, 1000), head.slice(1000, 3000), head.slice(3000)],
+    );
+    expectFault(answer, 413, 'BODY_TOO_LARGE');
+    expect(answer.headers.connection).toBe('close');
+    expect(harness.handled).toHaveLength(1);
+    expect(harness.published).toBe(0);
+  });
+
+  it('408 for a client that does not finish its body within bodyTimeoutMs', async () => {
+    const harness = await start();
+    // Half the body, then silence; the answer comes when the deadline passes.
+    const answer = await partial(
+      harness.port,
+      '/callbacks/CarrierService',
+      { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(CARRIER_XML) },
+      [CARRIER_XML.slice(0, 300)],
+    );
+    expectFault(answer, 408, 'BODY_TIMEOUT');
+    expect(answer.body).toContain(`${BODY_TIMEOUT_MS} ms`);
+    expect(answer.headers.connection).toBe('close');
+    expect(harness.published).toBe(0);
+  });
+
+  it('400 for malformed XML, a DOCTYPE, an empty body and a document that is no SOAP envelope', async () => {
+    const harness = await start();
+    const cases: [string, string][] = [
+      [CARRIER_XML.slice(0, CARRIER_XML.indexOf('</Data>')), 'MALFORMED_XML'],
+      [CARRIER_XML.replace('<Kind>Mdn</Kind>', '<Kind>Mdn</Knd>'), 'MALFORMED_XML'],
+      ['<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', 'DOCTYPE_FORBIDDEN'],
+      ['', 'EMPTY_BODY'],
+      ['<CallbackRequest><Username>fixture-user</Username></CallbackRequest>', 'NOT_SOAP_ENVELOPE'],
+    ];
+    for (const [xml, code] of cases) {
+      expectFault(await callback(harness, '/callbacks/CarrierService', xml), 400, code);
+    }
+    expect(harness.published).toBe(0);
+  });
+
+  it('401 for each authentication failure, counted by reason, the same answer for all', async () => {
+    const harness = await start();
+    const cases: [string, string, string, string][] = [
+      ['unknown-user', 'CarrierService', 'nobody', PASSWORD],
+      ['bad-password', 'CarrierService', 'fixture-user', 'not-the-password'],
+      ['service-not-allowed', 'CarrierService', 'promo-only', 'promo-only-pw'],
+      ['empty-credentials', 'CarrierService', '', ''],
+      ['empty-credentials', 'CarrierService', 'fixture-user', ''],
+    ];
+    const bodies = new Set<string>();
+    for (const [, service, username, password] of cases) {
+      const answer = await callback(
+        harness,
+        `/callbacks/${service}`,
+        withCredentials(CARRIER_XML, username, password),
+      );
+      expectFault(answer, 401, 'AUTH_FAILED');
+      bodies.add(answer.body);
+    }
+    // Nothing tells the caller which half was wrong, or whether the user exists.
+    expect(bodies.size).toBe(1);
+    expect(harness.published).toBe(0);
+
+    const metrics = await scrape(harness);
+    expect(metrics).toContain('thingspace_bridge_auth_failures_total{reason="unknown-user"} 1\n');
+    expect(metrics).toContain('thingspace_bridge_auth_failures_total{reason="bad-password"} 1\n');
+    expect(metrics).toContain('thingspace_bridge_auth_failures_total{reason="service-not-allowed"} 1\n');
+    expect(metrics).toContain('thingspace_bridge_auth_failures_total{reason="empty-credentials"} 2\n');
+    expect(metrics).toContain(
+      'thingspace_bridge_requests_total{service="CarrierService",outcome="rejected",status="401"} 5\n',
+    );
+    // The password sent with the unknown user is in no log line (checked() looks at every one).
+    expect(harness.logs.some((line) => line.includes('"code":"AUTH_FAILED"'))).toBe(true);
+  });
+
+  it('unknown errors become the fixed 500 fault, their text kept in the process', async () => {
+    const harness = await start({
+      handler: () => Promise.reject(new TypeError('cannot read properties of undefined (reading "kind")')),
+    });
+    const answer = await callback(harness, '/callbacks/CarrierService', CARRIER_XML);
+    expect(answer.status).toBe(500);
+    expect(answer.body).toBe(INTERNAL_FAULT.body.toString('utf8'));
+    expect(answer.body).not.toContain('undefined');
+    expect(answer.headers['retry-after']).toBeUndefined();
+    expect(harness.logs.some((line) => line.includes('reading \\"kind\\"'))).toBe(true);
+    expect(await scrape(harness)).toContain(
+      'thingspace_bridge_requests_total{service="CarrierService",outcome="failed",status="500"} 1\n',
+    );
+  });
+});
+
+describe('a per-service listener (services.<name>.port)', () => {
+  it('takes POST / and /callbacks/<its service> (any spelling), refuses every other service', async () => {
+    const harness = await start({ onlyService: 'ExternalProvisioningChanges' });
+    const xml = withCredentials(CARRIER_XML, 'fixture-user', 'wrong');
+
+    for (const path of [
+      '/',
+      '/callbacks/ExternalProvisioningChanges',
+      '/callbacks/externalprovisioningchange',
+    ]) {
+      expectFault(await callback(harness, path, xml), 401, 'AUTH_FAILED');
+    }
+    expect(harness.handled).toEqual([
+      { service: 'ExternalProvisioningChanges' },
+      { service: 'ExternalProvisioningChanges' },
+      { service: 'ExternalProvisioningChanges' },
+    ]);
+
+    expectFault(await callback(harness, '/callbacks/CarrierService', xml), 404, 'UNKNOWN_SERVICE');
+    expectFault(await callback(harness, '/callbacks/NiddService', xml), 404, 'UNKNOWN_SERVICE');
+    const get = await call(harness, '/', { method: 'GET' });
+    expectFault(get, 405, 'METHOD_NOT_ALLOWED');
+    expect(get.headers.allow).toBe('POST');
+    expect(harness.handled).toHaveLength(3);
+    // Health still answers on it.
+    expect((await call(harness, '/healthz', { method: 'GET' })).status).toBe(200);
+  });
+
+  it('the main listener does not take POST /', async () => {
+    const harness = await start();
+    expectFault(await callback(harness, '/', CARRIER_XML), 404, 'NOT_FOUND');
+    expect(harness.handled).toHaveLength(0);
+  });
+});
+
+describe('health, readiness, metrics, request ids', () => {
+  it('/healthz answers whatever the readiness', async () => {
+    const harness = await start();
+    for (const reason of [undefined, 'starting', 'draining', 'kafka-unavailable'] as const) {
+      harness.setReadiness(reason);
+      const answer = await call(harness, '/healthz', { method: 'GET' });
+      expect([answer.status, JSON.parse(answer.body)]).toEqual([200, { status: 'ok' }]);
+    }
+  });
+
+  it('/readyz: 200 when ready, 503 with the reason otherwise', async () => {
+    const harness = await start();
+    const ready = await call(harness, '/readyz', { method: 'GET' });
+    expect([ready.status, JSON.parse(ready.body)]).toEqual([200, { status: 'ready' }]);
+    for (const reason of ['starting', 'draining', 'kafka-unavailable'] as const) {
+      harness.setReadiness(reason);
+      const answer = await call(harness, '/readyz', { method: 'GET' });
+      expect([answer.status, JSON.parse(answer.body)]).toEqual([503, { status: 'not-ready', reason }]);
+    }
+  });
+
+  it('/metrics: Prometheus text, gauges sampled before each scrape, requests by service, outcome and status', async () => {
+    let queued = 0;
+    const harness = await start({ beforeScrape: () => (queued += 7) });
+    await callback(harness, '/callbacks/NiddService', CARRIER_XML);
+    await call(harness, '/callbacks/DeviceUsage', { method: 'GET' });
+
+    const answer = await call(harness, '/metrics', { method: 'GET' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(queued).toBe(7);
+    const text = answer.body;
+    expect(text).toContain('# TYPE thingspace_bridge_requests_total counter');
+    expect(text).toContain(
+      'thingspace_bridge_requests_total{service="unknown",outcome="rejected",status="404"} 1\n',
+    );
+    expect(text).toContain(
+      'thingspace_bridge_requests_total{service="unknown",outcome="rejected",status="405"} 1\n',
+    );
+    expect(text).toContain(
+      'thingspace_bridge_request_duration_seconds_count{service="unknown",outcome="rejected"} 2\n',
+    );
+    for (const name of [
+      'produce_duration_seconds',
+      'produce_batch_records',
+      'producer_queued_records',
+      'auth_failures_total',
+      'anomalies_total',
+    ]) {
+      expect(text).toContain(`# TYPE thingspace_bridge_${name} `);
+    }
+    // Every auth failure reason shows from the start.
+    expect(text).toContain('thingspace_bridge_auth_failures_total{reason="bad-password"} 0\n');
+    expect(text).toContain('process_cpu_user_seconds_total');
+    // Health and metrics themselves are not callbacks.
+    expect(text).not.toContain('status="200"');
+  });
+
+  it('X-Request-Id: a plain one is echoed, any other replaced by a fresh UUID', async () => {
+    const harness = await start();
+    const echoed = await call(harness, '/healthz', {
+      method: 'GET',
+      headers: { 'x-request-id': 'lb-7f3a:01.x_y' },
+    });
+    expect(echoed.headers['x-request-id']).toBe('lb-7f3a:01.x_y');
+
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    for (const given of [undefined, 'has spaces in it', 'x'.repeat(129), '<script>']) {
+      const answer = await call(harness, '/healthz', {
+        method: 'GET',
+        headers: given === undefined ? {} : { 'x-request-id': given },
+      });
+      expect(answer.headers['x-request-id']).toMatch(uuid);
+    }
+
+    // Faults carry it too, and the log line of the refusal names it.
+    const fault = await callback(
+      harness,
+      '/callbacks/CarrierService',
+      withCredentials(CARRIER_XML, 'x', 'y'),
+      {
+        headers: { 'x-request-id': 'trace-401' },
+      },
+    );
+    expect(fault.headers['x-request-id']).toBe('trace-401');
+    expect(harness.logs.some((line) => line.includes('"reqId":"trace-401"'))).toBe(true);
+  });
+});
+
+describe('fault bodies', () => {
+  it('never echo the password, wherever in the body the sender put it', async () => {
+    const harness = await start();
+    const cut = CARRIER_XML.indexOf('</Password>') + '</Password>'.length;
+    const answers = [
+      // As the username too, of an unknown user.
+      await callback(harness, '/callbacks/CarrierService', withCredentials(CARRIER_XML, PASSWORD, PASSWORD)),
+      // The body ends right after it.
+      await callback(harness, '/callbacks/CarrierService', CARRIER_XML.slice(0, cut)),
+      // In an element name, and in a close tag that does not match.
+      await callback(
+        harness,
+        '/callbacks/CarrierService',
+        CARRIER_XML.replace('</Data>', `<${PASSWORD}></Data>`),
+      ),
+      await callback(
+        harness,
+        '/callbacks/CarrierService',
+        CARRIER_XML.replace('</Password>', `</${PASSWORD}>`),
+      ),
+      // In an attribute of a nested element, past the size limit.
+      await callback(
+        harness,
+        '/callbacks/CarrierService',
+        CARRIER_XML.replace('<Data>', `<Data><X a="${PASSWORD}">${'y'.repeat(MAX_BODY_BYTES)}</X>`),
+      ),
+    ];
+    // checked() already looked at each body, header and log line.
+    expect(answers.map((a) => [a.status, faultCodeOf(a.body)])).toEqual([
+      [401, 'AUTH_FAILED'],
+      [400, 'MALFORMED_XML'],
+      [400, 'MALFORMED_XML'],
+      [400, 'MALFORMED_XML'],
+      [413, 'BODY_TOO_LARGE'],
+    ]);
+    expect(harness.published).toBe(0);
+  });
+});
