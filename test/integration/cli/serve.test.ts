@@ -1,0 +1,154 @@
+/**
+ * `thingspace-bridge serve` as operators run it: a child process, SIGTERM under load, exit codes. Shutdown is a
+ * process matter (signals, open handles, exit code), so it is tested across a process boundary.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { testServers, uniqueName } from '../../infra/kafka';
+
+const root = join(__dirname, '../../..');
+const fixture = readFileSync(join(root, 'test/fixtures/callbacks/carrier-service-service-plan.xml'), 'utf8');
+const REQUEST_ID = /<RequestId>[^<]*<\/RequestId>/;
+
+function serve(configFile: string): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--config', configFile],
+    {
+      cwd: root,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+}
+
+/** The port of the main listener, from the `listening` log line. */
+function listeningPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; listeners?: { port: number }[] };
+      if (entry.msg === 'listening') resolve(entry.listeners![0]!.port);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening`)));
+  });
+}
+
+async function untilReady(port: number): Promise<void> {
+  for (let i = 0; i < 240; i++) {
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the bridge did not become ready');
+}
+
+describe('thingspace-bridge serve', () => {
+  const { kafka, registryUrl } = testServers();
+  const dir = mkdtempSync(join(tmpdir(), 'serve-test-'));
+
+  it('refuses an invalid config before starting, listing every problem, with exit code 2', async () => {
+    const file = join(dir, 'invalid.yaml');
+    writeFileSync(file, 'http:\n  port: -1\naccounts:\n  - name: a\n    username: u\n    services: ["*"]\n');
+    const child = serve(file);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('http.port');
+    expect(stderr).toContain('accounts[0]');
+  });
+
+  it('on SIGTERM under load: finishes what it took, exits 0, and every 200 is in Kafka', async () => {
+    const topics = {
+      asyncResponses: uniqueName('serve-async'),
+      externalChanges: uniqueName('serve-external'),
+      deviceOriginated: uniqueName('serve-device'),
+      deadLetter: uniqueName('serve-dead'),
+    };
+    const file = join(dir, 'bridge.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        http: { port: 0, host: '127.0.0.1', shutdownGraceMs: 20_000 },
+        accounts: [
+          {
+            name: '0000555123-00001',
+            username: 'fixture-user',
+            password: 's3cret-fixture-pw',
+            services: ['*'],
+          },
+        ],
+        kafka: { topics, createTopics: true, newTopics: { numPartitions: 3, replicationFactor: 1 } },
+        schemaRegistry: { registerSchemas: true },
+      }),
+    );
+    const child = serve(file);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const port = await listeningPort(child);
+    await untilReady(port);
+
+    // 20 clients post callbacks with distinct RequestIds until the bridge is gone (connection refused).
+    const answers = new Map<string, number | 'refused'>();
+    let next = 0;
+    const client = async () => {
+      for (;;) {
+        const requestId = `serve-test-${next++}`;
+        const status = await fetch(`http://127.0.0.1:${port}/callbacks/CarrierService`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/xml' },
+          body: fixture.replace(REQUEST_ID, `<RequestId>${requestId}</RequestId>`),
+        }).then(
+          (r) => r.status,
+          () => 'refused' as const,
+        );
+        answers.set(requestId, status);
+        if (status === 'refused') return;
+      }
+    };
+    const clients = Array.from({ length: 20 }, client);
+    while ([...answers.values()].filter((s) => s === 200).length < 100)
+      await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    await Promise.all(clients);
+    expect(await exited).toBe(0);
+
+    const acknowledged = [...answers].filter(([, s]) => s === 200).map(([id]) => id);
+    const others = [...answers.values()].filter((s) => s !== 200);
+    expect(others.every((s) => s === 503 || s === 'refused')).toBe(true);
+
+    // Read the topic back: every acknowledged RequestId must be there.
+    const registry = new SchemaRegistry({ host: registryUrl });
+    const found = new Set<string>();
+    const consumer = kafka.consumer({ groupId: uniqueName('serve-test') });
+    await consumer.connect();
+    await consumer.subscribe({ topic: topics.asyncResponses, fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          const event = (await registry.decode(message.value!)) as { requestId: string };
+          found.add(event.requestId);
+          if (acknowledged.every((id) => found.has(id))) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    process.stdout.write(
+      `serve SIGTERM test: ${answers.size} sent, ${acknowledged.length} acknowledged, ${others.length} refused ` +
+        `(503 or connection refused), ${found.size} found in Kafka\n`,
+    );
+    expect(acknowledged.every((id) => found.has(id))).toBe(true);
+
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: Object.values(topics) });
+    await admin.disconnect();
+  }, 120_000);
+});
