@@ -21,6 +21,15 @@ import { Secret } from '../util/secret';
 import { ParseError } from './errors';
 import type { ParseErrorCode } from './errors';
 import type { CallbackRoot, ParsedCallback, PayloadElement, RawDevice, XmlNode } from './types';
+import {
+  EMPTY_ATTRIBUTES,
+  isNil,
+  isXmlWhitespace,
+  localName,
+  nodeAttributes,
+  quote,
+  saxesDetail,
+} from './xml';
 
 export interface ParserLimits {
   /** Bytes of the whole body, counted as they arrive. Over it: BODY_TOO_LARGE (413). */
@@ -172,16 +181,10 @@ const COUNTERS: ReadonlyMap<string, Counter> = new Map(Object.entries(COUNTER_FI
 /** Credentials are cut out of redactedXml wherever they appear (a SOAP header may carry a UsernameToken). */
 const REDACTED = new Set(['Username', 'Password']);
 
-const EMPTY_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze(
-  Object.create(null) as Record<string, string>,
-);
 // One decoder for whole bodies (decoding without `stream` starts afresh every call); streams get their own.
 const WHOLE_BODY_DECODER = new TextDecoder('utf-8', { fatal: true });
 const STREAM = { stream: true } as const;
 const LONE_SURROGATE = /\p{Surrogate}/u;
-const SAXES_POSITION = /^\d+:\d+: /;
-/** Longest element name quoted in an error message. */
-const MAX_QUOTED = 80;
 
 interface MutableNode {
   name: string;
@@ -540,45 +543,6 @@ function withDefaults(limits: Partial<ParserLimits>): ParserLimits {
   return resolved;
 }
 
-function localName(qname: string): string {
-  const colon = qname.indexOf(':');
-  return colon === -1 ? qname : qname.slice(colon + 1);
-}
-
-/** `xsi:nil` by local name: any prefixed attribute named nil (the xsi prefix is conventional, not fixed). */
-function isNil(attributes: Readonly<Record<string, string>>): boolean {
-  for (const qname in attributes) {
-    if (qname.endsWith(':nil')) {
-      const value = attributes[qname]?.trim();
-      return value === 'true' || value === '1';
-    }
-  }
-  return false;
-}
-
-/** Attributes by local name, without namespace declarations and xsi:nil (XmlNode's contract). */
-function nodeAttributes(attributes: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
-  let kept: Record<string, string> | undefined;
-  for (const qname in attributes) {
-    const value = attributes[qname];
-    if (value === undefined || qname === 'xmlns' || qname.startsWith('xmlns:') || qname.endsWith(':nil')) {
-      continue;
-    }
-    // No prototype: an attribute may be called __proto__.
-    kept ??= Object.create(null) as Record<string, string>;
-    kept[localName(qname)] = value;
-  }
-  return kept ?? EMPTY_ATTRIBUTES;
-}
-
-function isXmlWhitespace(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return false;
-  }
-  return true;
-}
-
 /** A non-negative integer or nothing: a count we cannot read is as good as none. */
 function parseCount(text: string): number | undefined {
   const trimmed = text.trim();
@@ -598,18 +562,4 @@ function redact(source: string, spans: readonly Span[]): string {
     from = closeEnd;
   }
   return from === 0 ? source : out + source.slice(from);
-}
-
-/**
- * What saxes says went wrong, without its "line:column: " prefix (we give the position our own way) and without
- * the name it may quote after another ": ": in a broken message that name can be body text, even a password.
- */
-function saxesDetail(message: string): string {
-  const what = message.replace(SAXES_POSITION, '');
-  const name = what.indexOf(': ');
-  return name === -1 ? what : what.slice(0, name);
-}
-
-function quote(text: string): string {
-  return JSON.stringify(text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}...` : text);
 }
