@@ -15,5 +15,6 @@ export type {
   NormalizeConfig,
   SchemaRegistryConfig,
   ServiceConfig,
+  ThingSpaceConfig,
 } from './schema';
 export type { Env } from './secrets';

@@ -53,6 +53,10 @@ kafka:
   sasl: { mechanism: scram-sha-512, username: bridge, passwordEnv: KAFKA_PASSWORD }
 schemaRegistry:
   url: https://registry.example.com
+thingspace:
+  url: https://uws.example.com/api/v2
+  username: acme-api
+  passwordEnv: THINGSPACE_PASSWORD
 log:
   level: info
 `;
@@ -61,8 +65,8 @@ const INTRO = `# Configuration reference
 
 <!-- Generated from src/config/schema.ts by \`npm run docs:config\`; a unit test fails when this file is stale. -->
 
-\`thingspace-bridge serve\` reads one file, named by \`--config <path>\` or the \`BRIDGE_CONFIG\` environment
-variable. A \`.json\` file is read as JSON, any other as YAML (which also reads JSON). The file is checked once,
+\`thingspace-bridge serve\` (and \`thingspace-bridge callbacks\`) reads one file, named by \`--config <path>\` or the
+\`BRIDGE_CONFIG\` environment variable. A \`.json\` file is read as JSON, any other as YAML (which also reads JSON). The file is checked once,
 at start, against the schema below: unknown keys are refused, and every problem is reported together with its
 path (\`accounts[1].password: one of password, passwordFile, passwordEnv is required\`); the bridge does not
 start until there are none. Settings that are valid but doubtful (no \`http.allowedSources\`, for one) are

@@ -95,7 +95,8 @@ const http = z
       }),
     publicBaseUrl: httpUrl().optional().meta({
       description:
-        'The URL ThingSpace reaches this bridge at (no trailing /callbacks); used to register callbacks. Warns when its port is one ThingSpace does not accept.',
+        'The URL ThingSpace reaches this bridge at (no trailing /callbacks): `callbacks sync` registers `<publicBaseUrl>/callbacks/<Service>`, on `services.<name>.port` where one is set. Warns when its port is one ThingSpace does not accept.',
+      env: 'BRIDGE_PUBLIC_BASE_URL',
     }),
   })
   .superRefine(
@@ -418,6 +419,33 @@ function schemaRegistry(ctx: LoadContext) {
     .meta({ description: 'The Confluent-compatible registry holding the Avro value schemas.' });
 }
 
+function thingspace(ctx: LoadContext) {
+  return withPassword(
+    {
+      url: httpUrl('give the API root here or set THINGSPACE_URL').meta({
+        description:
+          "Root of ThingSpace's UWS v2 SOAP API, e.g. `https://<host>/api/v2`: SessionService.svc, CallbackRegistrationService.svc and SmsService.svc are below it (THINGSPACE.md §5).",
+        env: 'THINGSPACE_URL',
+      }),
+      username: z.string().min(1).meta({ description: 'The API user that logs in (SessionService LogIn).' }),
+      timeoutMs: positiveMs.default(30_000).meta({
+        description: 'Longest wait for one answer of the API, its body included.',
+      }),
+      retries: z.int().min(0).max(10).default(3).meta({
+        description:
+          'Attempts after the first when no answer came (refused, reset, timeout); an answer, fault or not, is never retried.',
+      }),
+      retryDelayMs: positiveMs.default(1_000).meta({
+        description: 'Wait before the first retry, doubled for each next one.',
+      }),
+    },
+    ctx,
+  ).meta({
+    description:
+      'The ThingSpace API that `thingspace-bridge callbacks` manages registrations with; `serve` does not use it.',
+  });
+}
+
 export function configSchema(ctx: LoadContext) {
   return z
     .strictObject({
@@ -434,6 +462,7 @@ export function configSchema(ctx: LoadContext) {
         .meta({ description: 'Who may send callbacks. The Username in the message picks the account.' }),
       kafka: kafka(ctx),
       schemaRegistry: schemaRegistry(ctx),
+      thingspace: thingspace(ctx).optional(),
       normalize: z
         .strictObject({
           kindPriority: z
@@ -490,4 +519,5 @@ export type KafkaConfig = Config['kafka'];
 export type SchemaRegistryConfig = Config['schemaRegistry'];
 export type NormalizeConfig = Config['normalize'];
 export type LogConfig = Config['log'];
+export type ThingSpaceConfig = NonNullable<Config['thingspace']>;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -95,6 +95,10 @@ export const ENV_OVERRIDES: Readonly<Record<string, Override>> = {
         .filter((broker) => broker !== ''),
   },
   SCHEMA_REGISTRY_URL: { path: ['schemaRegistry', 'url'], parse: (text) => text.trim() },
+  // Where the bridge is reached and where the API is depend on the deployment (and, for tests and the demo, on
+  // ports chosen at start), not on the file.
+  BRIDGE_PUBLIC_BASE_URL: { path: ['http', 'publicBaseUrl'], parse: (text) => text.trim() },
+  THINGSPACE_URL: { path: ['thingspace', 'url'], parse: (text) => text.trim() },
 };
 
 export interface Overridden {

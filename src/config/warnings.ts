@@ -1,13 +1,5 @@
+import { isRegistrablePort, portOf, REGISTRABLE_PORTS_TEXT } from '../thingspace/registration/url-checks';
 import type { Config } from './schema';
-
-/** Ports ThingSpace accepts in a registered callback URL (THINGSPACE.md §4). */
-const REGISTRABLE_PORTS: readonly (readonly [number, number])[] = [
-  [80, 80],
-  [443, 443],
-  [9001, 9006],
-  [28200, 28220],
-  [50551, 50559],
-];
 
 /** Settings that are valid but probably not what production wants; the caller logs them at start. */
 export function configWarnings(config: Config): string[] {
@@ -18,11 +10,10 @@ export function configWarnings(config: Config): string[] {
     );
   }
   if (config.http.publicBaseUrl !== undefined) {
-    const url = new URL(config.http.publicBaseUrl);
-    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-    if (!REGISTRABLE_PORTS.some(([low, high]) => port >= low && port <= high)) {
+    const port = portOf(new URL(config.http.publicBaseUrl));
+    if (!isRegistrablePort(port)) {
       warnings.push(
-        `http.publicBaseUrl: ThingSpace does not register URLs on port ${port} (it takes 80, 443, 9001-9006, 28200-28220, 50551-50559)`,
+        `http.publicBaseUrl: ThingSpace does not register URLs on port ${port} (it takes ${REGISTRABLE_PORTS_TEXT})`,
       );
     }
   }

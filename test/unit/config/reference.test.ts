@@ -52,13 +52,18 @@ describe('docs/configuration.md', () => {
     try {
       const { config } = parseConfig(
         parse(EXAMPLE_YAML.replace('secrets/acme.password', 'acme.password')),
-        { BETA_CALLBACK_PASSWORD: 'beta-secret', KAFKA_PASSWORD: 'kafka-secret' },
+        {
+          BETA_CALLBACK_PASSWORD: 'beta-secret',
+          KAFKA_PASSWORD: 'kafka-secret',
+          THINGSPACE_PASSWORD: 'uws-secret',
+        },
         { baseDir: files.dir },
       );
       expect(config.accounts.map((account) => account.password.reveal())).toEqual([
         'acme-secret',
         'beta-secret',
       ]);
+      expect(config.thingspace?.password.reveal()).toBe('uws-secret');
     } finally {
       files.cleanup();
     }

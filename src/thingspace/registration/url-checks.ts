@@ -1,0 +1,59 @@
+/**
+ * The platform's rules for a callback URL, checked before anything is sent (THINGSPACE.md §4): HTTPS, since the
+ * platform posts only to a CA-signed certificate, and one of the ports it accepts. Both can be relaxed for a
+ * simulator on this machine, never silently.
+ */
+
+/** Ports ThingSpace accepts in a registered callback URL (THINGSPACE.md §4). */
+const REGISTRABLE_PORTS: readonly (readonly [number, number])[] = [
+  [80, 80],
+  [443, 443],
+  [9001, 9006],
+  [28200, 28220],
+  [50551, 50559],
+];
+
+export const REGISTRABLE_PORTS_TEXT = '80, 443, 9001-9006, 28200-28220, 50551-50559';
+
+export function isRegistrablePort(port: number): boolean {
+  return REGISTRABLE_PORTS.some(([low, high]) => port >= low && port <= high);
+}
+
+/** The port a URL names, or its scheme's default. */
+export function portOf(url: URL): number {
+  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+}
+
+export interface UrlCheckOptions {
+  /** Accept http: (a simulator, a test); the platform itself posts only over HTTPS. */
+  allowHttp?: boolean;
+  /** Accept any port (a simulator on an ephemeral port). */
+  allowAnyPort?: boolean;
+}
+
+/** What is wrong with a callback URL for the platform, as phrases; empty when nothing is. */
+export function callbackUrlProblems(text: string, options: UrlCheckOptions = {}): string[] {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return ['is not a URL'];
+  }
+  const problems: string[] = [];
+  if (url.protocol !== 'https:' && !(options.allowHttp && url.protocol === 'http:')) {
+    problems.push(
+      url.protocol === 'http:'
+        ? 'must be https: ThingSpace posts only to a CA-signed certificate (--allow-http for a simulator)'
+        : 'must be an https URL',
+    );
+  }
+  if (url.username !== '' || url.password !== '') {
+    problems.push('must not hold credentials (the registration carries them)');
+  }
+  if (!options.allowAnyPort && !isRegistrablePort(portOf(url))) {
+    problems.push(
+      `port ${portOf(url)} is not one ThingSpace accepts (${REGISTRABLE_PORTS_TEXT}; --allow-any-port for a simulator)`,
+    );
+  }
+  return problems;
+}

@@ -1,0 +1,55 @@
+/** The `thingspace` section (the registration API `callbacks` uses) and the overrides that come with it. */
+import { parseConfig } from '../../../src/config';
+import { minimal, PASSWORD, problems } from './helpers';
+
+const withThingspace = (section: Record<string, unknown>) => ({ ...minimal(), thingspace: section });
+
+describe('config: thingspace', () => {
+  it('is optional: serve does not need it', () => {
+    expect(parseConfig(minimal(), {}).config.thingspace).toBeUndefined();
+  });
+
+  it('has defaults for the transport and resolves the password like every other', () => {
+    const { config } = parseConfig(
+      withThingspace({ url: 'https://uws.example.com/api/v2', username: 'api', passwordEnv: 'UWS_PW' }),
+      { UWS_PW: PASSWORD },
+    );
+    const { password, ...rest } = config.thingspace!;
+    expect(rest).toEqual({
+      url: 'https://uws.example.com/api/v2',
+      username: 'api',
+      timeoutMs: 30_000,
+      retries: 3,
+      retryDelayMs: 1_000,
+    });
+    expect(password.reveal()).toBe(PASSWORD);
+    expect(JSON.stringify(config)).not.toContain(PASSWORD);
+  });
+
+  it('reports every problem, the missing password and URL included', () => {
+    expect(problems(withThingspace({ username: '', retries: 11 }))).toEqual([
+      'thingspace.url: required: give the API root here or set THINGSPACE_URL',
+      'thingspace.username: Too small: expected string to have >=1 characters',
+      'thingspace.retries: Too big: expected number to be <=10',
+      'thingspace.password: one of password, passwordFile, passwordEnv is required',
+    ]);
+  });
+
+  it('THINGSPACE_URL and BRIDGE_PUBLIC_BASE_URL replace their keys', () => {
+    const { config } = parseConfig(
+      withThingspace({ url: 'https://file.example.com/api/v2', username: 'api', password: PASSWORD }),
+      {
+        THINGSPACE_URL: 'http://127.0.0.1:9999/api/v2',
+        BRIDGE_PUBLIC_BASE_URL: 'https://bridge.example.com:9001',
+      },
+    );
+    expect(config.thingspace?.url).toBe('http://127.0.0.1:9999/api/v2');
+    expect(config.http.publicBaseUrl).toBe('https://bridge.example.com:9001');
+  });
+
+  it('a bad override is reported against its key, naming the variable', () => {
+    expect(problems(minimal(), { BRIDGE_PUBLIC_BASE_URL: 'ftp://x' })).toEqual([
+      'http.publicBaseUrl: expected an http(s) URL (from BRIDGE_PUBLIC_BASE_URL)',
+    ]);
+  });
+});
