@@ -1,0 +1,280 @@
+/**
+ * What the ingress integration tests share: a bridge started in-process against the real broker and registry
+ * (its own topics, 3 partitions, schemas registered), generated callbacks, reading every record of a set of
+ * topics back, and the cleanup of topics, subjects and consumer groups.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { IHeaders, Kafka } from 'kafkajs';
+import { createBridge, type Bridge } from '../../../src/bridge';
+import { parseConfig, type Config } from '../../../src/config';
+import { normalize, type NormalizedCallback } from '../../../src/events/normalize';
+import type { Stream } from '../../../src/events/schemas';
+import { createLogger } from '../../../src/observability';
+import { parseCallback } from '../../../src/soap/parser';
+import { testServers, uniqueName, type TestServers } from '../../infra/kafka';
+import type { Answer } from '../../support/http';
+
+export const USERNAME = 'fixture-user';
+export const PASSWORD = 's3cret-fixture-pw';
+export const ACCOUNT = '0000555123-00001';
+export const NODE = 'ingress-it-1';
+export const PARTITIONS = 3;
+
+export const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'callbacks');
+export const FIXTURE_NAMES = readdirSync(FIXTURES)
+  .filter((file) => file.endsWith('.xml'))
+  .map((file) => file.slice(0, -'.xml'.length))
+  .sort();
+
+export const fixtureXml = (name: string): string => readFileSync(join(FIXTURES, `${name}.xml`), 'utf8');
+
+export interface RunningBridge {
+  bridge: Bridge;
+  config: Config;
+  /** The main listener's port. */
+  port: number;
+  topics: Record<Stream, string>;
+  /** The bridge's log lines (JSON). */
+  logs: string[];
+}
+
+export interface BridgeOptions {
+  producer?: Record<string, number>;
+  http?: Record<string, unknown>;
+  /** Bootstrap brokers instead of the test servers' (e.g. a port where nothing listens). */
+  brokers?: string[];
+  /** Wait for bridge.ready() (the default), or return once listening. */
+  ready?: boolean;
+}
+
+/**
+ * Bridges, topics, subjects and consumer groups of one test file, removed by cleanup(). Topic names are unique
+ * per bridge, so test files never share them and a long-lived cluster stays usable.
+ */
+export class IngressHarness {
+  readonly servers: TestServers = testServers();
+  private readonly bridges: RunningBridge[] = [];
+  private readonly groups: string[] = [];
+
+  async startBridge(options: BridgeOptions = {}): Promise<RunningBridge> {
+    const prefix = uniqueName('ingress');
+    const topics: Record<Stream, string> = {
+      'async-response': `${prefix}.async-responses`,
+      'external-change': `${prefix}.external-changes`,
+      'device-originated': `${prefix}.device-originated`,
+      'dead-letter': `${prefix}.dead-letter`,
+    };
+    const { config } = parseConfig(
+      {
+        node: NODE,
+        http: { port: 0, host: '127.0.0.1', ...options.http },
+        accounts: [{ name: ACCOUNT, username: USERNAME, password: PASSWORD, services: ['*'] }],
+        kafka: {
+          brokers: options.brokers ?? this.servers.brokers,
+          topics: {
+            asyncResponses: topics['async-response'],
+            externalChanges: topics['external-change'],
+            deviceOriginated: topics['device-originated'],
+            deadLetter: topics['dead-letter'],
+          },
+          createTopics: true,
+          newTopics: { numPartitions: PARTITIONS, replicationFactor: 1 },
+          ...(options.producer ? { producer: options.producer } : {}),
+        },
+        schemaRegistry: { url: this.servers.registryUrl, registerSchemas: true },
+        log: { level: 'info' },
+      },
+      {},
+    );
+    const logs: string[] = [];
+    const logger = createLogger(
+      config.log,
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+          done();
+        },
+      }),
+    );
+    const bridge = createBridge(config, logger);
+    const [main] = await bridge.start();
+    const running = { bridge, config, port: main!.port, topics, logs };
+    this.bridges.push(running);
+    if (options.ready ?? true) await bridge.ready();
+    return running;
+  }
+
+  /** Every record of these topics, as written up to now: read until each partition's high watermark. */
+  async readAll(topics: readonly string[]): Promise<KafkaRecord[]> {
+    const { kafka } = this.servers;
+    const ends = await highWatermarks(kafka, topics);
+    if (ends.size === 0) return [];
+    const groupId = uniqueName('ingress-read');
+    this.groups.push(groupId);
+    const consumer = kafka.consumer({ groupId });
+    const records: KafkaRecord[] = [];
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            eachMessage: async ({ topic, partition, message }) => {
+              const end = ends.get(`${topic}/${partition}`);
+              // Anything written after the watermarks were taken is not this read's business.
+              if (end === undefined || BigInt(message.offset) >= end) return;
+              records.push({
+                topic,
+                partition,
+                offset: message.offset,
+                key: message.key,
+                value: message.value,
+                headers: message.headers ?? {},
+              });
+              if (BigInt(message.offset) + 1n === end) {
+                ends.delete(`${topic}/${partition}`);
+                if (ends.size === 0) resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return records;
+  }
+
+  /** Every topic of every bridge this harness started. */
+  allTopics(): string[] {
+    return this.bridges.flatMap(({ topics }) => Object.values(topics));
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all(this.bridges.map(({ bridge }) => bridge.close()));
+    const { kafka, registryUrl } = this.servers;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const topics = this.allTopics().filter((topic) => existing.has(topic));
+      if (topics.length > 0) await admin.deleteTopics({ topics });
+      if (this.groups.length > 0) await admin.deleteGroups(this.groups).catch(() => undefined);
+    } finally {
+      await admin.disconnect();
+    }
+    await Promise.all(
+      this.allTopics().map((topic) =>
+        fetch(`${registryUrl}/subjects/${topic}-value`, { method: 'DELETE' }).catch(() => undefined),
+      ),
+    );
+  }
+}
+
+export interface KafkaRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+async function highWatermarks(kafka: Kafka, topics: readonly string[]): Promise<Map<string, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = new Map<string, bigint>();
+    for (const topic of topics) {
+      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+        if (BigInt(high) > BigInt(low)) ends.set(`${topic}/${partition}`, BigInt(high));
+      }
+    }
+    return ends;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The password's bytes in no key, value, header name or header value. Returns how many records were looked at. */
+export function expectNoPassword(records: readonly KafkaRecord[]): number {
+  const needle = Buffer.from(PASSWORD);
+  const holding = records.filter(({ key, value, headers }) => {
+    const parts: (Buffer | string | null | undefined)[] = [key, value];
+    for (const [name, header] of Object.entries(headers)) {
+      parts.push(name, ...(Array.isArray(header) ? header : [header]));
+    }
+    return parts.some((part) => part != null && Buffer.from(part).includes(needle));
+  });
+  expect(holding.map(({ topic, partition, offset }) => `${topic}/${partition}@${offset}`)).toEqual([]);
+  return records.length;
+}
+
+/**
+ * A CarrierService callback of one device with one RequestId, made from a fixture: what ThingSpace sends for a
+ * ChangeDeviceServicePlan over many devices. Device `n` is MDN 555nnnnnnn.
+ */
+export function carrierCallback(device: number, sequence: number): string {
+  return fixtureXml('carrier-service-service-plan')
+    .replace(
+      '<RequestId>3f6c1a2e-8b4d-4c7a-9e15-000000000102</RequestId>',
+      `<RequestId>3f6c1a2e-8b4d-4c7a-9e15-${String(sequence).padStart(12, '0')}</RequestId>`,
+    )
+    .replace('<Identifier>5555550102</Identifier>', `<Identifier>${mdnOf(device)}</Identifier>`);
+}
+
+export const mdnOf = (device: number): string => `555${String(device).padStart(7, '0')}`;
+
+/** What the bridge must make of a callback, worked out locally by the same pure steps. */
+export async function expectedOf(xml: string, service: string): Promise<NormalizedCallback> {
+  return normalize(await parseCallback(xml), {
+    service,
+    accountName: ACCOUNT,
+    receivedAt: new Date(),
+    ingressNode: NODE,
+  });
+}
+
+/** A TCP port where nothing listens (taken from the OS, then let go). */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** An answer, or the socket error that came instead (refused, reset). */
+export type Outcome = Answer | { error: NodeJS.ErrnoException };
+
+/** Never rejects: a socket error becomes an outcome too. */
+export function attempt(request: Promise<Answer>): Promise<Outcome> {
+  return request.catch((error: NodeJS.ErrnoException) => ({ error }));
+}
+
+export const isAnswer = (outcome: Outcome): outcome is Answer => !('error' in outcome);
+
+/** Tallies outcomes by status (or socket error code), for the counts each test prints. */
+export function tally(outcomes: readonly Outcome[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const outcome of outcomes) {
+    const label = isAnswer(outcome) ? String(outcome.status) : (outcome.error.code ?? outcome.error.message);
+    counts[label] = (counts[label] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** One line of counts on stdout, prefixed by the test's name. */
+export function report(
+  what: string,
+  counts: Record<string, number | string | boolean | object | undefined>,
+): void {
+  const shown = Object.entries(counts).map(
+    ([name, value]) => `${name}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
+  );
+  process.stdout.write(`${what}: ${shown.join(' ')}\n`);
+}
