@@ -6,9 +6,12 @@
  *   side (producer connected, topics checked or created, schema ids resolved), retrying with backoff until it
  *   succeeds or close() is called: a node started before its brokers comes up by itself, as Kubernetes expects.
  * close(): readiness false and new callbacks 503 (draining), in-flight requests finish, the publisher flushes and
- *   disconnects, listeners close; all within http.shutdownGraceMs.
+ *   disconnects, then the listeners close; all within http.shutdownGraceMs. The listeners stay open during the
+ *   drain so that whoever still reaches the node (a load balancer that has not seen readiness fail yet, a
+ *   kept-alive connection) gets a 503 with Retry-After and /readyz answers, instead of a refused or reset
+ *   connection.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Admin } from 'kafkajs';
 import { createAuthenticator } from './auth';
@@ -39,7 +42,7 @@ export interface Bridge {
   start(): Promise<Listener[]>;
   /** Resolves when the Kafka side is booted (for tests and the demo); rejects if close() came first. */
   ready(): Promise<void>;
-  /** Graceful shutdown; resolves true when everything finished within the grace period. */
+  /** Graceful shutdown; resolves true when everything finished within the grace period. Idempotent. */
   close(): Promise<boolean>;
 }
 
@@ -77,8 +80,9 @@ export function createBridge(config: Config, logger: Logger): Bridge {
   let booted: Promise<void> | undefined;
   let stopBooting: (() => void) | undefined;
   const servers: Server[] = [];
-  let inFlight = 0;
-  let idle: (() => void) | undefined;
+  /** Requests not yet answered: close() waits for those that came before it. */
+  const answering = new Set<ServerResponse>();
+  let closed: Promise<boolean> | undefined;
 
   const readiness: Readiness = () => {
     if (state === 'draining') return 'draining';
@@ -113,12 +117,11 @@ export function createBridge(config: Config, logger: Logger): Bridge {
     const app = createApp(appDeps, service);
     const callback = app.callback();
     const server = createServer((req, res) => {
-      // Counted for the drain: close() waits until every request that got in has its answer.
-      inFlight += 1;
-      res.once('close', () => {
-        inFlight -= 1;
-        if (inFlight === 0) idle?.();
-      });
+      // Draining: each connection goes once its answer (a 503) is out, so none is left for the listener's close
+      // to cut while a request travels on it.
+      if (state === 'draining') res.setHeader('Connection', 'close');
+      answering.add(res);
+      res.once('close', () => answering.delete(res));
       void callback(req, res);
     });
     server.requestTimeout = config.http.requestTimeoutMs;
@@ -198,6 +201,50 @@ export function createBridge(config: Config, logger: Logger): Bridge {
     logger.info({ topics }, 'ready: Kafka reachable, topics present, schema ids resolved');
   }
 
+  async function drain(): Promise<boolean> {
+    // From here on readiness says "draining" and the guard answers callbacks 503 before reading their bodies.
+    state = 'draining';
+    stopBooting?.();
+    // Every request the guard let through came before this line (the guard runs in the request's own tick).
+    const taken = [...answering].map((res) => {
+      // Their connections go with their answers too: a client would send its next request on them just as the
+      // listener closes and cuts idle connections.
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+      return new Promise((resolve) => res.once('close', resolve));
+    });
+    const drained = (async () => {
+      await Promise.all(taken);
+      await publisher.close();
+      // One whole turn of the event loop (a poll phase between two check phases): requests that have already
+      // arrived on kept-alive connections are read, and answered 503, instead of being cut with the connections
+      // that the listener's close finds idle.
+      await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+      await Promise.all(servers.map(closeListener));
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([
+      drained.then(
+        () => true,
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          return false;
+        },
+      ),
+      new Promise<false>(
+        (resolve) => (timer = setTimeout(() => resolve(false), config.http.shutdownGraceMs)),
+      ),
+    ]);
+    clearTimeout(timer);
+    if (!inTime) {
+      logger.warn({ unanswered: answering.size }, 'shutdown grace period over: closing what is left');
+    }
+    for (const server of servers) {
+      if (server.listening) server.close();
+      server.closeAllConnections();
+    }
+    return inTime;
+  }
+
   return {
     metrics,
 
@@ -221,30 +268,20 @@ export function createBridge(config: Config, logger: Logger): Bridge {
       return booted;
     },
 
-    async close() {
-      if (state === 'draining') return true;
-      state = 'draining';
-      stopBooting?.();
-      const drained = (async () => {
-        for (const server of servers) server.close();
-        // Keep-alive connections with nothing in flight go now; busy ones once their answer is out.
-        for (const server of servers) server.closeIdleConnections();
-        if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
-        await publisher.close();
-      })();
-      let timer: NodeJS.Timeout | undefined;
-      const inTime = await Promise.race([
-        drained.then(() => true),
-        new Promise<false>(
-          (resolve) => (timer = setTimeout(() => resolve(false), config.http.shutdownGraceMs)),
-        ),
-      ]);
-      clearTimeout(timer);
-      for (const server of servers) server.closeAllConnections();
-      if (!inTime) logger.warn({ inFlight }, 'shutdown grace period over: closing what is left');
-      return inTime;
+    close() {
+      closed ??= drain();
+      return closed;
     },
   };
+}
+
+/** Stops accepting; resolves once every connection has ended (idle ones are closed at once). */
+function closeListener(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }
 
 function canonicalService(name: string): ServiceName {

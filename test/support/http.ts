@@ -69,3 +69,57 @@ export function faultString(body: string): string | undefined {
 export function faultCodeOf(body: string): string | undefined {
   return faultString(body)?.split(':')[0];
 }
+
+/** A request whose body the test sends when it chooses. */
+export interface OpenRequest {
+  /** Resolves once the server has taken the request (its `100 Continue`): its handler has started. */
+  continued: Promise<void>;
+  answer: Promise<Answer>;
+  write(chunk: string | Buffer): void;
+  end(chunk?: string | Buffer): void;
+}
+
+/** POSTs with `Expect: 100-continue`, so the test knows when the server took the request before sending the body. */
+export function open(
+  port: number,
+  path: string,
+  headers: OutgoingHttpHeaders,
+  agent: Agent | false = false,
+): OpenRequest {
+  let continued!: () => void;
+  const continuedPromise = new Promise<void>((resolve) => (continued = resolve));
+  let req!: ReturnType<typeof httpRequest>;
+  const answer = new Promise<Answer>((resolve, reject) => {
+    req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { ...headers, expect: '100-continue' },
+        agent,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('continue', () => continued());
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+  return {
+    continued: continuedPromise,
+    answer,
+    write: (chunk) => void req.write(chunk),
+    end: (chunk) => void req.end(chunk),
+  };
+}
