@@ -1,0 +1,52 @@
+# syntax=docker/dockerfile:1
+# The bridge's container image: `thingspace-bridge serve` as a non-root user, signals through tini, nothing but
+# the compiled code and the production dependencies.
+#
+#   docker build -t thingspace-kafka-bridge .
+#   docker run --read-only -v "$PWD/bridge.yaml:/etc/thingspace-bridge/bridge.yaml:ro" \
+#     -e KAFKA_BROKERS=... -e SCHEMA_REGISTRY_URL=... -p 8080:8080 thingspace-kafka-bridge
+#
+# Base: the official Node image on Alpine, the Node version scripts/run pins (a test keeps the two equal).
+# Alpine rather than Debian slim because it is the smaller of the two official variants and no dependency
+# has native code (musl is no concern). Size: see "Deploying" in the README (test/unit/deploy/dockerfile.test.ts
+# checks what this file promises; the image itself is built elsewhere: CI here has no Docker engine).
+ARG NODE_VERSION=24.21.0
+
+# 1. Compile TypeScript with every dependency installed.
+FROM node:${NODE_VERSION}-alpine AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# No install scripts: the only production one (protobufjs) merely prints version warnings.
+RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json
+
+# 2. Production dependencies alone, in their own stage so that a source change reuses this layer.
+FROM node:${NODE_VERSION}-alpine AS prod-deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund --ignore-scripts
+
+# 3. What runs.
+FROM node:${NODE_VERSION}-alpine AS runtime
+# tini as PID 1: forwards SIGTERM to node (whose handler drains and flushes, src/bridge.ts) and reaps zombies.
+# Alpine's package installs /sbin/tini.
+RUN apk add --no-cache tini
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# main.ts reads its version from package.json.
+COPY package.json ./
+# Owned by root, run as `node` (uid 1000 in the official image), numerically so that Kubernetes can verify
+# runAsNonRoot. The process writes nothing to the filesystem: `--read-only` and readOnlyRootFilesystem work.
+USER 1000:1000
+ENV BRIDGE_CONFIG=/etc/thingspace-bridge/bridge.yaml
+EXPOSE 8080
+# Ready, not merely alive: compose's `service_healthy` then means "takes callbacks" (Kafka reachable, schema ids
+# resolved). Kubernetes ignores HEALTHCHECK and uses the chart's probes. BRIDGE_PORT when the port is not 8080.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.BRIDGE_PORT||8080}/readyz`).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["/sbin/tini", "--", "node", "/app/dist/cli/main.js"]
+CMD ["serve"]
