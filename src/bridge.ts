@@ -138,18 +138,22 @@ export function createBridge(config: Config, logger: Logger): Bridge {
     });
   }
 
-  async function bootOnce(admin: Admin): Promise<void> {
+  /** One attempt; `checkStopped` throws once close() has come, so no further step is taken after it. */
+  async function bootOnce(admin: Admin, checkStopped: () => void): Promise<void> {
     // A failed connect leaves the publisher unstarted, so the next attempt starts it again.
     if (!publisherStarted) {
       await publisher.start();
       publisherStarted = true;
     }
+    checkStopped();
     await admin.connect();
+    checkStopped();
     await ensureTopics(
       admin,
       Object.values(topics).map((topic) => ({ topic, ...config.kafka.newTopics })),
       { create: config.kafka.createTopics },
     );
+    checkStopped();
     const schemaIds = await resolveSchemaIds(
       registry,
       (Object.keys(topics) as Stream[]).map((stream) => ({
@@ -158,6 +162,7 @@ export function createBridge(config: Config, logger: Logger): Bridge {
       })),
       { register: config.schemaRegistry.registerSchemas },
     );
+    checkStopped();
     handle = createCallbackHandler({
       parserLimits: { maxBodyBytes: config.http.maxBodyBytes },
       authenticator: createAuthenticator(config.accounts),
@@ -179,10 +184,13 @@ export function createBridge(config: Config, logger: Logger): Bridge {
       stopped = true;
       wake?.();
     };
+    const checkStopped = () => {
+      if (stopped) throw new NotReadyError('draining');
+    };
     try {
       for (let delay = BOOT_RETRY_MIN_MS; ; delay = Math.min(delay * 2, BOOT_RETRY_MAX_MS)) {
         try {
-          await bootOnce(admin);
+          await bootOnce(admin, checkStopped);
           break;
         } catch (err) {
           if (stopped) throw err;
@@ -197,7 +205,8 @@ export function createBridge(config: Config, logger: Logger): Bridge {
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
-    if (state === 'starting') state = 'ready';
+    checkStopped();
+    state = 'ready';
     logger.info({ topics }, 'ready: Kafka reachable, topics present, schema ids resolved');
   }
 
@@ -214,6 +223,9 @@ export function createBridge(config: Config, logger: Logger): Bridge {
     });
     const drained = (async () => {
       await Promise.all(taken);
+      // A boot attempt under way ends first (a kafkajs connect keeps retrying for ~10 s and cannot be called off):
+      // a producer it connected after the publisher's close would keep the process alive.
+      await booted?.catch(() => undefined);
       await publisher.close();
       // One whole turn of the event loop (a poll phase between two check phases): requests that have already
       // arrived on kept-alive connections are read, and answered 503, instead of being cut with the connections

@@ -108,7 +108,10 @@ export class IngressHarness {
     return running;
   }
 
-  /** Every record of these topics, as written up to now: read until each partition's high watermark. */
+  /**
+   * Every record of these topics, as written up to now: read until each partition's high watermark. A topic that
+   * does not exist (a bridge that never reached its broker) holds nothing.
+   */
   async readAll(topics: readonly string[]): Promise<KafkaRecord[]> {
     const { kafka } = this.servers;
     const ends = await highWatermarks(kafka, topics);
@@ -119,7 +122,11 @@ export class IngressHarness {
     const records: KafkaRecord[] = [];
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      // Only topics holding records: on KRaft, subscribing to one that does not exist throws.
+      const holding = new Set(
+        [...ends.keys()].map((partition) => partition.slice(0, partition.lastIndexOf('/'))),
+      );
+      await consumer.subscribe({ topics: [...holding], fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         consumer
           .run({
@@ -189,7 +196,8 @@ async function highWatermarks(kafka: Kafka, topics: readonly string[]): Promise<
   await admin.connect();
   try {
     const ends = new Map<string, bigint>();
-    for (const topic of topics) {
+    const existing = new Set(await admin.listTopics());
+    for (const topic of topics.filter((name) => existing.has(name))) {
       for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
         if (BigInt(high) > BigInt(low)) ends.set(`${topic}/${partition}`, BigInt(high));
       }
