@@ -1,0 +1,291 @@
+{{/*
+Names and labels, as `helm create` makes them.
+*/}}
+{{- define "tkb.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "tkb.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "tkb.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "tkb.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "tkb.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "tkb.labels" -}}
+helm.sh/chart: {{ include "tkb.chart" . }}
+{{ include "tkb.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: thingspace-kafka-bridge
+{{- end }}
+
+{{- define "tkb.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "tkb.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "tkb.image" -}}
+{{- $tag := .Values.image.tag | default .Chart.AppVersion }}
+{{- if .Values.image.digest }}
+{{- printf "%s:%s@%s" .Values.image.repository $tag .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository $tag }}
+{{- end }}
+{{- end }}
+
+{{/* The workload's kind: a StatefulSet when each pod keeps a spool on its own volume. */}}
+{{- define "tkb.workloadKind" -}}
+{{- if .Values.spool.enabled }}StatefulSet{{ else }}Deployment{{ end }}
+{{- end }}
+
+{{/* Where the config and the secrets are mounted (docs: values.yaml `config`, `secrets`). */}}
+{{- define "tkb.configDir" -}}/etc/thingspace-bridge/config{{- end }}
+{{- define "tkb.secretsDir" -}}/etc/thingspace-bridge/secrets{{- end }}
+
+{{/* The Secret mounted at secretsDir: existingSecret, the chart's own, or none. */}}
+{{- define "tkb.secretName" -}}
+{{- if and .Values.existingSecret .Values.secrets }}
+{{- fail "give either existingSecret or secrets, not both" }}
+{{- end }}
+{{- if .Values.existingSecret }}
+{{- .Values.existingSecret }}
+{{- else if .Values.secrets }}
+{{- include "tkb.fullname" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The bridge's config file: `config` as given, plus `spool` from the chart's spool values. Numbers go through
+toYaml (JSON underneath), so large integers stay integers.
+*/}}
+{{- define "tkb.config" -}}
+{{- $config := deepCopy (.Values.config | default dict) }}
+{{- if hasKey $config "spool" }}
+{{- fail "config.spool: set the chart's spool values instead (spool.enabled also switches to a StatefulSet with a volume per pod)" }}
+{{- end }}
+{{- if .Values.spool.enabled }}
+{{- $_ := set $config "spool" (dict "enabled" true "dir" .Values.spool.dir "maxBytes" (int64 .Values.spool.maxBytes)) }}
+{{- end }}
+{{- toYaml $config }}
+{{- end }}
+
+{{/* Port of the main listener: config http.port, the bridge's default 8080 otherwise. */}}
+{{- define "tkb.mainPort" -}}
+{{- dig "http" "port" 8080 (.Values.config | default dict) | int }}
+{{- end }}
+
+{{/*
+The per-service listeners (config services.<name>.port of enabled services) as a YAML list of {name, port,
+service}. Port names are the service name in lower case cut to 15 characters (the IANA_SVC_NAME limit):
+carrierservice, smsdeliveryconf, externalprovisi, ...
+*/}}
+{{- define "tkb.servicePorts" -}}
+{{- $ports := list }}
+{{- $names := dict }}
+{{- $numbers := dict (include "tkb.mainPort" .) "http.port" }}
+{{- $services := dig "services" dict (.Values.config | default dict) }}
+{{- range $service := keys $services | sortAlpha }}
+{{- $options := get $services $service | default dict }}
+{{- if and (hasKey $options "port") (ne (toString (get $options "enabled")) "false") }}
+{{- $port := get $options "port" | int }}
+{{- $name := lower $service | trunc 15 | trimSuffix "-" }}
+{{- if hasKey $names $name }}
+{{- fail (printf "services.%s and services.%s give the same port name %q: keep one spelling per service" (get $names $name) $service $name) }}
+{{- end }}
+{{- if hasKey $numbers (toString $port) }}
+{{- fail (printf "config.services.%s.port %d is already the port of %s" $service $port (get $numbers (toString $port))) }}
+{{- end }}
+{{- $_ := set $names $name $service }}
+{{- $_ := set $numbers (toString $port) (printf "services.%s" $service) }}
+{{- $ports = append $ports (dict "name" $name "port" $port "service" $service) }}
+{{- end }}
+{{- end }}
+{{- toYaml $ports }}
+{{- end }}
+
+{{/*
+terminationGracePeriodSeconds: above the preStop sleep plus the bridge's own shutdown grace (config
+http.shutdownGraceMs, default 25 s, src/config/schema.ts), so SIGKILL never cuts a drain short.
+*/}}
+{{- define "tkb.minGraceSeconds" -}}
+{{- $graceMs := dig "http" "shutdownGraceMs" 25000 (.Values.config | default dict) | int64 }}
+{{- add (div (add $graceMs 999) 1000) (.Values.preStopSleepSeconds | int64) }}
+{{- end }}
+
+{{- define "tkb.terminationGracePeriodSeconds" -}}
+{{- $min := include "tkb.minGraceSeconds" . | int64 }}
+{{- if eq (toString .Values.terminationGracePeriodSeconds) "" }}
+{{- add $min 5 }}
+{{- else if le (.Values.terminationGracePeriodSeconds | int64) $min }}
+{{- fail (printf "terminationGracePeriodSeconds %v must be above preStopSleepSeconds + http.shutdownGraceMs in seconds (%d)" .Values.terminationGracePeriodSeconds $min) }}
+{{- else }}
+{{- .Values.terminationGracePeriodSeconds | int64 }}
+{{- end }}
+{{- end }}
+
+{{/* The pod template shared by the Deployment and the StatefulSet. */}}
+{{- define "tkb.podTemplate" -}}
+{{- $secretName := include "tkb.secretName" . }}
+{{- $kind := include "tkb.workloadKind" . -}}
+metadata:
+  labels:
+    {{- include "tkb.selectorLabels" . | nindent 4 }}
+    {{- with .Values.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  annotations:
+    # The bridge reads its config and secrets once, at start: a change rolls the pods.
+    checksum/config: {{ include "tkb.config" . | sha256sum }}
+    {{- if .Values.secrets }}
+    checksum/secrets: {{ toJson .Values.secrets | sha256sum }}
+    {{- end }}
+    {{- with .Values.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ include "tkb.serviceAccountName" . }}
+  automountServiceAccountToken: false
+  # No *_PORT variables for the namespace's Services: a Service named `bridge` would otherwise set BRIDGE_PORT
+  # (tcp://...), which the bridge reads as its port and refuses.
+  enableServiceLinks: false
+  {{- with .Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  securityContext:
+    {{- toYaml .Values.podSecurityContext | nindent 4 }}
+  terminationGracePeriodSeconds: {{ include "tkb.terminationGracePeriodSeconds" . }}
+  {{- with .Values.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  {{- with .Values.topologySpreadConstraints }}
+  topologySpreadConstraints:
+    {{- range . }}
+    - {{ toYaml (omit . "labelSelector" "matchLabelKeys") | nindent 6 | trim }}
+      labelSelector:
+        {{- if .labelSelector }}
+        {{- toYaml .labelSelector | nindent 8 }}
+        {{- else }}
+        matchLabels:
+          {{- include "tkb.selectorLabels" $ | nindent 10 }}
+        {{- end }}
+      {{- if .matchLabelKeys }}
+      matchLabelKeys:
+        {{- toYaml .matchLabelKeys | nindent 8 }}
+      {{- else if eq $kind "Deployment" }}
+      matchLabelKeys: [pod-template-hash]
+      {{- end }}
+    {{- end }}
+  {{- end }}
+  {{- with .Values.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: bridge
+      image: {{ include "tkb.image" . | quote }}
+      imagePullPolicy: {{ .Values.image.pullPolicy }}
+      args: [serve]
+      env:
+        - name: BRIDGE_CONFIG
+          value: {{ include "tkb.configDir" . }}/bridge.yaml
+        {{- with .Values.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- with .Values.extraEnvFrom }}
+      envFrom:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      ports:
+        - name: http
+          containerPort: {{ include "tkb.mainPort" . }}
+          protocol: TCP
+        {{- range include "tkb.servicePorts" . | fromYamlArray }}
+        - name: {{ .name }}
+          containerPort: {{ .port }}
+          protocol: TCP
+        {{- end }}
+      livenessProbe:
+        httpGet:
+          path: /healthz
+          port: http
+        {{- toYaml .Values.livenessProbe | nindent 8 }}
+      readinessProbe:
+        httpGet:
+          path: /readyz
+          port: http
+        {{- toYaml .Values.readinessProbe | nindent 8 }}
+      {{- if gt (.Values.preStopSleepSeconds | int) 0 }}
+      lifecycle:
+        preStop:
+          exec:
+            command: [sleep, {{ .Values.preStopSleepSeconds | int | quote }}]
+      {{- end }}
+      resources:
+        {{- toYaml .Values.resources | nindent 8 }}
+      securityContext:
+        {{- toYaml .Values.securityContext | nindent 8 }}
+      volumeMounts:
+        - name: config
+          mountPath: {{ include "tkb.configDir" . }}
+          readOnly: true
+        {{- if $secretName }}
+        - name: secrets
+          mountPath: {{ include "tkb.secretsDir" . }}
+          readOnly: true
+        {{- end }}
+        - name: tmp
+          mountPath: /tmp
+        {{- if .Values.spool.enabled }}
+        - name: spool
+          mountPath: {{ .Values.spool.dir }}
+        {{- end }}
+        {{- with .Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+  volumes:
+    - name: config
+      configMap:
+        name: {{ include "tkb.fullname" . }}
+    {{- if $secretName }}
+    - name: secrets
+      secret:
+        secretName: {{ $secretName }}
+        # Readable by the pod's fsGroup (the bridge's group), nobody else.
+        defaultMode: 288 # 0440, written in decimal: YAML 1.2 readers take 0440 for 440
+    {{- end }}
+    # The root filesystem is read-only; a small scratch /tmp for anything that expects one.
+    - name: tmp
+      emptyDir:
+        sizeLimit: 16Mi
+    {{- with .Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+{{- end }}
