@@ -1,8 +1,10 @@
 /**
- * The platform's rules for a callback URL, checked before anything is sent (THINGSPACE.md §4): HTTPS, since the
- * platform posts only to a CA-signed certificate, and one of the ports it accepts. Both can be relaxed for a
- * simulator on this machine, never silently.
+ * The platform's rules for callback registrations, checked before anything is sent: HTTPS, since the platform
+ * posts only to a CA-signed certificate, and one of the ports it accepts (THINGSPACE.md §4); one URL per service
+ * and account (§1). The first two can be relaxed for a simulator on this machine, never silently.
  */
+import { serviceKey } from '../../config/services';
+import { InvalidRegistrationError } from './errors';
 
 /** Ports ThingSpace accepts in a registered callback URL (THINGSPACE.md §4). */
 const REGISTRABLE_PORTS: readonly (readonly [number, number])[] = [
@@ -56,4 +58,38 @@ export function callbackUrlProblems(text: string, options: UrlCheckOptions = {})
     );
   }
   return problems;
+}
+
+/** What `registrationProblems` reads of a registration. */
+export interface RegistrationToCheck {
+  accountName: string;
+  serviceName: string;
+  url: string;
+}
+
+/** Every rule broken by this set of registrations, as `account service: problem` lines. */
+export function registrationProblems(
+  registrations: readonly RegistrationToCheck[],
+  options: UrlCheckOptions = {},
+): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const { accountName, serviceName, url } of registrations) {
+    const key = `${accountName}\n${serviceKey(serviceName)}`;
+    if (seen.has(key)) problems.push(`${accountName} ${serviceName}: one URL per service, and it has two`);
+    seen.add(key);
+    for (const problem of callbackUrlProblems(url, options)) {
+      problems.push(`${accountName} ${serviceName}: ${url} ${problem}`);
+    }
+  }
+  return problems;
+}
+
+/** Throws InvalidRegistrationError listing every problem, before anything reaches the platform. */
+export function checkRegistrations(
+  registrations: readonly RegistrationToCheck[],
+  options: UrlCheckOptions = {},
+): void {
+  const problems = registrationProblems(registrations, options);
+  if (problems.length > 0) throw new InvalidRegistrationError(problems);
 }

@@ -1,0 +1,135 @@
+/**
+ * The registrations the bridge's config asks for: per account, every service it may receive that the bridge has
+ * enabled, at the URL the bridge is reached at, with the account's callback credentials. What `callbacks sync`
+ * converges the platform to.
+ *
+ *   URL: <http.publicBaseUrl>/callbacks/<Service>, on services.<name>.port instead of the base URL's port when
+ *   that service has a listener of its own (which takes `POST /callbacks/<Service>` as well as `POST /`).
+ */
+import type { Config } from '../../config';
+import { serviceKey } from '../../config/services';
+import type { Secret } from '../../util/secret';
+import { findService, SERVICES } from '../catalogue';
+import type { ServiceName } from '../catalogue';
+import { InvalidRegistrationError } from './errors';
+
+export interface DesiredRegistration {
+  accountName: string;
+  serviceName: ServiceName;
+  url: string;
+  username: string;
+  password: Secret;
+}
+
+/** The parts of the config that decide registrations. */
+export type RegistrationSettings = Pick<Config, 'accounts' | 'services' | 'http'>;
+
+/** Throws InvalidRegistrationError when the config cannot say where the bridge is reached. */
+export function desiredRegistrations(settings: RegistrationSettings): DesiredRegistration[] {
+  const base = publicBaseUrlOf(settings);
+  const problems: string[] = [];
+  const desired = settings.accounts.flatMap((account) =>
+    servicesTaken(settings, account.services).flatMap(({ serviceName, port }): DesiredRegistration[] => {
+      if (port === 0) {
+        problems.push(portZero(serviceName));
+        return [];
+      }
+      const url = callbackUrl(base, serviceName, port);
+      return [
+        {
+          accountName: account.name,
+          serviceName,
+          url,
+          username: account.username,
+          password: account.password,
+        },
+      ];
+    }),
+  );
+  if (problems.length > 0) throw new InvalidRegistrationError(problems);
+  return desired;
+}
+
+/**
+ * One account's registration of one service, at `url` or at the URL the config gives it. Throws
+ * InvalidRegistrationError when the bridge does not take that service from that account: its callbacks would
+ * only be refused.
+ */
+export function desiredRegistration(
+  settings: RegistrationSettings,
+  accountName: string,
+  serviceName: ServiceName,
+  url?: string,
+): DesiredRegistration {
+  const account = settings.accounts.find((candidate) => candidate.name === accountName);
+  if (account === undefined) {
+    throw new InvalidRegistrationError([`no account named ${accountName} in the config`]);
+  }
+  const taken = servicesTaken(settings, account.services).find((entry) => entry.serviceName === serviceName);
+  if (taken === undefined) {
+    throw new InvalidRegistrationError([
+      `the bridge does not take ${serviceName} callbacks for account ${accountName} (disabled in services, or not among the account's services)`,
+    ]);
+  }
+  if (url === undefined && taken.port === 0) {
+    throw new InvalidRegistrationError([portZero(serviceName)]);
+  }
+  return {
+    accountName,
+    serviceName,
+    url: url ?? callbackUrl(publicBaseUrlOf(settings), serviceName, taken.port),
+    username: account.username,
+    password: account.password,
+  };
+}
+
+/** Where ThingSpace posts `service`'s callbacks to this bridge. */
+export function callbackUrl(publicBaseUrl: string, service: ServiceName, port?: number): string {
+  const url = new URL(publicBaseUrl);
+  if (port !== undefined) url.port = String(port);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/callbacks/${service}`;
+  url.search = '';
+  url.hash = '';
+  return url.href;
+}
+
+function portZero(serviceName: ServiceName): string {
+  return `services.${serviceName}.port is 0 (chosen at start): no URL to register`;
+}
+
+function publicBaseUrlOf(settings: RegistrationSettings): string {
+  const { publicBaseUrl } = settings.http;
+  if (publicBaseUrl === undefined) {
+    throw new InvalidRegistrationError([
+      'http.publicBaseUrl is not set (or BRIDGE_PUBLIC_BASE_URL): the config does not say where ThingSpace reaches the bridge',
+    ]);
+  }
+  return publicBaseUrl;
+}
+
+/**
+ * The services the bridge takes from an account, in catalogue order, with the port of their own listener. A name
+ * the catalogue does not know is left out: the bridge answers its callbacks 404, so registering it would only
+ * get them archived (§3).
+ */
+function servicesTaken(
+  settings: RegistrationSettings,
+  names: readonly string[],
+): { serviceName: ServiceName; port?: number }[] {
+  const wanted =
+    names[0] === '*' ? undefined : new Set(names.flatMap((name) => findService(name)?.name ?? []));
+  return SERVICES.flatMap(({ name }) => {
+    if (wanted !== undefined && !wanted.has(name)) return [];
+    const options = serviceOptions(settings.services, name);
+    if (options?.enabled === false) return [];
+    return [{ serviceName: name, ...(options?.port === undefined ? {} : { port: options.port }) }];
+  });
+}
+
+function serviceOptions(
+  services: RegistrationSettings['services'],
+  service: ServiceName,
+): RegistrationSettings['services'][string] | undefined {
+  const key = serviceKey(service);
+  return Object.entries(services).find(([name]) => serviceKey(name) === key)?.[1];
+}

@@ -1,0 +1,86 @@
+/**
+ * Why managing callback registrations failed. Not BridgeErrors: they never reach ThingSpace as an HTTP answer;
+ * the `callbacks` command prints them and exits 1. Each has a stable code; messages never hold a credential or
+ * the session token (a platform fault text is quoted as the platform sent it).
+ */
+import type { SoapFault } from '../../soap/envelope';
+
+export abstract class RegistrationError extends Error {
+  abstract readonly code: string;
+  /** Whether the same call later may succeed (only the network's failures are retried, by the transport). */
+  readonly retriable: boolean = false;
+
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+  }
+}
+
+/** The platform answered with a SOAP Fault (THINGSPACE.md §5): its text is the useful part. */
+export class UwsFaultError extends RegistrationError {
+  readonly code = 'UWS_FAULT';
+
+  constructor(
+    readonly operation: string,
+    readonly fault: SoapFault,
+    readonly status: number,
+  ) {
+    super(
+      `${operation}: ThingSpace answered a fault (${fault.faultCode || 'no code'}): ${fault.faultString}` +
+        (fault.detail === undefined ? '' : ` [${fault.detail}]`),
+    );
+  }
+}
+
+/** A non-2xx answer that is no SOAP Fault: a proxy's error page, a wrong URL. */
+export class UwsHttpStatusError extends RegistrationError {
+  readonly code = 'UWS_HTTP_STATUS';
+
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+  ) {
+    super(`${operation}: ThingSpace answered HTTP ${status} without a SOAP Fault (is thingspace.url right?)`);
+  }
+}
+
+/** No answer: refused, reset, DNS, TLS, or the timeout, on every attempt. */
+export class UwsUnreachableError extends RegistrationError {
+  readonly code = 'UWS_UNREACHABLE';
+  override readonly retriable = true;
+
+  constructor(
+    readonly operation: string,
+    readonly endpoint: string,
+    readonly attempts: number,
+    reason: string,
+    cause: unknown,
+  ) {
+    super(
+      `${operation}: no answer from ${endpoint} after ${attempts} attempt${attempts === 1 ? '' : 's'} (${reason})`,
+      { cause },
+    );
+  }
+}
+
+/** A 2xx answer that is not the SOAP response the operation expects. */
+export class UwsBadResponseError extends RegistrationError {
+  readonly code = 'UWS_BAD_RESPONSE';
+
+  constructor(
+    readonly operation: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super(`${operation}: unexpected answer from ThingSpace: ${reason}`, { cause });
+  }
+}
+
+/** What would be registered breaks a rule of the platform (THINGSPACE.md §1, §4); nothing was sent. */
+export class InvalidRegistrationError extends RegistrationError {
+  readonly code = 'REGISTRATION_INVALID';
+
+  constructor(readonly problems: readonly string[]) {
+    super(`cannot register:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  }
+}
