@@ -1,0 +1,217 @@
+/**
+ * The platform's delivery rules as the simulator applies them (THINGSPACE.md §3), against small listeners on a
+ * real socket: 2xx acknowledges; anything else, or no answer, is re-sent three more times with CallbackCount
+ * counting, then given up; device SMS are queued instead, until released. Intervals are milliseconds here.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CallbackSender, loadTemplates } from '../../../src/simulator';
+import type { AttemptResult, CallbackTarget, DeliveredCallback, SenderOptions } from '../../../src/simulator';
+import type { ServiceName } from '../../../src/thingspace/catalogue';
+import { Secret } from '../../../src/util/secret';
+
+const templates = loadTemplates();
+
+interface Listener {
+  url: string;
+  bodies: string[];
+  maxInFlight: number;
+  close(): Promise<void>;
+}
+
+/** Answers each POST with `status(n)` (n from 1), after `delayMs`. */
+async function listen(status: (n: number) => number, delayMs = 0): Promise<Listener> {
+  const bodies: string[] = [];
+  let inFlight = 0;
+  const listener = { bodies, maxInFlight: 0 } as Listener;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    inFlight += 1;
+    listener.maxInFlight = Math.max(listener.maxInFlight, inFlight);
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      bodies.push(body);
+      const answer = status(bodies.length);
+      setTimeout(() => {
+        inFlight -= 1;
+        res.writeHead(answer).end();
+      }, delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  listener.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/callbacks/x`;
+  listener.close = () =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return listener;
+}
+
+function target(serviceName: ServiceName, url: string, accountName = '0000555123-00001'): CallbackTarget {
+  return {
+    accountName,
+    serviceName,
+    url,
+    username: 'fixture-user',
+    password: new Secret('s3cret-fixture-pw'),
+  };
+}
+
+const counts = (bodies: string[]) => bodies.map((body) => /<CallbackCount>(\d+)</.exec(body)?.[1]);
+const withoutCount = (body: string) => body.replace(/<CallbackCount>\d+</, '<CallbackCount>?<');
+
+function sender(options: SenderOptions = {}) {
+  const attempts: AttemptResult[] = [];
+  const callbacks: DeliveredCallback[] = [];
+  const instance = new CallbackSender({
+    retryIntervalMs: 20,
+    attemptTimeoutMs: 5_000,
+    onAttempt: (attempt) => attempts.push(attempt),
+    onCallback: (callback) => callbacks.push(callback),
+    ...options,
+  });
+  return { instance, attempts, callbacks };
+}
+
+describe('CallbackSender', () => {
+  const opened: Listener[] = [];
+  const open = async (...args: Parameters<typeof listen>) => {
+    const listener = await listen(...args);
+    opened.push(listener);
+    return listener;
+  };
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((listener) => listener.close()));
+  });
+
+  it('re-sends after a non-2xx answer, CallbackCount counting, the message otherwise the same', async () => {
+    const bridge = await open((n) => (n <= 2 ? 503 : 200));
+    const { instance, callbacks } = sender();
+    const report = await instance.send({ targets: [target('PromoChange', bridge.url)], templates });
+    expect(report).toEqual({ sent: 1, acknowledged: 1, retried: 2, givenUp: 0, queued: 0, unfinished: 0 });
+    expect(counts(bridge.bodies)).toEqual(['1', '2', '3']);
+    expect(new Set(bridge.bodies.map(withoutCount)).size).toBe(1);
+    expect(callbacks).toEqual([
+      expect.objectContaining({ outcome: 'acknowledged', attempts: 3, template: 'promo-change' }),
+    ]);
+    expect(callbacks[0]!.xml).toBe(bridge.bodies[0]);
+  });
+
+  it('gives up after four attempts (§3), any non-2xx counting', async () => {
+    const bridge = await open((n) => [500, 401, 404, 503, 200][n - 1]!);
+    const { instance, attempts } = sender();
+    const report = await instance.send({ targets: [target('AlertService', bridge.url)], templates });
+    expect(report).toMatchObject({ sent: 1, acknowledged: 0, retried: 3, givenUp: 1 });
+    expect(attempts.map((attempt) => [attempt.callbackCount, attempt.status])).toEqual([
+      [1, 500],
+      [2, 401],
+      [3, 404],
+      [4, 503],
+    ]);
+  });
+
+  it('counts no answer as unacknowledged', async () => {
+    const gone = await listen(() => 200);
+    await gone.close();
+    const { instance, attempts } = sender();
+    const report = await instance.send({ targets: [target('AlertService', gone.url)], templates });
+    expect(report).toMatchObject({ sent: 1, givenUp: 1, retried: 3 });
+    expect(attempts.map((attempt) => attempt.status)).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('queues an undelivered device SMS instead of re-sending it, until released', async () => {
+    let up = false;
+    const bridge = await open(() => (up ? 200 : 503));
+    const { instance, callbacks } = sender();
+    const sms = templates.filter((template) => template.root === 'SmsCallbackRequest');
+    const where = target('EnhancedConnectivityService', bridge.url);
+    const report = await instance.send({ targets: [where], templates: sms, count: 2 });
+    expect(report).toMatchObject({ sent: 2, queued: 2, retried: 0, givenUp: 0 });
+    expect(bridge.bodies).toHaveLength(2);
+    expect(instance.queued('0000555123-00001')).toBe(2);
+    expect(instance.queued('another-account')).toBe(0);
+
+    // No registration for the service any more: they stay queued.
+    expect(await instance.release('0000555123-00001', () => undefined)).toMatchObject({ sent: 0 });
+    up = true;
+    const released = await instance.release('0000555123-00001', () => where);
+    expect(released).toMatchObject({ sent: 2, acknowledged: 2, queued: 0 });
+    expect(instance.queued()).toBe(0);
+    expect(counts(bridge.bodies)).toEqual(['1', '1', '2', '2']);
+    expect(callbacks.map((callback) => callback.outcome)).toEqual([
+      'queued',
+      'queued',
+      'acknowledged',
+      'acknowledged',
+    ]);
+  });
+
+  it('by default sends each template of a service once; a count cycles through them, services interleaved', async () => {
+    const bridge = await open(() => 200);
+    const carrier = templates.filter((template) => template.service === 'CarrierService').map((t) => t.name);
+    const { instance, callbacks } = sender();
+    const once = await instance.send({
+      targets: [target('CarrierService', bridge.url), target('PromoChange', bridge.url)],
+      templates,
+    });
+    expect(once).toMatchObject({ sent: carrier.length + 1, acknowledged: carrier.length + 1 });
+    expect(callbacks.map((callback) => callback.template).sort()).toEqual(
+      [...carrier, 'promo-change'].sort(),
+    );
+
+    // One at a time, so the attempts come in the order the messages were made.
+    const five = sender({ concurrency: 1 });
+    await five.instance.send({
+      targets: [target('CarrierService', bridge.url), target('PromoChange', bridge.url)],
+      templates,
+      count: 5,
+    });
+    expect(five.attempts.map((attempt) => attempt.target.serviceName)).toEqual([
+      'CarrierService',
+      'PromoChange',
+      'CarrierService',
+      'PromoChange',
+      'CarrierService',
+      'PromoChange',
+      'CarrierService',
+      'PromoChange',
+      'CarrierService',
+      'PromoChange',
+    ]);
+    // Every message its own RequestId.
+    expect(new Set(five.attempts.map((attempt) => attempt.requestId)).size).toBe(10);
+  });
+
+  it('keeps at most `concurrency` requests in flight, at a rate', async () => {
+    const bridge = await open(() => 200, 30);
+    const { instance } = sender({ concurrency: 2 });
+    const report = await instance.send({
+      targets: [target('DeviceUsage', bridge.url)],
+      templates,
+      count: 8,
+      ratePerSecond: 500,
+    });
+    expect(report).toMatchObject({ sent: 8, acknowledged: 8 });
+    expect(bridge.maxInFlight).toBeLessThanOrEqual(2);
+  });
+
+  it('stops on abort: nothing new starts, waiting retries end as unfinished', async () => {
+    const bridge = await open(() => 503);
+    const { instance } = sender({ retryIntervalMs: 60_000 });
+    const abort = new AbortController();
+    const sending = instance.send({
+      targets: [target('DeviceUsage', bridge.url)],
+      templates,
+      count: Infinity,
+      ratePerSecond: 50,
+      signal: abort.signal,
+    });
+    while (bridge.bodies.length < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    abort.abort();
+    const report = await sending;
+    expect(report.sent).toBeGreaterThanOrEqual(3);
+    expect(report).toMatchObject({ acknowledged: 0, givenUp: 0, retried: 0, unfinished: report.sent });
+  });
+});
