@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isScalar, parseDocument, parse as parseYaml, type YAMLMap } from 'yaml';
-import { parseConfig } from '../../../src/config';
+import { parseConfig, type Config } from '../../../src/config';
+import { isRegistrablePort } from '../../../src/thingspace/registration/rules';
 import { createMetrics } from '../../../src/observability';
 import {
   CHART,
@@ -151,6 +152,25 @@ function expectInvariants(rendered: Rendered): void {
         expect(Object.keys(own.data ?? {})).toContain(file.slice(SECRETS_DIR.length + 1));
     }
   }
+}
+
+/**
+ * The callback URLs `callbacks sync` registers for this config (src/thingspace/registration/desired.ts):
+ * http.publicBaseUrl + /callbacks/<Service>, on the service's own port where it has a listener. The services on
+ * the main listener are summed up as one line.
+ */
+function registeredUrls(config: Config): string[] {
+  const base = new URL(config.http.publicBaseUrl!);
+  const urls = new Set<string>();
+  for (const [name, options] of Object.entries(config.services)) {
+    if (options.port !== undefined && options.enabled) {
+      const url = new URL(base);
+      url.port = String(options.port);
+      urls.add(`${url.origin}/callbacks/${name}`);
+    }
+  }
+  urls.add(`${base.origin}/callbacks/<every other service>`);
+  return [...urls].sort();
 }
 
 /** The rendered config through the bridge's validation, the Secret's values as the files. */
@@ -428,7 +448,6 @@ describe('per-service ports (ci/per-service-ports-values.yaml)', () => {
     expect(rendered.kinds()).toEqual([
       'ConfigMap',
       'Deployment',
-      'Ingress',
       'NetworkPolicy',
       'PodDisruptionBudget',
       'Secret',
@@ -438,29 +457,36 @@ describe('per-service ports (ci/per-service-ports-values.yaml)', () => {
     expectInvariants(rendered);
     expect(ports(container(rendered))).toEqual({ http: 9001, carrierservice: 9002, smsdeliveryconf: 9003 });
     // DeviceUsage is disabled: the bridge opens no listener for it, so neither does the chart.
-    expect(ports(rendered.one('Service'))).toEqual({ http: 80, carrierservice: 9002, smsdeliveryconf: 9003 });
+    expect(ports(rendered.one('Service'))).toEqual({
+      http: 9001,
+      carrierservice: 9002,
+      smsdeliveryconf: 9003,
+    });
   });
 
   it('waits for a longer shutdownGraceMs', () => {
     expect(podSpec(rendered).terminationGracePeriodSeconds).toBe(5 + 40 + 5);
   });
 
-  it('routes each Ingress host to its listener over TLS', () => {
-    const ingress = rendered.one('Ingress');
-    expect(ingress.spec.ingressClassName).toBe('nginx');
-    const hosts = (ingress.spec.rules as any[]).map((rule) => rule.host);
-    expect(ingress.spec.tls).toEqual([{ secretName: 'callbacks-tls', hosts }]);
-    const routes = (ingress.spec.rules as any[]).flatMap((rule) =>
-      (rule.http.paths as any[]).map((path) => {
-        expect(path.backend.service.name).toBe(FULLNAME);
-        return `${rule.host}${path.path} ${path.pathType} -> ${path.backend.service.port.name}`;
-      }),
-    );
-    expect(routes).toEqual([
-      'callbacks.example.com/callbacks Prefix -> http',
-      'carrier.callbacks.example.com/ Exact -> carrierservice',
-      'sms.callbacks.example.com/ Exact -> smsdeliveryconf',
+  it('exposes, on a TLS load balancer limited to the senders, every URL `callbacks sync` registers', () => {
+    const service = rendered.one('Service');
+    expect(service.spec.type).toBe('LoadBalancer');
+    expect(service.spec.loadBalancerSourceRanges).toEqual(['192.0.2.0/24', '198.51.100.16/28']);
+    const { loaded } = validateWithBridge(renderedConfig(rendered), { acme: 'x' });
+    const urls = registeredUrls(loaded!.config);
+    expect(urls).toEqual([
+      'https://callbacks.example.com:9001/callbacks/<every other service>',
+      'https://callbacks.example.com:9002/callbacks/CarrierService',
+      'https://callbacks.example.com:9003/callbacks/SMSDeliveryConfirmation',
     ]);
+    const tlsPorts = service.metadata.annotations!['service.beta.kubernetes.io/aws-load-balancer-ssl-ports']!;
+    for (const url of urls) {
+      const port = Number(new URL(url.replace('<every other service>', 'x')).port);
+      expect(isRegistrablePort(port)).toBe(true);
+      // The load balancer listens on the port the URL names and forwards it to the listener of that number.
+      expect(Object.values(ports(service))).toContain(port);
+      expect(tlsPorts.split(',')).toContain(String(port));
+    }
   });
 
   it('lets traffic reach the listeners only, and out to DNS and the given Kafka/registry range', () => {
@@ -621,6 +647,16 @@ describe('the production example (helm/examples/production-values.yaml)', () => 
     expect(issues).toEqual([]);
     expect(loaded!.config.http.trustProxy).toBe(1);
     expect(loaded!.config.http.allowedSources.length).toBeGreaterThan(0);
+  });
+
+  it('serves the URLs `callbacks sync` registers through the Ingress, over TLS on 443', () => {
+    const { loaded } = validateWithBridge(renderedConfig(rendered), { acme: 'a', kafka: 'k' });
+    expect(registeredUrls(loaded!.config)).toEqual([
+      'https://thingspace-bridge.example.com/callbacks/<every other service>',
+    ]);
+    const ingress = rendered.one('Ingress');
+    expect(ingress.spec.tls[0].hosts).toContain('thingspace-bridge.example.com');
+    expect(isRegistrablePort(443)).toBe(true);
   });
 
   it('keeps the controller allow-list and the bridge allow-list the same', () => {
