@@ -5,7 +5,9 @@
 import '../kafka/kafkajs-timer-warning';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as callbacks from './callbacks';
 import * as serve from './serve';
+import * as simulate from './simulate';
 import * as tail from './tail';
 
 type Command = (args: string[]) => Promise<number>;
@@ -13,6 +15,8 @@ type Command = (args: string[]) => Promise<number>;
 const commands: Record<string, Command> = {
   serve: serve.run,
   tail: tail.run,
+  callbacks: (args) => callbacks.run(args),
+  simulate: (args) => simulate.run(args),
 };
 
 function version(): string {

@@ -1,0 +1,263 @@
+/**
+ * `thingspace-bridge callbacks <command>`: the account's callback registrations with ThingSpace (THINGSPACE.md
+ * §5), managed from the bridge's own config: its accounts (names and callback credentials), its services, where
+ * it is reached (http.publicBaseUrl) and the API it logs in to (the `thingspace` section). Passwords come from
+ * the config (password, passwordFile, passwordEnv), never from the command line.
+ *
+ *   list                         every registration of the accounts: service, URL, whether credentials are set
+ *   register <service> [--url U] registers one service (the URL the config gives it, unless --url)
+ *   unregister <service>         removes one service's registration
+ *   sync [--dry-run] [--force]   converges the registrations to what the config wants; --dry-run prints the plan
+ *                                only, --force re-registers what looks unchanged (after a password change)
+ *   start-sms                    StartSmsCallback: releases the device SMS queued while the bridge was away
+ *
+ *   --config FILE (or BRIDGE_CONFIG), --account NAME (repeatable; needed by register/unregister when the config
+ *   has several), --allow-http and --allow-any-port (for a simulator; the platform wants https and its ports, §4)
+ *
+ * Exit codes, as `terraform plan -detailed-exitcode`: 0 success (for sync: nothing to change), 2 sync changed
+ * something (or, with --dry-run, would), 1 failed (usage, config, checks, the platform). 2 never means anything
+ * else here.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config';
+import type { Config, Env, ThingSpaceConfig } from '../config';
+import { findService } from '../thingspace/catalogue';
+import type { ServiceName } from '../thingspace/catalogue';
+import {
+  changesOf,
+  checkRegistrations,
+  desiredRegistration,
+  formatPlan,
+  formatRegistrations,
+  RegistrationError,
+  syncRegistrations,
+  withUwsSession,
+} from '../thingspace/registration';
+import type { AppliedChange, Change, UwsClientOptions } from '../thingspace/registration';
+
+/** Where a command writes and what it reads from outside: the process's, or a test's. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Env;
+  cwd: string;
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_CHANGED = 2;
+
+const USAGE = `usage: thingspace-bridge callbacks <command> [--config FILE] [--account NAME]...
+commands:
+  list                              the accounts' registrations: service, URL, credentials set
+  register <service> [--url URL]    register one service (default URL: from the config)
+  unregister <service>              remove one service's registration
+  sync [--dry-run] [--force]        converge the registrations to the config (exit 2 when something changed)
+  start-sms                         release device SMS queued during an outage (StartSmsCallback)
+options: --allow-http, --allow-any-port (a simulator; ThingSpace wants https on 80, 443, 9001-9006,
+  28200-28220, 50551-50559)
+`;
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  account: { type: 'string', multiple: true },
+  url: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+  'allow-http': { type: 'boolean', default: false },
+  'allow-any-port': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** A problem with how the command was called: usage is printed with it. */
+class UsageError extends Error {}
+
+interface Context {
+  config: Config;
+  client: UwsClientOptions;
+  values: Values;
+  io: CliIo;
+}
+
+export async function run(args: string[], io: CliIo = processIo()): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true });
+  } catch (err) {
+    io.stderr(`callbacks: ${(err as Error).message}\n${USAGE}`);
+    return EXIT_FAILED;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...operands] = positionals;
+  if (values.help) {
+    io.stdout(USAGE);
+    return EXIT_OK;
+  }
+  try {
+    const action = command === undefined ? undefined : COMMANDS[command];
+    if (action === undefined) throw new UsageError(command ? `unknown command '${command}'` : 'no command');
+    return await action(operands, contextOf(values, io));
+  } catch (err) {
+    if (err instanceof UsageError) io.stderr(`callbacks: ${err.message}\n${USAGE}`);
+    else if (err instanceof ConfigError || err instanceof RegistrationError)
+      io.stderr(`callbacks: ${err.message}\n`);
+    else throw err;
+    return EXIT_FAILED;
+  }
+}
+
+type Command = (operands: string[], ctx: Context) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+  list: async (operands, ctx) => {
+    noOperands(operands);
+    const accounts = selectedAccounts(ctx);
+    const registrations = await withUwsSession(ctx.client, async (session) => {
+      const all = [];
+      for (const account of accounts) all.push(...(await session.getCallbackRegistrations(account)));
+      return all;
+    });
+    ctx.io.stdout(formatRegistrations(registrations));
+    return EXIT_OK;
+  },
+
+  register: async (operands, ctx) => {
+    const service = knownService(oneOperand(operands, 'register <service>'));
+    const account = oneAccount(ctx);
+    const registration = desiredRegistration(ctx.config, account, service, ctx.values.url);
+    checkRegistrations([registration], urlOptions(ctx.values));
+    await withUwsSession(ctx.client, (session) => session.registerCallback(registration));
+    ctx.io.stdout(`registered ${service} for account ${account}: ${registration.url}\n`);
+    return EXIT_OK;
+  },
+
+  unregister: async (operands, ctx) => {
+    const name = oneOperand(operands, 'unregister <service>');
+    // A service the catalogue doesn't know is passed on as written: removing a REST-only registration is the
+    // operator's call, which sync never makes.
+    const service = findService(name)?.name ?? name;
+    const account = oneAccount(ctx);
+    await withUwsSession(ctx.client, (session) => session.unregisterCallback(account, service));
+    ctx.io.stdout(`unregistered ${service} for account ${account}\n`);
+    return EXIT_OK;
+  },
+
+  sync: async (operands, ctx) => {
+    noOperands(operands);
+    const { values, io } = ctx;
+    const result = await syncRegistrations(ctx.config, ctx.client, {
+      ...urlOptions(values),
+      dryRun: values['dry-run'],
+      force: values.force,
+      accounts: values.account,
+      onPlan: (plan) => io.stdout(formatPlan(plan)),
+      onApplied: (applied) => io.stdout(appliedLine(applied)),
+    });
+    const changes = changesOf(result.plan).length;
+    if (changes === 0) return EXIT_OK;
+    if (values['dry-run']) {
+      io.stdout('Dry run: nothing was changed.\n');
+      return EXIT_CHANGED;
+    }
+    const failed = result.applied.filter((applied) => applied.error !== undefined).length;
+    if (failed > 0) {
+      io.stdout(`Apply incomplete: ${failed} of ${changes} changes failed; run sync again.\n`);
+      return EXIT_FAILED;
+    }
+    io.stdout(`Apply complete: ${changes} changed.\n`);
+    return EXIT_CHANGED;
+  },
+
+  'start-sms': async (operands, ctx) => {
+    noOperands(operands);
+    const accounts = selectedAccounts(ctx);
+    await withUwsSession(ctx.client, async (session) => {
+      for (const account of accounts) {
+        await session.startSmsCallback(account);
+        ctx.io.stdout(`released queued device SMS of account ${account}\n`);
+      }
+    });
+    return EXIT_OK;
+  },
+};
+
+function contextOf(values: Values, io: CliIo): Context {
+  const argv = values.config === undefined ? [] : ['--config', values.config];
+  const { config } = loadConfig({ argv, env: io.env, cwd: io.cwd });
+  if (config.thingspace === undefined) {
+    throw new UsageError(
+      'the config has no thingspace section: give thingspace.url (or THINGSPACE_URL), thingspace.username and its password',
+    );
+  }
+  return { config, client: clientOptions(config.thingspace, io), values, io };
+}
+
+function clientOptions(thingspace: ThingSpaceConfig, io: CliIo): UwsClientOptions {
+  return {
+    ...thingspace,
+    onRetry: ({ operation, attempt, delayMs, reason }) =>
+      io.stderr(
+        `callbacks: ${operation}: no answer (${reason}), attempt ${attempt}; retrying in ${delayMs} ms\n`,
+      ),
+  };
+}
+
+function urlOptions(values: Values) {
+  return { allowHttp: values['allow-http'], allowAnyPort: values['allow-any-port'] };
+}
+
+function selectedAccounts({ config, values }: Context): string[] {
+  const names = config.accounts.map((account) => account.name);
+  const wanted = values.account ?? names;
+  const unknown = wanted.filter((name) => !names.includes(name));
+  if (unknown.length > 0) throw new UsageError(`no account named ${unknown.join(', ')} in the config`);
+  return wanted;
+}
+
+function oneAccount(ctx: Context): string {
+  const accounts = selectedAccounts(ctx);
+  if (accounts.length !== 1) {
+    throw new UsageError(`name the account with --account (the config has ${accounts.length})`);
+  }
+  return accounts[0]!;
+}
+
+function knownService(name: string): ServiceName {
+  const entry = findService(name);
+  if (entry === undefined) throw new UsageError(`'${name}' is not a ThingSpace SOAP callback service`);
+  return entry.name;
+}
+
+function oneOperand(operands: string[], form: string): string {
+  if (operands.length !== 1) throw new UsageError(`expected ${form}`);
+  return operands[0]!;
+}
+
+function noOperands(operands: string[]): void {
+  if (operands.length > 0) throw new UsageError(`unexpected '${operands.join(' ')}'`);
+}
+
+const DONE: Readonly<Record<Change['action'], string>> = {
+  register: 'registered',
+  reregister: 're-registered',
+  unregister: 'unregistered',
+};
+
+function appliedLine({ change, error }: AppliedChange): string {
+  const account = change.action === 'unregister' ? change.actual.accountName : change.desired.accountName;
+  const service = change.action === 'unregister' ? change.actual.serviceName : change.desired.serviceName;
+  if (error === undefined) return `${DONE[change.action]} ${service} (account ${account})\n`;
+  const reason = error instanceof Error ? error.message : 'unknown failure';
+  return `FAILED to ${change.action} ${service} (account ${account}): ${reason}\n`;
+}

@@ -1,0 +1,272 @@
+/**
+ * `thingspace-bridge callbacks` as operators run it (in-process, its output captured), against the simulator's
+ * fake UWS: every command, the exit codes (0 done or nothing to change, 2 sync changed, 1 failed), and no
+ * password in any output.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../../src/cli/callbacks';
+import type { CliIo } from '../../../src/cli/callbacks';
+import type { Env } from '../../../src/config';
+import { FakeUws } from '../../../src/simulator/fake-uws';
+import { SERVICES } from '../../../src/thingspace/catalogue';
+import { Secret } from '../../../src/util/secret';
+
+const API_PASSWORD = 'api-pw-4f9d';
+const CALLBACK_PASSWORD = 'cb-pw-8e1a';
+const ACCOUNT = '0000555123-00001';
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('thingspace-bridge callbacks', () => {
+  const uws = new FakeUws({ users: [{ username: 'api', password: new Secret(API_PASSWORD) }] });
+  const dir = mkdtempSync(join(tmpdir(), 'callbacks-cli-'));
+  const outputs: string[] = [];
+
+  function configFile(name: string, settings: Record<string, unknown>): string {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        http: { publicBaseUrl: 'https://bridge.example.com' },
+        accounts: [{ name: ACCOUNT, username: 'fixture-user', password: CALLBACK_PASSWORD, services: ['*'] }],
+        kafka: { brokers: ['k:9092'] },
+        schemaRegistry: { url: 'http://r:8081' },
+        thingspace: { username: 'api', passwordEnv: 'UWS_PASSWORD', retries: 0 },
+        ...settings,
+      }),
+    );
+    return file;
+  }
+
+  async function callbacks(args: string[], env: Env = {}): Promise<Ran> {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = {
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+      env: { UWS_PASSWORD: API_PASSWORD, THINGSPACE_URL: uws.url, ...env },
+      cwd: dir,
+    };
+    const code = await run(args, io);
+    outputs.push(stdout, stderr);
+    return { code, stdout, stderr };
+  }
+
+  let config: string;
+  beforeAll(async () => {
+    await uws.start();
+    config = configFile('bridge.json', {});
+  });
+  afterAll(async () => {
+    await uws.close();
+    rmSync(dir, { recursive: true, force: true });
+    // Whatever was printed, by any test: never a password.
+    for (const output of outputs) {
+      expect(output).not.toContain(API_PASSWORD);
+      expect(output).not.toContain(CALLBACK_PASSWORD);
+    }
+  });
+
+  it('sync --dry-run prints the plan, changes nothing, exits 2', async () => {
+    const { code, stdout } = await callbacks(['sync', '--dry-run', '--config', config]);
+    expect(code).toBe(2);
+    expect(stdout).toContain(`account ${ACCOUNT}\n  + CarrierService `);
+    expect(stdout).toContain(
+      `Plan: ${SERVICES.length} to register, 0 to re-register, 0 to unregister; 0 unchanged.`,
+    );
+    expect(stdout.endsWith('Dry run: nothing was changed.\n')).toBe(true);
+    expect(uws.registrations()).toEqual([]);
+  });
+
+  it('sync applies the plan and exits 2; run again, it has nothing to do and exits 0', async () => {
+    const first = await callbacks(['sync', '--config', config]);
+    expect(first.code).toBe(2);
+    expect(first.stdout).toContain(`registered CarrierService (account ${ACCOUNT})\n`);
+    expect(first.stdout.endsWith(`Apply complete: ${SERVICES.length} changed.\n`)).toBe(true);
+    expect(uws.registrations()).toHaveLength(SERVICES.length);
+
+    const second = await callbacks(['sync', '--config', config]);
+    expect(second).toMatchObject({ code: 0, stderr: '' });
+    expect(second.stdout.endsWith(`No changes: ${SERVICES.length} unchanged.\n`)).toBe(true);
+  });
+
+  it('list: a table of service, URL and whether credentials are set', async () => {
+    const { code, stdout } = await callbacks(['list', '--config', config]);
+    expect(code).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ACCOUNT\s+SERVICE\s+URL\s+CREDENTIALS$/);
+    expect(lines).toHaveLength(SERVICES.length + 1);
+    expect(lines).toContain(
+      `${ACCOUNT}  PromoChange                  https://bridge.example.com/callbacks/PromoChange                  yes`,
+    );
+  });
+
+  it('register and unregister one service; sync then puts the config back', async () => {
+    const moved = await callbacks([
+      'register',
+      'promochanges',
+      '--url',
+      'https://other.example.com/p',
+      '--config',
+      config,
+    ]);
+    expect(moved).toMatchObject({
+      code: 0,
+      stdout: `registered PromoChange for account ${ACCOUNT}: https://other.example.com/p\n`,
+    });
+    const gone = await callbacks(['unregister', 'AlertService', '--config', config]);
+    expect(gone).toMatchObject({ code: 0, stdout: `unregistered AlertService for account ${ACCOUNT}\n` });
+
+    const plan = await callbacks(['sync', '--dry-run', '--config', config]);
+    expect(plan.code).toBe(2);
+    expect(plan.stdout).toContain(
+      '  ~ PromoChange                  https://other.example.com/p -> https://bridge.example.com/callbacks/PromoChange  (URL)\n',
+    );
+    expect(plan.stdout).toContain('  + AlertService ');
+    expect((await callbacks(['sync', '--config', config])).code).toBe(2);
+    expect((await callbacks(['sync', '--config', config])).code).toBe(0);
+  });
+
+  it('register without --url takes the URL the config gives the service', async () => {
+    const own = configFile('ports.json', { services: { DeviceUsage: { port: 9004 } } });
+    const { code, stdout } = await callbacks(['register', 'DeviceUsage', '--config', own]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      `registered DeviceUsage for account ${ACCOUNT}: https://bridge.example.com:9004/callbacks/DeviceUsage\n`,
+    );
+  });
+
+  it('start-sms releases the queued device SMS of every account', async () => {
+    expect(await callbacks(['start-sms', '--config', config])).toEqual({
+      code: 0,
+      stdout: `released queued device SMS of account ${ACCOUNT}\n`,
+      stderr: '',
+    });
+  });
+
+  it('a removed service is unregistered by sync', async () => {
+    const fewer = configFile('fewer.json', { services: { DeviceService: { enabled: false } } });
+    const { code, stdout } = await callbacks(['sync', '--config', fewer]);
+    expect(code).toBe(2);
+    expect(stdout).toContain('  - DeviceService ');
+    expect(stdout).toContain(`unregistered DeviceService (account ${ACCOUNT})\n`);
+    expect(uws.registration(ACCOUNT, 'DeviceService')).toBeUndefined();
+  });
+
+  describe('fails with exit code 1', () => {
+    it.each<[string, string[], Env, RegExp]>([
+      ['an unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'\nusage:/],
+      ['an unknown option', ['sync', '--frob'], {}, /Unknown option '--frob'/],
+      ['no config', ['list'], {}, /no config file: pass --config <path> or set BRIDGE_CONFIG/],
+      [
+        'an unknown service',
+        ['register', 'NiddService', '--config', '%'],
+        {},
+        /'NiddService' is not a ThingSpace SOAP callback service/,
+      ],
+      [
+        'an unknown account',
+        ['list', '--account', 'nobody', '--config', '%'],
+        {},
+        /no account named nobody in the config/,
+      ],
+      [
+        'a platform fault',
+        ['unregister', 'DeviceService', '--config', '%'],
+        {},
+        /UnregisterCallback: ThingSpace answered a fault \(Client\): No callback is registered for service 'DeviceService'\./,
+      ],
+      [
+        'a wrong API password',
+        ['list', '--config', '%'],
+        { UWS_PASSWORD: 'wrong' },
+        /LogIn: ThingSpace answered a fault \(Client\): Invalid username or password\./,
+      ],
+      [
+        'an http URL without --allow-http',
+        ['register', 'PromoChange', '--url', 'http://b.example.com/p', '--config', '%'],
+        {},
+        /http:\/\/b.example.com\/p must be https/,
+      ],
+      [
+        'a port the platform refuses',
+        ['register', 'PromoChange', '--url', 'https://b.example.com:8443/p', '--config', '%'],
+        {},
+        /port 8443 is not one ThingSpace accepts/,
+      ],
+      [
+        'the password variable unset',
+        ['list', '--config', '%'],
+        { UWS_PASSWORD: undefined },
+        /thingspace.passwordEnv: environment variable UWS_PASSWORD is not set/,
+      ],
+    ])('%s', async (_what, args, env, message) => {
+      const { code, stderr } = await callbacks(
+        args.map((arg) => (arg === '%' ? config : arg)),
+        env,
+      );
+      expect(code).toBe(1);
+      expect(stderr).toMatch(message);
+    });
+
+    it('a config without a thingspace section', async () => {
+      const bare = configFile('bare.json', { thingspace: undefined });
+      const { code, stderr } = await callbacks(['list', '--config', bare], { THINGSPACE_URL: undefined });
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/the config has no thingspace section/);
+    });
+
+    it('register with several accounts and no --account', async () => {
+      const two = configFile('two.json', {
+        accounts: [
+          { name: ACCOUNT, username: 'a', password: CALLBACK_PASSWORD, services: ['*'] },
+          { name: '0000555123-00002', username: 'b', password: CALLBACK_PASSWORD, services: ['*'] },
+        ],
+      });
+      const { code, stderr } = await callbacks(['register', 'PromoChange', '--config', two]);
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/name the account with --account \(the config has 2\)/);
+    });
+
+    it('no answer from the API: retries said on stderr, then UWS_UNREACHABLE', async () => {
+      const retrying = configFile('retrying.json', {
+        thingspace: { username: 'api', passwordEnv: 'UWS_PASSWORD', retries: 2, retryDelayMs: 5 },
+      });
+      const closed = await closedPort();
+      const { code, stderr } = await callbacks(['list', '--config', retrying], {
+        THINGSPACE_URL: `http://127.0.0.1:${closed}/api/v2`,
+      });
+      expect(code).toBe(1);
+      expect(stderr.split('\n').filter((line) => line.includes('retrying in'))).toEqual([
+        'callbacks: LogIn: no answer (ECONNREFUSED), attempt 1; retrying in 5 ms',
+        'callbacks: LogIn: no answer (ECONNREFUSED), attempt 2; retrying in 10 ms',
+      ]);
+      expect(stderr).toContain(
+        `LogIn: no answer from http://127.0.0.1:${closed}/api/v2/SessionService.svc after 3 attempts (ECONNREFUSED)`,
+      );
+    });
+  });
+
+  it('--help prints the usage and exits 0', async () => {
+    const { code, stdout } = await callbacks(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: thingspace-bridge callbacks <command>/);
+  });
+});

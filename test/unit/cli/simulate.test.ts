@@ -1,0 +1,94 @@
+/**
+ * `thingspace-bridge simulate` in-process: it prints where its API is, sends every registration it takes its
+ * service's callbacks, stops when told and prints the totals; bad arguments exit 1.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CliIo } from '../../../src/cli/callbacks';
+import { run } from '../../../src/cli/simulate';
+import { withUwsSession } from '../../../src/thingspace/registration';
+import { Secret } from '../../../src/util/secret';
+
+function capture(env: Record<string, string | undefined>) {
+  const out = { stdout: '', stderr: '' };
+  const io: CliIo = {
+    stdout: (text) => (out.stdout += text),
+    stderr: (text) => (out.stderr += text),
+    env,
+    cwd: process.cwd(),
+  };
+  return { io, out };
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+describe('thingspace-bridge simulate', () => {
+  it('serves the API, sends to each registration, and prints the totals when stopped', async () => {
+    const received: string[] = [];
+    const bridge = createServer((req, res) => {
+      received.push(req.url ?? '');
+      req.resume().on('end', () => res.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => bridge.listen(0, '127.0.0.1', resolve));
+    const bridgeUrl = `http://127.0.0.1:${(bridge.address() as AddressInfo).port}`;
+
+    const { io, out } = capture({ SIM_PW: 'sim-pw-71' });
+    let stop!: () => void;
+    const running = run(
+      ['--user', 'api', '--password-env', 'SIM_PW', '--count', '2', '--retry-interval-ms', '10'],
+      io,
+      new Promise<void>((resolve) => (stop = resolve)),
+    );
+    await until(() => out.stdout.includes('THINGSPACE_URL='));
+    const url = /^THINGSPACE_URL=(\S+)$/m.exec(out.stdout)![1]!;
+
+    await withUwsSession(
+      {
+        url,
+        username: 'api',
+        password: new Secret('sim-pw-71'),
+        timeoutMs: 5_000,
+        retries: 0,
+        retryDelayMs: 1,
+      },
+      (session) =>
+        session.registerCallback({
+          accountName: '0000555123-00001',
+          serviceName: 'ResumeTrackingNotification',
+          url: `${bridgeUrl}/callbacks/ResumeTrackingNotification`,
+          username: 'u',
+          password: new Secret('p'),
+        }),
+    );
+    await until(() => out.stdout.includes('done ResumeTrackingNotification'));
+    stop();
+    expect(await running).toBe(0);
+    await new Promise((resolve) => bridge.close(resolve));
+
+    expect(received).toEqual([
+      '/callbacks/ResumeTrackingNotification',
+      '/callbacks/ResumeTrackingNotification',
+    ]);
+    expect(out.stdout).toContain('uws  RegisterCallback 0000555123-00001 ResumeTrackingNotification: ok\n');
+    expect(out.stdout).toMatch(/^send 200 +ResumeTrackingNotification resume-tracking-\S+ CallbackCount=1$/m);
+    expect(out.stdout).toContain(
+      'simulator: sent 2, acknowledged 2, retried 0, given up 0, queued 0, unfinished 0; 0 device SMS still queued\n',
+    );
+    expect(out.stdout + out.stderr).not.toContain('sim-pw-71');
+  });
+
+  it.each([
+    [[], {}, /set THINGSPACE_PASSWORD to the API user's password/],
+    [['--count', '0'], { THINGSPACE_PASSWORD: 'x' }, /--count expects a positive integer, got '0'/],
+    [['--rate', 'fast'], { THINGSPACE_PASSWORD: 'x' }, /--rate expects a positive number, got 'fast'/],
+    [['--port', '70000'], { THINGSPACE_PASSWORD: 'x' }, /--port expects 0-65535, got '70000'/],
+    [['--password', 'x'], { THINGSPACE_PASSWORD: 'x' }, /Unknown option '--password'/],
+  ])('%j: exit 1', async (args, env, message) => {
+    const { io, out } = capture(env);
+    expect(await run(args, io, Promise.resolve())).toBe(1);
+    expect(out.stderr).toMatch(message);
+    expect(out.stderr).toContain('usage: thingspace-bridge simulate');
+  });
+});
