@@ -1,0 +1,256 @@
+/**
+ * The whole loop on this machine, against the real Kafka and schema registry: a bridge runs (in-process, its own
+ * topics), `thingspace-bridge callbacks sync` registers it with the simulator's fake UWS, the simulator sends
+ * callbacks of every service (both roots, the quirks, the registered credentials), and every one of them is
+ * found in Kafka by its eventId, on its category's topic.
+ *
+ * Then the platform's retry policy (THINGSPACE.md §3) against a bridge that answers 503 at first: a gate in
+ * front of it refuses every first attempt; sync moves the registrations to the gate; callbacks are re-sent
+ * (seconds apart here, not 5 minutes) and acknowledged on their second attempt; the device SMS is queued
+ * instead, until `callbacks start-sms` releases it. Every one again ends in Kafka.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Consumer } from 'kafkajs';
+import { createBridge } from '../../../src/bridge';
+import type { Bridge } from '../../../src/bridge';
+import { run as callbacks } from '../../../src/cli/callbacks';
+import { parseConfig } from '../../../src/config';
+import { normalize } from '../../../src/events/normalize';
+import { createLogger } from '../../../src/observability';
+import { Simulator } from '../../../src/simulator';
+import type { DeliveredCallback } from '../../../src/simulator';
+import { parseCallback } from '../../../src/soap/parser';
+import { SERVICES } from '../../../src/thingspace/catalogue';
+import type { Category } from '../../../src/thingspace/catalogue';
+import { Secret } from '../../../src/util/secret';
+import { testServers, uniqueName } from '../../infra/kafka';
+
+const ACCOUNT = '0000555123-00001';
+const CALLBACK_USER = 'fixture-user';
+const CALLBACK_PASSWORD = 's3cret-fixture-pw';
+const API_PASSWORD = 'e2e-api-pw';
+
+describe('end to end: sync registers the bridge with the simulator, every callback ends in Kafka', () => {
+  const { kafka, registry, brokers, registryUrl } = testServers();
+  const topics = {
+    asyncResponses: uniqueName('e2e-async'),
+    externalChanges: uniqueName('e2e-external'),
+    deviceOriginated: uniqueName('e2e-device'),
+    deadLetter: uniqueName('e2e-dead'),
+  };
+  const topicOf: Record<Category | 'dead-letter', string> = {
+    'async-response': topics.asyncResponses,
+    'external-change': topics.externalChanges,
+    'device-originated': topics.deviceOriginated,
+    'dead-letter': topics.deadLetter,
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-'));
+  const delivered: DeliveredCallback[] = [];
+  /** eventId -> topic, as consumed. */
+  const inKafka = new Map<string, string>();
+  let simulator: Simulator;
+  let bridge: Bridge;
+  let bridgePort: number;
+  let consumer: Consumer;
+  let gate: Server | undefined;
+
+  /** `callbacks <args>` with the bridge's config as operators would have it, publicBaseUrl as given. */
+  async function callbacksCommand(publicBaseUrl: string, ...args: string[]) {
+    const file = join(dir, 'bridge.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        http: { publicBaseUrl },
+        accounts: [{ name: ACCOUNT, username: CALLBACK_USER, password: CALLBACK_PASSWORD, services: ['*'] }],
+        kafka: { brokers },
+        schemaRegistry: { url: registryUrl },
+        thingspace: { url: simulator.url, username: 'bridge-admin', passwordEnv: 'E2E_API_PASSWORD' },
+      }),
+    );
+    let stdout = '';
+    let stderr = '';
+    const code = await callbacks([...args, '--config', file, '--allow-http', '--allow-any-port'], {
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+      env: { E2E_API_PASSWORD: API_PASSWORD },
+      cwd: dir,
+    });
+    return { code, stdout, stderr };
+  }
+
+  /** The eventId the bridge gives a callback the simulator sent: the same parse and normalize it runs. */
+  async function expectedEvent(callback: DeliveredCallback): Promise<{ eventId: string; topic: string }> {
+    const normalized = normalize(await parseCallback(callback.xml), {
+      service: callback.target.serviceName,
+      accountName: ACCOUNT,
+      receivedAt: new Date(),
+      ingressNode: 'e2e',
+    });
+    return { eventId: normalized.event.eventId, topic: topicOf[normalized.event.category] };
+  }
+
+  async function untilInKafka(eventIds: readonly string[]): Promise<void> {
+    const deadline = Date.now() + 90_000;
+    while (!eventIds.every((id) => inKafka.has(id))) {
+      if (Date.now() > deadline) {
+        throw new Error(`${eventIds.filter((id) => !inKafka.has(id)).length} events never arrived in Kafka`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  beforeAll(async () => {
+    simulator = await Simulator.start({
+      users: [{ username: 'bridge-admin', password: new Secret(API_PASSWORD) }],
+      accounts: [ACCOUNT],
+      retryIntervalMs: 1_000,
+      onCallback: (callback) => delivered.push(callback),
+    });
+    const { config } = parseConfig(
+      {
+        http: { port: 0, host: '127.0.0.1', shutdownGraceMs: 10_000 },
+        accounts: [{ name: ACCOUNT, username: CALLBACK_USER, password: CALLBACK_PASSWORD, services: ['*'] }],
+        kafka: { brokers, topics, createTopics: true, newTopics: { numPartitions: 3, replicationFactor: 1 } },
+        schemaRegistry: { url: registryUrl, registerSchemas: true },
+        log: { level: 'error' },
+      },
+      {},
+    );
+    bridge = createBridge(config, createLogger(config.log));
+    [{ port: bridgePort }] = (await bridge.start()) as [{ port: number }];
+    await bridge.ready();
+
+    consumer = kafka.consumer({ groupId: uniqueName('e2e') });
+    await consumer.connect();
+    await consumer.subscribe({ topics: Object.values(topics), fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ topic, message }) => {
+        const event = (await registry.decode(message.value!)) as { eventId: string };
+        inKafka.set(event.eventId, topic);
+      },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await consumer?.disconnect();
+    await bridge?.close();
+    await simulator?.close();
+    await new Promise((resolve) => (gate ? gate.close(resolve) : resolve(undefined)));
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: Object.values(topics) });
+    await admin.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('registers by sync, sends 4 callbacks per service, finds all of them in Kafka', async () => {
+    const base = `http://127.0.0.1:${bridgePort}`;
+    const sync = await callbacksCommand(base, 'sync');
+    expect(sync.stderr).toBe('');
+    expect(sync.code).toBe(2);
+    expect(simulator.registrations(ACCOUNT).map((entry) => entry.url)).toEqual(
+      SERVICES.map(({ name }) => `${base}/callbacks/${name}`),
+    );
+    expect((await callbacksCommand(base, 'sync')).code).toBe(0);
+
+    const report = await simulator.send({ count: 4 });
+    expect(report).toEqual({
+      sent: 4 * SERVICES.length,
+      acknowledged: 4 * SERVICES.length,
+      retried: 0,
+      givenUp: 0,
+      queued: 0,
+      unfinished: 0,
+    });
+    const expected = await Promise.all(delivered.map(expectedEvent));
+    const ids = expected.map((event) => event.eventId);
+    // Every callback is its own message: 44 distinct events.
+    expect(new Set(ids).size).toBe(4 * SERVICES.length);
+    expect(new Set(delivered.map((callback) => callback.root))).toEqual(
+      new Set(['CallbackRequest', 'SmsCallbackRequest']),
+    );
+    await untilInKafka(ids);
+    for (const { eventId, topic } of expected)
+      expect([eventId, inKafka.get(eventId)]).toEqual([eventId, topic]);
+    const perTopic = Object.fromEntries(
+      Object.entries(topics).map(([key, topic]) => [
+        key,
+        expected.filter((event) => event.topic === topic).length,
+      ]),
+    );
+    expect(perTopic.deadLetter).toBe(0);
+    process.stdout.write(
+      `end-to-end: ${report.sent} callbacks of ${SERVICES.length} services sent, ${report.acknowledged} acknowledged, ` +
+        `${ids.length} distinct eventIds, all found in Kafka (${JSON.stringify(perTopic)})\n`,
+    );
+  }, 180_000);
+
+  it('re-sends what a 503 refused, queues the device SMS until start-sms, and everything ends in Kafka', async () => {
+    // The gate: 503 for every first attempt, the bridge's own answer for the others.
+    const attempts: string[] = [];
+    gate = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const count = /<CallbackCount>(\d+)</.exec(body.toString())?.[1];
+        attempts.push(count ?? '?');
+        if (count === '1') {
+          res.writeHead(503, { 'retry-after': '1' }).end();
+          return;
+        }
+        fetch(`http://127.0.0.1:${bridgePort}${req.url}`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/xml; charset=utf-8' },
+          body,
+        }).then(
+          async (answer) => res.writeHead(answer.status).end(Buffer.from(await answer.arrayBuffer())),
+          () => res.writeHead(502).end(),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => gate!.listen(0, '127.0.0.1', resolve));
+    const gateBase = `http://127.0.0.1:${(gate.address() as AddressInfo).port}`;
+
+    // The bridge moved behind the gate: sync re-registers every service there.
+    const moved = await callbacksCommand(gateBase, 'sync');
+    expect(moved.code).toBe(2);
+    expect(moved.stdout).toContain(`Plan: 0 to register, ${SERVICES.length} to re-register, 0 to unregister`);
+
+    delivered.length = 0;
+    const report = await simulator.send();
+    const sms = delivered.filter((callback) => callback.root === 'SmsCallbackRequest').length;
+    expect(sms).toBeGreaterThan(0);
+    expect(report).toEqual({
+      sent: delivered.length,
+      acknowledged: delivered.length - sms,
+      retried: delivered.length - sms,
+      givenUp: 0,
+      queued: sms,
+      unfinished: 0,
+    });
+    expect(
+      delivered.filter((callback) => callback.outcome === 'acknowledged').every((c) => c.attempts === 2),
+    ).toBe(true);
+
+    // The device SMS waits for StartSmsCallback (§3).
+    expect(simulator.queuedSms(ACCOUNT)).toBe(sms);
+    const released = await callbacksCommand(gateBase, 'start-sms');
+    expect(released).toMatchObject({ code: 0, stdout: `released queued device SMS of account ${ACCOUNT}\n` });
+    expect(await simulator.settled()).toMatchObject({ sent: sms, acknowledged: sms });
+    expect(simulator.queuedSms()).toBe(0);
+
+    const ids = (await Promise.all(delivered.map(expectedEvent))).map((event) => event.eventId);
+    await untilInKafka(ids);
+    process.stdout.write(
+      `end-to-end retry: ${report.sent} callbacks, ${attempts.length} attempts at the gate ` +
+        `(${report.retried} re-sent after a 503, ${sms} device SMS queued then released by start-sms), ` +
+        `${new Set(ids).size} distinct eventIds, all found in Kafka\n`,
+    );
+  }, 180_000);
+});
