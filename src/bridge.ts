@@ -263,11 +263,20 @@ export function createBridge(config: Config, logger: Logger): Bridge {
     async start() {
       if (state !== 'new') throw new Error(`Bridge.start() when ${state}`);
       state = 'starting';
-      const listeners = [await listen(undefined, config.http.port)];
-      for (const [name, options] of Object.entries(config.services)) {
-        if (options.port !== undefined && options.enabled) {
-          listeners.push(await listen(canonicalService(name), options.port));
+      const listeners: Listener[] = [];
+      try {
+        listeners.push(await listen(undefined, config.http.port));
+        for (const [name, options] of Object.entries(config.services)) {
+          if (options.port !== undefined && options.enabled) {
+            listeners.push(await listen(canonicalService(name), options.port));
+          }
         }
+      } catch (err) {
+        // Never half-started: the listeners already open would keep the process alive, serving without a future.
+        for (const server of servers) {
+          if (server.listening) server.close();
+        }
+        throw err;
       }
       booted = boot();
       // Observed through ready(); an unobserved rejection here would crash the process.

@@ -1,0 +1,56 @@
+/**
+ * The bridge's lifecycle where no broker is needed: a listener that cannot open fails start() without leaving
+ * the others open (a half-started node would keep its process alive, serving nothing useful). Everything that
+ * needs Kafka is in test/integration/ingress.
+ */
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createBridge } from '../../src/bridge';
+import { parseConfig } from '../../src/config';
+import { createLogger } from '../../src/observability';
+import { send } from '../support/http';
+
+function listenOn(port: number): Promise<Server> {
+  const server = createServer();
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = await listenOn(0);
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('Bridge.start()', () => {
+  it('fails when a per-service listener cannot open, and closes the listeners it had opened', async () => {
+    const taken = await listenOn(0);
+    try {
+      const mainPort = await freePort();
+      const { config } = parseConfig(
+        {
+          http: { host: '127.0.0.1', port: mainPort },
+          services: { CarrierService: { port: (taken.address() as AddressInfo).port } },
+          accounts: [{ name: 'acme', username: 'acme-user', password: 'pw', services: ['*'] }],
+          // Never contacted: start() fails before the Kafka side boots.
+          kafka: { brokers: ['127.0.0.1:1'] },
+          schemaRegistry: { url: 'http://127.0.0.1:1' },
+        },
+        {},
+      );
+      const bridge = createBridge(config, createLogger({ level: 'silent' }));
+
+      await expect(bridge.start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await expect(send(mainPort, '/healthz', { method: 'GET' })).rejects.toMatchObject({
+        code: 'ECONNREFUSED',
+      });
+      await expect(bridge.ready()).rejects.toThrow('before start()');
+      await expect(bridge.close()).resolves.toBe(true);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+});
