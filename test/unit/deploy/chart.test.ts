@@ -349,7 +349,7 @@ describe('default values', () => {
 
   it('request and limit resources', () => {
     expect(container(rendered).resources).toEqual({
-      requests: { cpu: '250m', memory: '256Mi' },
+      requests: { cpu: '250m', memory: '320Mi' },
       limits: { cpu: '1', memory: '512Mi' },
     });
   });
@@ -664,6 +664,29 @@ describe('the production example (helm/examples/production-values.yaml)', () => 
     expect(
       (values.ingress.annotations['nginx.ingress.kubernetes.io/whitelist-source-range'] as string).split(','),
     ).toEqual(values.config.http.allowedSources);
+  });
+});
+
+describe('the README', () => {
+  it('quotes helm/examples/production-values.yaml faithfully in "Deploying"', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const excerpt = /```yaml\n(config: # the bridge's config file[\s\S]*?)```/.exec(readme);
+    expect(excerpt).not.toBeNull();
+    const quoted = parseYaml(excerpt![1]!) as unknown;
+    const differences: string[] = [];
+    const within = (part: unknown, whole: unknown, path: string): void => {
+      if (part !== null && typeof part === 'object' && !Array.isArray(part)) {
+        for (const [key, value] of Object.entries(part)) {
+          const next = (whole as Record<string, unknown> | undefined)?.[key];
+          if (next === undefined) differences.push(`${path}${key}: not in the file`);
+          else within(value, next, `${path}${key}.`);
+        }
+      } else if (JSON.stringify(part) !== JSON.stringify(whole)) {
+        differences.push(`${path}: ${JSON.stringify(part)} vs ${JSON.stringify(whole)}`);
+      }
+    };
+    within(quoted, readValues(VARIANTS.production), '');
+    expect(differences).toEqual([]);
   });
 });
 
