@@ -18,6 +18,8 @@ import {
   FIXTURES,
   IngressHarness,
   NODE,
+  carrierCallback,
+  expectedOf as expectedEventOf,
   PASSWORD,
   expectNoPassword,
   fixtureXml,
@@ -55,7 +57,8 @@ const sent = new Map<string, Sent>();
 let records: Decoded[] = [];
 
 beforeAll(async () => {
-  running = await harness.startBridge();
+  // A listener of its own for CarrierService too, as the platform recommends (port 0: any free one).
+  running = await harness.startBridge({ services: { CarrierService: { port: 0 } } });
   for (const name of FIXTURE_NAMES) {
     const before = Date.now();
     const answer = await post(
@@ -194,9 +197,28 @@ describe('the running bridge', () => {
     for (const line of running.logs) expect(line).not.toContain(PASSWORD);
   });
 
+  it("has a listener of CarrierService's own: POST / and /callbacks/CarrierService go in, other services 404", async () => {
+    const listener = running.listeners.find((l) => l.service === 'CarrierService')!;
+    expect(running.listeners.map((l) => l.service)).toEqual([undefined, 'CarrierService']);
+    const xml = carrierCallback(4242, 50_000);
+    const expected = await expectedEventOf(xml, 'CarrierService');
+
+    const taken = await post(listener.port, '/', xml);
+    const other = await post(listener.port, '/callbacks/PromoChange', fixtureXml('promo-change'));
+    expect([taken.status, other.status, faultCodeOf(other.body)]).toEqual([200, 404, 'UNKNOWN_SERVICE']);
+
+    const record = (await harness.readAll([running.topics['async-response']])).find(
+      (r) => r.key?.toString('utf8') === expected.key,
+    );
+    expect(record).toBeDefined();
+    const event = (await harness.servers.registry.decode(record!.value!)) as { eventId: string };
+    expect(event.eventId).toBe(expected.event.eventId);
+  });
+
   it('the password is in no record of any topic this file wrote', async () => {
     const all = await harness.readAll(harness.allTopics());
     report('no password', { recordsScanned: expectNoPassword(all), topics: harness.allTopics().length });
-    expect(all.length).toBe(FIXTURE_NAMES.length + 1);
+    // The fixtures, the dead letter and the per-service listener's callback.
+    expect(all.length).toBe(FIXTURE_NAMES.length + 2);
   });
 });

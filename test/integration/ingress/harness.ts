@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { IHeaders, Kafka } from 'kafkajs';
-import { createBridge, type Bridge } from '../../../src/bridge';
+import { createBridge, type Bridge, type Listener } from '../../../src/bridge';
 import { parseConfig, type Config } from '../../../src/config';
 import { normalize, type NormalizedCallback } from '../../../src/events/normalize';
 import type { Stream } from '../../../src/events/schemas';
@@ -37,6 +37,8 @@ export interface RunningBridge {
   config: Config;
   /** The main listener's port. */
   port: number;
+  /** Every listener, the per-service ones after the main one. */
+  listeners: Listener[];
   topics: Record<Stream, string>;
   /** The bridge's log lines (JSON). */
   logs: string[];
@@ -45,6 +47,7 @@ export interface RunningBridge {
 export interface BridgeOptions {
   producer?: Record<string, number>;
   http?: Record<string, unknown>;
+  services?: Record<string, unknown>;
   /** Bootstrap brokers instead of the test servers' (e.g. a port where nothing listens). */
   brokers?: string[];
   /** Wait for bridge.ready() (the default), or return once listening. */
@@ -72,6 +75,7 @@ export class IngressHarness {
       {
         node: NODE,
         http: { port: 0, host: '127.0.0.1', ...options.http },
+        ...(options.services ? { services: options.services } : {}),
         accounts: [{ name: ACCOUNT, username: USERNAME, password: PASSWORD, services: ['*'] }],
         kafka: {
           brokers: options.brokers ?? this.servers.brokers,
@@ -101,8 +105,8 @@ export class IngressHarness {
       }),
     );
     const bridge = createBridge(config, logger);
-    const [main] = await bridge.start();
-    const running = { bridge, config, port: main!.port, topics, logs };
+    const listeners = await bridge.start();
+    const running = { bridge, config, port: listeners[0]!.port, listeners, topics, logs };
     this.bridges.push(running);
     if (options.ready ?? true) await bridge.ready();
     return running;
