@@ -251,6 +251,10 @@ describe('the chart as a whole', () => {
     expect(templateError([], ['config.http.port=0'])).toContain('/config/http/port');
     expect(templateError([], ['spool.dir=relative'])).toContain('/spool/dir');
     expect(templateError([], ['image.digest=latest'])).toContain('/image/digest');
+    // A number would reach the Secret in helm's float formatting (1.23456789e+09): strings only.
+    expect(templateError([], ['secrets.acme=1234567890'])).toContain(
+      "at '/secrets/acme': got number, want string",
+    );
   });
 
   it('refuses a grace period the bridge cannot drain in', () => {
@@ -272,7 +276,7 @@ describe('the chart as a whole', () => {
     expect(
       template([], ['ingress.enabled=true', 'ingress.tlsTerminatedUpstream=true']).one('Ingress').spec.tls,
     ).toBeUndefined();
-    expect(templateError([], ['secrets.a=1', 'existingSecret=mine'])).toContain(
+    expect(templateError([], ['secrets.a=x', 'existingSecret=mine'])).toContain(
       'give either existingSecret or secrets',
     );
     expect(templateError([], ['config.spool.enabled=true'])).toContain("set the chart's spool values");

@@ -74,7 +74,10 @@ describe('docker-compose.yml', () => {
     expect(compose.name).toBe('thingspace-kafka-bridge');
     const byProfile = (profile?: string) =>
       Object.keys(services)
-        .filter((name) => (services[name]!.profiles ?? [undefined]).includes(profile))
+        .filter((name) => {
+          const profiles = services[name]!.profiles;
+          return profile === undefined ? profiles === undefined : (profiles ?? []).includes(profile);
+        })
         .sort();
     expect(byProfile()).toEqual(['bridge', 'events', 'kafka', 'schema-registry']);
     expect(byProfile('simulator')).toEqual(['register', 'simulator']);
