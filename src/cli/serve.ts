@@ -32,5 +32,14 @@ export async function run(args: string[]): Promise<number> {
   logger.info({ signal, graceMs: config.http.shutdownGraceMs }, 'shutting down');
   const inTime = await bridge.close();
   logger.info({ inTime }, 'stopped');
-  return inTime ? 0 : 1;
+  const code = inTime ? 0 : 1;
+  // Whatever the bridge owned is closed, but kafkajs goes on retrying a batch nobody waits for any more, without
+  // limit, even after its producer disconnected (src/kafka/publisher.ts, close()): with Kafka down at shutdown its
+  // timers would keep the process alive until the orchestrator kills it. Exit on our own if the event loop has
+  // not emptied by then (unref: a process with nothing left exits at once, as usual).
+  setTimeout(() => process.exit(code), EXIT_AFTER_STOPPED_MS).unref();
+  return code;
 }
+
+/** How long after `stopped` the process may take to exit by itself. */
+const EXIT_AFTER_STOPPED_MS = 1000;
