@@ -54,7 +54,7 @@ export function processIo(): CliIo {
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
-export const EXIT_CHANGED = 2;
+const EXIT_CHANGED = 2;
 
 const USAGE = `usage: thingspace-bridge callbacks <command> [--config FILE] [--account NAME]...
 commands:

@@ -15,7 +15,7 @@ import type { ParseErrorCode } from './errors';
 import type { XmlNode } from './types';
 import { escapeXml, isNil, isXmlWhitespace, localName, nodeAttributes, quote, saxesDetail } from './xml';
 
-export const SOAP_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
+const SOAP_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SOAP_CONTENT_TYPE = 'text/xml; charset=utf-8';
 
 export interface SoapEnvelope {
@@ -31,7 +31,7 @@ export interface EnvelopeLimits {
 }
 
 /** Registration messages are a few kilobytes; a list of eleven registrations is the largest. */
-export const DEFAULT_ENVELOPE_LIMITS: Readonly<EnvelopeLimits> = Object.freeze({
+const DEFAULT_ENVELOPE_LIMITS: Readonly<EnvelopeLimits> = Object.freeze({
   maxBytes: 1024 * 1024,
   maxDepth: 32,
   maxElements: 10_000,

@@ -18,7 +18,7 @@ import type { SoapEnvelope } from '../../soap/envelope';
 import type { XmlNode } from '../../soap/types';
 import { escapeXml } from '../../soap/xml';
 
-export const UWS_NS = 'http://nphase.com/unifiedwebservice/v2';
+const UWS_NS = 'http://nphase.com/unifiedwebservice/v2';
 const CONTRACT_NS = 'http://schemas.datacontract.org/2004/07/NPhase.UnifiedWebService.APIs.v2.Contract.';
 
 export type UwsService = 'SessionService' | 'CallbackRegistrationService' | 'SmsService';
