@@ -17,6 +17,7 @@ import type { HttpConfig } from '../config';
 import { BridgeError } from '../errors';
 import type { CallbackHandler, HandledCallback } from '../ingress/handle-callback';
 import { requestLogger, type Logger, type Metrics } from '../observability';
+import { SOAP_CONTENT_TYPE } from '../soap/envelope';
 import { ParseError } from '../soap/errors';
 import { findService, type ServiceName } from '../thingspace/catalogue';
 import { UnknownServiceError } from '../thingspace/errors';
@@ -29,7 +30,7 @@ import {
   SourceNotAllowedError,
   UnsupportedMediaTypeError,
 } from './errors';
-import { ACK_BODY, INTERNAL_FAULT, SOAP_CONTENT_TYPE, faultFor } from './soap-responses';
+import { ACK_BODY, INTERNAL_FAULT, faultFor } from './soap-responses';
 import { createSourceGuard } from './source-guard';
 
 /** Why the node is not ready, or undefined when it is. */

@@ -1,22 +1,17 @@
 /**
  * The bodies the bridge answers ThingSpace with: a SOAP 1.1 envelope for the acknowledgement and SOAP Faults for
  * failures. No acknowledgement body is documented for SOAP listeners (THINGSPACE.md §3: any 2xx acknowledges), so
- * the 200 carries an empty `CallbackResponse` in the v2 namespace: valid SOAP, meaningless to nobody.
+ * the 200 carries an empty `CallbackResponse` in the v2 namespace: valid SOAP that any client can ignore.
  *
  * Status codes: SOAP 1.1 sends faults with HTTP 500, but the platform retries every non-2xx answer, so the
  * caller's mistakes get 4xx (see src/errors.ts) and only "try again later" gets 5xx.
  */
 import type { BridgeError } from '../errors';
-
-export const SOAP_CONTENT_TYPE = 'text/xml; charset=utf-8';
-
-const ENVELOPE_OPEN =
-  '<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>';
-const ENVELOPE_CLOSE = '</s:Body></s:Envelope>';
+import { writeEnvelope, writeFault } from '../soap/envelope';
 
 /** Built once: every acknowledgement is the same bytes. */
 export const ACK_BODY: Buffer = Buffer.from(
-  `${ENVELOPE_OPEN}<CallbackResponse xmlns="http://nphase.com/unifiedwebservice/v2"/>${ENVELOPE_CLOSE}`,
+  writeEnvelope('<CallbackResponse xmlns="http://nphase.com/unifiedwebservice/v2"/>'),
 );
 
 /** A SOAP Fault answer: the status and the body, ready to send. */
@@ -47,20 +42,5 @@ export function faultFor(error: BridgeError, retryAfterSeconds?: number): FaultR
 }
 
 function faultBody(faultCode: 'Client' | 'Server', code: string, message: string): Buffer {
-  return Buffer.from(
-    `${ENVELOPE_OPEN}<s:Fault><faultcode>s:${faultCode}</faultcode>` +
-      `<faultstring>${escapeXml(`${code}: ${message}`)}</faultstring></s:Fault>${ENVELOPE_CLOSE}`,
-  );
-}
-
-const XML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&apos;',
-};
-
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => XML_ESCAPES[c]!);
+  return Buffer.from(writeFault(faultCode, `${code}: ${message}`));
 }
