@@ -26,6 +26,7 @@ import {
   SchemaResolutionError,
   ShuttingDownError,
 } from '../../src/kafka/errors';
+import { SpoolFullError, SpoolUnavailableError } from '../../src/kafka/spool/errors';
 import { PARSE_ERRORS, ParseError, type ParseErrorCode } from '../../src/soap/errors';
 import { UnexpectedRootError, UnknownServiceError } from '../../src/thingspace/errors';
 
@@ -82,6 +83,8 @@ const TABLE: Row[] = [
   row('kafka/errors.ts', new KafkaUnavailableError('down'), 'KAFKA_UNAVAILABLE', 503, later),
   row('kafka/errors.ts', new DeliveryTimeoutError(10_000), 'DELIVERY_TIMEOUT', 503, later),
   row('kafka/errors.ts', new ShuttingDownError(), 'SHUTTING_DOWN', 503, later),
+  row('kafka/spool/errors.ts', new SpoolFullError(1024), 'SPOOL_FULL', 503, later),
+  row('kafka/spool/errors.ts', new SpoolUnavailableError('disk'), 'SPOOL_UNAVAILABLE', 503, later),
   // Boot-time failures: they keep the node unready (503 at /readyz), their messages name brokers and subjects.
   row('kafka/errors.ts', new MissingTopicsError(['t'], 'creation disabled'), 'TOPICS_MISSING', 503, hidden),
   row(
