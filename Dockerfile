@@ -31,8 +31,11 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund 
 # 3. What runs.
 FROM node:${NODE_VERSION}-alpine AS runtime
 # tini as PID 1: forwards SIGTERM to node (whose handler drains and flushes, src/bridge.ts) and reaps zombies.
-# Alpine's package installs /sbin/tini.
-RUN apk add --no-cache tini
+# Alpine's package installs /sbin/tini. The spool's default directory (config spool.dir) belongs to the bridge's
+# user, so that a Docker volume mounted there starts out writable for it.
+RUN apk add --no-cache tini \
+  && mkdir -p /var/lib/thingspace-bridge/spool \
+  && chown 1000:1000 /var/lib/thingspace-bridge/spool
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=prod-deps /app/node_modules ./node_modules

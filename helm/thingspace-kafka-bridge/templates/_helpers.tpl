@@ -74,16 +74,20 @@ app.kubernetes.io/part-of: thingspace-kafka-bridge
 {{- end }}
 
 {{/*
-The bridge's config file: `config` as given, plus `spool` from the chart's spool values. Numbers go through
-toYaml (JSON underneath), so large integers stay integers.
+The bridge's config file: `config` as given, with spool.enabled, spool.dir and spool.maxBytes from the chart's
+spool values (the workload kind and the volume depend on them); other spool keys (fsync, ...) pass through.
+Numbers go through toYaml (JSON underneath), so large integers stay integers.
 */}}
 {{- define "tkb.config" -}}
 {{- $config := deepCopy (.Values.config | default dict) }}
-{{- if hasKey $config "spool" }}
-{{- fail "config.spool: set the chart's spool values instead (spool.enabled also switches to a StatefulSet with a volume per pod)" }}
+{{- $spool := get $config "spool" | default dict }}
+{{- range $key := list "enabled" "dir" "maxBytes" }}
+{{- if hasKey $spool $key }}
+{{- fail (printf "config.spool.%s: set the chart's spool.%s instead (spool.enabled also switches to a StatefulSet with a volume per pod)" $key $key) }}
+{{- end }}
 {{- end }}
 {{- if .Values.spool.enabled }}
-{{- $_ := set $config "spool" (dict "enabled" true "dir" .Values.spool.dir "maxBytes" (int64 .Values.spool.maxBytes)) }}
+{{- $_ := set $config "spool" (merge (dict "enabled" true "dir" .Values.spool.dir "maxBytes" (int64 .Values.spool.maxBytes)) $spool) }}
 {{- end }}
 {{- toYaml $config }}
 {{- end }}

@@ -32,7 +32,7 @@ function parseDockerfile(text: string): { args: Instruction[]; stages: Stage[] }
     if (pending === '' && (line === '' || line.startsWith('#'))) continue;
     if (line.startsWith('#')) continue;
     if (line.endsWith('\\')) {
-      pending += `${line.slice(0, -1)} `;
+      pending += `${line.slice(0, -1).trimEnd()} `;
       continue;
     }
     const full = pending + line;
@@ -95,7 +95,9 @@ describe('Dockerfile', () => {
       expect.stringMatching(/npm ci --omit=dev /),
     ]);
     // The final stage installs nothing with npm and copies no sources, tests or dev tooling.
-    expect(all(final, 'RUN').map((i) => i.args)).toEqual(['apk add --no-cache tini']);
+    expect(all(final, 'RUN').map((i) => i.args)).toEqual([
+      'apk add --no-cache tini && mkdir -p /var/lib/thingspace-bridge/spool && chown 1000:1000 /var/lib/thingspace-bridge/spool',
+    ]);
     expect(all(final, 'COPY').map((i) => i.args)).toEqual([
       '--from=prod-deps /app/node_modules ./node_modules',
       '--from=build /app/dist ./dist',
