@@ -169,6 +169,9 @@ export function createBridge(config: Config, logger: Logger): Bridge {
       normalizeOptions: { kindPriority: config.normalize.kindPriority },
       encoder: createEventEncoder(topics, schemaIds),
       publish,
+      // A record above the batch cap would go alone and meet the broker's message.max.bytes, which the cap's
+      // default sits just below: refuse or dead-letter it here rather than have ThingSpace retry it in vain.
+      maxRecordBytes: config.kafka.producer.maxBatchBytes,
       ingressNode: config.node,
       onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
       onAnomalies: (anomalies) => anomalies.forEach((anomaly) => metrics.anomalies.inc({ anomaly })),

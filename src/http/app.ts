@@ -149,17 +149,6 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
       receivedAt: new Date(),
     });
     state.outcome = handled.outcome;
-    if (handled.outcome === 'dead-lettered') {
-      logger.warn(
-        {
-          reqId: ctx.response.get('X-Request-Id'),
-          service: entry.name,
-          eventId: handled.eventId,
-          reason: handled.deadLetterReason,
-        },
-        'callback dead-lettered',
-      );
-    }
     ctx.status = 200;
     ctx.type = SOAP_CONTENT_TYPE;
     ctx.body = ACK_BODY;

@@ -17,6 +17,7 @@ import { parseCallback, type ParserLimits } from '../soap/parser';
 import type { ParsedCallback } from '../soap/types';
 import type { Anomaly } from '../thingspace/anomalies';
 import type { ServiceName } from '../thingspace/catalogue';
+import { EventTooLargeError } from './errors';
 
 export interface IncomingCallback {
   /** The canonical service name the URL resolved to. */
@@ -29,8 +30,6 @@ export interface HandledCallback extends PublishedRecord {
   outcome: 'published' | 'dead-lettered';
   eventId: string;
   accountName: string;
-  /** Why the message was dead-lettered (a stable code), when it was. */
-  deadLetterReason?: string;
 }
 
 export interface CallbackHandlerDeps {
@@ -39,6 +38,8 @@ export interface CallbackHandlerDeps {
   normalizeOptions: NormalizeOptions;
   encoder: EventEncoder;
   publish: (record: PublishRecord) => Promise<PublishedRecord>;
+  /** The largest record (key and value) Kafka takes: a larger event is dead-lettered, a larger dead letter 413. */
+  maxRecordBytes: number;
   ingressNode: string;
   /** Observers for metrics and logs; none of them may throw. */
   onAuthFailure?: (reason: AuthFailureReason) => void;
@@ -63,7 +64,7 @@ export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandle
 
     let record: EncodedRecord;
     let eventId: string;
-    let deadLetterReason: string | undefined;
+    let outcome: HandledCallback['outcome'] = 'published';
     try {
       const normalized = normalize(
         parsed,
@@ -72,6 +73,7 @@ export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandle
       );
       if (normalized.anomalies.length > 0) deps.onAnomalies?.(normalized.anomalies);
       record = encoder.encodeEvent(normalized);
+      checkSize(record, deps.maxRecordBytes);
       eventId = normalized.event.eventId;
     } catch (reason) {
       ({ record, eventId } = deadLetter(
@@ -83,18 +85,13 @@ export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandle
         ingressNode,
         reason,
       ));
-      deadLetterReason = reasonCode(reason);
+      outcome = 'dead-lettered';
       deps.onDeadLetter?.(reason, eventId);
+      checkSize(record, deps.maxRecordBytes);
     }
 
     const published = await publish(record);
-    return {
-      ...published,
-      outcome: deadLetterReason === undefined ? 'published' : 'dead-lettered',
-      eventId,
-      accountName,
-      ...(deadLetterReason === undefined ? {} : { deadLetterReason }),
-    };
+    return { ...published, outcome, eventId, accountName };
   };
 }
 
@@ -120,6 +117,11 @@ function deadLetter(
     redactedXml: parsed.redactedXml,
   });
   return { record, eventId };
+}
+
+function checkSize(record: EncodedRecord, maxBytes: number): void {
+  const bytes = record.value.length + Buffer.byteLength(record.key);
+  if (bytes > maxBytes) throw new EventTooLargeError(bytes, maxBytes);
 }
 
 function reasonCode(reason: unknown): string {

@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import { AuthError } from '../../src/auth';
 import { BridgeError } from '../../src/errors';
 import { BodyAbortedError, BodyTimeoutError } from '../../src/http/body';
+import { EventTooLargeError } from '../../src/ingress/errors';
 import {
   MethodNotAllowedError,
   NotFoundError,
@@ -63,6 +64,7 @@ const hidden = { expose: false };
 
 const TABLE: Row[] = [
   row('auth/errors.ts', new AuthError('bad-password'), 'AUTH_FAILED', 401),
+  row('ingress/errors.ts', new EventTooLargeError(2_000_000, 1_000_000), 'EVENT_TOO_LARGE', 413),
   row('http/body.ts', new BodyTimeoutError(10_000), 'BODY_TIMEOUT', 408),
   row('http/body.ts', new BodyAbortedError(), 'BODY_ABORTED', 400),
   row('http/errors.ts', new SourceNotAllowedError(), 'SOURCE_NOT_ALLOWED', 403),

@@ -122,6 +122,7 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
         harness.published++;
         return Promise.reject(new Error('this test must not reach Kafka'));
       },
+      maxRecordBytes: 1_000_000,
       ingressNode: 'unit-test',
       // As src/bridge.ts wires it.
       onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),

@@ -1,0 +1,89 @@
+/**
+ * The pipeline's own decisions, short of Kafka: which record goes out (event or dead letter) and when a message
+ * is refused as too large. `publish` records what it is given; what Kafka then does is the integration tests'.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createAuthenticator } from '../../../src/auth';
+import { parseConfig } from '../../../src/config';
+import { createEventEncoder, valueSubject, type EncodedRecord } from '../../../src/events/encode';
+import { AVRO_TYPES } from '../../../src/events/avro';
+import { DEFAULT_TOPICS } from '../../../src/events/schemas';
+import { createCallbackHandler } from '../../../src/ingress/handle-callback';
+import { EventTooLargeError } from '../../../src/ingress/errors';
+import { decodeWireFormat } from '../../../src/kafka/wire-format';
+
+const fixture = readFileSync(join(__dirname, '../../fixtures/callbacks/device-usage.xml'), 'utf8');
+const { config } = parseConfig(
+  {
+    accounts: [{ name: 'acct', username: 'fixture-user', password: 's3cret-fixture-pw', services: ['*'] }],
+    kafka: { brokers: ['127.0.0.1:9092'] },
+    schemaRegistry: { url: 'http://127.0.0.1:8081' },
+  },
+  {},
+);
+const schemaIds = new Map(Object.values(DEFAULT_TOPICS).map((topic, id) => [valueSubject(topic), id + 1]));
+
+function handler(maxRecordBytes: number) {
+  const published: EncodedRecord[] = [];
+  const handle = createCallbackHandler({
+    parserLimits: {},
+    authenticator: createAuthenticator(config.accounts),
+    normalizeOptions: {},
+    encoder: createEventEncoder(DEFAULT_TOPICS, schemaIds),
+    publish: (record) => {
+      published.push(record);
+      return Promise.resolve({ topic: record.topic, partition: 0, offset: String(published.length - 1) });
+    },
+    maxRecordBytes,
+    ingressNode: 'unit-test',
+  });
+  const call = (body: string) =>
+    handle({ service: 'DeviceUsage', body: Readable.from([Buffer.from(body)]), receivedAt: new Date(0) });
+  return { call, published };
+}
+
+/** The fixture with its generic payload nested `depth` levels deeper: a small body, a large flattened event. */
+function deeplyNested(depth: number, leaves: number): string {
+  const open = Array.from({ length: depth }, (_, i) => `<Level${i}>`).join('');
+  const close = Array.from({ length: depth }, (_, i) => `</Level${depth - 1 - i}>`).join('');
+  const leaf = Array.from({ length: leaves }, (_, i) => `<Leaf>${i}</Leaf>`).join('');
+  return fixture.replace(/<Data>/, `<Data><Usage>${open}${leaf}${close}</Usage>`);
+}
+
+describe('handle-callback', () => {
+  it('publishes the event when it fits', async () => {
+    const { call, published } = handler(1_000_000);
+    const handled = await call(fixture);
+    expect(handled.outcome).toBe('published');
+    expect(published).toHaveLength(1);
+    expect(published[0]!.topic).toBe(DEFAULT_TOPICS['async-response']);
+  });
+
+  it('dead-letters an event larger than a record may be, with the reason', async () => {
+    const body = deeplyNested(50, 300);
+    const unbounded = handler(Number.MAX_SAFE_INTEGER);
+    await unbounded.call(body);
+    const eventBytes = unbounded.published[0]!.value.length;
+    expect(eventBytes).toBeGreaterThan(10 * body.length); // what flattening deep nesting does
+
+    const { call, published } = handler(eventBytes - 1);
+    const handled = await call(body);
+    expect(handled.outcome).toBe('dead-lettered');
+    expect(published).toHaveLength(1);
+    expect(published[0]!.topic).toBe(DEFAULT_TOPICS['dead-letter']);
+    const letter = AVRO_TYPES['dead-letter'].fromBuffer(decodeWireFormat(published[0]!.value).avro) as {
+      reasonCode: string;
+    };
+    expect(letter.reasonCode).toBe('EVENT_TOO_LARGE');
+  });
+
+  it('refuses with 413 when even the dead letter would be too large', async () => {
+    const { call, published } = handler(100);
+    const error = await call(fixture).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(EventTooLargeError);
+    expect((error as EventTooLargeError).status).toBe(413);
+    expect(published).toHaveLength(0);
+  });
+});
