@@ -5,6 +5,8 @@
  * start(): listen at once (health answers, readiness says "starting", callbacks get 503), then boot the Kafka
  *   side (producer connected, topics checked or created, schema ids resolved), retrying with backoff until it
  *   succeeds or close() is called: a node started before its brokers comes up by itself, as Kubernetes expects.
+ * spool (config `spool.enabled`): opened by start() before listening; a spool left non-empty by the last run
+ *   starts the node in 'spooling' and is replayed once the Kafka side is booted (src/kafka/spool/).
  * close(): readiness false and new callbacks 503 (draining), in-flight requests finish, the publisher flushes and
  *   disconnects, then the listeners close; all within http.shutdownGraceMs. The listeners stay open during the
  *   drain so that whoever still reaches the node (a load balancer that has not seen readiness fail yet, a
@@ -24,6 +26,8 @@ import { createKafkaClient, createRegistryClient } from './kafka/clients';
 import { KafkaUnavailableError, DeliveryTimeoutError } from './kafka/errors';
 import { createProducer } from './kafka/producer';
 import { Publisher, type PublishRecord } from './kafka/publisher';
+import { Spool } from './kafka/spool/spool';
+import { SpoolingPublisher } from './kafka/spool/spooling-publisher';
 import { resolveSchemaIds } from './kafka/schema-ids';
 import { ensureTopics } from './kafka/topics';
 import { createMetrics, type Logger, type Metrics } from './observability';
@@ -79,6 +83,9 @@ export function createBridge(config: Config, logger: Logger): Bridge {
   let handle: CallbackHandler = () => Promise.reject(new NotReadyError('starting'));
   let booted: Promise<void> | undefined;
   let stopBooting: (() => void) | undefined;
+  /** With spool.enabled: opened by start(). */
+  let spool: Spool | undefined;
+  let delivery: SpoolingPublisher | undefined;
   const servers: Server[] = [];
   /** Requests not yet answered: close() waits for those that came before it. */
   const answering = new Set<ServerResponse>();
@@ -87,13 +94,34 @@ export function createBridge(config: Config, logger: Logger): Bridge {
   const readiness: Readiness = () => {
     if (state === 'draining') return 'draining';
     if (state !== 'ready') return 'starting';
+    // With the spool, a failing Kafka is what the spool is for: the node still takes callbacks, until it is full.
+    if (delivery) return delivery.status().full ? 'spool-full' : undefined;
     return kafkaFailing ? 'kafka-unavailable' : undefined;
   };
 
+  const readinessDetails = (): Record<string, unknown> => {
+    if (!delivery || !spool) return {};
+    const { records, bytes } = spool.stats();
+    return { delivery: delivery.status().mode, spool: { records, bytes, maxBytes: spool.maxBytes } };
+  };
+
+  const sampleGauges = () => {
+    metrics.queuedRecords.set(publisher.stats().queuedRecords);
+    if (spool) {
+      const { records, bytes, oldestAppendedAt } = spool.stats();
+      metrics.spoolRecords.set(records);
+      metrics.spoolBytes.set(bytes);
+      metrics.spoolOldestAgeSeconds.set(
+        oldestAppendedAt === undefined ? 0 : Math.max(0, (Date.now() - oldestAppendedAt) / 1000),
+      );
+    }
+  };
+
   const publish = (record: PublishRecord) =>
-    publisher.publish(record).then(
+    (delivery ? delivery.publish(record) : publisher.publish(record)).then(
       (published) => {
-        kafkaFailing = false;
+        if ('spooled' in published && published.spooled) metrics.spoolAppendedRecords.inc();
+        else kafkaFailing = false;
         return published;
       },
       (err: unknown) => {
@@ -110,7 +138,8 @@ export function createBridge(config: Config, logger: Logger): Bridge {
     readiness,
     metrics,
     logger,
-    beforeScrape: () => metrics.queuedRecords.set(publisher.stats().queuedRecords),
+    readinessDetails,
+    beforeScrape: sampleGauges,
   };
 
   function listen(service: ServiceName | undefined, port: number): Promise<Listener> {
@@ -210,6 +239,7 @@ export function createBridge(config: Config, logger: Logger): Bridge {
     }
     checkStopped();
     state = 'ready';
+    delivery?.start();
     logger.info({ topics }, 'ready: Kafka reachable, topics present, schema ids resolved');
   }
 
@@ -229,7 +259,12 @@ export function createBridge(config: Config, logger: Logger): Bridge {
       // A boot attempt under way ends first (a kafkajs connect keeps retrying for ~10 s and cannot be called off):
       // a producer it connected after the publisher's close would keep the process alive.
       await booted?.catch(() => undefined);
+      // The replayer stops after its window; the publisher's close settles that window's records.
+      const replayerStopped = delivery?.stop();
       await publisher.close();
+      await replayerStopped;
+      // Every handoff has appended by now (the publisher settled every direct attempt): nothing more comes.
+      await spool?.close();
       // One whole turn of the event loop (a poll phase between two check phases): requests that have already
       // arrived on kept-alive connections are read, and answered 503, instead of being cut with the connections
       // that the listener's close finds idle.
@@ -267,6 +302,18 @@ export function createBridge(config: Config, logger: Logger): Bridge {
       if (state !== 'new') throw new Error(`Bridge.start() when ${state}`);
       state = 'starting';
       const listeners: Listener[] = [];
+      if (config.spool.enabled) {
+        spool = await openSpool(config, logger);
+        delivery = new SpoolingPublisher(publisher, spool, {
+          handoffMs: config.spool.handoffMs,
+          maxBatchRecords: config.kafka.producer.maxBatchRecords,
+          maxBatchBytes: config.kafka.producer.maxBatchBytes,
+          log: (level, fields, message) => logger[level](fields, message),
+          onReplayed: (records) => metrics.spoolReplayedRecords.inc(records),
+        });
+        const { records, bytes } = spool.stats();
+        logger.info({ dir: config.spool.dir, records, bytes }, 'spool opened');
+      }
       try {
         listeners.push(await listen(undefined, config.http.port));
         for (const [name, options] of Object.entries(config.services)) {
@@ -297,6 +344,16 @@ export function createBridge(config: Config, logger: Logger): Bridge {
       return closed;
     },
   };
+}
+
+function openSpool(config: Config, logger: Logger): Promise<Spool> {
+  return Spool.open({
+    dir: config.spool.dir,
+    maxBytes: config.spool.maxBytes,
+    fsync: config.spool.fsync,
+    segmentBytes: config.spool.segmentBytes,
+    log: (level, fields, message) => logger[level](fields, message),
+  });
 }
 
 /** Stops accepting; resolves once every connection has ended (idle ones are closed at once). */

@@ -11,6 +11,7 @@ export type {
   HttpConfig,
   KafkaConfig,
   LogConfig,
+  SpoolConfig,
   LogLevel,
   NormalizeConfig,
   SchemaRegistryConfig,

@@ -342,6 +342,34 @@ const producer = z
   )
   .meta({ description: 'The batcher in front of the idempotent producer (acks=all, one batch in flight).' });
 
+const spool = z
+  .strictObject({
+    enabled: z.boolean().default(false).meta({
+      description:
+        'Keep callbacks on local disk while Kafka cannot take them, and replay them in order when it can (README, Delivery guarantees).',
+    }),
+    dir: z.string().min(1).default('/var/lib/thingspace-bridge/spool').meta({
+      description:
+        'Directory of the spool segments and checkpoint; one node per directory, on a persistent volume.',
+    }),
+    maxBytes: count.default(1024 * MiB).meta({
+      description:
+        'Spool size beyond which callbacks are refused with 503 + Retry-After (and readiness fails).',
+    }),
+    fsync: z.boolean().default(true).meta({
+      description:
+        'fdatasync each group of appends before answering 200; off only where losing them is acceptable.',
+    }),
+    handoffMs: positiveMs.default(2_000).meta({
+      description:
+        'How long a callback waits for Kafka before its record is spooled instead; from then on every callback is spooled until the replay has drained the spool.',
+    }),
+    segmentBytes: count.default(64 * MiB).meta({
+      description: 'Size of a spool segment file; acknowledged segments are deleted whole.',
+    }),
+  })
+  .meta({ description: 'The durable spool that keeps callbacks through a Kafka outage.' });
+
 function kafka(ctx: LoadContext) {
   return z
     .strictObject(
@@ -463,6 +491,7 @@ export function configSchema(ctx: LoadContext) {
       kafka: kafka(ctx),
       schemaRegistry: schemaRegistry(ctx),
       thingspace: thingspace(ctx).optional(),
+      spool: spool.prefault({}),
       normalize: z
         .strictObject({
           kindPriority: z
@@ -519,5 +548,6 @@ export type KafkaConfig = Config['kafka'];
 export type SchemaRegistryConfig = Config['schemaRegistry'];
 export type NormalizeConfig = Config['normalize'];
 export type LogConfig = Config['log'];
+export type SpoolConfig = Config['spool'];
 export type ThingSpaceConfig = NonNullable<Config['thingspace']>;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -34,7 +34,7 @@ import { ACK_BODY, INTERNAL_FAULT, faultFor } from './soap-responses';
 import { createSourceGuard } from './source-guard';
 
 /** Why the node is not ready, or undefined when it is. */
-export type Readiness = () => 'starting' | 'draining' | 'kafka-unavailable' | undefined;
+export type Readiness = () => 'starting' | 'draining' | 'kafka-unavailable' | 'spool-full' | undefined;
 
 export interface AppDeps {
   http: Pick<HttpConfig, 'maxBodyBytes' | 'bodyTimeoutMs' | 'allowedSources' | 'trustProxy'>;
@@ -44,6 +44,8 @@ export interface AppDeps {
   readiness: Readiness;
   metrics: Metrics;
   logger: Logger;
+  /** More for the /readyz body (the spool's mode and depth). */
+  readinessDetails?: () => Record<string, unknown>;
   /** Called before each /metrics scrape, to sample gauges. */
   beforeScrape?: () => void;
 }
@@ -105,7 +107,10 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
       case '/readyz': {
         const reason = deps.readiness();
         ctx.status = reason === undefined ? 200 : 503;
-        ctx.body = reason === undefined ? { status: 'ready' } : { status: 'not-ready', reason };
+        ctx.body = {
+          ...(reason === undefined ? { status: 'ready' } : { status: 'not-ready', reason }),
+          ...deps.readinessDetails?.(),
+        };
         return;
       }
       case '/metrics':

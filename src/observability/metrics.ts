@@ -18,6 +18,14 @@ export interface Metrics {
   /** Records waiting for a batch. */
   queuedRecords: Gauge;
   authFailures: Counter<'reason'>;
+  /** The durable spool (when enabled): records and bytes not yet acknowledged by Kafka, their oldest's age. */
+  spoolRecords: Gauge;
+  spoolBytes: Gauge;
+  spoolOldestAgeSeconds: Gauge;
+  /** Records the replayer got Kafka's acknowledgement for (its rate is the replay rate). */
+  spoolReplayedRecords: Counter;
+  /** Callbacks answered 200 from the spool rather than from Kafka. */
+  spoolAppendedRecords: Counter;
   /** What messages did that the platform's docs don't lead us to expect (src/thingspace/anomalies.ts). */
   anomalies: Counter<'anomaly'>;
 }
@@ -76,6 +84,31 @@ export function createMetrics(): Metrics {
       registers,
     }),
     authFailures,
+    spoolRecords: new Gauge({
+      name: `${PREFIX}spool_records`,
+      help: 'Records in the spool not yet acknowledged by Kafka.',
+      registers,
+    }),
+    spoolBytes: new Gauge({
+      name: `${PREFIX}spool_bytes`,
+      help: 'Bytes of the records in the spool not yet acknowledged by Kafka.',
+      registers,
+    }),
+    spoolOldestAgeSeconds: new Gauge({
+      name: `${PREFIX}spool_oldest_record_age_seconds`,
+      help: 'Age of the oldest record in the spool; 0 when empty.',
+      registers,
+    }),
+    spoolReplayedRecords: new Counter({
+      name: `${PREFIX}spool_replayed_records_total`,
+      help: 'Spooled records replayed to Kafka and acknowledged.',
+      registers,
+    }),
+    spoolAppendedRecords: new Counter({
+      name: `${PREFIX}spool_appended_records_total`,
+      help: 'Callbacks acknowledged once spooled (Kafka had not taken them in time).',
+      registers,
+    }),
     anomalies: new Counter({
       name: `${PREFIX}anomalies_total`,
       help: 'Callbacks showing something the platform documentation does not lead us to expect, by anomaly.',
