@@ -176,6 +176,56 @@ export async function stackDown(options: StackOptions = {}): Promise<ServerStatu
   return statuses;
 }
 
+/**
+ * Fault injection (test/integration/faults): SIGKILL the stack's broker, as a crash would. Its data stays, for
+ * restartKafka(). Resolves once the process is gone.
+ */
+export async function killKafka(options: StackOptions = {}): Promise<void> {
+  await signalKafka(options, 'SIGKILL');
+  const { state } = kafkaState(options);
+  for (let i = 0; i < 200 && isOurs(state.kafka.pid, marker(resolvePaths(options))); i++)
+    await new Promise((r) => setTimeout(r, 50));
+}
+
+/** SIGSTOP / SIGCONT the broker: it hangs with its connections open, the cheapest "slow broker". */
+export async function pauseKafka(options: StackOptions = {}): Promise<void> {
+  await signalKafka(options, 'SIGSTOP');
+}
+
+export async function resumeKafka(options: StackOptions = {}): Promise<void> {
+  await signalKafka(options, 'SIGCONT');
+}
+
+/**
+ * Starts the broker again after killKafka(), with its data (topics, records) and on the same ports; resolves
+ * once it answers. Unlike stackUp(), which always starts from an empty data dir.
+ */
+export async function restartKafka(options: StackOptions = {}): Promise<void> {
+  const { paths, state } = kafkaState(options);
+  if (alive(state.kafka.pid) && isOurs(state.kafka.pid, marker(paths))) {
+    throw new Error(`restartKafka(): the broker (pid ${state.kafka.pid}) still runs`);
+  }
+  const pid = launchKafka(paths, checkPrerequisites());
+  state.kafka.pid = pid;
+  writeState(paths, state);
+  await waitForKafka(state.kafka.port, pid, join(paths.logDir, 'kafka.log'));
+}
+
+function kafkaState(options: StackOptions): { paths: Paths; state: StackState } {
+  const paths = resolvePaths(options);
+  const state = readState(paths);
+  if (!state) throw new Error(`no stack in ${paths.stackDir}`);
+  return { paths, state };
+}
+
+async function signalKafka(options: StackOptions, signal: NodeJS.Signals): Promise<void> {
+  const { paths, state } = kafkaState(options);
+  if (!isOurs(state.kafka.pid, marker(paths)))
+    throw new Error(`the stack's broker (pid ${state.kafka.pid}) is not running`);
+  process.kill(state.kafka.pid, signal);
+  await Promise.resolve();
+}
+
 export function stackStatus(options: StackOptions = {}): { env?: StackEnv; servers: ServerStatus[] } {
   const paths = resolvePaths(options);
   const state = readState(paths);
@@ -412,6 +462,37 @@ function spawnServer(command: string, args: string[], logFile: string): number {
 }
 
 function startKafka(paths: Paths, java: string, port: number, controllerPort: number): number {
+  prepareKafka(paths, java, port, controllerPort);
+  return launchKafka(paths, java);
+}
+
+function kafkaJvm(paths: Paths): string[] {
+  return [
+    '-Xms256m',
+    '-Xmx512m',
+    '-XX:+UseG1GC',
+    `-Dlog4j.configuration=file:${join(paths.kafkaDir, 'log4j.properties')}`,
+    `-Dlog4j2.configurationFile=${join(paths.kafkaDir, 'log4j2.properties')}`,
+    marker(paths),
+  ];
+}
+
+/** Starts the broker on the config and data prepareKafka() left: same ports, same topics and records. */
+function launchKafka(paths: Paths, java: string): number {
+  return spawnServer(
+    java,
+    [
+      ...kafkaJvm(paths),
+      '-cp',
+      `${paths.kafkaLibs}/*`,
+      'kafka.Kafka',
+      join(paths.kafkaDir, 'server.properties'),
+    ],
+    join(paths.logDir, 'kafka.log'),
+  );
+}
+
+function prepareKafka(paths: Paths, java: string, port: number, controllerPort: number): void {
   // A fresh log dir each start: the stack is disposable, and stale metadata from other ports only confuses.
   const dataDir = join(paths.kafkaDir, 'data');
   rmSync(paths.kafkaDir, { recursive: true, force: true });
@@ -465,26 +546,22 @@ function startKafka(paths: Paths, java: string, port: number, controllerPort: nu
       '',
     ].join('\n'),
   );
-  const classpath = `${paths.kafkaLibs}/*`;
-  const jvm = [
-    '-Xms256m',
-    '-Xmx512m',
-    '-XX:+UseG1GC',
-    `-Dlog4j.configuration=file:${log4j}`,
-    `-Dlog4j2.configurationFile=${log4j2}`,
-    marker(paths),
-  ];
   execFileSync(
     java,
-    [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId(), '-c', config],
+    [
+      ...kafkaJvm(paths),
+      '-cp',
+      `${paths.kafkaLibs}/*`,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId(),
+      '-c',
+      config,
+    ],
     {
       stdio: 'ignore',
     },
-  );
-  return spawnServer(
-    java,
-    [...jvm, '-cp', classpath, 'kafka.Kafka', config],
-    join(paths.logDir, 'kafka.log'),
   );
 }
 
