@@ -1,0 +1,271 @@
+/**
+ * What the fault tests share: a stack of their own (killing the broker must not disturb other test files), a
+ * bridge started in-process on it, per-device sequential load, and the accounting of what reached Kafka.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Kafka, logLevel } from 'kafkajs';
+import { createBridge, type Bridge } from '../../../src/bridge';
+import { parseConfig, type Config } from '../../../src/config';
+import { createLogger } from '../../../src/observability';
+import { stackDown, stackUp } from '../../infra/stack/stack';
+import { uniqueName } from '../../infra/kafka';
+import { carrierCallback, ACCOUNT, PASSWORD, USERNAME } from '../ingress/harness';
+
+export interface OwnStack {
+  stackDir: string;
+  brokers: string[];
+  registryUrl: string;
+  kafka: Kafka;
+  down(): Promise<void>;
+}
+
+export async function ownStack(): Promise<OwnStack> {
+  const stackDir = mkdtempSync(join(tmpdir(), 'faults-stack-'));
+  const env = await stackUp({ stackDir, log: () => undefined });
+  const brokers = env.kafkaBrokers.split(',');
+  return {
+    stackDir,
+    brokers,
+    registryUrl: env.schemaRegistryUrl,
+    kafka: new Kafka({ clientId: 'faults-test', brokers, logLevel: logLevel.NOTHING }),
+    down: async () => {
+      await stackDown({ stackDir });
+    },
+  };
+}
+
+export interface FaultBridge {
+  bridge: Bridge;
+  config: Config;
+  port: number;
+  topic: string;
+  logs: string[];
+}
+
+/** The config of a bridge on the fault stack: CarrierService callbacks go to `topic` (3 partitions). */
+export function bridgeConfig(
+  stack: OwnStack,
+  options: { spool?: Record<string, unknown>; producer?: Record<string, number>; topic?: string } = {},
+): Record<string, unknown> {
+  const prefix = uniqueName('faults');
+  return {
+    node: 'faults-1',
+    http: { port: 0, host: '127.0.0.1' },
+    accounts: [{ name: ACCOUNT, username: USERNAME, password: PASSWORD, services: ['*'] }],
+    kafka: {
+      brokers: stack.brokers,
+      topics: {
+        asyncResponses: options.topic ?? `${prefix}.async-responses`,
+        externalChanges: `${prefix}.external-changes`,
+        deviceOriginated: `${prefix}.device-originated`,
+        deadLetter: `${prefix}.dead-letter`,
+      },
+      createTopics: true,
+      newTopics: { numPartitions: 3, replicationFactor: 1 },
+      ...(options.producer ? { producer: options.producer } : {}),
+    },
+    schemaRegistry: { url: stack.registryUrl, registerSchemas: true },
+    ...(options.spool ? { spool: options.spool } : {}),
+    log: { level: 'info' },
+  };
+}
+
+export async function startBridge(
+  stack: OwnStack,
+  options: Parameters<typeof bridgeConfig>[1] = {},
+): Promise<FaultBridge> {
+  const { config } = parseConfig(bridgeConfig(stack, options), {});
+  const logs: string[] = [];
+  const logger = createLogger(
+    config.log,
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    }),
+  );
+  const bridge = createBridge(config, logger);
+  const [main] = await bridge.start();
+  await bridge.ready();
+  return { bridge, config, port: main!.port, topic: config.kafka.topics.asyncResponses, logs };
+}
+
+export interface Sent {
+  device: number;
+  sequence: number;
+  /** HTTP status, or 0 for a socket error. */
+  status: number;
+  ms: number;
+}
+
+/**
+ * `devices` clients, each posting its device's callbacks one after the other (sequence numbers increasing per
+ * device, as ThingSpace reports one device's changes), until `stop()` returns true.
+ */
+export async function load(
+  port: () => number,
+  devices: number,
+  stop: () => boolean,
+  sent: Sent[],
+  options: { firstDevice?: number; pauseMs?: number } = {},
+): Promise<void> {
+  let sequence = 0;
+  const client = async (device: number) => {
+    while (!stop()) {
+      const seq = sequence++;
+      const started = performance.now();
+      const status = await fetch(`http://127.0.0.1:${port()}/callbacks/CarrierService`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml' },
+        body: carrierCallback(device, seq),
+        signal: AbortSignal.timeout(60_000),
+      }).then(
+        async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        },
+        () => 0,
+      );
+      sent.push({ device, sequence: seq, status, ms: performance.now() - started });
+      if (status === 0) await new Promise((r) => setTimeout(r, 50));
+      if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
+    }
+  };
+  const first = options.firstDevice ?? 1;
+  await Promise.all(Array.from({ length: devices }, (_, i) => client(first + i)));
+}
+
+const SEQUENCE = /3f6c1a2e-8b4d-4c7a-9e15-(\d{12})/;
+
+export interface FoundRecord {
+  key: string;
+  partition: number;
+  sequence: number;
+}
+
+/** Every record of the topic up to its high watermarks, with the sequence number its RequestId carries. */
+export async function readTopic(kafka: Kafka, topic: string): Promise<FoundRecord[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = new Map<number, bigint>();
+  try {
+    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+      if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  const records: FoundRecord[] = [];
+  if (ends.size === 0) return records;
+  const consumer = kafka.consumer({ groupId: uniqueName('faults-read') });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          eachMessage: ({ partition, message }) => {
+            const end = ends.get(partition);
+            if (end !== undefined && BigInt(message.offset) < end) {
+              const match = SEQUENCE.exec(message.value!.toString('latin1'));
+              records.push({ key: String(message.key), partition, sequence: Number(match?.[1] ?? -1) });
+              if (BigInt(message.offset) + 1n === end) {
+                ends.delete(partition);
+                if (ends.size === 0) resolve();
+              }
+            }
+            return Promise.resolve();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
+
+export interface Accounting {
+  sent: number;
+  acknowledged: number;
+  /** Acknowledged and found in Kafka (at least once). */
+  found: number;
+  missing: number[];
+  /** Records in Kafka beyond the first copy of each callback. */
+  duplicates: number;
+  /** Records in Kafka of callbacks that were not acknowledged (a 503 after a timeout may still land). */
+  unacknowledgedInKafka: number;
+  /** Devices whose acknowledged callbacks appear in Kafka (first copies) out of the order they were sent. */
+  orderViolations: string[];
+  statuses: Record<string, number>;
+}
+
+export function account(sent: readonly Sent[], found: readonly FoundRecord[]): Accounting {
+  const acked = new Set(sent.filter((s) => s.status === 200).map((s) => s.sequence));
+  const copies = new Map<number, number>();
+  for (const record of found) copies.set(record.sequence, (copies.get(record.sequence) ?? 0) + 1);
+  const statuses: Record<string, number> = {};
+  for (const s of sent) statuses[s.status] = (statuses[s.status] ?? 0) + 1;
+  // Per key, in partition order: the first copies of acknowledged callbacks must come in increasing sequence.
+  const byKey = new Map<string, number[]>();
+  const seen = new Set<number>();
+  for (const record of found) {
+    if (!acked.has(record.sequence) || seen.has(record.sequence)) continue;
+    seen.add(record.sequence);
+    const list = byKey.get(record.key) ?? [];
+    list.push(record.sequence);
+    byKey.set(record.key, list);
+  }
+  const orderViolations: string[] = [];
+  for (const [key, sequences] of byKey) {
+    for (let i = 1; i < sequences.length; i++) {
+      if (sequences[i]! < sequences[i - 1]!) {
+        orderViolations.push(`${key}: ${sequences[i - 1]} before ${sequences[i]}`);
+        break;
+      }
+    }
+  }
+  return {
+    sent: sent.length,
+    acknowledged: acked.size,
+    found: [...acked].filter((seq) => copies.has(seq)).length,
+    missing: [...acked].filter((seq) => !copies.has(seq)),
+    duplicates: [...copies.values()].reduce((sum, n) => sum + n - 1, 0),
+    unacknowledgedInKafka: [...copies.keys()].filter((seq) => !acked.has(seq)).length,
+    orderViolations,
+    statuses,
+  };
+}
+
+export function print(what: string, counts: Accounting, extra: Record<string, unknown> = {}): void {
+  const { missing, orderViolations, ...rest } = counts;
+  process.stdout.write(
+    `${what}: ${JSON.stringify({ ...rest, missing: missing.length, orderViolations: orderViolations.length, ...extra })}\n`,
+  );
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function until(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The /readyz body: with the spool, its mode and depth. */
+export async function readyz(
+  port: number,
+): Promise<{ status: string; delivery?: string; spool?: { records: number } }> {
+  const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+  return (await r.json()) as { status: string; delivery?: string; spool?: { records: number } };
+}
