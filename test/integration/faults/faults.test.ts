@@ -4,7 +4,7 @@
  * without the spool, and a hanging broker (SIGSTOP). Each test prints what it counted.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,6 +27,8 @@ import {
 const root = join(__dirname, '../../..');
 const HANDOFF_MS = 1_000;
 const DELIVERY_TIMEOUT_MS = 3_000;
+/** What the test process may grow by while the broker hangs under 1000 clients. */
+const RSS_GROWTH_BOUND = 300 * 1024 * 1024;
 
 let stack: OwnStack;
 
@@ -90,7 +92,189 @@ describe('faults', () => {
       await running.bridge.close();
     }
   }, 120_000);
+
+  it('bridge SIGKILLed with records in its spool (Kafka down), restarted with Kafka back: nothing acknowledged is missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'faults-serve-'));
+    const spoolDir = join(dir, 'spool');
+    const file = join(dir, 'bridge.json');
+    writeFileSync(
+      file,
+      JSON.stringify(
+        bridgeConfig(stack, {
+          spool: { enabled: true, dir: spoolDir, handoffMs: HANDOFF_MS },
+          producer: { deliveryTimeoutMs: DELIVERY_TIMEOUT_MS },
+        }),
+      ),
+    );
+    const topic = readTopicName(file);
+    let child = serve(file);
+    let port = await listeningPort(child);
+    await until(
+      async () => (await readyz(port).catch(() => ({ status: 'no' }))).status === 'ready',
+      60_000,
+      'ready',
+    );
+
+    const sent: Sent[] = [];
+    let stop = false;
+    const loading = load(
+      () => port,
+      10,
+      () => stop,
+      sent,
+      { pauseMs: 20 },
+    );
+    await sleep(1_000);
+    await killKafka({ stackDir: stack.stackDir });
+    await until(() => sent.filter((s) => s.status === 200).length > 400, 30_000, 'callbacks spooled');
+    const beforeKill = await readyz(port);
+    // SIGKILL while the load runs: requests in flight get a socket error (not a 200), the spool keeps the rest.
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    stop = true;
+    await loading;
+    const segments = readdirSync(spoolDir).filter((name) => name.endsWith('.seg')).length;
+
+    await restartKafka({ stackDir: stack.stackDir });
+    child = serve(file);
+    port = await listeningPort(child);
+    const reopened = await readyz(port);
+    await until(
+      async () => {
+        const r = await readyz(port).catch(() => undefined);
+        return r?.status === 'ready' && r.delivery === 'direct' && r.spool?.records === 0;
+      },
+      90_000,
+      'the restarted bridge to drain its spool',
+    );
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+
+    const counts = account(sent, await readTopic(stack.kafka, topic));
+    print('faults: bridge SIGKILLed with a spool', counts, {
+      spoolBeforeKill: beforeKill.spool,
+      segments,
+      spoolAtRestart: reopened.spool,
+    });
+    expect(beforeKill.spool!.records).toBeGreaterThan(0);
+    expect(counts.missing).toEqual([]);
+    expect(counts.orderViolations).toEqual([]);
+    expect(Object.keys(counts.statuses).every((s) => s === '200' || s === '0')).toBe(true);
+  }, 150_000);
+
+  it('spool disabled: Kafka down means 503 within the delivery deadline, and every 200 is in Kafka', async () => {
+    const running = await startBridge(stack, { producer: { deliveryTimeoutMs: DELIVERY_TIMEOUT_MS } });
+    try {
+      const sent: Sent[] = [];
+      let stop = false;
+      const loading = load(
+        () => running.port,
+        20,
+        () => stop,
+        sent,
+        { pauseMs: 20 },
+      );
+      await sleep(1_000);
+      await killKafka({ stackDir: stack.stackDir });
+      const killedAt = sent.length;
+      await sleep(DELIVERY_TIMEOUT_MS + 3_000);
+      stop = true;
+      await loading;
+      const duringOutage = sent.slice(killedAt);
+      await restartKafka({ stackDir: stack.stackDir });
+      const counts = account(sent, await readTopic(stack.kafka, running.topic));
+      const slowest = Math.round(Math.max(...sent.map((s) => s.ms)));
+      print('faults: spool disabled, Kafka down', counts, {
+        answeredDuringOutage: duringOutage.length,
+        status503DuringOutage: duringOutage.filter((s) => s.status === 503).length,
+        slowestMs: slowest,
+      });
+      expect(duringOutage.filter((s) => s.status === 503).length).toBeGreaterThan(0);
+      // No request hangs past the delivery deadline (plus a linger and the answer).
+      expect(slowest).toBeLessThan(DELIVERY_TIMEOUT_MS + 1_500);
+      expect(counts.missing).toEqual([]);
+      expect(Object.keys(counts.statuses).every((s) => s === '200' || s === '503')).toBe(true);
+    } finally {
+      await running.bridge.close();
+    }
+  }, 120_000);
+
+  it('hanging broker (SIGSTOP): backpressure answers 503 at once, memory stays bounded, every 200 is in Kafka', async () => {
+    const running = await startBridge(stack, {
+      producer: { deliveryTimeoutMs: DELIVERY_TIMEOUT_MS, maxQueuedRecords: 500 },
+    });
+    try {
+      const sent: Sent[] = [];
+      let stop = false;
+      const rss = { before: process.memoryUsage().rss, peak: 0 };
+      const sampler = setInterval(() => (rss.peak = Math.max(rss.peak, process.memoryUsage().rss)), 100);
+      // Many more clients than the queue holds: the queue fills while the broker hangs.
+      const loading = load(
+        () => running.port,
+        1_000,
+        () => stop,
+        sent,
+        { pauseMs: 10 },
+      );
+      await sleep(1_000);
+      await pauseKafka({ stackDir: stack.stackDir });
+      const pausedAt = sent.length;
+      await sleep(8_000);
+      const duringPause = sent.slice(pausedAt);
+      await resumeKafka({ stackDir: stack.stackDir });
+      await sleep(2_000);
+      stop = true;
+      await loading;
+      clearInterval(sampler);
+      const counts = account(sent, await readTopic(stack.kafka, running.topic));
+      const mib = (n: number) => Math.round(n / 1024 / 1024);
+      print('faults: hanging broker', counts, {
+        answeredDuringPause: duringPause.length,
+        status503DuringPause: duringPause.filter((s) => s.status === 503).length,
+        rssBeforeMiB: mib(rss.before),
+        rssPeakMiB: mib(rss.peak),
+      });
+      expect(duringPause.filter((s) => s.status === 503).length).toBeGreaterThan(0);
+      // The test process holds jest, 1000 clients and the bridge: bounded by the queue caps, not by the pause.
+      expect(rss.peak - rss.before).toBeLessThan(RSS_GROWTH_BOUND);
+      expect(counts.missing).toEqual([]);
+    } finally {
+      await running.bridge.close();
+    }
+  }, 120_000);
 });
+
+function serve(configFile: string): ChildProcess {
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--config', configFile],
+    // The environment names the shared stack (KAFKA_BROKERS etc. override the config file): point it at ours.
+    {
+      cwd: root,
+      env: { ...process.env, KAFKA_BROKERS: stack.brokers.join(','), SCHEMA_REGISTRY_URL: stack.registryUrl },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+}
+
+/** The port of the main listener, from the `listening` log line. */
+function listeningPort(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const entry = JSON.parse(line) as { msg?: string; listeners?: { port: number }[] };
+      if (entry.msg === 'listening') resolve(entry.listeners![0]!.port);
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening`)));
+  });
+}
+
+function readTopicName(configFile: string): string {
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as {
+    kafka: { topics: { asyncResponses: string } };
+  };
+  return config.kafka.topics.asyncResponses;
+}
 
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

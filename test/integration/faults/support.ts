@@ -149,6 +149,18 @@ export interface FoundRecord {
 
 /** Every record of the topic up to its high watermarks, with the sequence number its RequestId carries. */
 export async function readTopic(kafka: Kafka, topic: string): Promise<FoundRecord[]> {
+  // Just after a broker restart its metadata can still answer "unknown topic" for a moment.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readTopicOnce(kafka, topic);
+    } catch (err) {
+      if (attempt >= 10) throw err;
+      await sleep(1_000);
+    }
+  }
+}
+
+async function readTopicOnce(kafka: Kafka, topic: string): Promise<FoundRecord[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map<number, bigint>();
