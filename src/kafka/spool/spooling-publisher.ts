@@ -163,7 +163,27 @@ export class SpoolingPublisher {
       );
   }
 
+  /** The replay loop, kept alive through its own failures (a read or checkpoint error is retried, logged). */
   private async replay(): Promise<void> {
+    let retryMs = REPLAY_RETRY_MIN_MS;
+    while (!this.stopped) {
+      try {
+        await this.replayUntilFailure();
+        return;
+      } catch (err) {
+        this.options.log(
+          'warn',
+          { err: String(err), retryInMs: retryMs },
+          'spool replayer failed; restarting it',
+        );
+        this.spool.rewind();
+        await Promise.race([sleep(retryMs), this.stopSignal]);
+        retryMs = Math.min(retryMs * 2, REPLAY_RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private async replayUntilFailure(): Promise<void> {
     let retryMs = REPLAY_RETRY_MIN_MS;
     while (!this.stopped) {
       if (this.spool.isEmpty()) {
