@@ -2,41 +2,16 @@
  * `thingspace-bridge serve` as operators run it: a child process, SIGTERM under load, exit codes. Shutdown is a
  * process matter (signals, open handles, exit code), so it is tested across a process boundary.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { testServers, uniqueName } from '../../infra/kafka';
+import { listeningPort, serve } from '../../support/serve';
 
 const root = join(__dirname, '../../..');
 const fixture = readFileSync(join(root, 'test/fixtures/callbacks/carrier-service-service-plan.xml'), 'utf8');
 const REQUEST_ID = /<RequestId>[^<]*<\/RequestId>/;
-
-function serve(configFile: string): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--config', configFile],
-    {
-      cwd: root,
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-}
-
-/** The port of the main listener, from the `listening` log line. */
-function listeningPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; listeners?: { port: number }[] };
-      if (entry.msg === 'listening') resolve(entry.listeners![0]!.port);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening`)));
-  });
-}
 
 async function untilReady(port: number): Promise<void> {
   for (let i = 0; i < 240; i++) {
@@ -57,7 +32,7 @@ describe('thingspace-bridge serve', () => {
   it('refuses an invalid config before starting, listing every problem, with exit code 2', async () => {
     const file = join(dir, 'invalid.yaml');
     writeFileSync(file, 'http:\n  port: -1\naccounts:\n  - name: a\n    username: u\n    services: ["*"]\n');
-    const child = serve(file);
+    const child = serve(file, { stderr: 'pipe' });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise((resolve) => child.once('exit', resolve));

@@ -3,12 +3,11 @@
  * the broker SIGKILLed under load and restarted, the bridge SIGKILLed with records in its spool, Kafka down
  * without the spool, and a hanging broker (SIGSTOP). Each test prints what it counted.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { killKafka, pauseKafka, restartKafka, resumeKafka } from '../../infra/stack/stack';
+import { listeningPort, serve } from '../../support/serve';
 import {
   account,
   bridgeConfig,
@@ -24,7 +23,6 @@ import {
   type Sent,
 } from './support';
 
-const root = join(__dirname, '../../..');
 const HANDOFF_MS = 1_000;
 const DELIVERY_TIMEOUT_MS = 3_000;
 /** The bridge's RSS while the broker hangs under 1000 clients: the chart's memory limit. */
@@ -107,7 +105,7 @@ describe('faults', () => {
       ),
     );
     const topic = readTopicName(file);
-    let child = serve(file);
+    let child = serveOnOurStack(file);
     let port = await listeningPort(child);
     await until(
       async () => (await readyz(port).catch(() => ({ status: 'no' }))).status === 'ready',
@@ -136,7 +134,7 @@ describe('faults', () => {
     const segments = readdirSync(spoolDir).filter((name) => name.endsWith('.seg')).length;
 
     await restartKafka({ stackDir: stack.stackDir });
-    child = serve(file);
+    child = serveOnOurStack(file);
     port = await listeningPort(child);
     const reopened = await readyz(port);
     await until(
@@ -210,7 +208,7 @@ describe('faults', () => {
       ),
     );
     const topic = readTopicName(file);
-    const child = serve(file);
+    const child = serveOnOurStack(file);
     try {
       const port = await listeningPort(child);
       await until(
@@ -259,28 +257,10 @@ describe('faults', () => {
   }, 120_000);
 });
 
-function serve(configFile: string): ChildProcess {
-  return spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', '--config', configFile],
-    // The environment names the shared stack (KAFKA_BROKERS etc. override the config file): point it at ours.
-    {
-      cwd: root,
-      env: { ...process.env, KAFKA_BROKERS: stack.brokers.join(','), SCHEMA_REGISTRY_URL: stack.registryUrl },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    },
-  );
-}
-
-/** The port of the main listener, from the `listening` log line. */
-function listeningPort(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const entry = JSON.parse(line) as { msg?: string; listeners?: { port: number }[] };
-      if (entry.msg === 'listening') resolve(entry.listeners![0]!.port);
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code} before listening`)));
+function serveOnOurStack(configFile: string) {
+  // The environment names the shared stack (KAFKA_BROKERS etc. override the config file): point it at ours.
+  return serve(configFile, {
+    env: { ...process.env, KAFKA_BROKERS: stack.brokers.join(','), SCHEMA_REGISTRY_URL: stack.registryUrl },
   });
 }
 
