@@ -410,7 +410,11 @@ async function ensureApicurio(paths: Paths, log: (l: string) => void): Promise<v
 
 /** The preferred port if it is free on 127.0.0.1, else one the kernel picks. */
 async function choosePort(preferred: number, taken: number[] = []): Promise<number> {
-  if (!taken.includes(preferred) && (await canListen(preferred))) return preferred;
+  // A bind test alone is not enough: an IPv4 bind can succeed beside a Java listener on the same port through a
+  // dual-stack IPv6 socket, and then two brokers share 127.0.0.1:9092. A port that answers is taken.
+  if (!taken.includes(preferred) && !(await portAnswers(preferred)) && (await canListen(preferred))) {
+    return preferred;
+  }
   for (;;) {
     const port = await listenOnce(0);
     if (!taken.includes(port)) return port;
@@ -468,6 +472,9 @@ function startKafka(paths: Paths, java: string, port: number, controllerPort: nu
 
 function kafkaJvm(paths: Paths): string[] {
   return [
+    // IPv4 sockets, as the advertised 127.0.0.1 listeners are: a dual-stack socket would not clash with another
+    // process's IPv4 bind of the same port.
+    '-Djava.net.preferIPv4Stack=true',
     '-Xms256m',
     '-Xmx512m',
     '-XX:+UseG1GC',
@@ -579,6 +586,7 @@ function startRegistry(paths: Paths, java: string, port: number, kafkaPort: numb
   return spawnServer(
     java,
     [
+      '-Djava.net.preferIPv4Stack=true',
       '-Xms64m',
       '-Xmx384m',
       marker(paths),
