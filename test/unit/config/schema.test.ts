@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { parseConfig } from '../../../src/config';
 import { minimal, problems } from './helpers';
+import { DEFAULT_KIND_PRIORITY } from '../../../src/events/partition-key';
 
 describe('parseConfig: defaults', () => {
   const { config, warnings } = parseConfig(minimal(), {});
@@ -42,17 +43,8 @@ describe('parseConfig: defaults', () => {
       },
     });
     expect(config.schemaRegistry).toEqual({ url: 'http://registry:8081', registerSchemas: false });
-    expect(config.normalize.kindPriority).toEqual([
-      'imei',
-      'meid',
-      'esn',
-      'eid',
-      'iccid',
-      'imsi',
-      'mdn',
-      'msisdn',
-      'min',
-    ]);
+    // The order itself is the partition key's contract, pinned in test/unit/events/partition-key.test.ts.
+    expect(config.normalize.kindPriority).toEqual(DEFAULT_KIND_PRIORITY);
     expect(config.log).toEqual({ level: 'info' });
   });
 
