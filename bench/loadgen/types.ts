@@ -1,0 +1,38 @@
+/** What the orchestrator (bench/run.ts) asks of a load generator process, and what it reports back. */
+
+export interface LoadSpec {
+  port: number;
+  corpusDir: string;
+  username: string;
+  password: string;
+  devicesPerMessage: number;
+  warmupSeconds: number;
+  seconds: number;
+  /** Closed loop: this many clients, one request in flight each. */
+  concurrency?: number;
+  /** Open loop: requests due per second. */
+  rate?: number;
+  /** Open loop: the most connections it opens. */
+  maxConnections: number;
+}
+
+export interface LoadResult {
+  /** Length of the measured window. */
+  seconds: number;
+  /** Requests sent while measuring, and of those the 200s answered while measuring. */
+  sentMeasured: number;
+  okMeasured: number;
+  okPerSecond: number;
+  /** Latency of the measured 200s; null when there were none. */
+  latencyMs: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
+  /** Answers by status (or connection error code) of the measured window, and of the whole run. */
+  statusesMeasured: Record<string, number>;
+  statuses: Record<string, number>;
+  /** Every 200 of the run, warm-up and draining included: what Kafka must hold. */
+  okTotal: number;
+  sentTotal: number;
+  /** The generator's own CPU while measuring, in % of one core. */
+  cpuPercent: number;
+  meanBodyBytes: number;
+  distinctRequests: number;
+}

@@ -1,0 +1,274 @@
+/**
+ * `npm run bench`: how fast the bridge is, and against what, in one run on this machine against a real Kafka
+ * broker and schema registry (test/infra/environment.ts: KAFKA_BROKERS + SCHEMA_REGISTRY_URL, Docker, or the
+ * local stack, started and stopped for the run when it was not already up).
+ *
+ * For each target (bench/targets.ts: the bare-HTTP ceiling, the afternoon bridge, this bridge's production build),
+ * one process each, driven by a load generator process (bench/loadgen) at each closed-loop concurrency and at a
+ * fixed offered rate. Per scenario: acknowledged/s, latency percentiles, answers by status, the server's CPU and
+ * peak RSS, the load generator's and the broker's CPU, the bridge's batch sizes; and Kafka must have gained
+ * exactly as many records as there were 200s, or the run fails. Results go to bench/results/<time>.{json,md,svg}.
+ *
+ *   BENCH_SECONDS=10 BENCH_WARMUP_SECONDS=3 BENCH_CONCURRENCY=1,10,50,200 BENCH_RATE=2000
+ *   BENCH_TARGETS=bare,afternoon,bridge BENCH_CPU_PROF=1 (the bridge writes a .cpuprofile under bench/results)
+ *
+ * Figures depend on the machine; they are printed and written, never asserted. The exit code is non-zero only
+ * when Kafka does not hold exactly what was acknowledged.
+ */
+import '../src/kafka/kafkajs-timer-warning';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { provideInfra } from '../test/infra/environment';
+import { stackStatus } from '../test/infra/stack/stack';
+import { difference, scrapeBatches, type BatchHistogram } from './batch-histogram';
+import { distinctEventIds, recordsIn } from './kafka-check';
+import type { LoadResult, LoadSpec } from './loadgen/types';
+import { ProcessWindow } from './process-sampler';
+import {
+  chart,
+  goalRows,
+  loadLabel,
+  markdown,
+  ratioRows,
+  rows,
+  type BenchReport,
+  type ScenarioResult,
+} from './report';
+import {
+  startTarget,
+  TARGET_LABELS,
+  type RunningTarget,
+  type TargetContext,
+  type TargetName,
+} from './targets';
+
+const ROOT = join(__dirname, '..');
+const env = process.env;
+const SECONDS = Number(env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 3);
+const CONCURRENCY = (env.BENCH_CONCURRENCY ?? '1,10,50,200').split(',').map(Number);
+const RATE = Number(env.BENCH_RATE ?? 2000);
+const TARGETS = (env.BENCH_TARGETS ?? 'bare,afternoon,bridge').split(',') as TargetName[];
+const CORPUS = join(ROOT, 'bench/callbacks');
+const PARTITIONS = 6;
+/** 11 messages × 600 serials: 6,600 distinct devices, each request its own RequestId. */
+const DEVICES_PER_MESSAGE = 600;
+const USERNAME = 'bench-user';
+const PASSWORD = 'bench-password-not-secret';
+
+const say = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+function commit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** One load generator run against `target`, with the server, the broker and Kafka watched around it. */
+async function scenario(
+  target: RunningTarget,
+  load: ScenarioResult['load'],
+  admin: Admin,
+  topics: string[],
+  brokerPid: number | undefined,
+): Promise<ScenarioResult> {
+  const spec: LoadSpec = {
+    port: target.port,
+    corpusDir: CORPUS,
+    username: USERNAME,
+    password: PASSWORD,
+    devicesPerMessage: DEVICES_PER_MESSAGE,
+    warmupSeconds: WARMUP_SECONDS,
+    seconds: SECONDS,
+    maxConnections: 1000,
+    ...load,
+  };
+  const recordsBefore = topics.length === 0 ? 0 : await recordsIn(admin, topics);
+  const server = new ProcessWindow(target.child.pid);
+  const broker = new ProcessWindow(brokerPid);
+  const bridge = target.name === 'bridge';
+  let batchesAtStart: Promise<BatchHistogram> | undefined;
+  let batchesAtEnd: Promise<BatchHistogram> | undefined;
+  let serverUsage: ScenarioResult['server'] = { cpuPercent: null, peakRssMiB: null };
+  let brokerUsage: ScenarioResult['broker'] = { cpuPercent: null, peakRssMiB: null };
+
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'bench/loadgen/main.ts'), JSON.stringify(spec)],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const result = await new Promise<LoadResult>((resolve, reject) => {
+    let got: LoadResult | undefined;
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      const message = JSON.parse(line) as { type: string; phase?: string } & LoadResult;
+      if (message.type === 'phase' && message.phase === 'measuring') {
+        server.open();
+        broker.open();
+        if (bridge) batchesAtStart = scrapeBatches(target.port);
+      } else if (message.type === 'phase' && message.phase === 'draining') {
+        serverUsage = server.close();
+        brokerUsage = broker.close();
+        if (bridge) batchesAtEnd = scrapeBatches(target.port);
+      } else if (message.type === 'result') got = message;
+    });
+    child.once('exit', (code) =>
+      got === undefined ? reject(new Error(`the load generator exited with ${code}`)) : resolve(got),
+    );
+  });
+  const batches =
+    batchesAtStart && batchesAtEnd ? difference(await batchesAtEnd, await batchesAtStart) : undefined;
+  const kafka =
+    topics.length === 0
+      ? null
+      : { acknowledged: result.okTotal, records: (await recordsIn(admin, topics)) - recordsBefore };
+  return {
+    target: target.name,
+    load,
+    result,
+    server: serverUsage,
+    broker: brokerUsage,
+    kafka,
+    ...(batches ? { batches } : {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const infra = await provideInfra();
+  const brokers = infra.kafkaBrokers.split(',');
+  const brokerPid =
+    infra.source === 'local-stack'
+      ? stackStatus().servers.find((s) => s.name === 'kafka' && s.running)?.pid
+      : undefined;
+  const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.ERROR });
+  const registry = new SchemaRegistry({ host: infra.schemaRegistryUrl });
+  const admin = kafka.admin();
+  await admin.connect();
+
+  const prefix = `bench-${startedAt.getTime()}`;
+  const ctx: TargetContext = {
+    root: ROOT,
+    dir: mkdtempSync(join(tmpdir(), 'bench-')),
+    brokers,
+    registryUrl: infra.schemaRegistryUrl,
+    username: USERNAME,
+    password: PASSWORD,
+    topics: {
+      bridge: {
+        asyncResponses: `${prefix}.async-responses`,
+        externalChanges: `${prefix}.external-changes`,
+        deviceOriginated: `${prefix}.device-originated`,
+        deadLetter: `${prefix}.dead-letter`,
+      },
+      afternoon: `${prefix}.afternoon`,
+    },
+    partitions: PARTITIONS,
+    bridgeNodeFlags: env.BENCH_CPU_PROF
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/results/profiles')}`]
+      : [],
+  };
+  await admin.createTopics({
+    topics: [{ topic: ctx.topics.afternoon, numPartitions: PARTITIONS, replicationFactor: 1 }],
+  });
+  const topicsOf: Record<TargetName, string[]> = {
+    bare: [],
+    afternoon: [ctx.topics.afternoon],
+    bridge: Object.values(ctx.topics.bridge),
+  };
+  const loads: ScenarioResult['load'][] = [
+    ...CONCURRENCY.map((concurrency) => ({ concurrency })),
+    ...(RATE > 0 ? [{ rate: RATE }] : []),
+  ];
+
+  const scenarios: ScenarioResult[] = [];
+  let bridgeEvents: BenchReport['bridgeEvents'];
+  try {
+    for (const name of TARGETS) {
+      say(`starting ${TARGET_LABELS[name]}`);
+      const target = await startTarget(name, ctx);
+      try {
+        for (const load of loads) {
+          say(`${name}: ${loadLabel(load)}, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`);
+          const s = await scenario(target, load, admin, topicsOf[name], brokerPid);
+          scenarios.push(s);
+          say(
+            `  ${Math.round(s.result.okPerSecond)} ack/s, p99 ${s.result.latencyMs.p99?.toFixed(1) ?? 'n/a'} ms`,
+          );
+        }
+      } finally {
+        const code = await target.stop();
+        if (code !== 0) say(`${name} exited with ${code}; its log: ${target.logFile}`);
+      }
+    }
+    if (TARGETS.includes('bridge')) {
+      const records = await recordsIn(admin, topicsOf.bridge);
+      say(`reading the bridge's ${records} records back to count distinct eventIds`);
+      bridgeEvents = {
+        records,
+        distinctEventIds: await distinctEventIds(kafka, registry, topicsOf.bridge, records),
+      };
+    }
+  } finally {
+    const existing = new Set(await admin.listTopics());
+    const created = [...topicsOf.afternoon, ...topicsOf.bridge].filter((t) => existing.has(t));
+    await admin.deleteTopics({ topics: created }).catch(() => undefined);
+    await admin.disconnect();
+    await infra.stop();
+  }
+
+  const report: BenchReport = {
+    startedAt: startedAt.toISOString(),
+    durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
+    environment: {
+      node: process.version,
+      cpus: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown'}`,
+      memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+      kafka: `${infra.kafkaBrokers} (${infra.source})`,
+      commit: commit(),
+    },
+    settings: {
+      'warm-up s': WARMUP_SECONDS,
+      'measured s': SECONDS,
+      partitions: PARTITIONS,
+      'mean body bytes': Math.round(scenarios[0]?.result.meanBodyBytes ?? 0),
+      'distinct requests in the pool': scenarios[0]?.result.distinctRequests ?? 0,
+    },
+    scenarios,
+    ...(bridgeEvents ? { bridgeEvents } : {}),
+  };
+
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const stem = report.startedAt.replace(/[:.]/g, '-');
+  writeFileSync(join(dir, `${stem}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(dir, `${stem}.svg`), chart(report));
+  writeFileSync(join(dir, `${stem}.md`), markdown(report, `${stem}.svg`));
+
+  console.table(rows(report));
+  console.table(ratioRows(report));
+  console.table(goalRows(report));
+  if (bridgeEvents)
+    say(`bridge: ${bridgeEvents.records} records, ${bridgeEvents.distinctEventIds} distinct eventIds`);
+  say(`results: ${relative(process.cwd(), join(dir, stem))}.{json,md,svg}`);
+
+  const lost = scenarios.filter((s) => s.kafka !== null && s.kafka.records !== s.kafka.acknowledged);
+  if (lost.length > 0) {
+    say(`Kafka does not hold what was acknowledged in ${lost.length} scenario(s): this run is not a result`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  say(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+});

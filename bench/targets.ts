@@ -1,0 +1,164 @@
+/**
+ * The three servers `npm run bench` measures, each a child process of its own, started the same way: spawn, wait
+ * for its `{"msg":"listening","port":N}` line (the bridge's pino line has the port under `listeners`), wait until
+ * it answers (the bridge: until /readyz says ready, i.e. Kafka and the registry are reached).
+ *
+ *   bare       the ceiling: node:http reading the body and answering 200
+ *   afternoon  the straightforward bridge: DOM parse, JSON.stringify, one producer.send per request, acks=all
+ *   bridge     this project, production build (dist/), production log level (info), NODE_ENV=production
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export type TargetName = 'bare' | 'afternoon' | 'bridge';
+
+export const TARGET_LABELS: Record<TargetName, string> = {
+  bare: 'bare node:http (ceiling)',
+  afternoon: 'afternoon bridge (xmldom + JSON + send per request)',
+  bridge: 'thingspace-bridge',
+};
+
+export interface TargetContext {
+  root: string;
+  /** Where configs and logs go. */
+  dir: string;
+  brokers: string[];
+  registryUrl: string;
+  username: string;
+  password: string;
+  /** The Kafka topics this target publishes to (the bridge's four, the afternoon bridge's one). */
+  topics: {
+    bridge: Record<'asyncResponses' | 'externalChanges' | 'deviceOriginated' | 'deadLetter', string>;
+    afternoon: string;
+  };
+  partitions: number;
+  /** Extra node flags for the bridge, e.g. --cpu-prof. */
+  bridgeNodeFlags: string[];
+}
+
+export interface RunningTarget {
+  name: TargetName;
+  child: ChildProcess;
+  port: number;
+  logFile: string;
+  /** SIGTERM, then its exit code (SIGKILL after 30 s). */
+  stop(): Promise<number | null>;
+}
+
+export async function startTarget(name: TargetName, ctx: TargetContext): Promise<RunningTarget> {
+  const logFile = join(ctx.dir, `${name}.log`);
+  const tsx = ['--import', 'tsx'];
+  const env = { ...process.env, NODE_ENV: 'production' };
+  let child: ChildProcess;
+  switch (name) {
+    case 'bare':
+      child = spawn(process.execPath, [...tsx, join(ctx.root, 'bench/baselines/bare-http.ts')], {
+        env,
+        cwd: ctx.root,
+      });
+      break;
+    case 'afternoon':
+      child = spawn(process.execPath, [...tsx, join(ctx.root, 'bench/baselines/afternoon-bridge.ts')], {
+        cwd: ctx.root,
+        env: {
+          ...env,
+          BROKERS: ctx.brokers.join(','),
+          TOPIC: ctx.topics.afternoon,
+          USERNAME: ctx.username,
+          PASSWORD: ctx.password,
+        },
+      });
+      break;
+    case 'bridge': {
+      const main = join(ctx.root, 'dist/cli/main.js');
+      if (!existsSync(main))
+        throw new Error(`${main} is missing: run \`npm run build\` (npm run bench does)`);
+      const config = join(ctx.dir, 'bridge.json');
+      writeFileSync(config, JSON.stringify(bridgeConfig(ctx)));
+      child = spawn(process.execPath, [...ctx.bridgeNodeFlags, main, 'serve', '--config', config], {
+        env,
+        cwd: ctx.root,
+      });
+      break;
+    }
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const port = await listeningPort(child, logFile);
+  const target: RunningTarget = {
+    name,
+    child,
+    port,
+    logFile,
+    stop: async () => {
+      if (child.exitCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const code = await exited;
+      clearTimeout(killer);
+      return code;
+    },
+  };
+  try {
+    await untilAnswering(port, name === 'bridge' ? '/readyz' : undefined, exited, logFile);
+  } catch (err) {
+    await target.stop();
+    throw err;
+  }
+  return target;
+}
+
+function bridgeConfig(ctx: TargetContext) {
+  return {
+    node: 'bench',
+    http: { port: 0, host: '127.0.0.1' },
+    accounts: [{ name: '0000555123-00001', username: ctx.username, password: ctx.password, services: ['*'] }],
+    kafka: {
+      brokers: ctx.brokers,
+      topics: ctx.topics.bridge,
+      createTopics: true,
+      newTopics: { numPartitions: ctx.partitions, replicationFactor: 1 },
+    },
+    schemaRegistry: { url: ctx.registryUrl, registerSchemas: true },
+  };
+}
+
+/** Resolves with the port from the target's `listening` line; its stdout and stderr go to `logFile`. */
+function listeningPort(child: ChildProcess, logFile: string): Promise<number> {
+  const log = createWriteStream(logFile);
+  child.stderr!.pipe(log);
+  return new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      log.write(`${line}\n`);
+      try {
+        const entry = JSON.parse(line) as { msg?: string; port?: number; listeners?: { port: number }[] };
+        if (entry.msg === 'listening') resolve(entry.port ?? entry.listeners![0]!.port);
+      } catch {
+        // not a line of ours
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening; see ${logFile}`)));
+  });
+}
+
+async function untilAnswering(
+  port: number,
+  readyPath: string | undefined,
+  exited: Promise<number | null>,
+  logFile: string,
+): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (const started = Date.now(); Date.now() - started < 120_000;) {
+    if (gone) throw new Error(`exited before it was ready; see ${logFile}`);
+    if (readyPath === undefined) return;
+    const ready = await fetch(`http://127.0.0.1:${port}${readyPath}`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`not ready within 120 s; see ${logFile}`);
+}
