@@ -2,9 +2,10 @@
  * What `npm run bench` found, three ways: a console table, a Markdown page and an SVG chart (acknowledged/s and
  * p99 by concurrency, one line per target). Pure functions of the BenchReport; bench/run.ts writes the files.
  */
-import { describe, type BatchHistogram } from './batch-histogram';
+import { describe, type BatchHistogram } from './bridge-metrics';
 import type { LoadResult } from './loadgen/types';
 import type { ProcessUsage } from './process-sampler';
+import type { ProfileSummary } from './profile-summary';
 import { TARGET_LABELS, type TargetName } from './targets';
 
 export interface ScenarioResult {
@@ -20,6 +21,8 @@ export interface ScenarioResult {
 }
 
 export interface BenchReport {
+  /** With BENCH_CPU_PROF=1: the bridge's CPU profile, summarized. */
+  profile?: { file: string; summary: ProfileSummary };
   startedAt: string;
   durationSeconds: number;
   environment: Record<string, string | number>;
@@ -68,6 +71,10 @@ export function rows(report: BenchReport): Record<string, string>[] {
     'Kafka CPU %': whole(s.broker.cpuPercent),
     'records/batch':
       s.batches === undefined || s.batches.batches === 0 ? '—' : fixed(s.batches.records / s.batches.batches),
+    'produce ms':
+      s.batches === undefined || s.batches.batches === 0
+        ? '—'
+        : fixed((s.batches.produceSeconds * 1000) / s.batches.batches),
     'Kafka = 200s': kafkaCheck(s),
   }));
 }
@@ -77,23 +84,33 @@ export interface Ratio {
   bridge: number;
   afternoon?: number;
   bare?: number;
+  /** The afternoon bridge's broker CPU per acknowledged callback over the bridge's: how much less Kafka works. */
+  brokerWorkSaved?: number;
 }
 
 /** The bridge's acknowledged/s against each reference, load by load. */
 export function ratios(report: BenchReport): Ratio[] {
-  const of = (target: TargetName, load: string) =>
-    report.scenarios.find((s) => s.target === target && loadLabel(s.load) === load)?.result.okPerSecond;
+  const scenario = (target: TargetName, load: string) =>
+    report.scenarios.find((s) => s.target === target && loadLabel(s.load) === load);
+  const of = (target: TargetName, load: string) => scenario(target, load)?.result.okPerSecond;
+  const brokerCpuPerCallback = (s: ScenarioResult | undefined) =>
+    s?.broker.cpuPercent == null || s.result.okPerSecond === 0
+      ? undefined
+      : s.broker.cpuPercent / s.result.okPerSecond;
   return report.scenarios
     .filter((s) => s.target === 'bridge')
     .map((s) => {
       const load = loadLabel(s.load);
       const afternoon = of('afternoon', load);
       const bare = of('bare', load);
+      const ours = brokerCpuPerCallback(s);
+      const theirs = brokerCpuPerCallback(scenario('afternoon', load));
       return {
         load,
         bridge: s.result.okPerSecond,
         ...(afternoon ? { afternoon: s.result.okPerSecond / afternoon } : {}),
         ...(bare ? { bare: s.result.okPerSecond / bare } : {}),
+        ...(ours && theirs ? { brokerWorkSaved: theirs / ours } : {}),
       };
     });
 }
@@ -145,6 +162,8 @@ export function ratioRows(report: BenchReport): Record<string, string>[] {
     'bridge ack/s': whole(r.bridge),
     '× afternoon bridge': r.afternoon === undefined ? 'n/a' : `${fixed(r.afternoon, 2)}×`,
     '% of bare HTTP': r.bare === undefined ? 'n/a' : `${fixed(r.bare * 100)}%`,
+    'Kafka CPU per callback':
+      r.brokerWorkSaved === undefined ? 'n/a' : `${fixed(r.brokerWorkSaved)}× less than afternoon`,
   }));
 }
 
@@ -196,7 +215,27 @@ export function markdown(report: BenchReport, chartFile?: string): string {
     '',
     ...events,
     ...(chartFile === undefined ? [] : [`![acknowledged/s and p99 by concurrency](${chartFile})`, '']),
+    ...(report.profile === undefined ? [] : profileSection(report.profile)),
   ].join('\n');
+}
+
+function profileSection({ file, summary }: NonNullable<BenchReport['profile']>): string[] {
+  const table = (head: string, entries: [string, number][]) =>
+    markdownTable(
+      entries.slice(0, 15).map(([k, p]) => ({ [head]: `\`${k}\``, '% of samples': p.toFixed(1) })),
+    );
+  return [
+    `## Where the bridge's time went (${summary.totalMs} ms sampled, ${file})`,
+    '',
+    'Profiling slows the bridge: its rows above are not the figures of a normal run.',
+    '',
+    table('self time by place', summary.selfByPlace),
+    '',
+    table('self time by function', summary.selfByFunction),
+    '',
+    table('inclusive time by function', summary.inclusiveByFunction),
+    '',
+  ];
 }
 
 const COLORS: Record<TargetName, string> = { bare: '#888888', afternoon: '#d9822b', bridge: '#2b6cd9' };
@@ -260,11 +299,14 @@ export function chart(report: BenchReport): string {
     return out.join('\n');
   };
 
+  // Labels laid out left to right, each as wide as its text (about 6.5 px a character at 12 px).
+  let at = 20;
   const legend = targets
-    .map(
-      (t, i) =>
-        `<rect x="${20 + i * 300}" y="${H + 8}" width="14" height="14" fill="${COLORS[t]}"/><text x="${40 + i * 300}" y="${H + 20}">${TARGET_LABELS[t]}</text>`,
-    )
+    .map((t) => {
+      const item = `<rect x="${at}" y="${H + 8}" width="14" height="14" fill="${COLORS[t]}"/><text x="${at + 20}" y="${H + 20}">${TARGET_LABELS[t]}</text>`;
+      at += 40 + TARGET_LABELS[t].length * 6.5;
+      return item;
+    })
     .join('\n');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W * 2}" height="${H + 30}" font-family="sans-serif" font-size="12">`,

@@ -17,7 +17,7 @@
  */
 import '../src/kafka/kafkajs-timer-warning';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,10 +25,11 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { provideInfra } from '../test/infra/environment';
 import { stackStatus } from '../test/infra/stack/stack';
-import { difference, scrapeBatches, type BatchHistogram } from './batch-histogram';
+import { difference, scrapeBatches, type BatchHistogram } from './bridge-metrics';
 import { distinctEventIds, recordsIn } from './kafka-check';
 import type { LoadResult, LoadSpec } from './loadgen/types';
 import { ProcessWindow } from './process-sampler';
+import { summarizeFile } from './profile-summary';
 import {
   chart,
   goalRows,
@@ -142,6 +143,15 @@ async function scenario(
   };
 }
 
+/** The profile the bridge wrote on exit during this run. */
+function newestProfile(dir: string, since: Date): string | undefined {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).mtime >= since);
+  return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const infra = await provideInfra();
@@ -173,9 +183,7 @@ async function main(): Promise<void> {
       afternoon: `${prefix}.afternoon`,
     },
     partitions: PARTITIONS,
-    bridgeNodeFlags: env.BENCH_CPU_PROF
-      ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/results/profiles')}`]
-      : [],
+    ...(env.BENCH_CPU_PROF ? { bridgeProfileDir: join(ROOT, 'bench/results/profiles') } : {}),
   };
   await admin.createTopics({
     topics: [{ topic: ctx.topics.afternoon, numPartitions: PARTITIONS, replicationFactor: 1 }],
@@ -226,6 +234,7 @@ async function main(): Promise<void> {
     await infra.stop();
   }
 
+  const profileFile = ctx.bridgeProfileDir ? newestProfile(ctx.bridgeProfileDir, startedAt) : undefined;
   const report: BenchReport = {
     startedAt: startedAt.toISOString(),
     durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
@@ -245,6 +254,9 @@ async function main(): Promise<void> {
     },
     scenarios,
     ...(bridgeEvents ? { bridgeEvents } : {}),
+    ...(profileFile
+      ? { profile: { file: relative(ROOT, profileFile), summary: summarizeFile(profileFile) } }
+      : {}),
   };
 
   const dir = join(ROOT, 'bench/results');

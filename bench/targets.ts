@@ -34,8 +34,8 @@ export interface TargetContext {
     afternoon: string;
   };
   partitions: number;
-  /** Extra node flags for the bridge, e.g. --cpu-prof. */
-  bridgeNodeFlags: string[];
+  /** Set: the bridge runs with --cpu-prof and writes its profile here when it exits. */
+  bridgeProfileDir?: string;
 }
 
 export interface RunningTarget {
@@ -77,10 +77,20 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
         throw new Error(`${main} is missing: run \`npm run build\` (npm run bench does)`);
       const config = join(ctx.dir, 'bridge.json');
       writeFileSync(config, JSON.stringify(bridgeConfig(ctx)));
-      child = spawn(process.execPath, [...ctx.bridgeNodeFlags, main, 'serve', '--config', config], {
-        env,
-        cwd: ctx.root,
-      });
+      child = spawn(
+        process.execPath,
+        [
+          ...(ctx.bridgeProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${ctx.bridgeProfileDir}`] : []),
+          main,
+          'serve',
+          '--config',
+          config,
+        ],
+        {
+          env,
+          cwd: ctx.root,
+        },
+      );
       break;
     }
   }
