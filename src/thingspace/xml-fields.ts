@@ -20,19 +20,35 @@ function visit(
   out: Record<string, string>,
 ): void {
   const prefix = path === '' ? '' : `${path}/`;
-  for (const [name, value] of Object.entries(node.attributes)) out[`${prefix}@${name}`] = value;
-  if (!consumed.has(node) && (node.text !== '' || node.children.length === 0))
+  const { attributes, children } = node;
+  for (const name in attributes) out[`${prefix}@${name}`] = attributes[name]!;
+  if (!consumed.has(node) && (node.text !== '' || children.length === 0))
     out[path === '' ? '.' : path] = node.text;
+  if (children.length === 0) return;
 
-  const total = new Map<string, number>();
-  for (const child of node.children) total.set(child.name, (total.get(child.name) ?? 0) + 1);
-  const seen = new Map<string, number>();
-  for (const child of node.children) {
-    const index = (seen.get(child.name) ?? 0) + 1;
-    seen.set(child.name, index);
-    const step = total.get(child.name) === 1 ? child.name : `${child.name}[${index}]`;
-    visit(child, `${prefix}${step}`, consumed, out);
+  // Most elements' children all have different names and need no indexes, nor the maps that count them.
+  const repeated = repeatedNames(children);
+  const seen = repeated && new Map<string, number>();
+  for (const child of children) {
+    let step = child.name;
+    if (seen && repeated.has(step)) {
+      const index = (seen.get(step) ?? 0) + 1;
+      seen.set(step, index);
+      step = `${step}[${index}]`;
+    }
+    visit(child, prefix + step, consumed, out);
   }
+}
+
+function repeatedNames(children: readonly XmlNode[]): Set<string> | undefined {
+  if (children.length < 2) return undefined;
+  const names = new Set<string>();
+  let repeated: Set<string> | undefined;
+  for (const { name } of children) {
+    if (names.has(name)) (repeated ??= new Set()).add(name);
+    else names.add(name);
+  }
+  return repeated;
 }
 
 /** The first child with this local name, compared case-insensitively: the platform's casing drifts (§2). */
