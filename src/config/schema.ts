@@ -306,9 +306,16 @@ const topics = z
 
 const producer = z
   .strictObject({
-    lingerMs: z.int().min(0).max(1000).default(5).meta({
-      description: 'How long a batch waits for more records before it is sent.',
-    }),
+    lingerMs: z
+      .int()
+      .min(0)
+      .max(1000)
+      .default(0)
+      .meta({
+        description:
+          'How long the first record of an idle producer waits for more before its batch is sent. With 0, records ' +
+          'arriving while a batch is in flight still go together in the next one.',
+      }),
     maxBatchRecords: count
       .default(500)
       .meta({ description: 'A batch is sent once it holds this many records.' }),

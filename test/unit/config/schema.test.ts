@@ -34,7 +34,7 @@ describe('parseConfig: defaults', () => {
       createTopics: false,
       newTopics: { numPartitions: 6, replicationFactor: -1 },
       producer: {
-        lingerMs: 5,
+        lingerMs: 0,
         maxBatchRecords: 500,
         maxBatchBytes: 1_000_000,
         maxQueuedRecords: 10_000,

@@ -207,6 +207,18 @@ describe('Publisher', () => {
       expect(producer.calls).toHaveLength(2);
     });
 
+    it('without a linger, sends in the next turn of the event loop what this turn queued', async () => {
+      const producer = new FakeProducer(true);
+      const publisher = await started(producer, { lingerMs: 0, maxBatchRecords: 10 });
+
+      void publisher.publish(record('1'));
+      void publisher.publish(record('2'));
+      expect(producer.calls).toHaveLength(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(producer.calls).toHaveLength(1);
+      expect(producer.calls[0]!.batch.topicMessages![0]!.messages).toHaveLength(2);
+    });
+
     it('sends what queued up during a batch as soon as that batch completes', async () => {
       const producer = new FakeProducer(true);
       const publisher = await started(producer, { lingerMs: 60_000, maxBatchRecords: 1 });
