@@ -8,10 +8,11 @@
  *                                             prints {"msg":"listening","port":N} once connected and listening
  */
 import '../../src/kafka/kafkajs-timer-warning';
+import { createServer } from 'node:http';
 import { DOMParser, type Element, type Node } from '@xmldom/xmldom';
 import { Kafka, logLevel } from 'kafkajs';
 import Koa from 'koa';
-import { ACK } from './ack';
+import { ACK, serveUntilTerminated } from './common';
 
 const { BROKERS = '', TOPIC = '', USERNAME = '', PASSWORD = '' } = process.env;
 const ELEMENT_NODE = 1;
@@ -71,15 +72,11 @@ async function main(): Promise<void> {
     ctx.body = ACK;
   });
 
-  const server = app.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    process.stdout.write(`${JSON.stringify({ msg: 'listening', port })}\n`);
-  });
-  process.once('SIGTERM', () => {
-    server.close(() => void producer.disconnect().then(() => process.exit(0)));
-    server.closeIdleConnections();
-  });
+  const handle = app.callback();
+  serveUntilTerminated(
+    createServer((req, res) => void handle(req, res)),
+    () => producer.disconnect(),
+  );
 }
 
 main().catch((err: unknown) => {

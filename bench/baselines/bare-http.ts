@@ -5,7 +5,7 @@
  *   tsx bench/baselines/bare-http.ts        prints {"msg":"listening","port":N} once it listens
  */
 import { createServer } from 'node:http';
-import { ACK } from './ack';
+import { ACK, serveUntilTerminated } from './common';
 
 const server = createServer((req, res) => {
   req.on('data', () => undefined);
@@ -14,13 +14,4 @@ const server = createServer((req, res) => {
     res.end(ACK);
   });
 });
-server.keepAliveTimeout = 60_000;
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', port })}\n`);
-});
-process.once('SIGTERM', () => {
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
-});
+serveUntilTerminated(server);
