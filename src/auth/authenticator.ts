@@ -1,5 +1,5 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { serviceKey } from '../config';
+import { serviceKey } from '../thingspace/catalogue';
 import type { AccountConfig } from '../config';
 import type { Secret } from '../util/secret';
 import { AuthError } from './errors';

@@ -32,8 +32,8 @@ import {
   RegistrationError,
   syncRegistrations,
   withUwsSession,
-} from '../thingspace/registration';
-import type { AppliedChange, Change, UwsClientOptions } from '../thingspace/registration';
+} from '../registration';
+import type { AppliedChange, Change, UwsClientOptions } from '../registration';
 
 /** Where a command writes and what it reads from outside: the process's, or a test's. */
 export interface CliIo {

@@ -3,7 +3,6 @@ export type { LoadedConfig, LoadOptions, ParseOptions } from './load';
 export { ConfigError } from './errors';
 export type { ConfigIssue } from './errors';
 export { parseCidr } from './cidr';
-export { serviceKey } from './services';
 export type { Cidr } from './cidr';
 export type {
   AccountConfig,

@@ -5,7 +5,7 @@ import { Secret } from '../util/secret';
 import { isRecord, itemsWithoutIssues, reportDuplicates, sameAs, whenList, whenValid } from './checks';
 import { parseCidr } from './cidr';
 import type { Frozen } from './freeze';
-import { serviceKey } from './services';
+import { serviceKey } from '../thingspace/catalogue';
 import { MAX_CREDENTIAL_CHARS, readReferencedFile, withPassword } from './secrets';
 import type { LoadContext } from './secrets';
 

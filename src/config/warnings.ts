@@ -1,4 +1,4 @@
-import { isRegistrablePort, portOf, REGISTRABLE_PORTS_TEXT } from '../thingspace/registration/rules';
+import { isRegistrablePort, portOf, REGISTRABLE_PORTS_TEXT } from '../thingspace/registrable-ports';
 import type { Config } from './schema';
 
 /** Settings that are valid but probably not what production wants; the caller logs them at start. */

@@ -3,11 +3,17 @@
  * schema id resolved at boot. Synchronous and allocation-light: the Avro types and ids are looked up once here.
  */
 import type { Type } from 'avsc';
-import { encodeWireFormat } from '../kafka/wire-format';
+import { encodeWireFormat } from './wire-format';
 import { AVRO_TYPES } from './avro';
-import type { NormalizedCallback } from './normalize';
 import type { Stream } from './schemas';
-import type { DeadLetter } from './types';
+import type { CallbackEvent, Category, DeadLetter } from './types';
+
+/** An event with its category (hence topic) and partition key: what the normalize step gives to encode. */
+export interface KeyedEvent {
+  category: Category;
+  key: string;
+  event: CallbackEvent;
+}
 
 /** A record ready for the publisher. */
 export interface EncodedRecord {
@@ -17,7 +23,7 @@ export interface EncodedRecord {
 }
 
 export interface EventEncoder {
-  encodeEvent(normalized: NormalizedCallback): EncodedRecord;
+  encodeEvent(keyed: KeyedEvent): EncodedRecord;
   /** Dead letters are keyed by their id: there is no per-device order to keep for what could not be read. */
   encodeDeadLetter(letter: DeadLetter): EncodedRecord;
 }

@@ -7,7 +7,7 @@
  * A named type is defined where it first appears and referenced by name after that, as Avro requires: `Device`
  * in the envelope's `devices`, `GenericElement` as the last branch of `payload`.
  */
-import type { Category } from '../thingspace/catalogue';
+import type { Category } from './types';
 import { AVRO_NAMESPACE } from './types';
 import type { PayloadName } from './types';
 

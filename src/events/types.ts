@@ -5,10 +5,11 @@
  * topic's schema, undeclared fields rejected, and round-tripped through Avro; a field added on one side only
  * fails them.
  */
-import type { Category, ServiceName } from '../thingspace/catalogue';
-
 /** Namespace of every named Avro type. Its `v1` is the contract's major version: it changes with new topics only. */
 export const AVRO_NAMESPACE = 'thingspace.bridge.v1';
+
+/** What a callback is, which decides its topic (ARCHITECTURE.md, the event contract). */
+export type Category = 'async-response' | 'external-change' | 'device-originated';
 
 /** A device identifier after normalization (src/thingspace/devices.ts). */
 export interface Device {
@@ -104,7 +105,8 @@ export function payloadOf<N extends PayloadName>(name: N, record: PayloadRecords
 /** The value of the three category topics; `payload` takes the branches of its topic's schema only. */
 export interface CallbackEvent {
   eventId: string;
-  service: ServiceName;
+  /** The catalogue's canonical name (src/thingspace/catalogue.ts); a string here so the contract knows no platform. */
+  service: string;
   category: Category;
   accountName: string;
   requestId: string | null;

@@ -9,8 +9,8 @@
  */
 import type { Authenticator, AuthFailureReason } from '../auth';
 import type { EventEncoder, EncodedRecord } from '../events/encode';
-import { deadLetterIdOf } from '../events/event-id';
-import { normalize, type NormalizeOptions } from '../events/normalize';
+import { deadLetterIdOf } from '../thingspace/event-id';
+import { normalize, type NormalizeOptions } from '../thingspace/normalize';
 import type { PublishedRecord, PublishRecord } from '../kafka/publisher';
 import { BridgeError } from '../errors';
 import { parseCallback, type ParserLimits } from '../soap/parser';

@@ -17,14 +17,8 @@ import { childText, readEnvelope, SOAP_CONTENT_TYPE, writeFault } from '../soap/
 import { ParseError } from '../soap/errors';
 import { findService } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
-import {
-  isOperation,
-  OPERATIONS,
-  readRequest,
-  soapActionOf,
-  writeResponse,
-} from '../thingspace/registration/protocol';
-import type { OutputItem, UwsRequest } from '../thingspace/registration/protocol';
+import { isOperation, OPERATIONS, readRequest, soapActionOf, writeResponse } from '../registration/protocol';
+import type { OutputItem, UwsRequest } from '../registration/protocol';
 import { Secret } from '../util/secret';
 
 export interface FakeUwsUser {

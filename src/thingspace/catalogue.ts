@@ -3,6 +3,7 @@
  * in the wild, and per message root the category (hence the topic) and how its payload is read. The lookup table
  * is built once, at module load.
  */
+import type { Category } from '../events/types';
 import type { CallbackRoot } from '../soap/types';
 import { UnexpectedRootError, UnknownServiceError } from './errors';
 import { carrierService } from './payloads/carrier-service';
@@ -13,9 +14,6 @@ import { promoChange } from './payloads/promo-change';
 import { resumeTrackingComment } from './payloads/resume-tracking-comment';
 import { fromData, fromSmsMessage } from './payloads/select';
 import type { PayloadSelector } from './payloads/select';
-
-/** What a callback is, which decides its topic (ARCHITECTURE.md, the event contract). */
-export type Category = 'async-response' | 'external-change' | 'device-originated';
 
 export type ServiceName =
   | 'CarrierService'
@@ -108,4 +106,14 @@ export function resolveRoute(name: string, root: CallbackRoot): Route {
   const route = entry.routes[root];
   if (!route) throw new UnexpectedRootError(entry.name, root);
   return route;
+}
+
+/**
+ * How service names compare, in the config's checks and in authentication alike: case-insensitively and through
+ * the catalogue's other spellings (THINGSPACE.md §1), so `PromoChanges`, `promochange` and `PromoChange` are one
+ * service. A name the catalogue doesn't know is accepted and compares by case alone: validating names is the
+ * HTTP layer's job (404), and a newer service must not need a release to be configured.
+ */
+export function serviceKey(name: string): string {
+  return (findService(name)?.name ?? name).toLowerCase();
 }

@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import type { IHeaders, Kafka } from 'kafkajs';
 import { createBridge, type Bridge, type Listener } from '../../../src/bridge';
 import { parseConfig, type Config } from '../../../src/config';
-import { normalize, type NormalizedCallback } from '../../../src/events/normalize';
+import { normalize, type NormalizedCallback } from '../../../src/thingspace/normalize';
 import type { Stream } from '../../../src/events/schemas';
 import { createLogger } from '../../../src/observability';
 import { parseCallback } from '../../../src/soap/parser';

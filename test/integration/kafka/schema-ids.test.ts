@@ -5,7 +5,7 @@
 import { Type } from 'avsc';
 import { SchemaResolutionError } from '../../../src/kafka/errors';
 import { resolveSchemaIds } from '../../../src/kafka/schema-ids';
-import { decodeWireFormat, encodeWireFormat } from '../../../src/kafka/wire-format';
+import { decodeWireFormat, encodeWireFormat } from '../../../src/events/wire-format';
 import { testServers, uniqueName } from '../../infra/kafka';
 
 const v1 = {

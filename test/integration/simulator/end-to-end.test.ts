@@ -20,13 +20,13 @@ import { createBridge } from '../../../src/bridge';
 import type { Bridge } from '../../../src/bridge';
 import { run as callbacks } from '../../../src/cli/callbacks';
 import { parseConfig } from '../../../src/config';
-import { normalize } from '../../../src/events/normalize';
+import { normalize } from '../../../src/thingspace/normalize';
 import { createLogger } from '../../../src/observability';
 import { Simulator } from '../../../src/simulator';
 import type { DeliveredCallback } from '../../../src/simulator';
 import { parseCallback } from '../../../src/soap/parser';
 import { SERVICES } from '../../../src/thingspace/catalogue';
-import type { Category } from '../../../src/thingspace/catalogue';
+import type { Category } from '../../../src/events/types';
 import { Secret } from '../../../src/util/secret';
 import { testServers, uniqueName } from '../../infra/kafka';
 

@@ -4,7 +4,7 @@
  * service and category without any anomaly, so a load run measures ordinary traffic.
  */
 import { join } from 'node:path';
-import { normalize } from '../../../src/events/normalize';
+import { normalize } from '../../../src/thingspace/normalize';
 import { loadTemplates, renderCallback } from '../../../src/simulator/templates';
 import type { CallbackTemplate, MessageValues } from '../../../src/simulator/templates';
 import { parseCallback } from '../../../src/soap/parser';

@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CliIo } from '../../../src/cli/callbacks';
 import { run } from '../../../src/cli/simulate';
-import { withUwsSession } from '../../../src/thingspace/registration';
+import { withUwsSession } from '../../../src/registration';
 import { Secret } from '../../../src/util/secret';
 
 function capture(env: Record<string, string | undefined>) {

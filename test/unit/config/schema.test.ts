@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { parseConfig } from '../../../src/config';
 import { minimal, problems } from './helpers';
-import { DEFAULT_KIND_PRIORITY } from '../../../src/events/partition-key';
+import { DEFAULT_KIND_PRIORITY } from '../../../src/thingspace/partition-key';
 
 describe('parseConfig: defaults', () => {
   const { config, warnings } = parseConfig(minimal(), {});
@@ -43,7 +43,7 @@ describe('parseConfig: defaults', () => {
       },
     });
     expect(config.schemaRegistry).toEqual({ url: 'http://registry:8081', registerSchemas: false });
-    // The order itself is the partition key's contract, pinned in test/unit/events/partition-key.test.ts.
+    // The order itself is the partition key's contract, pinned in test/unit/thingspace/partition-key.test.ts.
     expect(config.normalize.kindPriority).toEqual(DEFAULT_KIND_PRIORITY);
     expect(config.log).toEqual({ level: 'info' });
   });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, isScalar, parseDocument, parse as parseYaml, type YAMLMap } from 'yaml';
 import { parseConfig, type Config } from '../../../src/config';
-import { isRegistrablePort } from '../../../src/thingspace/registration/rules';
+import { isRegistrablePort } from '../../../src/thingspace/registrable-ports';
 import { createMetrics } from '../../../src/observability';
 import {
   CHART,
@@ -155,7 +155,7 @@ function expectInvariants(rendered: Rendered): void {
 }
 
 /**
- * The callback URLs `callbacks sync` registers for this config (src/thingspace/registration/desired.ts):
+ * The callback URLs `callbacks sync` registers for this config (src/registration/desired.ts):
  * http.publicBaseUrl + /callbacks/<Service>, on the service's own port where it has a listener. The services on
  * the main listener are summed up as one line.
  */

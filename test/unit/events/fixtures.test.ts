@@ -6,8 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AVRO_TYPES } from '../../../src/events/avro';
-import { normalize } from '../../../src/events/normalize';
-import type { NormalizedCallback } from '../../../src/events/normalize';
+import { normalize } from '../../../src/thingspace/normalize';
+import type { NormalizedCallback } from '../../../src/thingspace/normalize';
 import type { CallbackEvent } from '../../../src/events/types';
 import { parseCallback } from '../../../src/soap/parser';
 import { avroProblems, roundTrip } from '../schemas/avro-check';

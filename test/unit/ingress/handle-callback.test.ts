@@ -12,7 +12,7 @@ import { AVRO_TYPES } from '../../../src/events/avro';
 import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createCallbackHandler } from '../../../src/ingress/handle-callback';
 import { EventTooLargeError } from '../../../src/ingress/errors';
-import { decodeWireFormat } from '../../../src/kafka/wire-format';
+import { decodeWireFormat } from '../../../src/events/wire-format';
 
 const fixture = readFileSync(join(__dirname, '../../fixtures/callbacks/device-usage.xml'), 'utf8');
 const { config } = parseConfig(

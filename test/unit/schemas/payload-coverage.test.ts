@@ -3,7 +3,7 @@
  * route, given every documented Data child (and an unknown one), must produce an event its topic's schema takes.
  */
 import { AVRO_TYPES } from '../../../src/events/avro';
-import { normalize } from '../../../src/events/normalize';
+import { normalize } from '../../../src/thingspace/normalize';
 import type { CallbackRoot } from '../../../src/soap/types';
 import { DOCUMENTED_DATA_CHILDREN } from '../../../src/thingspace/anomalies';
 import { SERVICES } from '../../../src/thingspace/catalogue';

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { parseCallback } from '../../../src/soap/parser';
 import { Simulator } from '../../../src/simulator';
 import type { DeliveredCallback } from '../../../src/simulator';
-import { withUwsSession } from '../../../src/thingspace/registration';
-import type { UwsClientOptions } from '../../../src/thingspace/registration';
+import { withUwsSession } from '../../../src/registration';
+import type { UwsClientOptions } from '../../../src/registration';
 import { Secret } from '../../../src/util/secret';
 
 const ACCOUNT = '0000555123-00001';

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { normalize } from '../../../src/events/normalize';
+import { normalize } from '../../../src/thingspace/normalize';
 import { compileTemplate, loadTemplates, renderCallback } from '../../../src/simulator';
 import type { CallbackTemplate, MessageValues } from '../../../src/simulator';
 import { varyIdentifier } from '../../../src/simulator/templates';

@@ -1,7 +1,8 @@
 import { BridgeError } from '../../../src/errors';
 import { UnexpectedRootError, UnknownServiceError } from '../../../src/thingspace/errors';
 import { findService, resolveRoute, SERVICES } from '../../../src/thingspace/catalogue';
-import type { Category, ServiceName } from '../../../src/thingspace/catalogue';
+import type { Category } from '../../../src/events/types';
+import type { ServiceName } from '../../../src/thingspace/catalogue';
 
 // THINGSPACE.md §1, row by row: the category of a CallbackRequest.
 const TABLE: [ServiceName, Category][] = [

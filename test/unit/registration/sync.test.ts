@@ -3,11 +3,11 @@
  * a second run with nothing to do, a changed URL, a removed service, --force, --dry-run, and the checks that
  * stop it before anything is sent.
  */
-import { parseConfig } from '../../../../src/config';
-import type { Config } from '../../../../src/config';
-import { FakeUws } from '../../../../src/simulator/fake-uws';
-import type { UwsCall } from '../../../../src/simulator/fake-uws';
-import { SERVICES } from '../../../../src/thingspace/catalogue';
+import { parseConfig } from '../../../src/config';
+import type { Config } from '../../../src/config';
+import { FakeUws } from '../../../src/simulator/fake-uws';
+import type { UwsCall } from '../../../src/simulator/fake-uws';
+import { SERVICES } from '../../../src/thingspace/catalogue';
 import {
   applyChanges,
   changesOf,
@@ -15,9 +15,9 @@ import {
   InvalidRegistrationError,
   syncRegistrations,
   UwsFaultError,
-} from '../../../../src/thingspace/registration';
-import type { Change, SyncOptions, UwsClientOptions } from '../../../../src/thingspace/registration';
-import { Secret } from '../../../../src/util/secret';
+} from '../../../src/registration';
+import type { Change, SyncOptions, UwsClientOptions } from '../../../src/registration';
+import { Secret } from '../../../src/util/secret';
 
 const ACCOUNT = '0000555123-00001';
 const CALLBACK_PASSWORD = 's3cret-fixture-pw';

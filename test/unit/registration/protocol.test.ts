@@ -1,9 +1,9 @@
 /**
  * The UWS v2 wire format against THINGSPACE.md §5, written out by hand here: the client and the simulator share
- * src/thingspace/registration/protocol.ts, so only a test that does not use it for its expectations can catch a
+ * src/registration/protocol.ts, so only a test that does not use it for its expectations can catch a
  * mistake both would agree on.
  */
-import { readEnvelope } from '../../../../src/soap/envelope';
+import { readEnvelope } from '../../../src/soap/envelope';
 import {
   endpointOf,
   readOutput,
@@ -11,7 +11,7 @@ import {
   soapActionOf,
   writeRequest,
   writeResponse,
-} from '../../../../src/thingspace/registration/protocol';
+} from '../../../src/registration/protocol';
 
 const V2 = 'http://nphase.com/unifiedwebservice/v2';
 const CONTRACT = 'http://schemas.datacontract.org/2004/07/NPhase.UnifiedWebService.APIs.v2.Contract.';

@@ -11,9 +11,9 @@ import {
   UwsFaultError,
   UwsHttpStatusError,
   UwsUnreachableError,
-} from '../../../../src/thingspace/registration';
+} from '../../../src/registration';
 
-const SRC = join(__dirname, '..', '..', '..', '..', 'src');
+const SRC = join(__dirname, '..', '..', '..', 'src');
 
 const TABLE: [RegistrationError, string, boolean, string][] = [
   [

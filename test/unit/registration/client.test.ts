@@ -3,13 +3,13 @@
  * the fake gives (bad login, bad token, unknown service or account, nothing to unregister, a bad URL), arriving
  * as UwsFaultError with the platform's text.
  */
-import { FakeUws } from '../../../../src/simulator/fake-uws';
-import type { UwsCall } from '../../../../src/simulator/fake-uws';
-import { UwsFaultError, UwsSession, withUwsSession } from '../../../../src/thingspace/registration';
-import type { UwsClientOptions } from '../../../../src/thingspace/registration';
-import { writeRequest } from '../../../../src/thingspace/registration/protocol';
-import { soapCall } from '../../../../src/thingspace/registration/transport';
-import { Secret } from '../../../../src/util/secret';
+import { FakeUws } from '../../../src/simulator/fake-uws';
+import type { UwsCall } from '../../../src/simulator/fake-uws';
+import { UwsFaultError, UwsSession, withUwsSession } from '../../../src/registration';
+import type { UwsClientOptions } from '../../../src/registration';
+import { writeRequest } from '../../../src/registration/protocol';
+import { soapCall } from '../../../src/registration/transport';
+import { Secret } from '../../../src/util/secret';
 
 const API_PASSWORD = 'api-pw-Zq7!';
 const CALLBACK_PASSWORD = 'cb-pw-Yx3#';

@@ -3,20 +3,11 @@
  * the ordering and the account rules, and convergence: applying a plan to a model of the platform and planning
  * again leaves nothing to do, from any starting point.
  */
-import { findService, SERVICES } from '../../../../src/thingspace/catalogue';
-import type { ServiceName } from '../../../../src/thingspace/catalogue';
-import {
-  changesOf,
-  countByAction,
-  InvalidRegistrationError,
-  planSync,
-} from '../../../../src/thingspace/registration';
-import type {
-  CallbackRegistration,
-  DesiredRegistration,
-  PlannedChange,
-} from '../../../../src/thingspace/registration';
-import { Secret } from '../../../../src/util/secret';
+import { findService, SERVICES } from '../../../src/thingspace/catalogue';
+import type { ServiceName } from '../../../src/thingspace/catalogue';
+import { changesOf, countByAction, InvalidRegistrationError, planSync } from '../../../src/registration';
+import type { CallbackRegistration, DesiredRegistration, PlannedChange } from '../../../src/registration';
+import { Secret } from '../../../src/util/secret';
 
 const ACCOUNT = '0000123456-00001';
 const BASE = 'https://bridge.example.com';

@@ -1,8 +1,8 @@
 /** What operators read: the plan (in the manner of `terraform plan`) and the list of registrations. */
-import { formatPlan, formatRegistrations, planSync } from '../../../../src/thingspace/registration';
-import type { CallbackRegistration, DesiredRegistration } from '../../../../src/thingspace/registration';
-import type { ServiceName } from '../../../../src/thingspace/catalogue';
-import { Secret } from '../../../../src/util/secret';
+import { formatPlan, formatRegistrations, planSync } from '../../../src/registration';
+import type { CallbackRegistration, DesiredRegistration } from '../../../src/registration';
+import type { ServiceName } from '../../../src/thingspace/catalogue';
+import { Secret } from '../../../src/util/secret';
 
 const A = '0000123456-00001';
 const B = '0000654321-00001';

@@ -14,8 +14,8 @@
  */
 import { hash } from 'node:crypto';
 import type { CallbackRoot, XmlNode } from '../soap/types';
-import type { ServiceName } from '../thingspace/catalogue';
-import type { Device } from './types';
+import type { ServiceName } from './catalogue';
+import type { Device } from '../events/types';
 
 const VERSION_TAG = 'thingspace-bridge/event-id/v1';
 

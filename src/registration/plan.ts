@@ -14,8 +14,8 @@
  * A service is compared through the catalogue (case, other spellings), URLs as parsed (`:443` on https is the
  * same URL as none), usernames only where the platform reports them.
  */
-import { findService, SERVICES } from '../catalogue';
-import type { ServiceName } from '../catalogue';
+import { findService, SERVICES } from '../thingspace/catalogue';
+import type { ServiceName } from '../thingspace/catalogue';
 import type { CallbackRegistration } from './client';
 import type { DesiredRegistration } from './desired';
 import { checkRegistrations } from './rules';

@@ -6,11 +6,10 @@
  *   URL: <http.publicBaseUrl>/callbacks/<Service>, on services.<name>.port instead of the base URL's port when
  *   that service has a listener of its own (which takes `POST /callbacks/<Service>` as well as `POST /`).
  */
-import type { Config } from '../../config';
-import { serviceKey } from '../../config/services';
-import type { Secret } from '../../util/secret';
-import { findService, SERVICES } from '../catalogue';
-import type { ServiceName } from '../catalogue';
+import type { Config } from '../config';
+import type { Secret } from '../util/secret';
+import { findService, SERVICES, serviceKey } from '../thingspace/catalogue';
+import type { ServiceName } from '../thingspace/catalogue';
 import { InvalidRegistrationError } from './errors';
 
 export interface DesiredRegistration {

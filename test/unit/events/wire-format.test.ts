@@ -1,5 +1,5 @@
 import { Type } from 'avsc';
-import { decodeWireFormat, encodeWireFormat } from '../../../src/kafka/wire-format';
+import { decodeWireFormat, encodeWireFormat } from '../../../src/events/wire-format';
 
 const type = Type.forSchema({
   type: 'record',

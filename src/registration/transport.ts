@@ -4,8 +4,8 @@
  * is never retried, whatever it says: a fault or an error page will say the same again, and a registration call
  * that did reach the platform must not be repeated blindly.
  */
-import { readEnvelope, faultOf, SOAP_CONTENT_TYPE } from '../../soap/envelope';
-import type { SoapEnvelope } from '../../soap/envelope';
+import { readEnvelope, faultOf, SOAP_CONTENT_TYPE } from '../soap/envelope';
+import type { SoapEnvelope } from '../soap/envelope';
 import { UwsBadResponseError, UwsFaultError, UwsHttpStatusError, UwsUnreachableError } from './errors';
 import { endpointOf, soapActionOf } from './protocol';
 import type { Operation } from './protocol';

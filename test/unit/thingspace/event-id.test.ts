@@ -1,8 +1,8 @@
-import { normalize } from '../../../src/events/normalize';
-import type { NormalizeContext } from '../../../src/events/normalize';
+import { normalize } from '../../../src/thingspace/normalize';
+import type { NormalizeContext } from '../../../src/thingspace/normalize';
 import type { ParsedCallback } from '../../../src/soap/types';
 import { Secret } from '../../../src/util/secret';
-import { device, element, node, parsedCallback } from '../thingspace/builders';
+import { device, element, node, parsedCallback } from './builders';
 
 const UUID_V8 = /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -1,12 +1,12 @@
 /** What the bridge's config asks to be registered (`callbacks sync`, `callbacks register`). */
-import { parseConfig } from '../../../../src/config';
+import { parseConfig } from '../../../src/config';
 import {
   callbackUrl,
   desiredRegistration,
   desiredRegistrations,
   InvalidRegistrationError,
-} from '../../../../src/thingspace/registration';
-import type { DesiredRegistration } from '../../../../src/thingspace/registration';
+} from '../../../src/registration';
+import type { DesiredRegistration } from '../../../src/registration';
 
 function settings(overrides: Record<string, unknown> = {}) {
   return parseConfig(

@@ -3,9 +3,9 @@
  * every other call sends in the SOAP header; LogOut ends it. Credentials arrive as `Secret` and are revealed
  * only into the request body; the token is kept as a `Secret` too.
  */
-import { childText } from '../../soap/envelope';
-import type { XmlNode } from '../../soap/types';
-import { Secret } from '../../util/secret';
+import { childText } from '../soap/envelope';
+import type { XmlNode } from '../soap/types';
+import { Secret } from '../util/secret';
 import { UwsBadResponseError } from './errors';
 import { readOutput, writeRequest } from './protocol';
 import type { Field, Operation } from './protocol';

@@ -13,10 +13,10 @@
  * and its SessionToken output, and the SessionService and SmsService endpoints by the pattern of §5, are
  * "likely" (public client code shows them); LogOut sends only the token: its input is unpublished.
  */
-import { childNamed, textElement, writeEnvelope } from '../../soap/envelope';
-import type { SoapEnvelope } from '../../soap/envelope';
-import type { XmlNode } from '../../soap/types';
-import { escapeXml } from '../../soap/xml';
+import { childNamed, textElement, writeEnvelope } from '../soap/envelope';
+import type { SoapEnvelope } from '../soap/envelope';
+import type { XmlNode } from '../soap/types';
+import { escapeXml } from '../soap/xml';
 
 const UWS_NS = 'http://nphase.com/unifiedwebservice/v2';
 const CONTRACT_NS = 'http://schemas.datacontract.org/2004/07/NPhase.UnifiedWebService.APIs.v2.Contract.';

@@ -5,17 +5,17 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFault } from '../../../../src/soap/envelope';
+import { writeFault } from '../../../src/soap/envelope';
 import {
   UwsBadResponseError,
   UwsFaultError,
   UwsHttpStatusError,
   UwsUnreachableError,
-} from '../../../../src/thingspace/registration';
-import type { RetryEvent } from '../../../../src/thingspace/registration';
-import { writeRequest, writeResponse } from '../../../../src/thingspace/registration/protocol';
-import { soapCall } from '../../../../src/thingspace/registration/transport';
-import type { TransportOptions } from '../../../../src/thingspace/registration/transport';
+} from '../../../src/registration';
+import type { RetryEvent } from '../../../src/registration';
+import { writeRequest, writeResponse } from '../../../src/registration/protocol';
+import { soapCall } from '../../../src/registration/transport';
+import type { TransportOptions } from '../../../src/registration/transport';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, request: number) => void;
 

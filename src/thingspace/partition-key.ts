@@ -2,8 +2,8 @@
  * The Kafka key: same device, same partition, so consumers see each device's events in arrival order
  * (ARCHITECTURE.md, the event contract).
  */
-import { DEVICE_KINDS } from '../thingspace/devices';
-import type { Device } from './types';
+import { DEVICE_KINDS } from './devices';
+import type { Device } from '../events/types';
 
 /** The partition key's default kind preference: DEVICE_KINDS's order. */
 export const DEFAULT_KIND_PRIORITY: readonly string[] = DEVICE_KINDS;

@@ -1,4 +1,4 @@
-import { DEFAULT_KIND_PRIORITY, partitionKey, preferredDevice } from '../../../src/events/partition-key';
+import { DEFAULT_KIND_PRIORITY, partitionKey, preferredDevice } from '../../../src/thingspace/partition-key';
 import type { Device } from '../../../src/events/types';
 
 const imei: Device = { kind: 'imei', identifier: '990000862471854' };

@@ -1,7 +1,7 @@
-import { normalize } from '../../../src/events/normalize';
-import type { NormalizeContext } from '../../../src/events/normalize';
+import { normalize } from '../../../src/thingspace/normalize';
+import type { NormalizeContext } from '../../../src/thingspace/normalize';
 import { UnexpectedRootError, UnknownServiceError } from '../../../src/thingspace/errors';
-import { device, element, node, parsedCallback, PASSWORD } from '../thingspace/builders';
+import { device, element, node, parsedCallback, PASSWORD } from './builders';
 
 const context: NormalizeContext = {
   service: 'DeviceUsage',

@@ -3,7 +3,7 @@
  * the `callbacks` command prints them and exits 1. Each has a stable code; messages never hold a credential or
  * the session token (a platform fault text is quoted as the platform sent it).
  */
-import type { SoapFault } from '../../soap/envelope';
+import type { SoapFault } from '../soap/envelope';
 
 export abstract class RegistrationError extends Error {
   abstract readonly code: string;

@@ -14,7 +14,7 @@ export {
 export { changesOf, countByAction, isChange, planSync } from './plan';
 export type { Action, Change, ChangeReason, PlanInput, PlannedChange, SyncPlan } from './plan';
 export { formatPlan, formatRegistrations } from './report';
-export { callbackUrlProblems, checkRegistrations, isRegistrablePort, registrationProblems } from './rules';
+export { callbackUrlProblems, checkRegistrations, registrationProblems } from './rules';
 export type { UrlCheckOptions } from './rules';
 export { applyChanges, syncRegistrations } from './sync';
 export type { AppliedChange, SyncOptions, SyncResult } from './sync';

@@ -3,16 +3,15 @@
  * Pure: no I/O, no clock (receivedAt comes in), so the ingress and tests call it alike.
  */
 import type { ParsedCallback } from '../soap/types';
-import { anomaliesOf } from '../thingspace/anomalies';
-import type { Anomaly } from '../thingspace/anomalies';
-import { resolveRoute } from '../thingspace/catalogue';
-import type { Category } from '../thingspace/catalogue';
-import { normalizeDevice } from '../thingspace/devices';
-import { toGeneric } from '../thingspace/payloads/generic';
-import { findDevices } from '../thingspace/xml-fields';
+import { anomaliesOf } from './anomalies';
+import type { Anomaly } from './anomalies';
+import { resolveRoute } from './catalogue';
+import type { KeyedEvent } from '../events/encode';
+import { normalizeDevice } from './devices';
+import { toGeneric } from './payloads/generic';
+import { findDevices } from './xml-fields';
 import { eventIdOf } from './event-id';
 import { partitionKey } from './partition-key';
-import type { CallbackEvent } from './types';
 
 export interface NormalizeContext {
   /** The service name as the URL spelled it. */
@@ -28,10 +27,7 @@ export interface NormalizeOptions {
   kindPriority?: readonly string[];
 }
 
-export interface NormalizedCallback {
-  category: Category;
-  key: string;
-  event: CallbackEvent;
+export interface NormalizedCallback extends KeyedEvent {
   /** For the ingress's metric; the event itself carries the data as it came. */
   anomalies: Anomaly[];
 }

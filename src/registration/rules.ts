@@ -3,28 +3,9 @@
  * posts only to a CA-signed certificate, and one of the ports it accepts (THINGSPACE.md §4); one URL per service
  * and account (§1). The first two can be relaxed for a simulator on this machine, never silently.
  */
-import { serviceKey } from '../../config/services';
+import { serviceKey } from '../thingspace/catalogue';
+import { isRegistrablePort, portOf, REGISTRABLE_PORTS_TEXT } from '../thingspace/registrable-ports';
 import { InvalidRegistrationError } from './errors';
-
-/** Ports ThingSpace accepts in a registered callback URL (THINGSPACE.md §4). */
-const REGISTRABLE_PORTS: readonly (readonly [number, number])[] = [
-  [80, 80],
-  [443, 443],
-  [9001, 9006],
-  [28200, 28220],
-  [50551, 50559],
-];
-
-export const REGISTRABLE_PORTS_TEXT = '80, 443, 9001-9006, 28200-28220, 50551-50559';
-
-export function isRegistrablePort(port: number): boolean {
-  return REGISTRABLE_PORTS.some(([low, high]) => port >= low && port <= high);
-}
-
-/** The port a URL names, or its scheme's default. */
-export function portOf(url: URL): number {
-  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-}
 
 export interface UrlCheckOptions {
   /** Accept http: (a simulator, a test); the platform itself posts only over HTTPS. */
