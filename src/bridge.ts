@@ -17,7 +17,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Admin } from 'kafkajs';
 import { createAuthenticator } from './auth';
-import type { Config } from './config';
+import { topicsOf, type Config } from './config';
 import { createEventEncoder, valueSubject } from './events/encode';
 import { SCHEMAS, type Stream } from './events/schemas';
 import { createApp, type Readiness } from './http/app';
@@ -55,12 +55,7 @@ const BOOT_RETRY_MAX_MS = 30_000;
 
 export function createBridge(config: Config, logger: Logger): Bridge {
   const metrics = createMetrics();
-  const topics: Record<Stream, string> = {
-    'async-response': config.kafka.topics.asyncResponses,
-    'external-change': config.kafka.topics.externalChanges,
-    'device-originated': config.kafka.topics.deviceOriginated,
-    'dead-letter': config.kafka.topics.deadLetter,
-  };
+  const topics: Record<Stream, string> = topicsOf(config.kafka);
   const kafka = createKafkaClient(config.kafka);
   const registry = createRegistryClient(config.schemaRegistry);
   const publisher = new Publisher(createProducer(kafka), {

@@ -1,5 +1,6 @@
 export { loadConfig, parseConfig } from './load';
 export type { LoadedConfig, LoadOptions, ParseOptions } from './load';
+export { TOPIC_KEYS, topicSettings, topicsOf } from './topics';
 export { ConfigError } from './errors';
 export type { ConfigIssue } from './errors';
 export { parseCidr } from './cidr';

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_TOPICS } from '../events/schemas';
 import { DEVICE_KINDS } from '../thingspace/devices';
 import { Secret } from '../util/secret';
 import { isRecord, itemsWithoutIssues, reportDuplicates, sameAs, whenList, whenValid } from './checks';
@@ -281,16 +282,16 @@ const topicName = z
 
 const topics = z
   .strictObject({
-    asyncResponses: topicName.default('thingspace.async-responses').meta({
+    asyncResponses: topicName.default(DEFAULT_TOPICS['async-response']).meta({
       description: 'Results of earlier API requests (CarrierService, DeviceUsage, ...).',
     }),
-    externalChanges: topicName.default('thingspace.external-changes').meta({
+    externalChanges: topicName.default(DEFAULT_TOPICS['external-change']).meta({
       description: 'Changes made outside the API (ExternalProvisioningChanges, PromoChange, ...).',
     }),
-    deviceOriginated: topicName.default('thingspace.device-originated').meta({
+    deviceOriginated: topicName.default(DEFAULT_TOPICS['device-originated']).meta({
       description: 'SMS sent by devices.',
     }),
-    deadLetter: topicName.default('thingspace.dead-letter').meta({
+    deadLetter: topicName.default(DEFAULT_TOPICS['dead-letter']).meta({
       description: 'Authenticated callbacks that could not be normalized, with the reason.',
     }),
   })
