@@ -1,5 +1,5 @@
-export { loadConfig, parseConfig } from './load';
-export type { LoadedConfig, LoadOptions, ParseOptions } from './load';
+export { loadClientConfig, loadConfig, parseClientConfig, parseConfig } from './load';
+export type { LoadedClientConfig, LoadedConfig, LoadOptions, ParseOptions } from './load';
 export { TOPIC_KEYS, topicSettings, topicsOf } from './topics';
 export { ConfigError } from './errors';
 export type { ConfigIssue } from './errors';
@@ -7,6 +7,7 @@ export { parseCidr } from './cidr';
 export type { Cidr } from './cidr';
 export type {
   AccountConfig,
+  ClientConfig,
   Config,
   HttpConfig,
   KafkaConfig,

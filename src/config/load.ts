@@ -3,12 +3,13 @@ import type { z } from 'zod';
 import { ConfigError, formatPath } from './errors';
 import type { ConfigIssue } from './errors';
 import { deepFreeze } from './freeze';
-import { configSchema } from './schema';
-import type { Config } from './schema';
-import type { Env } from './secrets';
-import { applyEnvOverrides, locateConfigFile, readConfigFile } from './sources';
+import type { Frozen } from './freeze';
+import { clientConfigSchema, configSchema } from './schema';
+import type { ClientConfig, Config } from './schema';
+import type { Env, LoadContext } from './secrets';
+import { applyEnvOverrides, findConfigFile, locateConfigFile, readConfigFile } from './sources';
 import type { Overridden } from './sources';
-import { configWarnings } from './warnings';
+import { configWarnings, kafkaWarnings } from './warnings';
 
 export interface LoadedConfig {
   config: Config;
@@ -54,12 +55,35 @@ function issuesOf(error: z.ZodError, applied: Overridden['applied']): ConfigIssu
  * resolves the secrets they name, and freezes the result. Throws one ConfigError listing every problem.
  */
 export function parseConfig(input: unknown, env: Env, options: ParseOptions = {}): LoadedConfig {
+  const config = validate(configSchema, input, env, options);
+  return { config, warnings: configWarnings(config) };
+}
+
+export interface LoadedClientConfig {
+  config: ClientConfig;
+  warnings: readonly string[];
+}
+
+/**
+ * `parseConfig` for the Kafka side alone (kafka, schemaRegistry, log): the same validation, defaults and env
+ * overrides, the other sections ignored. An absent input is an empty file: everything from the env and defaults.
+ */
+export function parseClientConfig(input: unknown, env: Env, options: ParseOptions = {}): LoadedClientConfig {
+  const config = validate(clientConfigSchema, input ?? {}, env, options);
+  return { config, warnings: kafkaWarnings(config.kafka) };
+}
+
+function validate<Schema extends z.ZodType>(
+  schemaOf: (ctx: LoadContext) => Schema,
+  input: unknown,
+  env: Env,
+  options: ParseOptions,
+): Frozen<z.output<Schema>> {
   const overridden = applyEnvOverrides(input, env);
-  const schema = configSchema({ env, baseDir: options.baseDir ?? process.cwd() });
+  const schema = schemaOf({ env, baseDir: options.baseDir ?? process.cwd() });
   const result = schema.safeParse(overridden.input, { error: message });
   if (!result.success) throw new ConfigError(issuesOf(result.error, overridden.applied));
-  const config = deepFreeze(result.data);
-  return { config, warnings: configWarnings(config) };
+  return deepFreeze(result.data);
 }
 
 export interface LoadOptions {
@@ -74,5 +98,21 @@ export function loadConfig({ argv = [], env, cwd }: LoadOptions): LoadedConfig &
   const file = locateConfigFile(argv, env, cwd);
   // Relative secret and certificate paths read naturally next to the file that names them.
   const loaded = parseConfig(readConfigFile(file), env, { baseDir: dirname(file.path) });
+  return { ...loaded, file: file.path };
+}
+
+/**
+ * `loadConfig` for the commands that only read Kafka (`tail`): the same file (`--config` or BRIDGE_CONFIG) and
+ * env overrides, but the file is optional (KAFKA_BROKERS and SCHEMA_REGISTRY_URL can say everything) and only
+ * its kafka, schemaRegistry and log sections are read.
+ */
+export function loadClientConfig({
+  argv = [],
+  env,
+  cwd,
+}: LoadOptions): LoadedClientConfig & { file: string | undefined } {
+  const file = findConfigFile(argv, env, cwd);
+  if (file === undefined) return { ...parseClientConfig({}, env, { baseDir: cwd }), file: undefined };
+  const loaded = parseClientConfig(readConfigFile(file), env, { baseDir: dirname(file.path) });
   return { ...loaded, file: file.path };
 }

@@ -15,6 +15,13 @@ export interface ConfigFile {
 }
 
 export function locateConfigFile(argv: readonly string[], env: Env, cwd: string): ConfigFile {
+  const file = findConfigFile(argv, env, cwd);
+  if (file) return file;
+  throw new ConfigError([{ path: '', message: 'no config file: pass --config <path> or set BRIDGE_CONFIG' }]);
+}
+
+/** The file `--config` (or `-c`) names, else BRIDGE_CONFIG's, else none. */
+export function findConfigFile(argv: readonly string[], env: Env, cwd: string): ConfigFile | undefined {
   const { values } = parseArgs({
     args: [...argv],
     options: { config: { type: 'string', short: 'c' } },
@@ -27,7 +34,7 @@ export function locateConfigFile(argv: readonly string[], env: Env, cwd: string)
   if (typeof values.config === 'string') return { path: resolve(cwd, values.config), origin: '--config' };
   const fromEnv = env.BRIDGE_CONFIG;
   if (fromEnv) return { path: resolve(cwd, fromEnv), origin: 'BRIDGE_CONFIG' };
-  throw new ConfigError([{ path: '', message: 'no config file: pass --config <path> or set BRIDGE_CONFIG' }]);
+  return undefined;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { isRegistrablePort, portOf, REGISTRABLE_PORTS_TEXT } from '../thingspace/registrable-ports';
-import type { Config } from './schema';
+import type { Config, KafkaConfig } from './schema';
 
 /** Settings that are valid but probably not what production wants; the caller logs them at start. */
 export function configWarnings(config: Config): string[] {
@@ -17,8 +17,13 @@ export function configWarnings(config: Config): string[] {
       );
     }
   }
-  if (config.kafka.sasl?.mechanism === 'plain' && !config.kafka.tls.enabled) {
-    warnings.push('kafka.sasl: mechanism plain without kafka.tls sends the SASL password in clear');
-  }
+  warnings.push(...kafkaWarnings(config.kafka));
   return warnings;
+}
+
+/** The warnings about the Kafka side, which every client of it (`serve`, `tail`) repeats. */
+export function kafkaWarnings(kafka: KafkaConfig): string[] {
+  return kafka.sasl?.mechanism === 'plain' && !kafka.tls.enabled
+    ? ['kafka.sasl: mechanism plain without kafka.tls sends the SASL password in clear']
+    : [];
 }
