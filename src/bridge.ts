@@ -56,7 +56,7 @@ const BOOT_RETRY_MAX_MS = 30_000;
 export function createBridge(config: Config, logger: Logger): Bridge {
   const metrics = createMetrics();
   const topics: Record<Stream, string> = topicsOf(config.kafka);
-  const kafka = createKafkaClient(config.kafka);
+  const kafka = createKafkaClient(config.kafka, { logger });
   const registry = createRegistryClient(config.schemaRegistry);
   const publisher = new Publisher(createProducer(kafka), {
     ...config.kafka.producer,
