@@ -21,10 +21,12 @@ import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'no
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { topicSettings } from '../src/config';
+import { createKafkaClient, createRegistryClient } from '../src/kafka/clients';
 import { provideInfra } from '../test/infra/environment';
 import { stackStatus } from '../test/infra/stack/stack';
+import { clientConfig, prefixedTopics, stderrLogger } from '../test/support/clients';
 import { difference, scrapeBatches, type BatchHistogram } from './bridge-metrics';
 import { distinctEventIds, recordsIn } from './kafka-check';
 import type { LoadResult, LoadSpec } from './loadgen/types';
@@ -160,8 +162,9 @@ async function main(): Promise<void> {
     infra.source === 'local-stack'
       ? stackStatus().servers.find((s) => s.name === 'kafka' && s.running)?.pid
       : undefined;
-  const kafka = new Kafka({ clientId: 'bench', brokers, logLevel: logLevel.ERROR });
-  const registry = new SchemaRegistry({ host: infra.schemaRegistryUrl });
+  const config = clientConfig({ brokers, registryUrl: infra.schemaRegistryUrl });
+  const kafka = createKafkaClient(config.kafka, { logger: stderrLogger(), clientId: 'bench' });
+  const registry = createRegistryClient(config.schemaRegistry);
   const admin = kafka.admin();
   await admin.connect();
 
@@ -174,12 +177,7 @@ async function main(): Promise<void> {
     username: USERNAME,
     password: PASSWORD,
     topics: {
-      bridge: {
-        asyncResponses: `${prefix}.async-responses`,
-        externalChanges: `${prefix}.external-changes`,
-        deviceOriginated: `${prefix}.device-originated`,
-        deadLetter: `${prefix}.dead-letter`,
-      },
+      bridge: topicSettings(prefixedTopics(prefix)),
       afternoon: `${prefix}.afternoon`,
     },
     partitions: PARTITIONS,

@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { KafkaConfig } from '../src/config';
 
 export type TargetName = 'bare' | 'afternoon' | 'bridge';
 
@@ -30,7 +31,7 @@ export interface TargetContext {
   password: string;
   /** The Kafka topics this target publishes to (the bridge's four, the afternoon bridge's one). */
   topics: {
-    bridge: Record<'asyncResponses' | 'externalChanges' | 'deviceOriginated' | 'deadLetter', string>;
+    bridge: KafkaConfig['topics'];
     afternoon: string;
   };
   partitions: number;

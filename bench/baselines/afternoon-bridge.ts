@@ -36,6 +36,7 @@ function toObject(element: Element): unknown {
 }
 
 async function main(): Promise<void> {
+  // Its own client, not the project's factory (src/kafka/clients.ts): it is what a team writes without the project.
   const kafka = new Kafka({
     clientId: 'afternoon-bridge',
     brokers: BROKERS.split(','),

@@ -3,28 +3,33 @@
  * tests never share topics or subjects and can run against a long-lived cluster.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Kafka } from 'kafkajs';
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { parseClientConfig, type ClientConfig } from '../../src/config';
+import { createKafkaClient, createRegistryClient } from '../../src/kafka/clients';
+import { stderrLogger } from '../support/clients';
 
 export interface TestServers {
   kafka: Kafka;
   registry: SchemaRegistry;
   brokers: string[];
   registryUrl: string;
+  /** The Kafka side of a bridge config for these servers (the schema's defaults otherwise). */
+  config: ClientConfig;
 }
 
 export function testServers(): TestServers {
-  const brokers = process.env.KAFKA_BROKERS;
-  const registryUrl = process.env.SCHEMA_REGISTRY_URL;
-  if (!brokers || !registryUrl) {
+  if (!process.env.KAFKA_BROKERS || !process.env.SCHEMA_REGISTRY_URL) {
     throw new Error('KAFKA_BROKERS and SCHEMA_REGISTRY_URL are unset: run through the integration project');
   }
-  const list = brokers.split(',').map((b) => b.trim());
+  // The env the global setup gave, read as the bridge and `tail` read it.
+  const { config } = parseClientConfig(undefined, process.env);
   return {
-    kafka: new Kafka({ clientId: 'integration-test', brokers: list, logLevel: logLevel.WARN }),
-    registry: new SchemaRegistry({ host: registryUrl }),
-    brokers: list,
-    registryUrl,
+    kafka: createKafkaClient(config.kafka, { logger: stderrLogger(), clientId: 'integration-test' }),
+    registry: createRegistryClient(config.schemaRegistry),
+    brokers: [...config.kafka.brokers],
+    registryUrl: config.schemaRegistry.url,
+    config,
   };
 }
 

@@ -24,8 +24,9 @@ import {
 import { createServer, connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
 import '../../../src/kafka/kafkajs-timer-warning';
+import { kafkaClient } from '../../support/clients';
 
 /** The line kafkajs 2.2.4 is known to work with; 4.x works too (verified with 4.4.0): set kafkaVersion. */
 export const DEFAULT_KAFKA_VERSION = '3.9.1';
@@ -629,12 +630,11 @@ function tail(file: string, lines = 30): string {
 }
 
 async function waitForKafka(port: number, pid: number, logFile: string): Promise<void> {
-  const admin = new Kafka({
-    clientId: 'stack-check',
-    brokers: [`127.0.0.1:${port}`],
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 0 },
-  }).admin();
+  // Polled while the broker starts: refused connections are expected, so kafkajs says nothing.
+  const admin = kafkaClient(
+    { brokers: [`127.0.0.1:${port}`] },
+    { clientId: 'stack-check', logLevel: logLevel.NOTHING, retry: { retries: 0 } },
+  ).admin();
   await waitFor('kafka', pid, logFile, 90_000, async () => {
     if (!(await portAnswers(port))) return false;
     try {

@@ -5,7 +5,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { testServers, uniqueName } from '../../infra/kafka';
 import { listeningPort, serve } from '../../support/serve';
 
@@ -26,7 +25,7 @@ async function untilReady(port: number): Promise<void> {
 }
 
 describe('thingspace-bridge serve', () => {
-  const { kafka, registryUrl } = testServers();
+  const { kafka, registry } = testServers();
   const dir = mkdtempSync(join(tmpdir(), 'serve-test-'));
 
   it('refuses an invalid config before starting, listing every problem, with exit code 2', async () => {
@@ -100,7 +99,6 @@ describe('thingspace-bridge serve', () => {
     expect(others.every((s) => s === 503 || s === 'refused')).toBe(true);
 
     // Read the topic back: every acknowledged RequestId must be there.
-    const registry = new SchemaRegistry({ host: registryUrl });
     const found = new Set<string>();
     const consumer = kafka.consumer({ groupId: uniqueName('serve-test') });
     await consumer.connect();

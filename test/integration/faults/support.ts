@@ -6,12 +6,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel, type Kafka } from 'kafkajs';
 import { createBridge, type Bridge } from '../../../src/bridge';
-import { parseConfig, type Config } from '../../../src/config';
+import { parseConfig, topicSettings, type Config } from '../../../src/config';
 import { createLogger } from '../../../src/observability';
 import { stackDown, stackUp } from '../../infra/stack/stack';
 import { uniqueName } from '../../infra/kafka';
+import { kafkaClient, prefixedTopics } from '../../support/clients';
 import { carrierCallback, ACCOUNT, PASSWORD, USERNAME } from '../ingress/harness';
 
 export interface OwnStack {
@@ -30,7 +31,8 @@ export async function ownStack(): Promise<OwnStack> {
     stackDir,
     brokers,
     registryUrl: env.schemaRegistryUrl,
-    kafka: new Kafka({ clientId: 'faults-test', brokers, logLevel: logLevel.NOTHING }),
+    // The tests kill and freeze the broker: kafkajs's errors are what they expect.
+    kafka: kafkaClient({ brokers }, { clientId: 'faults-test', logLevel: logLevel.NOTHING }),
     down: async () => {
       await stackDown({ stackDir });
     },
@@ -50,7 +52,6 @@ export function bridgeConfig(
   stack: OwnStack,
   options: { spool?: Record<string, unknown>; producer?: Record<string, number>; topic?: string } = {},
 ): Record<string, unknown> {
-  const prefix = uniqueName('faults');
   return {
     node: 'faults-1',
     http: { port: 0, host: '127.0.0.1' },
@@ -58,10 +59,8 @@ export function bridgeConfig(
     kafka: {
       brokers: stack.brokers,
       topics: {
-        asyncResponses: options.topic ?? `${prefix}.async-responses`,
-        externalChanges: `${prefix}.external-changes`,
-        deviceOriginated: `${prefix}.device-originated`,
-        deadLetter: `${prefix}.dead-letter`,
+        ...topicSettings(prefixedTopics(uniqueName('faults'))),
+        ...(options.topic ? { asyncResponses: options.topic } : {}),
       },
       createTopics: true,
       newTopics: { numPartitions: 3, replicationFactor: 1 },

@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { IHeaders, Kafka } from 'kafkajs';
 import { createBridge, type Bridge, type Listener } from '../../../src/bridge';
-import { parseConfig, type Config } from '../../../src/config';
+import { parseConfig, topicSettings, type Config } from '../../../src/config';
 import { normalize, type NormalizedCallback } from '../../../src/thingspace/normalize';
 import type { Stream } from '../../../src/events/schemas';
 import { createLogger } from '../../../src/observability';
 import { parseCallback } from '../../../src/soap/parser';
 import { testServers, uniqueName, type TestServers } from '../../infra/kafka';
+import { prefixedTopics } from '../../support/clients';
 import type { Answer } from '../../support/http';
 
 export const USERNAME = 'fixture-user';
@@ -64,13 +65,7 @@ export class IngressHarness {
   private readonly groups: string[] = [];
 
   async startBridge(options: BridgeOptions = {}): Promise<RunningBridge> {
-    const prefix = uniqueName('ingress');
-    const topics: Record<Stream, string> = {
-      'async-response': `${prefix}.async-responses`,
-      'external-change': `${prefix}.external-changes`,
-      'device-originated': `${prefix}.device-originated`,
-      'dead-letter': `${prefix}.dead-letter`,
-    };
+    const topics: Record<Stream, string> = prefixedTopics(uniqueName('ingress'));
     const { config } = parseConfig(
       {
         node: NODE,
@@ -79,12 +74,7 @@ export class IngressHarness {
         accounts: [{ name: ACCOUNT, username: USERNAME, password: PASSWORD, services: ['*'] }],
         kafka: {
           brokers: options.brokers ?? this.servers.brokers,
-          topics: {
-            asyncResponses: topics['async-response'],
-            externalChanges: topics['external-change'],
-            deviceOriginated: topics['device-originated'],
-            deadLetter: topics['dead-letter'],
-          },
+          topics: topicSettings(topics),
           createTopics: true,
           newTopics: { numPartitions: PARTITIONS, replicationFactor: 1 },
           ...(options.producer ? { producer: options.producer } : {}),

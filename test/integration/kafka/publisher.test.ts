@@ -3,12 +3,13 @@
  * it said; keys keep their order; close() under load loses nothing it acknowledged; a topic that does not exist
  * ends in a deadline, not a hang or an auto-created topic.
  */
-import { Kafka, logLevel, Partitioners, type Admin, type PartitionMetadata } from 'kafkajs';
+import { logLevel, Partitioners, type Admin, type Kafka, type PartitionMetadata } from 'kafkajs';
 import { DeliveryTimeoutError, QueueFullError, ShuttingDownError } from '../../../src/kafka/errors';
 import { createProducer } from '../../../src/kafka/producer';
 import { Publisher, type PublishedRecord, type PublisherOptions } from '../../../src/kafka/publisher';
 import { ensureTopics } from '../../../src/kafka/topics';
 import { testServers, uniqueName } from '../../infra/kafka';
+import { kafkaClient } from '../../support/clients';
 
 const PARTITIONS = 3;
 
@@ -195,9 +196,12 @@ describe('Publisher against Kafka', () => {
     const topic = uniqueName('publisher-missing');
     topics.push(topic);
     // kafkajs logs every retry of the batch at ERROR level: the expected outcome here.
-    const publisher = new Publisher(createProducer(new Kafka({ brokers, logLevel: logLevel.NOTHING })), {
-      deliveryTimeoutMs: 3_000,
-    });
+    const publisher = new Publisher(
+      createProducer(kafkaClient({ brokers }, { logLevel: logLevel.NOTHING })),
+      {
+        deliveryTimeoutMs: 3_000,
+      },
+    );
     publishers.push(publisher);
     await publisher.start();
 

@@ -2,10 +2,11 @@
  * ensureTopics against the real broker: creates what is missing (with the partitions asked for), reports every
  * missing topic in one error when creation is off, and leaves existing topics alone.
  */
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { logLevel, type Admin } from 'kafkajs';
 import { MissingTopicsError } from '../../../src/kafka/errors';
 import { ensureTopics, type TopicSpec } from '../../../src/kafka/topics';
 import { testServers, uniqueName } from '../../infra/kafka';
+import { kafkaClient } from '../../support/clients';
 
 const spec = (topic: string, numPartitions = 3): TopicSpec => ({
   topic,
@@ -77,7 +78,7 @@ describe('ensureTopics', () => {
   it('reports a topic the broker refuses to create, naming it, with the broker error as cause', async () => {
     const [topic] = names(1) as [string];
     // kafkajs logs the refusal at ERROR level; it is the expected outcome here.
-    const quietAdmin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+    const quietAdmin = kafkaClient({ brokers }, { logLevel: logLevel.NOTHING }).admin();
     await quietAdmin.connect();
     // A single broker cannot hold three replicas.
     const error = await ensureTopics(quietAdmin, [{ topic, numPartitions: 1, replicationFactor: 3 }], {

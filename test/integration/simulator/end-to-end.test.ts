@@ -19,7 +19,7 @@ import type { Consumer } from 'kafkajs';
 import { createBridge } from '../../../src/bridge';
 import type { Bridge } from '../../../src/bridge';
 import { run as callbacks } from '../../../src/cli/callbacks';
-import { parseConfig } from '../../../src/config';
+import { parseConfig, topicsOf } from '../../../src/config';
 import { normalize } from '../../../src/thingspace/normalize';
 import { createLogger } from '../../../src/observability';
 import { Simulator } from '../../../src/simulator';
@@ -43,12 +43,7 @@ describe('end to end: sync registers the bridge with the simulator, every callba
     deviceOriginated: uniqueName('e2e-device'),
     deadLetter: uniqueName('e2e-dead'),
   };
-  const topicOf: Record<Category | 'dead-letter', string> = {
-    'async-response': topics.asyncResponses,
-    'external-change': topics.externalChanges,
-    'device-originated': topics.deviceOriginated,
-    'dead-letter': topics.deadLetter,
-  };
+  const topicOf: Record<Category | 'dead-letter', string> = topicsOf({ topics });
   const dir = mkdtempSync(join(tmpdir(), 'e2e-'));
   const delivered: DeliveredCallback[] = [];
   /** eventId -> topic, as consumed. */
