@@ -17,18 +17,14 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tail, toJsonLine, type TailedRecord } from '../src/cli/tail';
 import { reportLine } from '../src/cli/simulate';
+import { loadClientConfig, topicsOf } from '../src/config';
+import { createLogger } from '../src/observability';
 import { Simulator } from '../src/simulator';
 import { Secret } from '../src/util/secret';
 import { provideInfra } from '../test/infra/environment';
 
 const root = join(__dirname, '..');
 const CONFIG = join(root, 'examples/demo-bridge.yaml');
-const TOPICS = [
-  'thingspace.async-responses',
-  'thingspace.external-changes',
-  'thingspace.device-originated',
-  'thingspace.dead-letter',
-];
 /** Invented, like every value in the fixtures: the callback password, and the API user's. */
 const CALLBACK_PASSWORD = 's3cret-fixture-pw';
 const API_PASSWORD = 'demo-api-pw';
@@ -121,13 +117,16 @@ async function main(): Promise<void> {
     if (report.acknowledged !== report.sent) throw new Error('not every callback was acknowledged');
 
     // Earlier runs' events stay in the topics of a reused stack: keep only this run's, until all are in.
+    // Read as `thingspace-bridge tail --config` would: the bridge's own config and env, its four topics.
+    const { config } = loadClientConfig({ argv: ['--config', CONFIG], env, cwd: root });
+    const topics = Object.values(topicsOf(config.kafka));
     const events: TailedRecord[] = [];
     const allIn = new AbortController();
     const timeout = setTimeout(() => allIn.abort(), 60_000);
     await tail({
-      brokers: infra.kafkaBrokers.split(','),
-      registryUrl: infra.schemaRegistryUrl,
-      topics: TOPICS,
+      config,
+      logger: createLogger({ level: 'warn' }, process.stderr),
+      topics,
       fromBeginning: true,
       signal: allIn.signal,
       onRecord: (record) => {
@@ -137,7 +136,7 @@ async function main(): Promise<void> {
       },
     });
     clearTimeout(timeout);
-    for (const topic of TOPICS) {
+    for (const topic of topics) {
       const ofTopic = events.filter((e) => e.topic === topic);
       process.stdout.write(`\n== ${topic}: ${ofTopic.length} event(s)\n`);
       for (const event of ofTopic) process.stdout.write(`${toJsonLine(event)}\n`);

@@ -2,22 +2,21 @@
  * `thingspace-bridge tail`: prints the events on the bridge's topics, decoded with the schema registry, one JSON
  * line each. For operators checking what downstream teams receive, and for the demo.
  *
- *   thingspace-bridge tail [--topic T]... [--from-beginning] [--count N] [--idle-ms MS]
+ *   thingspace-bridge tail [--config FILE] [--topic T]... [--from-beginning] [--count N] [--idle-ms MS]
  *
- * Brokers and registry from KAFKA_BROKERS and SCHEMA_REGISTRY_URL. Reads with a throwaway consumer group and
- * commits nothing, so it never moves anyone's offsets.
+ * Connects as `serve` does, from the bridge's own config (--config or BRIDGE_CONFIG): brokers, TLS, SASL, client
+ * id and topics from its kafka section, the registry and its auth from schemaRegistry, the log level from log; the
+ * other sections are not read. KAFKA_BROKERS and SCHEMA_REGISTRY_URL override the file, or, without one, are all
+ * it needs. Reads with a throwaway consumer group and commits nothing, so it never moves anyone's offsets. Its
+ * own log lines (kafkajs's, through pino) go to stderr: stdout holds the records only.
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel } from 'kafkajs';
-
-export const DEFAULT_TOPICS = [
-  'thingspace.async-responses',
-  'thingspace.external-changes',
-  'thingspace.device-originated',
-  'thingspace.dead-letter',
-];
+import { ConfigError, loadClientConfig, topicsOf } from '../config';
+import type { ClientConfig } from '../config';
+import { createKafkaClient, createRegistryClient } from '../kafka/clients';
+import { createLogger } from '../observability';
+import type { Logger } from '../observability';
 
 /** One record as printed: where it sits, its key, and the decoded Avro value. */
 export interface TailedRecord {
@@ -29,9 +28,12 @@ export interface TailedRecord {
 }
 
 export interface TailOptions {
-  brokers: string[];
-  registryUrl: string;
-  topics: string[];
+  /** Where and how to connect (the bridge's config, or its Kafka side alone). */
+  config: Pick<ClientConfig, 'kafka' | 'schemaRegistry'>;
+  /** kafkajs's log lines go to it. */
+  logger: Logger;
+  /** The config's four topics when absent. */
+  topics?: readonly string[];
   fromBeginning: boolean;
   /** Stop after this many records (undefined: run until stopped). */
   count?: number;
@@ -43,19 +45,20 @@ export interface TailOptions {
 
 /** Consumes until count, idleness or the signal ends it; resolves with how many records were seen. */
 export async function tail(options: TailOptions): Promise<number> {
-  const kafka = new Kafka({
-    clientId: 'thingspace-bridge-tail',
-    brokers: options.brokers,
-    logLevel: logLevel.WARN,
+  const { kafka: kafkaConfig, schemaRegistry } = options.config;
+  const kafka = createKafkaClient(kafkaConfig, {
+    logger: options.logger,
+    clientId: `${kafkaConfig.clientId}-tail`,
   });
-  const registry = new SchemaRegistry({ host: options.registryUrl });
+  const registry = createRegistryClient(schemaRegistry);
+  const topics = options.topics ?? Object.values(topicsOf(kafkaConfig));
   const consumer = kafka.consumer({ groupId: `thingspace-bridge-tail-${randomUUID()}` });
   let seen = 0;
+  let idleTimer: NodeJS.Timeout | undefined;
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics: options.topics, fromBeginning: options.fromBeginning });
+    await consumer.subscribe({ topics: [...topics], fromBeginning: options.fromBeginning });
     await new Promise<void>((resolve, reject) => {
-      let idleTimer: NodeJS.Timeout | undefined;
       const armIdle = () => {
         if (options.idleMs === undefined) return;
         clearTimeout(idleTimer);
@@ -83,6 +86,7 @@ export async function tail(options: TailOptions): Promise<number> {
         .catch(reject);
     });
   } finally {
+    clearTimeout(idleTimer);
     await consumer.disconnect();
   }
   return seen;
@@ -97,34 +101,62 @@ export function toJsonLine(record: TailedRecord): string {
   });
 }
 
+const USAGE =
+  'usage: thingspace-bridge tail [--config FILE] [--topic T]... [--from-beginning] [--count N] [--idle-ms MS]';
+
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      topic: { type: 'string', multiple: true },
-      'from-beginning': { type: 'boolean', default: false },
-      count: { type: 'string' },
-      'idle-ms': { type: 'string' },
-    },
-  });
-  const brokers = process.env.KAFKA_BROKERS;
-  const registryUrl = process.env.SCHEMA_REGISTRY_URL;
-  if (!brokers || !registryUrl) {
-    process.stderr.write('tail: set KAFKA_BROKERS and SCHEMA_REGISTRY_URL\n');
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        config: { type: 'string', short: 'c' },
+        topic: { type: 'string', multiple: true },
+        'from-beginning': { type: 'boolean', default: false },
+        count: { type: 'string' },
+        'idle-ms': { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`thingspace-bridge tail: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
   }
+  const count = positiveInteger(values.count);
+  const idleMs = positiveInteger(values['idle-ms']);
+  if (count === null || idleMs === null) {
+    process.stderr.write(`thingspace-bridge tail: --count and --idle-ms take a positive integer\n${USAGE}\n`);
+    return 2;
+  }
+  let loaded;
+  try {
+    loaded = loadClientConfig({ argv: args, env: process.env, cwd: process.cwd() });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`thingspace-bridge tail: ${err.message}\n`);
+    return 2;
+  }
+  const { config, warnings, file } = loaded;
+  const logger = createLogger(config.log, process.stderr);
+  for (const warning of warnings) logger.warn({ config: file }, warning);
+
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
   process.once('SIGTERM', () => abort.abort());
   await tail({
-    brokers: brokers.split(',').map((b) => b.trim()),
-    registryUrl,
-    topics: values.topic ?? DEFAULT_TOPICS,
+    config,
+    logger,
+    topics: values.topic,
     fromBeginning: values['from-beginning'],
-    count: values.count === undefined ? undefined : Number(values.count),
-    idleMs: values['idle-ms'] === undefined ? undefined : Number(values['idle-ms']),
+    count,
+    idleMs,
     onRecord: (record) => process.stdout.write(`${toJsonLine(record)}\n`),
     signal: abort.signal,
   });
   return 0;
+}
+
+/** undefined when not given, null when not a positive integer. */
+function positiveInteger(text: string | undefined): number | undefined | null {
+  if (text === undefined) return undefined;
+  return /^[1-9]\d*$/.test(text) ? Number(text) : null;
 }

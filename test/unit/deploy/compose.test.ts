@@ -204,7 +204,9 @@ describe('docker-compose.yml', () => {
     expect(existsSync(join(ROOT, hostPath!))).toBe(true);
     expect(mode).toBe('ro');
     expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toContain(`ENV BRIDGE_CONFIG=${target}`);
+    // `callbacks sync` and `tail` read the bridge's config too (BRIDGE_CONFIG is the image's, for every command).
     expect(service('register').volumes).toEqual(service('bridge').volumes);
+    expect(service('events').volumes).toEqual(service('bridge').volumes);
 
     const { config, warnings } = loadComposeConfig();
     expect(warnings.filter((warning) => !/publicBaseUrl|port/.test(warning))).toEqual([]);
