@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_TOPICS } from '../events/schemas';
+import { DEFAULT_PARSER_LIMITS } from '../soap/parser';
 import { DEVICE_KINDS } from '../thingspace/devices';
 import { Secret } from '../util/secret';
 import { isRecord, itemsWithoutIssues, reportDuplicates, sameAs, whenList, whenValid } from './checks';
@@ -58,7 +59,9 @@ const http = z
       env: 'BRIDGE_PORT',
     }),
     host: z.string().min(1).default('0.0.0.0').meta({ description: 'Address to listen on; `::` for IPv6.' }),
-    maxBodyBytes: count.default(MiB).meta({ description: 'Larger requests are refused with 413.' }),
+    maxBodyBytes: count
+      .default(DEFAULT_PARSER_LIMITS.maxBodyBytes)
+      .meta({ description: 'Larger requests are refused with 413.' }),
     bodyTimeoutMs: positiveMs.default(10_000).meta({
       description: 'A client that has not sent its whole body by then is cut off (slow-client guard).',
     }),
