@@ -5,7 +5,7 @@
  *   3. the local stack (test/infra/stack): Kafka and Apicurio from Maven Central jars, no Docker needed.
  * None possible: an error naming what is missing. Never a silent skip, never a mock.
  */
-import { stackDown, stackStatus, stackUp } from './stack/stack';
+import { APICURIO_VERSION, CCOMPAT_PATH, stackDown, stackStatus, stackUp } from './stack/stack';
 
 export type InfraSource = 'environment' | 'testcontainers' | 'local-stack';
 
@@ -78,7 +78,7 @@ async function startContainers(): Promise<IntegrationInfra> {
   log('starting Kafka and Apicurio Registry containers (testcontainers)');
   const [kafka, registry] = await Promise.all([
     new KafkaContainer('confluentinc/cp-kafka:7.9.1').withKraft().start(),
-    new GenericContainer('apicurio/apicurio-registry:3.0.9')
+    new GenericContainer(`apicurio/apicurio-registry:${APICURIO_VERSION}`)
       .withExposedPorts(8080)
       .withWaitStrategy(Wait.forHttp('/health/ready', 8080))
       .start(),
@@ -87,7 +87,7 @@ async function startContainers(): Promise<IntegrationInfra> {
     source: 'testcontainers',
     // The module's plaintext listener for clients outside the container network.
     kafkaBrokers: `${kafka.getHost()}:${kafka.getMappedPort(9093)}`,
-    schemaRegistryUrl: `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
+    schemaRegistryUrl: `http://${registry.getHost()}:${registry.getMappedPort(8080)}${CCOMPAT_PATH}`,
     stop: async () => {
       await Promise.all([kafka.stop(), registry.stop()]);
     },

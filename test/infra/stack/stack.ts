@@ -31,6 +31,8 @@ import { kafkaClient } from '../../support/clients';
 /** The line kafkajs 2.2.4 is known to work with; 4.x works too (verified with 4.4.0): set kafkaVersion. */
 export const DEFAULT_KAFKA_VERSION = '3.9.1';
 export const APICURIO_VERSION = '3.0.9';
+/** Where Apicurio serves its Confluent-compatible API: what SCHEMA_REGISTRY_URL names. */
+export const CCOMPAT_PATH = '/apis/ccompat/v7';
 
 const repoRoot = resolve(__dirname, '../../..');
 
@@ -243,7 +245,7 @@ export function readStackEnv(options: StackOptions = {}): StackEnv | undefined {
 function envOf(state: StackState): StackEnv {
   return {
     kafkaBrokers: `127.0.0.1:${state.kafka.port}`,
-    schemaRegistryUrl: `http://127.0.0.1:${state.registry.port}/apis/ccompat/v7`,
+    schemaRegistryUrl: `http://127.0.0.1:${state.registry.port}${CCOMPAT_PATH}`,
   };
 }
 
@@ -654,7 +656,7 @@ async function waitForRegistry(port: number, pid: number, logFile: string): Prom
     try {
       const health = await fetch(`${base}/health/ready`, { signal: AbortSignal.timeout(2000) });
       if (!health.ok) return false;
-      return (await fetch(`${base}/apis/ccompat/v7/subjects`, { signal: AbortSignal.timeout(2000) })).ok;
+      return (await fetch(`${base}${CCOMPAT_PATH}/subjects`, { signal: AbortSignal.timeout(2000) })).ok;
     } catch {
       return false;
     }
