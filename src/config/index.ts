@@ -3,6 +3,8 @@ export type { LoadedConfig, LoadOptions, ParseOptions } from './load';
 export { ConfigError } from './errors';
 export type { ConfigIssue } from './errors';
 export { parseCidr } from './cidr';
+export { PRODUCER_DEFAULTS } from './schema';
+export { topicsOf } from './topics';
 export type { Cidr } from './cidr';
 export type {
   AccountConfig,
@@ -13,6 +15,7 @@ export type {
   SpoolConfig,
   LogLevel,
   NormalizeConfig,
+  ProducerConfig,
   SchemaRegistryConfig,
   ServiceConfig,
   ThingSpaceConfig,

@@ -6,7 +6,9 @@
 import { Kafka, logLevel, Partitioners, type Admin, type PartitionMetadata } from 'kafkajs';
 import { DeliveryTimeoutError, QueueFullError, ShuttingDownError } from '../../../src/kafka/errors';
 import { createProducer } from '../../../src/kafka/producer';
-import { Publisher, type PublishedRecord, type PublisherOptions } from '../../../src/kafka/publisher';
+import { PRODUCER_DEFAULTS } from '../../../src/config';
+import type { Receipt } from '../../../src/kafka/delivery';
+import { Publisher, type PublisherOptions } from '../../../src/kafka/publisher';
 import { ensureTopics } from '../../../src/kafka/topics';
 import { testServers, uniqueName } from '../../infra/kafka';
 
@@ -48,8 +50,8 @@ describe('Publisher against Kafka', () => {
     return names;
   }
 
-  async function startPublisher(options: PublisherOptions = {}): Promise<Publisher> {
-    const publisher = new Publisher(createProducer(kafka), options);
+  async function startPublisher(options: Partial<PublisherOptions> = {}): Promise<Publisher> {
+    const publisher = new Publisher(createProducer(kafka), { ...PRODUCER_DEFAULTS, ...options });
     publishers.push(publisher);
     await publisher.start();
     return publisher;
@@ -66,9 +68,10 @@ describe('Publisher against Kafka', () => {
       topic,
       key: `mdn:555${String(i % 37).padStart(7, '0')}`,
       value: Buffer.from(`record-${i}`),
+      eventId: `record-${i}`,
     }));
 
-    const results = await Promise.all(records.map((r) => publisher.publish(r)));
+    const results = await Promise.all(records.map((r) => publisher.deliver(r)));
 
     expect(batchSizes.reduce((a, b) => a + b, 0)).toBe(1000);
     expect(Math.max(...batchSizes)).toBeLessThanOrEqual(100);
@@ -83,7 +86,12 @@ describe('Publisher against Kafka', () => {
     }));
     records.forEach((record, i) => {
       const got = byValue.get(record.value.toString())!;
-      expect(results[i]).toEqual<PublishedRecord>({ topic, partition: got.partition, offset: got.offset });
+      expect(results[i]).toEqual<Receipt>({
+        topic,
+        partition: got.partition,
+        offset: got.offset,
+        spooled: false,
+      });
       expect(got.key).toBe(record.key);
       // Where any Java-compatible producer would put the key.
       expect(got.partition).toBe(
@@ -101,18 +109,20 @@ describe('Publisher against Kafka', () => {
       topic: i % 2 === 0 ? a : b,
       key: `device-${i % 5}`,
       value: Buffer.from(`two-topics-${i}`),
+      eventId: `two-topics-${i}`,
     }));
 
-    const results = await Promise.all(records.map((r) => publisher.publish(r)));
+    const results = await Promise.all(records.map((r) => publisher.deliver(r)));
 
     const received = new Map((await consume(kafka, [a, b], 300)).map((r) => [r.value, r]));
     expect(received.size).toBe(300);
     records.forEach((record, i) => {
       const got = received.get(record.value.toString())!;
-      expect(results[i]).toEqual<PublishedRecord>({
+      expect(results[i]).toEqual<Receipt>({
         topic: got.topic,
         partition: got.partition,
         offset: got.offset,
+        spooled: false,
       });
     });
   });
@@ -127,10 +137,11 @@ describe('Publisher against Kafka', () => {
       Array.from({ length: KEYS }, async (_, k) => {
         const offsets: bigint[] = [];
         for (let seq = 0; seq < PER_KEY; seq++) {
-          const { offset } = await publisher.publish({
+          const { offset } = await publisher.deliver({
             topic,
             key: `key-${k}`,
             value: Buffer.from(`key-${k}/${seq}`),
+            eventId: `key-${k}/${seq}`,
           });
           offsets.push(BigInt(offset));
         }
@@ -165,7 +176,7 @@ describe('Publisher against Kafka', () => {
     for (let i = 0; publishedAfterClose < 200; i++) {
       const value = `close-${i}`;
       outcomes.push(
-        publisher.publish({ topic, key: `k-${i % 11}`, value: Buffer.from(value) }).then(
+        publisher.deliver({ topic, key: `k-${i % 11}`, value: Buffer.from(value), eventId: value }).then(
           () => {
             resolved++;
             return { value };
@@ -196,13 +207,14 @@ describe('Publisher against Kafka', () => {
     topics.push(topic);
     // kafkajs logs every retry of the batch at ERROR level: the expected outcome here.
     const publisher = new Publisher(createProducer(new Kafka({ brokers, logLevel: logLevel.NOTHING })), {
+      ...PRODUCER_DEFAULTS,
       deliveryTimeoutMs: 3_000,
     });
     publishers.push(publisher);
     await publisher.start();
 
     const error = await publisher
-      .publish({ topic, key: 'k', value: Buffer.from('late') })
+      .deliver({ topic, key: 'k', value: Buffer.from('late'), eventId: 'late' })
       .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(DeliveryTimeoutError);

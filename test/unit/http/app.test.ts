@@ -118,13 +118,15 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
         DEFAULT_TOPICS,
         new Map(Object.values(DEFAULT_TOPICS).map((topic, id) => [valueSubject(topic), id + 1])),
       ),
-      publish: () => {
-        harness.published++;
-        return Promise.reject(new Error('this test must not reach Kafka'));
+      delivery: {
+        deliver: () => {
+          harness.published++;
+          return Promise.reject(new Error('this test must not reach Kafka'));
+        },
       },
       maxRecordBytes: 1_000_000,
       ingressNode: 'unit-test',
-      // As src/bridge.ts wires it.
+      // As src/bridge/pipeline.ts wires it.
       onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
     });
   const app = createApp(
