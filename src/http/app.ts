@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import type { HttpConfig } from '../config';
-import { BridgeError } from '../errors';
+import { BridgeError, faultSpec } from '../errors';
 import type { CallbackHandler, HandledCallback } from '../ingress/handle-callback';
 import { requestLogger, type Logger, type Metrics } from '../observability';
 import { SOAP_CONTENT_TYPE } from '../soap/envelope';
@@ -162,12 +162,16 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
   /** The one error exit: a SOAP Fault for every failure. Returns the outcome for metrics. */
   function answerError(ctx: Koa.Context, err: unknown, reqId: string): Outcome {
     const known = err instanceof BridgeError;
-    const fault = known ? faultFor(err, retryAfter(err)) : INTERNAL_FAULT;
+    const fault = known ? faultFor(err) : INTERNAL_FAULT;
     ctx.status = fault.status;
     ctx.type = SOAP_CONTENT_TYPE;
     ctx.body = fault.body;
-    if (fault.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(fault.retryAfterSeconds));
-    if (err instanceof MethodNotAllowedError) ctx.set('Allow', err.allow);
+    // The headers its catalogue row names, valued from the error.
+    if (known) {
+      for (const header of faultSpec(err.code).headers) {
+        ctx.set(header, header === 'Allow' ? allowOf(err) : retryAfterOf(err));
+      }
+    }
     // Part of the body may still be unread: this connection cannot carry another request.
     if (!ctx.req.complete) ctx.set('Connection', 'close');
     const log = requestLogger(logger, reqId);
@@ -188,10 +192,15 @@ function serviceInPath(path: string): string {
   }
 }
 
-function retryAfter(err: BridgeError): number | undefined {
-  if (!err.retriable) return undefined;
-  const hint = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
-  return hint ?? DEFAULT_RETRY_AFTER_SECONDS;
+/** Retry-After: the error's own estimate (QueueFullError, SpoolFullError) or the default. */
+function retryAfterOf(err: BridgeError): string {
+  const hint = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return String(typeof hint === 'number' ? hint : DEFAULT_RETRY_AFTER_SECONDS);
+}
+
+/** Allow: the methods the error names (MethodNotAllowedError), or the one a callback path takes. */
+function allowOf(err: BridgeError): string {
+  return err instanceof MethodNotAllowedError ? err.allow : 'POST';
 }
 
 function mediaType(contentType: string): string {

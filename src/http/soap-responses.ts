@@ -14,12 +14,10 @@ export const ACK_BODY: Buffer = Buffer.from(
   writeEnvelope('<CallbackResponse xmlns="http://nphase.com/unifiedwebservice/v2"/>'),
 );
 
-/** A SOAP Fault answer: the status and the body, ready to send. */
+/** A SOAP Fault answer: the status and the body, ready to send. Headers are the error exit's (src/http/app.ts). */
 export interface FaultResponse {
   status: number;
   body: Buffer;
-  /** Seconds for Retry-After, on 503s. */
-  retryAfterSeconds?: number;
 }
 
 /** What any error we did not anticipate becomes: no detail leaves the process. */
@@ -32,13 +30,9 @@ export const INTERNAL_FAULT: FaultResponse = Object.freeze({
  * The fault for a BridgeError. `faultstring` carries the stable code and, where `expose` allows, the message
  * (BridgeError messages never hold credentials); a hidden message becomes a generic one.
  */
-export function faultFor(error: BridgeError, retryAfterSeconds?: number): FaultResponse {
+export function faultFor(error: BridgeError): FaultResponse {
   const message = error.expose ? error.message : 'The bridge cannot take this callback now';
-  return {
-    status: error.status,
-    body: faultBody(error.faultCode, error.code, message),
-    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-  };
+  return { status: error.status, body: faultBody(error.faultCode, error.code, message) };
 }
 
 function faultBody(faultCode: 'Client' | 'Server', code: string, message: string): Buffer {

@@ -12,7 +12,7 @@ import type { EventEncoder, EncodedRecord } from '../events/encode';
 import { deadLetterIdOf } from '../thingspace/event-id';
 import { normalize, type NormalizeOptions } from '../thingspace/normalize';
 import type { Delivery, Receipt } from '../kafka/delivery';
-import { BridgeError } from '../errors';
+import { BridgeError, type ErrorCode } from '../errors';
 import { parseCallback, type ParserLimits } from '../soap/parser';
 import type { ParsedCallback } from '../soap/types';
 import type { Anomaly } from '../thingspace/anomalies';
@@ -113,6 +113,6 @@ function checkSize(record: EncodedRecord, maxBytes: number): void {
   if (bytes > maxBytes) throw new EventTooLargeError(bytes, maxBytes);
 }
 
-function reasonCode(reason: unknown): string {
+function reasonCode(reason: unknown): ErrorCode {
   return reason instanceof BridgeError ? reason.code : 'NORMALIZE_FAILED';
 }

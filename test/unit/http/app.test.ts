@@ -16,6 +16,8 @@ import { createEventEncoder, valueSubject } from '../../../src/events/encode';
 import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createApp, type AppDeps, type Readiness } from '../../../src/http/app';
 import { INTERNAL_FAULT } from '../../../src/http/soap-responses';
+import { KafkaUnavailableError, QueueFullError } from '../../../src/kafka/errors';
+import { SpoolFullError } from '../../../src/kafka/spool/errors';
 import { createCallbackHandler, type CallbackHandler } from '../../../src/ingress/handle-callback';
 import { createLogger, createMetrics, type Metrics } from '../../../src/observability';
 import type { ServiceName } from '../../../src/thingspace/catalogue';
@@ -427,6 +429,21 @@ describe('the pipeline refusing, through the real handler', () => {
     );
     // The password sent with the unknown user is in no log line (checked() looks at every one).
     expect(harness.logs.some((line) => line.includes('"code":"AUTH_FAILED"'))).toBe(true);
+  });
+
+  it("503s: Retry-After from the error's own estimate, or the default", async () => {
+    const errors = [new QueueFullError(7), new SpoolFullError(1 << 20), new KafkaUnavailableError('down')];
+    let next = 0;
+    const harness = await start({ handler: () => Promise.reject(errors[next++]!) });
+    const answers = [];
+    for (let i = 0; i < errors.length; i++) {
+      answers.push(await callback(harness, '/callbacks/CarrierService', CARRIER_XML));
+    }
+    expect(answers.map((a) => [a.status, faultCodeOf(a.body), a.headers['retry-after']])).toEqual([
+      [503, 'QUEUE_FULL', '7'],
+      [503, 'SPOOL_FULL', '60'],
+      [503, 'KAFKA_UNAVAILABLE', '5'],
+    ]);
   });
 
   it('unknown errors become the fixed 500 fault, their text kept in the process', async () => {

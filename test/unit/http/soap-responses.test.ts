@@ -1,18 +1,7 @@
 import { SaxesParser } from 'saxes';
-import { BridgeError, type FaultCode } from '../../../src/errors';
 import { ACK_BODY, INTERNAL_FAULT, faultFor } from '../../../src/http/soap-responses';
-
-class SampleError extends BridgeError {
-  readonly code = 'SAMPLE';
-  readonly status = 418;
-  readonly faultCode: FaultCode = 'Client';
-  constructor(
-    message: string,
-    override readonly expose: boolean,
-  ) {
-    super(message);
-  }
-}
+import { MissingTopicsError } from '../../../src/kafka/errors';
+import { ParseError } from '../../../src/soap/errors';
 
 /** Element names and text of a well-formed document; throws on malformed XML. */
 function read(body: Buffer): { names: string[]; text: string } {
@@ -37,8 +26,8 @@ describe('SOAP responses', () => {
   });
 
   it('builds a fault with the status, fault code and the code-prefixed message, escaped', () => {
-    const fault = faultFor(new SampleError('bad <Kind> & "quotes"', true));
-    expect(fault.status).toBe(418);
+    const fault = faultFor(new ParseError('MALFORMED_XML', 'bad <Kind> & "quotes"'));
+    expect(fault.status).toBe(400);
     const { names, text } = read(fault.body);
     expect(names).toEqual([
       `${SOAP}|Envelope`,
@@ -47,14 +36,13 @@ describe('SOAP responses', () => {
       '|faultcode',
       '|faultstring',
     ]);
-    expect(text).toBe('s:ClientSAMPLE: bad <Kind> & "quotes"');
+    expect(text).toBe('s:ClientMALFORMED_XML: bad <Kind> & "quotes"');
   });
 
-  it('hides messages that may not be shown, and carries Retry-After when given', () => {
-    const fault = faultFor(new SampleError('broker 10.1.2.3 refused', false), 7);
+  it('hides messages that may not be shown', () => {
+    const fault = faultFor(new MissingTopicsError(['orders'], 'broker 10.1.2.3 refused'));
     expect(fault.body.toString()).not.toContain('10.1.2.3');
-    expect(read(fault.body).text).toContain('SAMPLE: The bridge cannot take this callback now');
-    expect(fault.retryAfterSeconds).toBe(7);
+    expect(read(fault.body).text).toContain('TOPICS_MISSING: The bridge cannot take this callback now');
   });
 
   it('answers unknown errors with a fixed 500 Server fault', () => {
