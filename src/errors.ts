@@ -36,7 +36,8 @@ export interface FaultSpec {
   expose: boolean;
   headers: readonly FaultHeader[];
   /**
-   * One line, public: what the code means, for the README's table.
+   * One line, public: the README's table, and the fault text where the instance's message is not sent (see
+   * src/http/soap-responses.ts). Markdown only where it is never a fault text.
    */
   description: string;
 }
@@ -251,7 +252,7 @@ export const ERRORS = {
     description: 'the Content-Type is not XML (`text/xml`, `application/soap+xml`, `application/xml`)',
   },
 
-  // 5xx: try again later.
+  // 5xx: try again later. Their descriptions are their fault texts: plain, no markdown.
   INTERNAL: {
     where: 'callback',
     status: 500,

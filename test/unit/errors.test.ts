@@ -19,7 +19,7 @@ import {
   SourceNotAllowedError,
   UnsupportedMediaTypeError,
 } from '../../src/http/errors';
-import { faultFor } from '../../src/http/soap-responses';
+import { faultFor, hasFixedText } from '../../src/http/soap-responses';
 import { EventTooLargeError } from '../../src/ingress/errors';
 import {
   DeliveryTimeoutError,
@@ -162,6 +162,12 @@ describe('the error catalogue', () => {
       expect([code, faultCode]).toEqual([code, status < 500 ? 'Client' : 'Server']);
       expect([code, headers.includes('Retry-After')]).toEqual([code, status === 503 && retriable]);
       expect([code, headers.includes('Allow')]).toEqual([code, status === 405]);
+    }
+  });
+
+  it('a description that is sent as fault text holds no markdown', () => {
+    for (const code of ANSWER_CODES.filter(hasFixedText)) {
+      expect([code, ERRORS[code].description]).toEqual([code, expect.not.stringMatching(/[`*_<>]/)]);
     }
   });
 

@@ -21,7 +21,7 @@ import { SpoolFullError } from '../../../src/kafka/spool/errors';
 import { createCallbackHandler, type CallbackHandler } from '../../../src/ingress/handle-callback';
 import { createLogger, createMetrics, type Metrics } from '../../../src/observability';
 import type { ServiceName } from '../../../src/thingspace/catalogue';
-import { faultCodeOf, send, post, type Answer, type RequestOptions } from '../../support/http';
+import { faultCodeOf, faultString, send, post, type Answer, type RequestOptions } from '../../support/http';
 
 const PASSWORD = 's3cret-fixture-pw';
 const MAX_BODY_BYTES = 4096;
@@ -334,7 +334,11 @@ describe('guards before the body is read', () => {
       const answer = await callback(harness, '/callbacks/CarrierService', CARRIER_XML);
       expectFault(answer, 503, 'NOT_READY');
       expect(answer.headers['retry-after']).toBe('5');
-      expect(answer.body).toContain(reason === 'starting' ? 'starting' : 'shutting down');
+      // The fault text is the code's, the same for both; which one it was is in the log.
+      expect(faultString(answer.body)).toBe(
+        'NOT_READY: the bridge is starting or shutting down; retry later',
+      );
+      expect(harness.logs.at(-1)).toContain(reason === 'starting' ? 'starting' : 'shutting down');
     }
     expect(harness.handled).toHaveLength(0);
 
@@ -431,19 +435,25 @@ describe('the pipeline refusing, through the real handler', () => {
     expect(harness.logs.some((line) => line.includes('"code":"AUTH_FAILED"'))).toBe(true);
   });
 
-  it("503s: Retry-After from the error's own estimate, or the default", async () => {
-    const errors = [new QueueFullError(7), new SpoolFullError(1 << 20), new KafkaUnavailableError('down')];
+  it("503s: Retry-After from the error's own estimate or the default, a fixed text, the detail in the log", async () => {
+    const errors = [
+      new QueueFullError(7),
+      new SpoolFullError(1 << 20),
+      new KafkaUnavailableError('broker 10.9.8.7'),
+    ];
     let next = 0;
     const harness = await start({ handler: () => Promise.reject(errors[next++]!) });
     const answers = [];
     for (let i = 0; i < errors.length; i++) {
       answers.push(await callback(harness, '/callbacks/CarrierService', CARRIER_XML));
     }
-    expect(answers.map((a) => [a.status, faultCodeOf(a.body), a.headers['retry-after']])).toEqual([
-      [503, 'QUEUE_FULL', '7'],
-      [503, 'SPOOL_FULL', '60'],
-      [503, 'KAFKA_UNAVAILABLE', '5'],
+    expect(answers.map((a) => [a.status, faultString(a.body), a.headers['retry-after']])).toEqual([
+      [503, 'QUEUE_FULL: the publish queue is full; retry later', '7'],
+      [503, 'SPOOL_FULL: the spool is full; retry later', '60'],
+      [503, 'KAFKA_UNAVAILABLE: Kafka did not take the event; retry later', '5'],
     ]);
+    expect(answers[2]!.body).not.toContain('10.9.8.7');
+    expect(harness.logs.some((line) => line.includes('broker 10.9.8.7'))).toBe(true);
   });
 
   it('unknown errors become the fixed 500 fault, their text kept in the process', async () => {
