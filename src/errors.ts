@@ -2,7 +2,7 @@
  * The error catalogue: every code the bridge reports, with what it means where it can be seen. The error classes
  * (BridgeError's subclasses across src/, RegistrationError's, ConfigError) name the situation and carry its
  * detail; their status, fault code, retriability and exposure come from their row here, and nowhere else. The
- * README's error table lists its `callback` rows.
+ * README's error table is rendered from it (`npm run docs:errors`, src/docs/errors.ts).
  *
  * Statuses: SOAP 1.1 says faults travel with HTTP 500, but ThingSpace retries every non-2xx answer, so we answer
  * the caller's mistakes with 4xx (operators see them for what they are) and keep 5xx for "try again later".
