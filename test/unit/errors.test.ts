@@ -39,7 +39,7 @@ import {
   UwsFaultError,
   UwsHttpStatusError,
   UwsUnreachableError,
-} from '../../src/thingspace/registration';
+} from '../../src/registration';
 
 const SRC = join(__dirname, '..', '..', 'src');
 
