@@ -3,14 +3,12 @@
  * failure and on the handoff deadline, every record spooled while the spool is not empty, replay in order, and
  * back to direct once drained.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ProducerBatch, RecordMetadata } from 'kafkajs';
 import { Publisher } from '../../../../src/kafka/publisher';
 import { Spool } from '../../../../src/kafka/spool/spool';
 import { SpoolFullError } from '../../../../src/kafka/spool/errors';
 import { SpoolingPublisher } from '../../../../src/kafka/spool/spooling-publisher';
+import { tempDirs } from '../../../support/temp';
 
 class FakeProducer {
   /** 'up' answers, 'down' fails, 'hang' never answers until released. */
@@ -43,12 +41,15 @@ class FakeProducer {
   }
 }
 
+/** A fresh spool directory, removed after this file's tests. */
+const spoolDir = tempDirs('spooling-unit-');
+
 async function setUp(handoffMs = 50, maxBytes = 1e7) {
   const producer = new FakeProducer();
   const publisher = new Publisher(producer, { lingerMs: 1, deliveryTimeoutMs: 5_000, maxBatchRecords: 10 });
   await publisher.start();
   const spool = await Spool.open({
-    dir: mkdtempSync(join(tmpdir(), 'spooling-unit-')),
+    dir: spoolDir(),
     maxBytes,
     fsync: false,
   });
