@@ -10,7 +10,7 @@ import { PRODUCER_DEFAULTS } from '../../../src/config';
 import type { Receipt } from '../../../src/kafka/delivery';
 import { Publisher, type PublisherOptions } from '../../../src/kafka/publisher';
 import { ensureTopics } from '../../../src/kafka/topics';
-import { testServers, uniqueName } from '../../infra/kafka';
+import { readToEnd, testServers, uniqueName } from '../../infra/kafka';
 
 const PARTITIONS = 3;
 
@@ -75,7 +75,7 @@ describe('Publisher against Kafka', () => {
 
     expect(batchSizes.reduce((a, b) => a + b, 0)).toBe(1000);
     expect(Math.max(...batchSizes)).toBeLessThanOrEqual(100);
-    const received = await consume(kafka, [topic], 1000);
+    const received = await consume(kafka, [topic]);
     expect(received).toHaveLength(1000);
     const byValue = new Map(received.map((r) => [r.value, r]));
     expect(byValue.size).toBe(1000);
@@ -114,7 +114,7 @@ describe('Publisher against Kafka', () => {
 
     const results = await Promise.all(records.map((r) => publisher.deliver(r)));
 
-    const received = new Map((await consume(kafka, [a, b], 300)).map((r) => [r.value, r]));
+    const received = new Map((await consume(kafka, [a, b])).map((r) => [r.value, r]));
     expect(received.size).toBe(300);
     records.forEach((record, i) => {
       const got = received.get(record.value.toString())!;
@@ -152,7 +152,7 @@ describe('Publisher against Kafka', () => {
     for (const offsets of offsetsByKey) {
       for (let i = 1; i < offsets.length; i++) expect(offsets[i]! > offsets[i - 1]!).toBe(true);
     }
-    const received = await consume(kafka, [topic], KEYS * PER_KEY);
+    const received = await consume(kafka, [topic]);
     expect(received).toHaveLength(KEYS * PER_KEY);
     for (let k = 0; k < KEYS; k++) {
       const ofKey = received
@@ -198,7 +198,7 @@ describe('Publisher against Kafka', () => {
       // Refused at the door (never queued, so never sent): shutting down, or a full queue on a slow machine.
       expect([ShuttingDownError, QueueFullError].some((type) => error instanceof type)).toBe(true);
     }
-    const received = await consume(kafka, [topic], acknowledged.length);
+    const received = await consume(kafka, [topic]);
     expect(received.map((r) => r.value).sort()).toEqual(acknowledged.sort());
   });
 
@@ -222,44 +222,28 @@ describe('Publisher against Kafka', () => {
     // kafkajs retries an idempotent batch without limit, so the timed-out record is still on its way: it is
     // written as soon as the topic exists (hence "a retry can duplicate it" in DeliveryTimeoutError).
     await ensureTopics(admin, [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], { create: true });
-    expect((await consume(kafka, [topic], 1)).map((r) => r.value)).toEqual(['late']);
-    await waitFor(() => publisher.stats().inFlightRecords === 0);
+    // The batch is out of flight once kafkajs's send returned: written (or failed), nothing more to come.
+    await waitFor(() => publisher.stats().inFlightRecords === 0, 'the timed-out batch to land');
+    expect((await consume(kafka, [topic])).map((r) => r.value)).toEqual(['late']);
     await publisher.close();
   });
 });
 
-/**
- * Reads the topics from the beginning with a fresh consumer group until `count` records arrived, then a second
- * more, so that a duplicate beyond the count would show.
- */
-async function consume(kafka: Kafka, topics: string[], count: number): Promise<Received[]> {
-  const received: Received[] = [];
-  const consumer = kafka.consumer({ groupId: uniqueName('publisher-test') });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await new Promise<void>((resolve) => {
-      if (count === 0) resolve();
-      void consumer.run({
-        eachMessage: async ({ topic, partition, message }) => {
-          received.push({
-            topic,
-            key: message.key!.toString(),
-            partition,
-            offset: message.offset,
-            value: message.value!.toString(),
-          });
-          if (received.length === count) resolve();
-        },
-      });
-    });
-    await new Promise((r) => setTimeout(r, 1000));
-  } finally {
-    await consumer.disconnect();
-  }
-  return received;
+/** The topics read to their end (their high watermarks, which must not move meanwhile), as strings. */
+async function consume(kafka: Kafka, topics: string[]): Promise<Received[]> {
+  return (await readToEnd(kafka, topics)).map(({ topic, partition, offset, key, value }) => ({
+    topic,
+    key: key!.toString(),
+    partition,
+    offset,
+    value: value!.toString(),
+  }));
 }
 
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 50));
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -1,18 +1,10 @@
-import {
-  appendFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import * as fsPromises from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeFrame, encodeFrame, type SpoolRecord } from '../../../../src/kafka/spool/frame';
 import { SpoolFullError } from '../../../../src/kafka/spool/errors';
 import { Spool, type SpoolOptions } from '../../../../src/kafka/spool/spool';
+import { tempDirs } from '../../../support/temp';
 
 const record = (i: number, valueBytes = 100): SpoolRecord => ({
   topic: 'events',
@@ -22,9 +14,8 @@ const record = (i: number, valueBytes = 100): SpoolRecord => ({
   eventId: `event-${i}`,
 });
 
-function dir(): string {
-  return mkdtempSync(join(tmpdir(), 'spool-unit-'));
-}
+/** A fresh spool directory, removed after this file's tests. */
+const dir = tempDirs('spool-unit-');
 
 const segmentsIn = (d: string) =>
   readdirSync(d)

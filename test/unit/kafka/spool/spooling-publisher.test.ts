@@ -4,9 +4,6 @@
  * while the spool is not empty; replay in order, its failures retried; back to direct once drained; a full spool;
  * a spool left by the last run; close() with records still spooled. Each waits for a condition, never a fixed time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PRODUCER_DEFAULTS } from '../../../../src/config';
 import type { DeliveryRecord } from '../../../../src/kafka/delivery';
 import { ShuttingDownError } from '../../../../src/kafka/errors';
@@ -18,14 +15,13 @@ import {
   type SpoolingPublisherOptions,
 } from '../../../../src/kafka/spool/spooling-publisher';
 import { FakeProducer } from '../../../support/fake-producer';
+import { tempDirs } from '../../../support/temp';
 
-const dirs: string[] = [];
 const open: { close(): Promise<void> }[] = [];
-
 afterEach(async () => {
   for (const delivery of open.splice(0)) await delivery.close();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+const tempDir = tempDirs('spooling-unit-');
 
 const record = (key: string, valueBytes?: number): DeliveryRecord => ({
   topic: 't',
@@ -49,7 +45,7 @@ async function setUp({
   producer = new FakeProducer(),
   start = true,
 }: SetUp = {}) {
-  if (dir === undefined) dirs.push((dir = mkdtempSync(join(tmpdir(), 'spooling-unit-'))));
+  dir ??= tempDir();
   const publisher = new Publisher(producer, {
     ...PRODUCER_DEFAULTS,
     deliveryTimeoutMs: 5_000,
