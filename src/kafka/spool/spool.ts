@@ -268,6 +268,11 @@ export class Spool {
     for (const segment of victims) {
       await rm(join(this.options.dir, segmentName(segment.base)), { force: true });
     }
+    // A deleted segment that ended short of the next (its tail lost) leaves the checkpoint in a gap before every
+    // segment: go on where the log does, as open() would.
+    const first = this.segments[0]!;
+    if (this.checkpoint < first.base) this.checkpoint = first.base;
+    if (this.readPos < this.checkpoint) this.readPos = this.checkpoint;
     if (victims.length > 0) {
       this.options.log?.(
         'info',

@@ -265,6 +265,24 @@ describe('Spool.open: the states a crash leaves', () => {
     expect(again.stats()).toMatchObject({ records: 6, oldestAppendedAt: records[2]!.appendedAt });
     expect(segmentsIn(d)).toEqual([3 * F, 6 * F].map(segmentName));
   });
+  it('reads on after the short segment was acknowledged and deleted, also after a rewind', async () => {
+    const d = dir();
+    const { spool } = await openSpool(d, { segmentBytes: 3 * F });
+    await appendEach(spool, 0, 9);
+    await spool.close();
+    truncateSync(join(d, segmentName(0)), 2 * F);
+
+    const { spool: again } = await openSpool(d, { segmentBytes: 3 * F });
+    const batch = await again.read(2, 1_000_000);
+    await again.acknowledge(batch[1]!.end, 2); // the checkpoint is now in the gap, before every segment
+    expect(segmentsIn(d)).toEqual([3 * F, 6 * F].map(segmentName));
+    expect(again.stats()).toMatchObject({ records: 6, bytes: 6 * F, diskBytes: 6 * F });
+    expect(ids(await readAll(again))).toEqual(range(3, 9));
+    again.rewind();
+    expect(ids(await readAll(again))).toEqual(range(3, 9));
+    await again.close();
+    expect((await reopened(d)).ids).toEqual(range(3, 9));
+  });
 });
 
 describe('Spool.read', () => {
