@@ -82,6 +82,8 @@ export class Spool {
   private pending: PendingAppend[] = [];
   private writing: Promise<void> | undefined;
   private closed = false;
+  /** A failed write's bytes are still past the active segment's size (cutting them failed too). */
+  private uncut = false;
   private readonly segmentBytes: number;
   /** Called whenever records became durable: the replayer waits on it instead of polling. */
   private readonly appendListeners = new Set<() => void>();
@@ -371,6 +373,12 @@ export class Spool {
 
   private async writeGroup(group: PendingAppend[], bytes: number): Promise<void> {
     let segment = this.segments[this.segments.length - 1]!;
+    if (this.uncut) {
+      // Left in a segment that is then finished, they would be cut on open as a torn tail, and every later
+      // segment with them: nothing is written until they are gone.
+      await this.active.truncate(segment.size);
+      this.uncut = false;
+    }
     if (segment.size > 0 && segment.size + bytes > this.segmentBytes) {
       // Roll: the old segment is durable already (every group ends with its fsync).
       const next: Segment = { base: segment.base + segment.size, size: 0 };
@@ -394,7 +402,9 @@ export class Spool {
       if (this.options.fsync) await this.active.datasync();
     } catch (err) {
       // Whatever part was written is not a record anybody got a 200 for: cut it so the next group starts clean.
-      await this.active.truncate(segment.size).catch(() => undefined);
+      await this.active.truncate(segment.size).catch(() => {
+        this.uncut = true;
+      });
       throw err;
     }
     segment.size += bytes;

@@ -508,4 +508,32 @@ describe('Spool write failures', () => {
     expect(after.logs).toEqual([]);
     expect(after.ids).toEqual(['event-0', 'event-1', 'event-3']);
   });
+
+  it('cuts a failed write whose cut failed too before the next write, never leaving it inside a finished segment', async () => {
+    const d = dir();
+    const { spool } = await openSpool(d, { segmentBytes: 3 * F });
+    await appendEach(spool, 0, 2);
+    const eio = errno('EIO');
+    jest
+      .spyOn(fileHandle, 'writev')
+      .mockImplementationOnce(function (this: Handle, buffers, position) {
+        return writePart(this, buffers, position, Math.floor(F / 2));
+      })
+      .mockRejectedValueOnce(eio);
+    jest.spyOn(fileHandle, 'truncate').mockRejectedValueOnce(eio).mockRejectedValueOnce(eio);
+
+    await expect(spool.append(record(2))).rejects.toBeInstanceOf(SpoolUnavailableError);
+    // The half frame is still there: nothing more goes to the spool until it is cut.
+    await expect(spool.append(record(3, 300))).rejects.toMatchObject({ cause: eio });
+    expect(spool.stats()).toMatchObject({ records: 2, bytes: 2 * F });
+    // Larger than what is left of the first segment: it starts the next one.
+    await spool.append(record(4, 300));
+    expect(segmentsIn(d)).toEqual([0, 2 * F].map(segmentName));
+    expect(ids(await readAll(spool))).toEqual(['event-0', 'event-1', 'event-4']);
+    await spool.close();
+
+    const after = await reopened(d, { segmentBytes: 3 * F });
+    expect(after.logs).toEqual([]);
+    expect(after.ids).toEqual(['event-0', 'event-1', 'event-4']);
+  });
 });
