@@ -84,6 +84,8 @@ export class Spool {
   private closed = false;
   /** A failed write's bytes are still past the active segment's size (cutting them failed too). */
   private uncut = false;
+  /** A roll failed half-way (its file may exist): the next write finishes it, whatever its size. */
+  private rolling = false;
   private readonly segmentBytes: number;
   /** Called whenever records became durable: the replayer waits on it instead of polling. */
   private readonly appendListeners = new Set<() => void>();
@@ -379,14 +381,22 @@ export class Spool {
       await this.active.truncate(segment.size);
       this.uncut = false;
     }
-    if (segment.size > 0 && segment.size + bytes > this.segmentBytes) {
-      // Roll: the old segment is durable already (every group ends with its fsync).
+    if (segment.size > 0 && (this.rolling || segment.size + bytes > this.segmentBytes)) {
+      // Roll: the old segment is durable already (every group ends with its fsync). Nothing more goes to it once
+      // a roll began: on open, the log goes on at the next segment's base, past anything written there.
+      this.rolling = true;
       const next: Segment = { base: segment.base + segment.size, size: 0 };
       const handle = await open(join(this.options.dir, segmentName(next.base)), 'w+');
-      await syncDir(this.options.dir, this.options.fsync);
-      await this.active.close();
+      try {
+        await syncDir(this.options.dir, this.options.fsync);
+        await this.active.close();
+      } catch (err) {
+        await handle.close().catch(() => undefined);
+        throw err;
+      }
       this.active = handle;
       this.segments.push(next);
+      this.rolling = false;
       segment = next;
     }
     try {

@@ -536,4 +536,27 @@ describe('Spool write failures', () => {
     expect(after.logs).toEqual([]);
     expect(after.ids).toEqual(['event-0', 'event-1', 'event-4']);
   });
+
+  it('finishes a roll that failed half-way before writing anything else, so a restart reads every record', async () => {
+    const d = dir();
+    const { spool } = await openSpool(d, { segmentBytes: 3 * F, fsync: true });
+    await appendEach(spool, 0, 2);
+    const eio = errno('EIO');
+    // The next segment's file is created, then the directory's fsync fails.
+    jest.spyOn(fileHandle, 'sync').mockRejectedValueOnce(eio);
+
+    await expect(spool.append(record(2, 300))).rejects.toMatchObject({ cause: eio });
+    expect(segmentsIn(d)).toEqual([0, 2 * F].map(segmentName));
+    // It would still fit in the first segment, but that one is finished.
+    await spool.append(record(3));
+    expect(statSync(join(d, segmentName(0))).size).toBe(2 * F);
+    expect(ids(await readAll(spool))).toEqual(['event-0', 'event-1', 'event-3']);
+    await spool.close();
+
+    const { spool: again, logs } = await openSpool(d, { segmentBytes: 3 * F, fsync: true });
+    expect(logs).toEqual([]);
+    expect(again.stats()).toMatchObject({ records: 3, bytes: 3 * F });
+    await again.append(record(4));
+    expect(ids(await readAll(again))).toEqual(['event-0', 'event-1', 'event-3', 'event-4']);
+  });
 });
