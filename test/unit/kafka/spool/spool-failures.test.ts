@@ -5,23 +5,21 @@
  */
 import {
   closeSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
-  rmSync,
   statSync,
   truncateSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
 import * as fsPromises from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { decodeFrame, encodeFrame, type SpoolRecord } from '../../../../src/kafka/spool/frame';
 import { SpoolFullError, SpoolUnavailableError } from '../../../../src/kafka/spool/errors';
 import { Spool, type SpooledRecord, type SpoolOptions } from '../../../../src/kafka/spool/spool';
+import { tempDirs } from '../../../support/temp';
 
 const record = (i: number, valueBytes = 100): SpoolRecord => ({
   topic: 'events',
@@ -35,14 +33,8 @@ const F = encodeFrame(record(0), 0).length;
 
 const segmentName = (base: number) => `${String(base).padStart(20, '0')}.seg`;
 
-const dirs: string[] = [];
 const spools: Spool[] = [];
-
-function dir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'spool-failures-'));
-  dirs.push(d);
-  return d;
-}
+const dir = tempDirs('spool-failures-');
 
 const segmentsIn = (d: string) =>
   readdirSync(d)
@@ -108,7 +100,6 @@ beforeAll(async () => {
 afterEach(async () => {
   jest.restoreAllMocks();
   for (const spool of spools.splice(0)) await spool.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 /** A writev that writes only the first `bytes` of `buffers`, and says so: as the kernel may. */
