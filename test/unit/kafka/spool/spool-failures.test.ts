@@ -3,31 +3,16 @@
  * ends or a chunk, framing it refuses, and write failures (ENOSPC, EIO, short writes) simulated by spying on
  * FileHandle's methods. Every test removes the directories it creates.
  */
-import {
-  closeSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import * as fsPromises from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { decodeFrame, encodeFrame, type SpoolRecord } from '../../../../src/kafka/spool/frame';
+import { decodeFrame, encodeFrame } from '../../../../src/kafka/spool/frame';
 import { SpoolFullError, SpoolUnavailableError } from '../../../../src/kafka/spool/errors';
 import { Spool, type SpooledRecord, type SpoolOptions } from '../../../../src/kafka/spool/spool';
 import { tempDirs } from '../../../support/temp';
+import { openSpool as openSpoolIn, readAll, record, segmentsIn } from './helpers';
 
-const record = (i: number, valueBytes = 100): SpoolRecord => ({
-  topic: 'events',
-  key: `mdn:${i % 7}`,
-  value: Buffer.alloc(valueBytes, i % 251),
-  headers: { h: String(i) },
-  eventId: `event-${i}`,
-});
 /** Bytes of record(i)'s frame: the same for every i below 10. */
 const F = encodeFrame(record(0), 0).length;
 
@@ -36,31 +21,10 @@ const segmentName = (base: number) => `${String(base).padStart(20, '0')}.seg`;
 const spools: Spool[] = [];
 const dir = tempDirs('spool-failures-');
 
-const segmentsIn = (d: string) =>
-  readdirSync(d)
-    .filter((name) => name.endsWith('.seg'))
-    .sort();
-
 async function openSpool(d: string, options: Partial<SpoolOptions> = {}) {
-  const logs: string[] = [];
-  const spool = await Spool.open({
-    dir: d,
-    maxBytes: 10_000_000,
-    fsync: false,
-    log: (_level, fields, message) => logs.push(`${message} ${JSON.stringify(fields)}`),
-    ...options,
-  });
-  spools.push(spool);
-  return { spool, logs };
-}
-
-async function readAll(spool: Spool): Promise<SpooledRecord[]> {
-  const out: SpooledRecord[] = [];
-  for (;;) {
-    const batch = await spool.read(10, 1_000_000);
-    if (batch.length === 0) return out;
-    out.push(...batch);
-  }
+  const opened = await openSpoolIn(d, { fsync: false, ...options });
+  spools.push(opened.spool);
+  return opened;
 }
 
 const ids = (records: SpooledRecord[]) => records.map((r) => r.eventId);
