@@ -3,7 +3,7 @@
  * tests never share topics or subjects and can run against a long-lived cluster, and topics read to their end.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type IHeaders } from 'kafkajs';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 
 export interface TestServers {
@@ -40,6 +40,7 @@ export interface TopicRecord {
   offset: string;
   key: Buffer | null;
   value: Buffer | null;
+  headers: IHeaders;
 }
 
 export interface ReadToEndOptions {
@@ -145,6 +146,7 @@ async function readUpTo(
             offset: message.offset,
             key: message.key,
             value: message.value,
+            headers: message.headers ?? {},
           });
           next.set(key, offset + 1n);
           if (offset + 1n === end) pending.delete(key);
