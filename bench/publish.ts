@@ -45,16 +45,21 @@ async function main(): Promise<void> {
   });
   await publisher.start();
   const value = Buffer.alloc(VALUE_BYTES, 'x');
-  const record = (i: number) => ({ topic, key: `mdn:555${String(i % 1000).padStart(7, '0')}`, value });
+  const record = (i: number) => ({
+    topic,
+    key: `mdn:555${String(i % 1000).padStart(7, '0')}`,
+    value,
+    eventId: `bench-${i}`,
+  });
 
   try {
-    await Promise.all(Array.from({ length: 200 }, (_, i) => publisher.publish(record(i)))); // warm-up
+    await Promise.all(Array.from({ length: 200 }, (_, i) => publisher.deliver(record(i)))); // warm-up
 
     const rows = [];
     for (const n of [1_000, 10_000]) {
       batches.length = 0;
       const started = performance.now();
-      await Promise.all(Array.from({ length: n }, (_, i) => publisher.publish(record(i))));
+      await Promise.all(Array.from({ length: n }, (_, i) => publisher.deliver(record(i))));
       const elapsed = performance.now() - started;
       const sizes = batches.map((b) => b.records).sort((a, b) => a - b);
       const durations = batches.map((b) => b.durationMs).sort((a, b) => a - b);
@@ -71,7 +76,7 @@ async function main(): Promise<void> {
     const latencies: number[] = [];
     for (let i = 0; i < 200; i++) {
       const started = performance.now();
-      await publisher.publish(record(i));
+      await publisher.deliver(record(i));
       latencies.push(performance.now() - started);
     }
     latencies.sort((a, b) => a - b);

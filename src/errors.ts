@@ -1,30 +1,455 @@
 /**
- * Every failure the bridge reports is a BridgeError subclass with a stable code. The one outermost HTTP handler
- * turns any of them into a SOAP Fault; nothing else decides statuses.
+ * The error catalogue: every code the bridge reports, with what it means where it can be seen. The error classes
+ * (BridgeError's subclasses across src/, RegistrationError's, ConfigError) name the situation and carry its
+ * detail; their status, fault code, retriability and exposure come from their row here, and nowhere else. The
+ * README's error table is rendered from it (`npm run docs:errors`, src/docs/errors.ts).
  *
  * Statuses: SOAP 1.1 says faults travel with HTTP 500, but ThingSpace retries every non-2xx answer, so we answer
  * the caller's mistakes with 4xx (operators see them for what they are) and keep 5xx for "try again later".
+ *
+ * The bottom layer: imports nothing.
  */
 export type FaultCode = 'Client' | 'Server';
+
+/**
+ * Where a code can be seen:
+ * - `callback`: the answer to a request on an ingress listener (ThingSpace's callbacks): the README's table.
+ * - `dead-letter`: the `reasonCode` of a dead-letter event; the callback itself is acknowledged.
+ * - `boot`: stops `serve` before it listens, or keeps the node unready (/readyz answers 503).
+ * - `cli`: the `callbacks` command prints it and exits 1.
+ */
+export type ErrorScope = 'callback' | 'dead-letter' | 'boot' | 'cli';
+
+/** Headers an answer carries. Their values come from the error: src/http/app.ts's error exit. */
+export type FaultHeader = 'Retry-After' | 'Allow';
+
+/** A code with an HTTP answer: a BridgeError's, and INTERNAL (any error that is not one). */
+export interface FaultSpec {
+  where: ErrorScope;
+  /** The HTTP status of the answer. */
+  status: number;
+  /** SOAP 1.1 fault code: Client (the message is at fault) or Server (we are). */
+  faultCode: FaultCode;
+  /** Whether trying the same thing again later can succeed. */
+  retriable: boolean;
+  /** Whether an instance's message may be shown to the caller (it never holds credentials either way). */
+  expose: boolean;
+  headers: readonly FaultHeader[];
+  /**
+   * One line, public: the README's table, and the fault text where the instance's message is not sent (see
+   * src/http/soap-responses.ts). Markdown only where it is never a fault text.
+   */
+  description: string;
+}
+
+/** A code that never becomes an HTTP answer: a process exit, a CLI failure, a dead letter's reason. */
+export interface PlainSpec {
+  where: Exclude<ErrorScope, 'callback'>;
+  retriable: boolean;
+  description: string;
+  status?: never;
+}
+
+const RETRY_AFTER = ['Retry-After'] as const;
+
+export const ERRORS = {
+  // 400: the body cannot be read as a callback (src/soap/errors.ts: ParseError), or did not arrive whole.
+  EMPTY_BODY: {
+    where: 'callback',
+    status: 400,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'the body is empty or only whitespace',
+  },
+  INVALID_UTF8: {
+    where: 'callback',
+    status: 400,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'the body is not valid UTF-8',
+  },
+  MALFORMED_XML: {
+    where: 'callback',
+    status: 400,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'the body is not well-formed XML',
+  },
+  DOCTYPE_FORBIDDEN: {
+    where: 'callback',
+    status: 400,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'a DOCTYPE (and with it any entity declaration) was sent',
+  },
+  TOO_DEEP: {
+    where: 'callback',
+    status: 400,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'elements are nested deeper than maxDepth',
+  },
+  TOO_MANY_ELEMENTS: {
+    where: 'callback',
+    status: 400,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'the message has more than maxElements elements',
+  },
+  TEXT_TOO_LONG: {
+    where: 'callback',
+    status: 400,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: "an element's text, or a stretch of source without markup, is longer than maxTextBytes",
+  },
+  TOO_MANY_ATTRIBUTES: {
+    where: 'callback',
+    status: 400,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'an element has more than maxAttributes attributes',
+  },
+  NOT_SOAP_ENVELOPE: {
+    where: 'callback',
+    status: 400,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'the document is not a SOAP Envelope with a Body',
+  },
+  UNKNOWN_ROOT: {
+    where: 'callback',
+    status: 400,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'the SOAP Body holds no CallbackRequest or SmsCallbackRequest, another element, or several',
+  },
+  BODY_ABORTED: {
+    where: 'callback',
+    status: 400,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'the client went away before its body was complete',
+  },
+
+  // 401, 403, 404, 405: who may send what, where.
+  AUTH_FAILED: {
+    where: 'callback',
+    status: 401,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description:
+      'the Username and Password do not admit the message; the reason is only in metrics: ' +
+      '`unknown-user`, `bad-password`, `service-not-allowed`, `empty-credentials`',
+  },
+  SOURCE_NOT_ALLOWED: {
+    where: 'callback',
+    status: 403,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'the source address is outside `http.allowedSources`',
+  },
+  UNKNOWN_SERVICE: {
+    where: 'callback',
+    status: 404,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'the URL names no callback service the bridge knows',
+  },
+  SERVICE_DISABLED: {
+    where: 'callback',
+    status: 404,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'a known service this bridge does not take (`services.<name>.enabled: false`)',
+  },
+  NOT_FOUND: {
+    where: 'callback',
+    status: 404,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'no such path',
+  },
+  METHOD_NOT_ALLOWED: {
+    where: 'callback',
+    status: 405,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: ['Allow'],
+    description: 'a method other than POST on a callback path (`Allow: POST`)',
+  },
+
+  // 408, 413, 415: how the body was sent.
+  BODY_TIMEOUT: {
+    where: 'callback',
+    status: 408,
+    faultCode: 'Client',
+    // The same body sent faster can be taken; no Retry-After: ThingSpace keeps its own schedule.
+    retriable: true,
+    expose: true,
+    headers: [],
+    description: 'the body did not arrive within `http.bodyTimeoutMs`',
+  },
+  BODY_TOO_LARGE: {
+    where: 'callback',
+    status: 413,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'the body is longer than maxBodyBytes',
+  },
+  EVENT_TOO_LARGE: {
+    where: 'callback',
+    status: 413,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description:
+      'the event and even its dead letter exceed a Kafka record (an event alone too large is dead-lettered)',
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    where: 'callback',
+    status: 415,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'the Content-Type is not XML (`text/xml`, `application/soap+xml`, `application/xml`)',
+  },
+
+  // 5xx: try again later. Their descriptions are their fault texts: plain, no markdown.
+  INTERNAL: {
+    where: 'callback',
+    status: 500,
+    faultCode: 'Server',
+    retriable: true,
+    expose: false,
+    headers: [],
+    description: 'an unexpected error (a bug); the details are only in the log',
+  },
+  NOT_READY: {
+    where: 'callback',
+    status: 503,
+    faultCode: 'Server',
+    retriable: true,
+    expose: true,
+    headers: RETRY_AFTER,
+    description: 'the bridge is starting or shutting down; retry later',
+  },
+  QUEUE_FULL: {
+    where: 'callback',
+    status: 503,
+    faultCode: 'Server',
+    retriable: true,
+    expose: true,
+    headers: RETRY_AFTER,
+    description: 'the publish queue is full; retry later',
+  },
+  KAFKA_UNAVAILABLE: {
+    where: 'callback',
+    status: 503,
+    faultCode: 'Server',
+    retriable: true,
+    expose: true,
+    headers: RETRY_AFTER,
+    description: 'Kafka did not take the event; retry later',
+  },
+  DELIVERY_TIMEOUT: {
+    where: 'callback',
+    status: 503,
+    faultCode: 'Server',
+    retriable: true,
+    expose: true,
+    headers: RETRY_AFTER,
+    description: 'Kafka did not acknowledge the event in time; retry later',
+  },
+  SHUTTING_DOWN: {
+    where: 'callback',
+    status: 503,
+    faultCode: 'Server',
+    retriable: true,
+    expose: true,
+    headers: RETRY_AFTER,
+    description: 'the bridge is shutting down; retry later',
+  },
+  SPOOL_FULL: {
+    where: 'callback',
+    status: 503,
+    faultCode: 'Server',
+    retriable: true,
+    expose: true,
+    headers: RETRY_AFTER,
+    description: 'the spool is full; retry later',
+  },
+  SPOOL_UNAVAILABLE: {
+    where: 'callback',
+    status: 503,
+    faultCode: 'Server',
+    retriable: true,
+    expose: true,
+    headers: RETRY_AFTER,
+    description: 'the spool cannot take the event; retry later',
+  },
+
+  // Boot: the node does not become ready (503 at /readyz); messages name brokers and subjects, so hidden.
+  TOPICS_MISSING: {
+    where: 'boot',
+    status: 503,
+    faultCode: 'Server',
+    retriable: false,
+    expose: false,
+    headers: [],
+    description: 'Kafka topics the bridge publishes to are missing and were not created',
+  },
+  SCHEMA_UNRESOLVED: {
+    where: 'boot',
+    status: 503,
+    faultCode: 'Server',
+    retriable: false,
+    expose: false,
+    headers: [],
+    description: 'schemas could not be registered in, or found in, the schema registry',
+  },
+  CONFIG_INVALID: {
+    where: 'boot',
+    retriable: false,
+    description: 'the configuration cannot be used; every problem is listed and the process exits 2',
+  },
+
+  // Dead letters: authenticated, so kept; the callback is acknowledged.
+  UNEXPECTED_ROOT: {
+    where: 'dead-letter',
+    status: 422,
+    faultCode: 'Client',
+    retriable: false,
+    expose: true,
+    headers: [],
+    description: 'a known service received a root element it never sends',
+  },
+  NORMALIZE_FAILED: {
+    where: 'dead-letter',
+    retriable: false,
+    description: 'the message could not be normalized for a reason no other code names (a bug)',
+  },
+
+  // The `callbacks` command, managing registrations with ThingSpace's UWS API.
+  UWS_FAULT: {
+    where: 'cli',
+    retriable: false,
+    description: 'ThingSpace answered a SOAP Fault (its text is quoted)',
+  },
+  UWS_HTTP_STATUS: {
+    where: 'cli',
+    retriable: false,
+    description: 'ThingSpace answered a non-2xx status without a SOAP Fault',
+  },
+  UWS_UNREACHABLE: {
+    where: 'cli',
+    retriable: true,
+    description: 'no answer from ThingSpace on any attempt (refused, reset, DNS, TLS, timeout)',
+  },
+  UWS_BAD_RESPONSE: {
+    where: 'cli',
+    retriable: false,
+    description: 'a 2xx answer that is not the SOAP response the operation expects',
+  },
+  REGISTRATION_INVALID: {
+    where: 'cli',
+    retriable: false,
+    description: 'what would be registered breaks a rule of the platform; nothing was sent',
+  },
+} as const satisfies Record<string, FaultSpec | PlainSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The codes with an HTTP answer (a FaultSpec row). */
+export type AnswerCode = {
+  [C in ErrorCode]: (typeof ERRORS)[C] extends { status: number } ? C : never;
+}[ErrorCode];
+
+/** The codes a BridgeError carries: every answer but INTERNAL, which is what any other error becomes. */
+export type BridgeErrorCode = Exclude<AnswerCode, 'INTERNAL'>;
+
+/** The codes seen in one place. */
+export type ErrorCodeIn<W extends ErrorScope> = {
+  [C in ErrorCode]: (typeof ERRORS)[C]['where'] extends W ? C : never;
+}[ErrorCode];
+
+/** Every code, in the catalogue's order. */
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+/** The codes with an HTTP answer, in the catalogue's order. */
+export const ANSWER_CODES = ERROR_CODES.filter((code): code is AnswerCode => 'status' in ERRORS[code]);
+
+/** The row of a code with an HTTP answer. */
+export function faultSpec(code: AnswerCode): FaultSpec {
+  return ERRORS[code];
+}
 
 export interface BridgeErrorOptions {
   cause?: unknown;
 }
 
+/**
+ * Every failure the bridge answers is a BridgeError subclass with a catalogue code. The one outermost HTTP
+ * handler turns any of them into a SOAP Fault; nothing else decides statuses.
+ */
 export abstract class BridgeError extends Error {
   /** Stable, documented, tested: dashboards and alerts key on it. */
-  abstract readonly code: string;
+  readonly code: BridgeErrorCode;
   /** The HTTP status of the answer to ThingSpace. */
-  abstract readonly status: number;
+  readonly status: number;
   /** SOAP 1.1 fault code: Client (the message is at fault) or Server (we are). */
-  abstract readonly faultCode: FaultCode;
+  readonly faultCode: FaultCode;
   /** Whether `message` may be shown to the caller (it never holds credentials either way). */
-  readonly expose: boolean = true;
+  readonly expose: boolean;
   /** Whether trying the same thing again later can succeed. */
-  readonly retriable: boolean = false;
+  readonly retriable: boolean;
 
-  constructor(message: string, options: BridgeErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  /** Without a message, the catalogue's description is the message. */
+  constructor(code: BridgeErrorCode, message?: string, options: BridgeErrorOptions = {}) {
+    const spec = faultSpec(code);
+    super(message ?? spec.description, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.code = code;
+    this.status = spec.status;
+    this.faultCode = spec.faultCode;
+    this.expose = spec.expose;
+    this.retriable = spec.retriable;
   }
 }

@@ -14,13 +14,10 @@ export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
  * which half was wrong nor whether the username exists; the message never holds either.
  */
 export class AuthError extends BridgeError {
-  readonly code = 'AUTH_FAILED';
-  readonly status = 401;
-  readonly faultCode = 'Client';
   readonly reason: AuthFailureReason;
 
   constructor(reason: AuthFailureReason) {
-    super('authentication failed');
+    super('AUTH_FAILED', 'authentication failed');
     this.reason = reason;
   }
 }

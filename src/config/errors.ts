@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../errors';
+
 /** One problem in the configuration, at a path written the way an operator would look it up (`accounts[1].password`). */
 export interface ConfigIssue {
   path: string;
@@ -9,10 +11,11 @@ export interface ConfigIssue {
  * in one round instead of one per restart. Messages name paths and environment variables, never values: a value
  * may be a credential.
  *
- * Not a BridgeError: it never reaches an HTTP caller, the process just refuses to start.
+ * Not a BridgeError: it never reaches an HTTP caller, the process just refuses to start. Its code is in the
+ * catalogue (src/errors.ts) all the same.
  */
 export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+  readonly code = 'CONFIG_INVALID' satisfies ErrorCode;
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[]) {

@@ -4,6 +4,7 @@ export { TOPIC_KEYS, topicSettings, topicsOf } from './topics';
 export { ConfigError } from './errors';
 export type { ConfigIssue } from './errors';
 export { parseCidr } from './cidr';
+export { PRODUCER_DEFAULTS } from './schema';
 export type { Cidr } from './cidr';
 export type {
   AccountConfig,
@@ -15,6 +16,7 @@ export type {
   SpoolConfig,
   LogLevel,
   NormalizeConfig,
+  ProducerConfig,
   SchemaRegistryConfig,
   ServiceConfig,
   ThingSpaceConfig,

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { markdownTable as table } from '../docs/markdown';
 import { configSchema } from './schema';
 import { ENV_OVERRIDES } from './sources';
 
@@ -158,14 +159,6 @@ function children(node: Node, path: string): Row[] {
 }
 
 /** A table padded the way prettier pads one (columns at least 3 wide), so formatting leaves it unchanged. */
-function table(header: readonly string[], body: readonly (readonly string[])[]): string {
-  const all = [header, ...body];
-  const widths = header.map((_, column) => Math.max(3, ...all.map((row) => (row[column] ?? '').length)));
-  const line = (cells: readonly string[]) =>
-    `| ${widths.map((width, column) => (cells[column] ?? '').padEnd(width)).join(' | ')} |`;
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n');
-}
-
 function section(key: string, node: Node, required: boolean): string {
   const [own, ...below] = rows(node, key, required);
   // A section that is a mapping (or a list of them) is described by its heading; its keys fill the table.

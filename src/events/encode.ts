@@ -15,11 +15,12 @@ export interface KeyedEvent {
   event: CallbackEvent;
 }
 
-/** A record ready for the publisher. */
+/** A record ready for delivery; the eventId goes along for a spool and its logs. */
 export interface EncodedRecord {
   topic: string;
   key: string;
   value: Buffer;
+  eventId: string;
 }
 
 export interface EventEncoder {
@@ -63,13 +64,14 @@ export function createEventEncoder(
   return {
     encodeEvent({ category, key, event }) {
       const { topic, type, schemaId } = byCategory[category];
-      return { topic, key, value: encodeWireFormat(type, schemaId, event) };
+      return { topic, key, value: encodeWireFormat(type, schemaId, event), eventId: event.eventId };
     },
     encodeDeadLetter(letter) {
       return {
         topic: deadLetter.topic,
         key: letter.eventId,
         value: encodeWireFormat(deadLetter.type, deadLetter.schemaId, letter),
+        eventId: letter.eventId,
       };
     },
   };

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import type { HttpConfig } from '../config';
-import { BridgeError } from '../errors';
+import { BridgeError, faultSpec } from '../errors';
 import type { CallbackHandler, HandledCallback } from '../ingress/handle-callback';
 import { requestLogger, type Logger, type Metrics } from '../observability';
 import { SOAP_CONTENT_TYPE } from '../soap/envelope';
@@ -64,8 +64,8 @@ interface CallbackState {
 }
 
 export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
-  const { http, metrics, logger } = deps;
-  const guardSource = createSourceGuard(http);
+  const { metrics, logger } = deps;
+  const guards = { ...deps, onlyService, guardSource: createSourceGuard(deps.http) };
   const app = new Koa();
   // Every error is answered by the error exit below; Koa's own handler would print to stderr.
   app.silent = true;
@@ -79,8 +79,7 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
     try {
       await next();
     } catch (err) {
-      const outcome = answerError(ctx, err, reqId);
-      state.outcome = outcome;
+      state.outcome = answerError(ctx, err, requestLogger(logger, reqId));
     }
     if (state.outcome !== undefined) {
       metrics.requests.inc({ service: state.service, outcome: state.outcome, status: ctx.status });
@@ -96,88 +95,102 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
     if (path.startsWith(CALLBACKS) || (onlyService !== undefined && path === '/')) {
       const state = ctx.state.callback as CallbackState;
       state.outcome = 'rejected';
-      await callback(ctx, state, path === '/' ? onlyService! : serviceInPath(path));
+      state.service = guardCallback(ctx, guards, path === '/' ? onlyService! : serviceInPath(path));
+      const handled = await deps.handle({
+        service: state.service,
+        body: requestBody(ctx.req, deps.http.bodyTimeoutMs),
+        receivedAt: new Date(),
+      });
+      state.outcome = handled.outcome;
+      ctx.status = 200;
+      ctx.type = SOAP_CONTENT_TYPE;
+      ctx.body = ACK_BODY;
       return;
     }
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new NotFoundError();
-    switch (path) {
-      case '/healthz':
-        ctx.body = { status: 'ok' };
-        return;
-      case '/readyz': {
-        const reason = deps.readiness();
-        ctx.status = reason === undefined ? 200 : 503;
-        ctx.body = {
-          ...(reason === undefined ? { status: 'ready' } : { status: 'not-ready', reason }),
-          ...deps.readinessDetails?.(),
-        };
-        return;
-      }
-      case '/metrics':
-        deps.beforeScrape?.();
-        ctx.type = metrics.registry.contentType;
-        ctx.body = await metrics.registry.metrics();
-        return;
-      default:
-        throw new NotFoundError();
-    }
+    await answerStatus(ctx, deps);
   });
 
-  async function callback(ctx: Koa.Context, state: CallbackState, name: string): Promise<void> {
-    // Guards, in order, none of which reads the body.
-    const { allowed, clientIp } = guardSource(
-      ctx.req.socket.remoteAddress,
-      ctx.get('x-forwarded-for') || undefined,
-    );
-    if (!allowed) {
-      logger.warn({ clientIp }, 'callback from a source not allowed');
-      throw new SourceNotAllowedError();
-    }
-    if (ctx.method !== 'POST') throw new MethodNotAllowedError('POST');
-    const entry = findService(name);
-    if (entry === undefined || (onlyService !== undefined && entry.name !== onlyService)) {
-      throw new UnknownServiceError(name);
-    }
-    state.service = entry.name;
-    if (!deps.serviceEnabled(entry.name)) throw new ServiceDisabledError(entry.name);
-    const type = ctx.get('content-type');
-    if (type !== '' && !XML_TYPES.has(mediaType(type))) throw new UnsupportedMediaTypeError();
-    if (ctx.request.length > http.maxBodyBytes) {
-      throw new ParseError('BODY_TOO_LARGE', `the body is longer than ${http.maxBodyBytes} bytes`);
-    }
-    const notReady = deps.readiness();
-    if (notReady === 'starting' || notReady === 'draining') throw new NotReadyError(notReady);
-
-    const handled = await deps.handle({
-      service: entry.name,
-      body: requestBody(ctx.req, http.bodyTimeoutMs),
-      receivedAt: new Date(),
-    });
-    state.outcome = handled.outcome;
-    ctx.status = 200;
-    ctx.type = SOAP_CONTENT_TYPE;
-    ctx.body = ACK_BODY;
-  }
-
-  /** The one error exit: a SOAP Fault for every failure. Returns the outcome for metrics. */
-  function answerError(ctx: Koa.Context, err: unknown, reqId: string): Outcome {
-    const known = err instanceof BridgeError;
-    const fault = known ? faultFor(err, retryAfter(err)) : INTERNAL_FAULT;
-    ctx.status = fault.status;
-    ctx.type = SOAP_CONTENT_TYPE;
-    ctx.body = fault.body;
-    if (fault.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(fault.retryAfterSeconds));
-    if (err instanceof MethodNotAllowedError) ctx.set('Allow', err.allow);
-    // Part of the body may still be unread: this connection cannot carry another request.
-    if (!ctx.req.complete) ctx.set('Connection', 'close');
-    const log = requestLogger(logger, reqId);
-    if (!known) log.error({ err }, 'unexpected error answering a callback');
-    else if (fault.status >= 500) log.warn({ code: err.code, err: err.message }, 'callback not taken');
-    else log.info({ code: err.code, status: fault.status }, 'callback refused');
-    return fault.status >= 500 ? 'failed' : 'rejected';
-  }
-
   return app;
+}
+
+interface Guards extends AppDeps {
+  onlyService: ServiceName | undefined;
+  guardSource: ReturnType<typeof createSourceGuard>;
+}
+
+/** The guards of a callback, in order, none of which reads the body; returns the canonical service. */
+function guardCallback(ctx: Koa.Context, guards: Guards, name: string): ServiceName {
+  const { http, onlyService } = guards;
+  const { allowed, clientIp } = guards.guardSource(
+    ctx.req.socket.remoteAddress,
+    ctx.get('x-forwarded-for') || undefined,
+  );
+  if (!allowed) {
+    guards.logger.warn({ clientIp }, 'callback from a source not allowed');
+    throw new SourceNotAllowedError();
+  }
+  if (ctx.method !== 'POST') throw new MethodNotAllowedError('POST');
+  const entry = findService(name);
+  if (entry === undefined || (onlyService !== undefined && entry.name !== onlyService)) {
+    throw new UnknownServiceError(name);
+  }
+  (ctx.state.callback as CallbackState).service = entry.name;
+  if (!guards.serviceEnabled(entry.name)) throw new ServiceDisabledError(entry.name);
+  const type = ctx.get('content-type');
+  if (type !== '' && !XML_TYPES.has(mediaType(type))) throw new UnsupportedMediaTypeError();
+  if (ctx.request.length > http.maxBodyBytes) {
+    throw new ParseError('BODY_TOO_LARGE', `the body is longer than ${http.maxBodyBytes} bytes`);
+  }
+  const notReady = guards.readiness();
+  if (notReady === 'starting' || notReady === 'draining') throw new NotReadyError(notReady);
+  return entry.name;
+}
+
+/** GET /healthz, /readyz and /metrics. */
+async function answerStatus(ctx: Koa.Context, deps: AppDeps): Promise<void> {
+  switch (ctx.path) {
+    case '/healthz':
+      ctx.body = { status: 'ok' };
+      return;
+    case '/readyz': {
+      const reason = deps.readiness();
+      ctx.status = reason === undefined ? 200 : 503;
+      ctx.body = {
+        ...(reason === undefined ? { status: 'ready' } : { status: 'not-ready', reason }),
+        ...deps.readinessDetails?.(),
+      };
+      return;
+    }
+    case '/metrics':
+      deps.beforeScrape?.();
+      ctx.type = deps.metrics.registry.contentType;
+      ctx.body = await deps.metrics.registry.metrics();
+      return;
+    default:
+      throw new NotFoundError();
+  }
+}
+
+/** The one error exit: a SOAP Fault for every failure. Returns the outcome for metrics. */
+function answerError(ctx: Koa.Context, err: unknown, log: Logger): Outcome {
+  const known = err instanceof BridgeError;
+  const fault = known ? faultFor(err) : INTERNAL_FAULT;
+  ctx.status = fault.status;
+  ctx.type = SOAP_CONTENT_TYPE;
+  ctx.body = fault.body;
+  // The headers its catalogue row names, valued from the error.
+  if (known) {
+    for (const header of faultSpec(err.code).headers) {
+      ctx.set(header, header === 'Allow' ? allowOf(err) : retryAfterOf(err));
+    }
+  }
+  // Part of the body may still be unread: this connection cannot carry another request.
+  if (!ctx.req.complete) ctx.set('Connection', 'close');
+  if (!known) log.error({ err }, 'unexpected error answering a callback');
+  else if (fault.status >= 500) log.warn({ code: err.code, err: err.message }, 'callback not taken');
+  else log.info({ code: err.code, status: fault.status }, 'callback refused');
+  return fault.status >= 500 ? 'failed' : 'rejected';
 }
 
 function serviceInPath(path: string): string {
@@ -188,10 +201,15 @@ function serviceInPath(path: string): string {
   }
 }
 
-function retryAfter(err: BridgeError): number | undefined {
-  if (!err.retriable) return undefined;
-  const hint = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
-  return hint ?? DEFAULT_RETRY_AFTER_SECONDS;
+/** Retry-After: the error's own estimate (QueueFullError, SpoolFullError) or the default. */
+function retryAfterOf(err: BridgeError): string {
+  const hint = (err as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return String(typeof hint === 'number' ? hint : DEFAULT_RETRY_AFTER_SECONDS);
+}
+
+/** Allow: the methods the error names (MethodNotAllowedError), or the one a callback path takes. */
+function allowOf(err: BridgeError): string {
+  return err instanceof MethodNotAllowedError ? err.allow : 'POST';
 }
 
 function mediaType(contentType: string): string {

@@ -8,23 +8,15 @@ import { BridgeError } from '../errors';
 
 /** The client did not finish sending its body in time. */
 export class BodyTimeoutError extends BridgeError {
-  readonly code = 'BODY_TIMEOUT';
-  readonly status = 408;
-  readonly faultCode = 'Client';
-
   constructor(readonly timeoutMs: number) {
-    super(`The request body did not arrive within ${timeoutMs} ms`);
+    super('BODY_TIMEOUT', `The request body did not arrive within ${timeoutMs} ms`);
   }
 }
 
 /** The client went away before its body was complete. */
 export class BodyAbortedError extends BridgeError {
-  readonly code = 'BODY_ABORTED';
-  readonly status = 400;
-  readonly faultCode = 'Client';
-
   constructor() {
-    super('The request body ended early');
+    super('BODY_ABORTED', 'The request body ended early');
   }
 }
 

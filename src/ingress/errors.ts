@@ -6,14 +6,13 @@ import { BridgeError } from '../errors';
  * the generic payload's flattened paths repeat every ancestor for every leaf.
  */
 export class EventTooLargeError extends BridgeError {
-  readonly code = 'EVENT_TOO_LARGE';
-  readonly status = 413;
-  readonly faultCode = 'Client';
-
   constructor(
     readonly bytes: number,
     readonly maxBytes: number,
   ) {
-    super(`the event would be ${bytes} bytes, more than the ${maxBytes} a Kafka record may be`);
+    super(
+      'EVENT_TOO_LARGE',
+      `the event would be ${bytes} bytes, more than the ${maxBytes} a Kafka record may be`,
+    );
   }
 }

@@ -1,7 +1,7 @@
 /**
  * One callback through the pipeline, in one direction:
  *
- *   body -> parse -> authenticate -> normalize -> encode -> publish -> HandledCallback
+ *   body -> parse -> authenticate -> normalize -> encode -> deliver -> HandledCallback
  *
  * Every failure is a BridgeError for the HTTP layer to answer (src/http/app.ts), except one: a message that was
  * authenticated but cannot be normalized or encoded goes to the dead-letter topic and is acknowledged, because
@@ -11,8 +11,8 @@ import type { Authenticator, AuthFailureReason } from '../auth';
 import type { EventEncoder, EncodedRecord } from '../events/encode';
 import { deadLetterIdOf } from '../thingspace/event-id';
 import { normalize, type NormalizeOptions } from '../thingspace/normalize';
-import type { PublishedRecord, PublishRecord } from '../kafka/publisher';
-import { BridgeError } from '../errors';
+import type { Delivery, Receipt } from '../kafka/delivery';
+import { BridgeError, type ErrorCode } from '../errors';
 import { parseCallback, type ParserLimits } from '../soap/parser';
 import type { ParsedCallback } from '../soap/types';
 import type { Anomaly } from '../thingspace/anomalies';
@@ -26,7 +26,7 @@ export interface IncomingCallback {
   receivedAt: Date;
 }
 
-export interface HandledCallback extends PublishedRecord {
+export interface HandledCallback extends Receipt {
   outcome: 'published' | 'dead-lettered';
   eventId: string;
   accountName: string;
@@ -37,7 +37,8 @@ export interface CallbackHandlerDeps {
   authenticator: Authenticator;
   normalizeOptions: NormalizeOptions;
   encoder: EventEncoder;
-  publish: (record: PublishRecord) => Promise<PublishedRecord>;
+  /** Kafka directly, or through the spool: src/kafka/delivery.ts. */
+  delivery: Pick<Delivery, 'deliver'>;
   /** The largest record (key and value) Kafka takes: a larger event is dead-lettered, a larger dead letter 413. */
   maxRecordBytes: number;
   ingressNode: string;
@@ -50,7 +51,7 @@ export interface CallbackHandlerDeps {
 export type CallbackHandler = (incoming: IncomingCallback) => Promise<HandledCallback>;
 
 export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandler {
-  const { authenticator, encoder, publish, ingressNode, normalizeOptions, parserLimits } = deps;
+  const { authenticator, encoder, delivery, ingressNode, normalizeOptions, parserLimits } = deps;
 
   return async ({ service, body, receivedAt }) => {
     const parsed = await parseCallback(body, parserLimits);
@@ -63,7 +64,6 @@ export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandle
     const accountName = auth.account;
 
     let record: EncodedRecord;
-    let eventId: string;
     let outcome: HandledCallback['outcome'] = 'published';
     try {
       const normalized = normalize(
@@ -74,24 +74,15 @@ export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandle
       if (normalized.anomalies.length > 0) deps.onAnomalies?.(normalized.anomalies);
       record = encoder.encodeEvent(normalized);
       checkSize(record, deps.maxRecordBytes);
-      eventId = normalized.event.eventId;
     } catch (reason) {
-      ({ record, eventId } = deadLetter(
-        encoder,
-        parsed,
-        service,
-        accountName,
-        receivedAt,
-        ingressNode,
-        reason,
-      ));
+      record = deadLetter(encoder, parsed, service, accountName, receivedAt, ingressNode, reason);
       outcome = 'dead-lettered';
-      deps.onDeadLetter?.(reason, eventId);
+      deps.onDeadLetter?.(reason, record.eventId);
       checkSize(record, deps.maxRecordBytes);
     }
 
-    const published = await publish(record);
-    return { ...published, outcome, eventId, accountName };
+    const receipt = await delivery.deliver(record);
+    return { ...receipt, outcome, eventId: record.eventId, accountName };
   };
 }
 
@@ -103,10 +94,9 @@ function deadLetter(
   receivedAt: Date,
   ingressNode: string,
   reason: unknown,
-): { record: EncodedRecord; eventId: string } {
-  const eventId = deadLetterIdOf(accountName, service, parsed.redactedXml);
-  const record = encoder.encodeDeadLetter({
-    eventId,
+): EncodedRecord {
+  return encoder.encodeDeadLetter({
+    eventId: deadLetterIdOf(accountName, service, parsed.redactedXml),
     service,
     accountName,
     receivedAt: receivedAt.getTime(),
@@ -116,7 +106,6 @@ function deadLetter(
     reasonMessage: reason instanceof BridgeError ? reason.message : 'the message could not be normalized',
     redactedXml: parsed.redactedXml,
   });
-  return { record, eventId };
 }
 
 function checkSize(record: EncodedRecord, maxBytes: number): void {
@@ -124,6 +113,6 @@ function checkSize(record: EncodedRecord, maxBytes: number): void {
   if (bytes > maxBytes) throw new EventTooLargeError(bytes, maxBytes);
 }
 
-function reasonCode(reason: unknown): string {
+function reasonCode(reason: unknown): ErrorCode {
   return reason instanceof BridgeError ? reason.code : 'NORMALIZE_FAILED';
 }

@@ -7,26 +7,16 @@ import { BridgeError, type BridgeErrorOptions } from '../errors';
 
 /** The publish queue is at its record or byte cap: answer at once rather than wait without bound. */
 export class QueueFullError extends BridgeError {
-  readonly code = 'QUEUE_FULL';
-  readonly status = 503;
-  readonly faultCode = 'Server';
-  override readonly retriable = true;
-
   /** For the Retry-After header: the time the queue needs to drain at the last batch's pace. */
   constructor(readonly retryAfterSeconds: number) {
-    super('The publish queue is full; retry later');
+    super('QUEUE_FULL', 'The publish queue is full; retry later');
   }
 }
 
 /** Kafka rejected or failed the batch that held the record. */
 export class KafkaUnavailableError extends BridgeError {
-  readonly code = 'KAFKA_UNAVAILABLE';
-  readonly status = 503;
-  readonly faultCode = 'Server';
-  override readonly retriable = true;
-
   constructor(message: string, options: BridgeErrorOptions = {}) {
-    super(message, options);
+    super('KAFKA_UNAVAILABLE', message, options);
   }
 }
 
@@ -35,41 +25,26 @@ export class KafkaUnavailableError extends BridgeError {
  * batch in flight cannot be recalled), so a retry can duplicate it: consumers drop duplicates by eventId.
  */
 export class DeliveryTimeoutError extends BridgeError {
-  readonly code = 'DELIVERY_TIMEOUT';
-  readonly status = 503;
-  readonly faultCode = 'Server';
-  override readonly retriable = true;
-
   constructor(readonly timeoutMs: number) {
-    super(`Kafka did not acknowledge the event within ${timeoutMs} ms`);
+    super('DELIVERY_TIMEOUT', `Kafka did not acknowledge the event within ${timeoutMs} ms`);
   }
 }
 
 /** The publisher is closing or closed: another ingress node (or this one, restarted) takes the retry. */
 export class ShuttingDownError extends BridgeError {
-  readonly code = 'SHUTTING_DOWN';
-  readonly status = 503;
-  readonly faultCode = 'Server';
-  override readonly retriable = true;
-
   constructor() {
-    super('The bridge is shutting down; retry later');
+    super('SHUTTING_DOWN', 'The bridge is shutting down; retry later');
   }
 }
 
 /** Topics the bridge publishes to are absent (and were not, or could not be, created). */
 export class MissingTopicsError extends BridgeError {
-  readonly code = 'TOPICS_MISSING';
-  readonly status = 503;
-  readonly faultCode = 'Server';
-  override readonly expose = false;
-
   constructor(
     readonly topics: readonly string[],
     reason: string,
     options: BridgeErrorOptions = {},
   ) {
-    super(`Kafka topics missing (${reason}): ${topics.join(', ')}`, options);
+    super('TOPICS_MISSING', `Kafka topics missing (${reason}): ${topics.join(', ')}`, options);
   }
 }
 
@@ -83,15 +58,14 @@ export interface SubjectFailure {
 
 /** Schemas that could not be registered or found in the registry, every failing subject named. */
 export class SchemaResolutionError extends BridgeError {
-  readonly code = 'SCHEMA_UNRESOLVED';
-  readonly status = 503;
-  readonly faultCode = 'Server';
-  override readonly expose = false;
-
   constructor(
     readonly failures: readonly SubjectFailure[],
     options: BridgeErrorOptions = {},
   ) {
-    super(`Schema ids unresolved: ${failures.map((f) => `${f.subject} (${f.reason})`).join('; ')}`, options);
+    super(
+      'SCHEMA_UNRESOLVED',
+      `Schema ids unresolved: ${failures.map((f) => `${f.subject} (${f.reason})`).join('; ')}`,
+      options,
+    );
   }
 }

@@ -7,60 +7,20 @@
  *
  * Bounded on every side: a full queue rejects at once (QueueFullError), a record not acknowledged within
  * deliveryTimeoutMs rejects (DeliveryTimeoutError), and close() returns once every accepted record has an answer.
+ *
+ * The Delivery without a spool (delivery.ts): a failed batch, an expired deadline or a full queue makes status()
+ * report Kafka unavailable until the next acknowledged batch.
  */
 import type { Message, RecordMetadata, TopicMessages } from 'kafkajs';
+import type { ProducerConfig } from '../config';
+import type { Delivery, DeliveryRecord, DeliveryStatus, Receipt } from './delivery';
 import { DeliveryTimeoutError, KafkaUnavailableError, QueueFullError, ShuttingDownError } from './errors';
 import type { BatchProducer } from './producer';
 
-export interface PublishRecord {
-  topic: string;
-  key: string;
-  /** The encoded value (Confluent wire format). */
-  value: Buffer;
-  headers?: Record<string, string>;
-}
-
-/** Where Kafka wrote the record. Offsets are int64, hence a string as everywhere in kafkajs. */
-export interface PublishedRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
-export interface PublisherOptions {
-  /**
-   * How long the first record of an idle publisher waits for others to join its batch. 0: until the event loop
-   * turns, so records handled in the same turn go together; records that come while a batch is in flight wait for
-   * it anyway and form the next batch, so batches grow with the load without any wait when there is none.
-   */
-  lingerMs?: number;
-  maxBatchRecords?: number;
-  /** Keys, values and headers of one sendBatch; a single larger record still goes, alone. */
-  maxBatchBytes?: number;
-  /** Records waiting for a batch (the one in flight not counted); beyond it publish() rejects with QUEUE_FULL. */
-  maxQueuedRecords?: number;
-  maxQueuedBytes?: number;
-  /** From publish() to Kafka's acknowledgement; later, the caller gets DELIVERY_TIMEOUT. */
-  deliveryTimeoutMs?: number;
+export interface PublisherOptions extends ProducerConfig {
   /** Called after every acknowledged batch, for metrics. */
   onBatch?: (records: number, bytes: number, durationMs: number) => void;
 }
-
-export type PublisherLimits = Required<Omit<PublisherOptions, 'onBatch'>>;
-
-export const PUBLISHER_DEFAULTS: Readonly<PublisherLimits> = Object.freeze({
-  // A 5 ms linger added about 5 ms to every answer at low load (a single client: 137 ack/s against 1,317/s
-  // without), while batches under load stayed about the same size (bench/README.md).
-  lingerMs: 0,
-  maxBatchRecords: 500,
-  // Below the broker's default message.max.bytes (1 MiB per partition's record batch), leaving ~48 KiB for the
-  // per-record framing of up to 1,000 records.
-  maxBatchBytes: 1_000_000,
-  maxQueuedRecords: 10_000,
-  maxQueuedBytes: 64 * 1024 * 1024,
-  // Well inside the time a ThingSpace callback waits for its answer.
-  deliveryTimeoutMs: 10_000,
-});
 
 export interface PublisherStats {
   queuedRecords: number;
@@ -81,7 +41,7 @@ interface Pending {
   /** performance.now() time by which Kafka must have acknowledged. */
   readonly deadline: number;
   settled: boolean;
-  resolve(record: PublishedRecord): void;
+  resolve(receipt: Receipt): void;
   reject(error: Error): void;
 }
 
@@ -92,10 +52,10 @@ interface OffsetCursor {
 
 type State = 'new' | 'running' | 'closing' | 'closed';
 
-export class Publisher {
-  private readonly options: Readonly<PublisherLimits>;
-  private readonly onBatch: PublisherOptions['onBatch'];
+export class Publisher implements Delivery {
   private state: State = 'new';
+  /** Set by a delivery failure (delivery.ts), cleared by the next acknowledged batch. */
+  private kafkaFailing = false;
   /** FIFO; since every record gets the same delivery timeout, also ordered by deadline. */
   private queue: Pending[] = [];
   private queuedBytes = 0;
@@ -105,6 +65,8 @@ export class Publisher {
   private deadlineTimer: NodeJS.Timeout | undefined;
   /** Set by close(): called once nothing queued is left and no record of a batch in flight awaits an answer. */
   private onIdle: (() => void) | undefined;
+  /** idle() callers: woken once nothing is queued and no batch is in flight. */
+  private idleWaiters: (() => void)[] = [];
   private closed: Promise<void> | undefined;
   private batchesSent = 0;
   private batchesFailed = 0;
@@ -114,19 +76,8 @@ export class Publisher {
 
   constructor(
     private readonly producer: BatchProducer,
-    options: PublisherOptions = {},
-  ) {
-    const d = PUBLISHER_DEFAULTS;
-    this.options = {
-      lingerMs: options.lingerMs ?? d.lingerMs,
-      maxBatchRecords: options.maxBatchRecords ?? d.maxBatchRecords,
-      maxBatchBytes: options.maxBatchBytes ?? d.maxBatchBytes,
-      maxQueuedRecords: options.maxQueuedRecords ?? d.maxQueuedRecords,
-      maxQueuedBytes: options.maxQueuedBytes ?? d.maxQueuedBytes,
-      deliveryTimeoutMs: options.deliveryTimeoutMs ?? d.deliveryTimeoutMs,
-    };
-    this.onBatch = options.onBatch;
-  }
+    private readonly options: Readonly<PublisherOptions>,
+  ) {}
 
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`Publisher.start() when ${this.state}`);
@@ -138,10 +89,10 @@ export class Publisher {
     if (this.state === 'new') this.state = 'running';
   }
 
-  publish(record: PublishRecord): Promise<PublishedRecord> {
+  deliver(record: DeliveryRecord): Promise<Receipt> {
     if (this.state !== 'running') {
       return Promise.reject(
-        this.state === 'new' ? new Error('Publisher.publish() before start()') : new ShuttingDownError(),
+        this.state === 'new' ? new Error('Publisher.deliver() before start()') : new ShuttingDownError(),
       );
     }
     const bytes = recordBytes(record);
@@ -149,9 +100,10 @@ export class Publisher {
       this.queue.length >= this.options.maxQueuedRecords ||
       this.queuedBytes + bytes > this.options.maxQueuedBytes
     ) {
+      this.kafkaFailing = true;
       return Promise.reject(new QueueFullError(this.retryAfterSeconds()));
     }
-    return new Promise<PublishedRecord>((resolve, reject) => {
+    return new Promise<Receipt>((resolve, reject) => {
       const { topic, key, value, headers } = record;
       const deadline = performance.now() + this.options.deliveryTimeoutMs;
       this.queue.push({
@@ -178,6 +130,19 @@ export class Publisher {
   close(): Promise<void> {
     this.closed ??= this.shutDown();
     return this.closed;
+  }
+
+  status(): DeliveryStatus {
+    return {
+      mode: 'direct',
+      unavailable: this.kafkaFailing ? 'kafka-unavailable' : undefined,
+      queuedRecords: this.queue.length,
+    };
+  }
+
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   stats(): PublisherStats {
@@ -243,6 +208,7 @@ export class Publisher {
       acks = await this.producer.sendBatch({ acks: -1, topicMessages: groupByTopic(batch) });
     } catch (err) {
       this.batchesFailed++;
+      this.kafkaFailing = true;
       // One error for the whole batch: it failed as one.
       const error = new KafkaUnavailableError('Kafka did not accept the event', { cause: err });
       for (const pending of batch) settle(pending)?.reject(error);
@@ -250,6 +216,7 @@ export class Publisher {
     const durationMs = performance.now() - started;
     if (acks !== undefined) {
       settleWithOffsets(batch, acks);
+      this.kafkaFailing = false;
       this.batchesSent++;
       this.lastBatchRecords = batch.length;
       this.lastBatchBytes = bytes;
@@ -265,7 +232,7 @@ export class Publisher {
       this.checkIdle();
     }
     // Last, so that a throwing hook cannot leave the publisher stuck.
-    if (acks !== undefined) this.onBatch?.(batch.length, bytes, durationMs);
+    if (acks !== undefined) this.options.onBatch?.(batch.length, bytes, durationMs);
   }
 
   private takeBatch(): { batch: Pending[]; bytes: number } {
@@ -297,10 +264,12 @@ export class Publisher {
         nextDeadline = pending.deadline;
         break;
       }
+      this.kafkaFailing = true;
       settle(pending)?.reject(new DeliveryTimeoutError(this.options.deliveryTimeoutMs));
     }
     let overdue = 0;
     while (overdue < this.queue.length && this.queue[overdue]!.deadline <= now) overdue++;
+    if (overdue > 0) this.kafkaFailing = true;
     for (const pending of this.queue.splice(0, overdue)) {
       this.queuedBytes -= pending.bytes;
       settle(pending)?.reject(new DeliveryTimeoutError(this.options.deliveryTimeoutMs));
@@ -311,11 +280,9 @@ export class Publisher {
   };
 
   private checkIdle(): void {
-    if (
-      this.onIdle !== undefined &&
-      this.queue.length === 0 &&
-      (this.inFlight === undefined || this.inFlight.every((p) => p.settled))
-    ) {
+    if (this.queue.length > 0) return;
+    if (this.inFlight === undefined) for (const wake of this.idleWaiters.splice(0)) wake();
+    if (this.onIdle !== undefined && (this.inFlight === undefined || this.inFlight.every((p) => p.settled))) {
       const onIdle = this.onIdle;
       this.onIdle = undefined;
       onIdle();
@@ -336,7 +303,7 @@ function settle(pending: Pending): Pending | undefined {
   return pending;
 }
 
-function recordBytes({ key, value, headers }: PublishRecord): number {
+function recordBytes({ key, value, headers }: DeliveryRecord): number {
   let bytes = Buffer.byteLength(key) + value.length;
   if (headers)
     for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!);
@@ -376,6 +343,6 @@ function settleWithOffsets(batch: readonly Pending[], acks: readonly RecordMetad
       continue;
     }
     const offset = cursor.base + cursor.next++;
-    settle(pending)?.resolve({ topic, partition, offset: offset.toString() });
+    settle(pending)?.resolve({ topic, partition, offset: offset.toString(), spooled: false });
   }
 }

@@ -1,31 +1,34 @@
 /**
  * Why managing callback registrations failed. Not BridgeErrors: they never reach ThingSpace as an HTTP answer;
- * the `callbacks` command prints them and exits 1. Each has a stable code; messages never hold a credential or
- * the session token (a platform fault text is quoted as the platform sent it).
+ * the `callbacks` command prints them and exits 1. Each has a stable code from the catalogue (src/errors.ts,
+ * where `cli`); messages never hold a credential or the session token (a platform fault text is quoted as the
+ * platform sent it).
  */
+import { ERRORS, type ErrorCodeIn } from '../errors';
 import type { SoapFault } from '../soap/envelope';
 
 export abstract class RegistrationError extends Error {
-  abstract readonly code: string;
+  readonly code: ErrorCodeIn<'cli'>;
   /** Whether the same call later may succeed (only the network's failures are retried, by the transport). */
-  readonly retriable: boolean = false;
+  readonly retriable: boolean;
 
-  constructor(message: string, options: { cause?: unknown } = {}) {
+  constructor(code: ErrorCodeIn<'cli'>, message: string, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.code = code;
+    this.retriable = ERRORS[code].retriable;
   }
 }
 
 /** The platform answered with a SOAP Fault (THINGSPACE.md §5): its text is the useful part. */
 export class UwsFaultError extends RegistrationError {
-  readonly code = 'UWS_FAULT';
-
   constructor(
     readonly operation: string,
     readonly fault: SoapFault,
     readonly status: number,
   ) {
     super(
+      'UWS_FAULT',
       `${operation}: ThingSpace answered a fault (${fault.faultCode || 'no code'}): ${fault.faultString}` +
         (fault.detail === undefined ? '' : ` [${fault.detail}]`),
     );
@@ -34,21 +37,19 @@ export class UwsFaultError extends RegistrationError {
 
 /** A non-2xx answer that is no SOAP Fault: a proxy's error page, a wrong URL. */
 export class UwsHttpStatusError extends RegistrationError {
-  readonly code = 'UWS_HTTP_STATUS';
-
   constructor(
     readonly operation: string,
     readonly status: number,
   ) {
-    super(`${operation}: ThingSpace answered HTTP ${status} without a SOAP Fault (is thingspace.url right?)`);
+    super(
+      'UWS_HTTP_STATUS',
+      `${operation}: ThingSpace answered HTTP ${status} without a SOAP Fault (is thingspace.url right?)`,
+    );
   }
 }
 
 /** No answer: refused, reset, DNS, TLS, or the timeout, on every attempt. */
 export class UwsUnreachableError extends RegistrationError {
-  readonly code = 'UWS_UNREACHABLE';
-  override readonly retriable = true;
-
   constructor(
     readonly operation: string,
     readonly endpoint: string,
@@ -57,6 +58,7 @@ export class UwsUnreachableError extends RegistrationError {
     cause: unknown,
   ) {
     super(
+      'UWS_UNREACHABLE',
       `${operation}: no answer from ${endpoint} after ${attempts} attempt${attempts === 1 ? '' : 's'} (${reason})`,
       { cause },
     );
@@ -65,22 +67,21 @@ export class UwsUnreachableError extends RegistrationError {
 
 /** A 2xx answer that is not the SOAP response the operation expects. */
 export class UwsBadResponseError extends RegistrationError {
-  readonly code = 'UWS_BAD_RESPONSE';
-
   constructor(
     readonly operation: string,
     reason: string,
     cause?: unknown,
   ) {
-    super(`${operation}: unexpected answer from ThingSpace: ${reason}`, { cause });
+    super('UWS_BAD_RESPONSE', `${operation}: unexpected answer from ThingSpace: ${reason}`, { cause });
   }
 }
 
 /** What would be registered breaks a rule of the platform (THINGSPACE.md §1, §4); nothing was sent. */
 export class InvalidRegistrationError extends RegistrationError {
-  readonly code = 'REGISTRATION_INVALID';
-
   constructor(readonly problems: readonly string[]) {
-    super(`cannot register:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    super(
+      'REGISTRATION_INVALID',
+      `cannot register:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
+    );
   }
 }

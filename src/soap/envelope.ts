@@ -52,13 +52,7 @@ export function readEnvelope(
   source: string | Uint8Array,
   limits: Readonly<EnvelopeLimits> = DEFAULT_ENVELOPE_LIMITS,
 ): SoapEnvelope {
-  const bytes = typeof source === 'string' ? Buffer.byteLength(source) : source.byteLength;
-  if (bytes > limits.maxBytes) {
-    throw new ParseError('BODY_TOO_LARGE', `the message is longer than ${limits.maxBytes} bytes`);
-  }
-  const text = typeof source === 'string' ? source : decode(source);
-  if (text.trim() === '') throw new ParseError('EMPTY_BODY', 'the message is empty');
-
+  const text = envelopeText(source, limits.maxBytes);
   const sax = new SaxesParser();
   const fail = (code: ParseErrorCode, message: string, cause?: unknown) =>
     new ParseError(code, message, { position: { line: sax.line, column: sax.column }, cause });
@@ -131,6 +125,16 @@ export function readEnvelope(
   }
   if (!sawBody) throw new ParseError('NOT_SOAP_ENVELOPE', 'the SOAP Envelope has no Body');
   return { header, body };
+}
+
+/** The message as text, within the size limit and not empty; throws ParseError. */
+function envelopeText(source: string | Uint8Array, maxBytes: number): string {
+  const bytes = typeof source === 'string' ? Buffer.byteLength(source) : source.byteLength;
+  if (bytes > maxBytes)
+    throw new ParseError('BODY_TOO_LARGE', `the message is longer than ${maxBytes} bytes`);
+  const text = typeof source === 'string' ? source : decode(source);
+  if (text.trim() === '') throw new ParseError('EMPTY_BODY', 'the message is empty');
+  return text;
 }
 
 function decode(bytes: Uint8Array): string {

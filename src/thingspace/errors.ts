@@ -1,5 +1,4 @@
 import { BridgeError } from '../errors';
-import type { FaultCode } from '../errors';
 import type { CallbackRoot } from '../soap/types';
 
 /**
@@ -7,12 +6,8 @@ import type { CallbackRoot } from '../soap/types';
  * NiddService, typos, probes). 404 because the resource does not exist; ThingSpace retrying will not help.
  */
 export class UnknownServiceError extends BridgeError {
-  readonly code = 'UNKNOWN_SERVICE';
-  readonly status = 404;
-  readonly faultCode: FaultCode = 'Client';
-
   constructor(readonly service: string) {
-    super(`unknown callback service '${service}'`);
+    super('UNKNOWN_SERVICE', `unknown callback service '${service}'`);
   }
 }
 
@@ -22,14 +17,10 @@ export class UnknownServiceError extends BridgeError {
  * 422. The message is authenticated by then, so the ingress dead-letters it rather than losing it.
  */
 export class UnexpectedRootError extends BridgeError {
-  readonly code = 'UNEXPECTED_ROOT';
-  readonly status = 422;
-  readonly faultCode: FaultCode = 'Client';
-
   constructor(
     readonly service: string,
     readonly root: CallbackRoot,
   ) {
-    super(`callback service '${service}' does not send ${root} messages`);
+    super('UNEXPECTED_ROOT', `callback service '${service}' does not send ${root} messages`);
   }
 }

@@ -1,15 +1,16 @@
 /**
- * Every BridgeError subclass in src/, found by reading the sources, has its row here: a stable code, the status
- * of the public contract (issue 4: 400 malformed/limits, 401 credentials, 403 source, 404 unknown service, 405,
- * 408 slow body, 413 too large, 415 not XML, 422 unreadable meaning, 503 + Retry-After for "later"), the SOAP
- * fault code, whether a retry helps and whether its message may be shown. A new class without a row fails here.
+ * The error catalogue (src/errors.ts) against the classes that report its codes. Every code has a class that
+ * produces it (or is named below as produced without one), every error class in src/ (found by reading the
+ * sources) produces a catalogue code, and each instance carries its row's status, fault code, retriability and
+ * exposure. The public contract (issue 4): 400 malformed/limits, 401 credentials, 403 source, 404 unknown
+ * service, 405, 408 slow body, 413 too large, 415 not XML, 503 + Retry-After for "later".
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { AuthError } from '../../src/auth';
-import { BridgeError } from '../../src/errors';
+import { join } from 'node:path';
+import { AUTH_FAILURE_REASONS, AuthError } from '../../src/auth';
+import { ConfigError } from '../../src/config';
+import { ANSWER_CODES, BridgeError, ERROR_CODES, ERRORS, faultSpec, type ErrorCode } from '../../src/errors';
 import { BodyAbortedError, BodyTimeoutError } from '../../src/http/body';
-import { EventTooLargeError } from '../../src/ingress/errors';
 import {
   MethodNotAllowedError,
   NotFoundError,
@@ -18,7 +19,8 @@ import {
   SourceNotAllowedError,
   UnsupportedMediaTypeError,
 } from '../../src/http/errors';
-import { faultFor } from '../../src/http/soap-responses';
+import { faultFor, hasFixedText } from '../../src/http/soap-responses';
+import { EventTooLargeError } from '../../src/ingress/errors';
 import {
   DeliveryTimeoutError,
   KafkaUnavailableError,
@@ -28,141 +30,149 @@ import {
   ShuttingDownError,
 } from '../../src/kafka/errors';
 import { SpoolFullError, SpoolUnavailableError } from '../../src/kafka/spool/errors';
-import { PARSE_ERRORS, ParseError, type ParseErrorCode } from '../../src/soap/errors';
+import { PARSE_ERROR_CODES, ParseError } from '../../src/soap/errors';
 import { UnexpectedRootError, UnknownServiceError } from '../../src/thingspace/errors';
+import {
+  InvalidRegistrationError,
+  RegistrationError,
+  UwsBadResponseError,
+  UwsFaultError,
+  UwsHttpStatusError,
+  UwsUnreachableError,
+} from '../../src/registration';
 
 const SRC = join(__dirname, '..', '..', 'src');
 
-interface Row {
-  file: string;
-  error: BridgeError;
-  code: string;
-  status: number;
-  faultCode: 'Client' | 'Server';
-  retriable: boolean;
-  expose: boolean;
-}
+type Reported = Error & { code: string; retriable?: boolean };
 
-const row = (
-  file: string,
-  error: BridgeError,
-  code: string,
-  status: number,
-  shape: Partial<Row> = {},
-): Row => ({
-  file,
-  error,
-  code,
-  status,
-  faultCode: status >= 500 ? 'Server' : 'Client',
-  retriable: false,
-  expose: true,
-  ...shape,
-});
-const later = { retriable: true };
-const hidden = { expose: false };
-
-const TABLE: Row[] = [
-  row('auth/errors.ts', new AuthError('bad-password'), 'AUTH_FAILED', 401),
-  row('ingress/errors.ts', new EventTooLargeError(2_000_000, 1_000_000), 'EVENT_TOO_LARGE', 413),
-  row('http/body.ts', new BodyTimeoutError(10_000), 'BODY_TIMEOUT', 408),
-  row('http/body.ts', new BodyAbortedError(), 'BODY_ABORTED', 400),
-  row('http/errors.ts', new SourceNotAllowedError(), 'SOURCE_NOT_ALLOWED', 403),
-  row('http/errors.ts', new NotFoundError(), 'NOT_FOUND', 404),
-  row('http/errors.ts', new ServiceDisabledError('PromoChange'), 'SERVICE_DISABLED', 404),
-  row('http/errors.ts', new MethodNotAllowedError('POST'), 'METHOD_NOT_ALLOWED', 405),
-  row('http/errors.ts', new UnsupportedMediaTypeError(), 'UNSUPPORTED_MEDIA_TYPE', 415),
-  row('http/errors.ts', new NotReadyError('starting'), 'NOT_READY', 503, later),
-  row('thingspace/errors.ts', new UnknownServiceError('NiddService'), 'UNKNOWN_SERVICE', 404),
-  // Never answered as such: it arises after authentication, so the ingress dead-letters and acknowledges.
-  row(
-    'thingspace/errors.ts',
-    new UnexpectedRootError('CarrierService', 'SmsCallbackRequest'),
-    'UNEXPECTED_ROOT',
-    422,
-  ),
-  row('kafka/errors.ts', new QueueFullError(2), 'QUEUE_FULL', 503, later),
-  row('kafka/errors.ts', new KafkaUnavailableError('down'), 'KAFKA_UNAVAILABLE', 503, later),
-  row('kafka/errors.ts', new DeliveryTimeoutError(10_000), 'DELIVERY_TIMEOUT', 503, later),
-  row('kafka/errors.ts', new ShuttingDownError(), 'SHUTTING_DOWN', 503, later),
-  row('kafka/spool/errors.ts', new SpoolFullError(1024), 'SPOOL_FULL', 503, later),
-  row('kafka/spool/errors.ts', new SpoolUnavailableError('disk'), 'SPOOL_UNAVAILABLE', 503, later),
-  // Boot-time failures: they keep the node unready (503 at /readyz), their messages name brokers and subjects.
-  row('kafka/errors.ts', new MissingTopicsError(['t'], 'creation disabled'), 'TOPICS_MISSING', 503, hidden),
-  row(
-    'kafka/errors.ts',
-    new SchemaResolutionError([{ subject: 's-value', reason: 'not registered', cause: undefined }]),
-    'SCHEMA_UNRESOLVED',
-    503,
-    hidden,
-  ),
-  // One class, one row per code.
-  ...(Object.keys(PARSE_ERRORS) as ParseErrorCode[]).map((code) =>
-    row('soap/errors.ts', new ParseError(code, 'message'), code, code === 'BODY_TOO_LARGE' ? 413 : 400),
-  ),
+/** One instance of every error class with a code; ParseError once per parse code. */
+const SAMPLES: Reported[] = [
+  ...PARSE_ERROR_CODES.map((code) => new ParseError(code, 'message')),
+  new BodyAbortedError(),
+  new AuthError('bad-password'),
+  new SourceNotAllowedError(),
+  new UnknownServiceError('NiddService'),
+  new ServiceDisabledError('PromoChange'),
+  new NotFoundError(),
+  new MethodNotAllowedError('POST'),
+  new BodyTimeoutError(10_000),
+  new EventTooLargeError(2_000_000, 1_000_000),
+  new UnsupportedMediaTypeError(),
+  new NotReadyError('starting'),
+  new QueueFullError(2),
+  new KafkaUnavailableError('down'),
+  new DeliveryTimeoutError(10_000),
+  new ShuttingDownError(),
+  new SpoolFullError(1024),
+  new SpoolUnavailableError('disk'),
+  new MissingTopicsError(['t'], 'creation disabled'),
+  new SchemaResolutionError([{ subject: 's-value', reason: 'not registered', cause: undefined }]),
+  new ConfigError([{ path: 'log', message: 'x' }]),
+  new UnexpectedRootError('CarrierService', 'SmsCallbackRequest'),
+  new UwsFaultError('LogIn', { faultCode: 'Client', faultString: 'Invalid login' }, 500),
+  new UwsHttpStatusError('LogIn', 404),
+  new UwsUnreachableError('LogIn', 'https://uws.example.com', 1, 'ENOTFOUND', undefined),
+  new UwsBadResponseError('LogIn', 'no SessionToken'),
+  new InvalidRegistrationError(['a: one']),
 ];
 
-/** `file -> class names` of every `class X extends BridgeError` under src/. */
-function declaredSubclasses(): Map<string, Set<string>> {
-  const found = new Map<string, Set<string>>();
-  const visit = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) visit(path);
-      else if (entry.name.endsWith('.ts')) {
-        for (const match of readFileSync(path, 'utf8').matchAll(
-          /\bclass\s+(\w+)\s+extends\s+BridgeError\b/g,
-        )) {
-          const file = relative(SRC, path);
-          found.set(file, (found.get(file) ?? new Set()).add(match[1]!));
-        }
-      }
-    }
-  };
-  visit(SRC);
-  return found;
+/** The codes reported without an error class of their own, and the source that reports each. */
+const WITHOUT_CLASS: Partial<Record<ErrorCode, string>> = {
+  INTERNAL: 'http/soap-responses.ts', // what any error that is not a BridgeError is answered with
+  NORMALIZE_FAILED: 'ingress/handle-callback.ts', // a dead letter's reason when the error is not a BridgeError
+};
+
+/** Every non-abstract `class X extends BridgeError | RegistrationError` under src/. */
+function declaredSubclasses(dir = SRC): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return declaredSubclasses(path);
+    if (!entry.name.endsWith('.ts')) return [];
+    return [
+      ...readFileSync(path, 'utf8').matchAll(
+        /(?<!abstract\s+)\bclass\s+(\w+)\s+extends\s+(?:BridgeError|RegistrationError)\b/g,
+      ),
+    ].map((match) => match[1]!);
+  });
 }
 
-describe('BridgeError subclasses', () => {
-  it('every subclass declared in src/ has a row in the table, and every row a declared subclass', () => {
-    const inTable = new Map<string, Set<string>>();
-    for (const { file, error } of TABLE) {
-      inTable.set(file, (inTable.get(file) ?? new Set()).add(error.constructor.name));
-    }
-    const sorted = (m: Map<string, Set<string>>) =>
-      [...m].map(([file, names]) => `${file}: ${[...names].sort().join(', ')}`).sort();
-    expect(sorted(inTable)).toEqual(sorted(declaredSubclasses()));
+const sampleOf = (code: ErrorCode) => SAMPLES.find((error) => error.code === code);
+
+describe('the error catalogue', () => {
+  it('every error class declared in src/ has a sample, and every sample a declared class', () => {
+    const sampled = new Set(SAMPLES.map((error) => error.constructor.name));
+    sampled.delete('ConfigError'); // a plain Error with a catalogue code: src/config/errors.ts
+    expect([...sampled].sort()).toEqual([...new Set(declaredSubclasses())].sort());
   });
 
-  it.each(TABLE.map((r) => [r.error.constructor.name, r.code, r.status, r]))(
-    '%s %s: status %i',
-    (_name, code, status, { error, faultCode, retriable, expose }) => {
+  it('every code has a class that produces it, or a named source; every class produces a catalogue code', () => {
+    for (const error of SAMPLES)
+      expect([error.constructor.name, error.code in ERRORS]).toEqual([error.constructor.name, true]);
+    const produced = new Set(SAMPLES.map((error) => error.code));
+    const withoutClass = Object.keys(WITHOUT_CLASS);
+    expect(ERROR_CODES.filter((code) => !produced.has(code)).sort()).toEqual(withoutClass.sort());
+    for (const [code, file] of Object.entries(WITHOUT_CLASS)) {
+      expect(readFileSync(join(SRC, file), 'utf8')).toContain(`'${code}'`);
+    }
+  });
+
+  it.each(
+    ERROR_CODES.filter((code) => sampleOf(code)).map((code) => [code, sampleOf(code)!.constructor.name]),
+  )('%s: %s carries its row', (code) => {
+    const error = sampleOf(code)!;
+    const row = ERRORS[code];
+    expect(error.name).toBe(error.constructor.name);
+    expect(error.retriable ?? false).toBe(row.retriable);
+    if ('status' in row) {
       expect(error).toBeInstanceOf(BridgeError);
-      expect(error.name).toBe(error.constructor.name);
+      const bridgeError = error as BridgeError;
       expect({
-        code: error.code,
-        status: error.status,
-        faultCode: error.faultCode,
-        retriable: error.retriable,
-        expose: error.expose,
-      }).toEqual({ code, status, faultCode, retriable, expose });
-      // The fault the one error exit builds from it: its status and its code, first in the faultstring.
-      const fault = faultFor(error);
-      expect(fault.status).toBe(status);
-      expect(fault.body.toString()).toContain(`<faultcode>s:${faultCode}</faultcode><faultstring>${code}: `);
-    },
-  );
-
-  it('codes are unique across classes', () => {
-    const codes = TABLE.map((r) => r.code);
-    expect(new Set(codes).size).toBe(codes.length);
-    for (const code of codes) expect(code).toMatch(/^[A-Z][A-Z0-9_]*$/);
+        status: bridgeError.status,
+        faultCode: bridgeError.faultCode,
+        retriable: bridgeError.retriable,
+        expose: bridgeError.expose,
+      }).toEqual({
+        status: row.status,
+        faultCode: row.faultCode,
+        retriable: row.retriable,
+        expose: row.expose,
+      });
+      // The fault the one error exit answers with: its status, its code first in the faultstring.
+      const fault = faultFor(bridgeError);
+      expect(fault.status).toBe(row.status);
+      expect(fault.body.toString()).toContain(
+        `<faultcode>s:${row.faultCode}</faultcode><faultstring>${code}: `,
+      );
+    } else {
+      expect(error).not.toBeInstanceOf(BridgeError);
+      if (row.where === 'cli') expect(error).toBeInstanceOf(RegistrationError);
+    }
   });
 
-  it('the caller is at fault exactly for 4xx, and "retry later" is exactly 503', () => {
-    for (const { error } of TABLE) {
-      expect([error.code, error.faultCode]).toEqual([error.code, error.status < 500 ? 'Client' : 'Server']);
-      if (error.retriable) expect([error.code, error.status]).toEqual([error.code, 503]);
+  it('codes are plain constants; descriptions are one line', () => {
+    for (const code of ERROR_CODES) {
+      expect(code).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      expect([code, ERRORS[code].description]).toEqual([code, expect.stringMatching(/^[^\n|]+$/)]);
     }
+  });
+
+  it('the caller is at fault exactly for 4xx; Retry-After exactly on the retriable 503s, Allow on the 405', () => {
+    for (const code of ANSWER_CODES) {
+      const { status, faultCode, retriable, headers } = faultSpec(code);
+      expect([code, faultCode]).toEqual([code, status < 500 ? 'Client' : 'Server']);
+      expect([code, headers.includes('Retry-After')]).toEqual([code, status === 503 && retriable]);
+      expect([code, headers.includes('Allow')]).toEqual([code, status === 405]);
+    }
+  });
+
+  it('a description that is sent as fault text holds no markdown', () => {
+    for (const code of ANSWER_CODES.filter(hasFixedText)) {
+      expect([code, ERRORS[code].description]).toEqual([code, expect.not.stringMatching(/[`*_<>]/)]);
+    }
+  });
+
+  it("AUTH_FAILED's description names every reason the metrics count", () => {
+    for (const reason of AUTH_FAILURE_REASONS)
+      expect(ERRORS.AUTH_FAILED.description).toContain(`\`${reason}\``);
   });
 });

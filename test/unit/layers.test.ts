@@ -20,6 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['thingspace'],
   ['events'],
   ['soap'],
+  ['docs'],
   ['util', 'errors'],
 ];
 

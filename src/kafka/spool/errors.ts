@@ -3,27 +3,17 @@ import { BridgeError, type BridgeErrorOptions } from '../../errors';
 
 /** The spool holds spool.maxBytes already: the record is refused rather than the disk filled. */
 export class SpoolFullError extends BridgeError {
-  readonly code = 'SPOOL_FULL';
-  readonly status = 503;
-  readonly faultCode = 'Server';
-  override readonly retriable = true;
-
   /** For the Retry-After header: the platform retries 5 minutes apart anyway; ask for a minute. */
   readonly retryAfterSeconds = 60;
 
   constructor(maxBytes: number) {
-    super(`The spool is full (${maxBytes} bytes); retry later`);
+    super('SPOOL_FULL', `The spool is full (${maxBytes} bytes); retry later`);
   }
 }
 
 /** Writing to the spool failed (I/O error, closed): the record is not durable, so no 200. */
 export class SpoolUnavailableError extends BridgeError {
-  readonly code = 'SPOOL_UNAVAILABLE';
-  readonly status = 503;
-  readonly faultCode = 'Server';
-  override readonly retriable = true;
-
   constructor(message: string, options: BridgeErrorOptions = {}) {
-    super(message, options);
+    super('SPOOL_UNAVAILABLE', message, options);
   }
 }

@@ -82,6 +82,10 @@ export class Spool {
   private pending: PendingAppend[] = [];
   private writing: Promise<void> | undefined;
   private closed = false;
+  /** A failed write's bytes are still past the active segment's size (cutting them failed too). */
+  private uncut = false;
+  /** A roll failed half-way (its file may exist): the next write finishes it, whatever its size. */
+  private rolling = false;
   private readonly segmentBytes: number;
   /** Called whenever records became durable: the replayer waits on it instead of polling. */
   private readonly appendListeners = new Set<() => void>();
@@ -268,6 +272,11 @@ export class Spool {
     for (const segment of victims) {
       await rm(join(this.options.dir, segmentName(segment.base)), { force: true });
     }
+    // A deleted segment that ended short of the next (its tail lost) leaves the checkpoint in a gap before every
+    // segment: go on where the log does, as open() would.
+    const first = this.segments[0]!;
+    if (this.checkpoint < first.base) this.checkpoint = first.base;
+    if (this.readPos < this.checkpoint) this.readPos = this.checkpoint;
     if (victims.length > 0) {
       this.options.log?.(
         'info',
@@ -366,14 +375,28 @@ export class Spool {
 
   private async writeGroup(group: PendingAppend[], bytes: number): Promise<void> {
     let segment = this.segments[this.segments.length - 1]!;
-    if (segment.size > 0 && segment.size + bytes > this.segmentBytes) {
-      // Roll: the old segment is durable already (every group ends with its fsync).
+    if (this.uncut) {
+      // Left in a segment that is then finished, they would be cut on open as a torn tail, and every later
+      // segment with them: nothing is written until they are gone.
+      await this.active.truncate(segment.size);
+      this.uncut = false;
+    }
+    if (segment.size > 0 && (this.rolling || segment.size + bytes > this.segmentBytes)) {
+      // Roll: the old segment is durable already (every group ends with its fsync). Nothing more goes to it once
+      // a roll began: on open, the log goes on at the next segment's base, past anything written there.
+      this.rolling = true;
       const next: Segment = { base: segment.base + segment.size, size: 0 };
       const handle = await open(join(this.options.dir, segmentName(next.base)), 'w+');
-      await syncDir(this.options.dir, this.options.fsync);
-      await this.active.close();
+      try {
+        await syncDir(this.options.dir, this.options.fsync);
+        await this.active.close();
+      } catch (err) {
+        await handle.close().catch(() => undefined);
+        throw err;
+      }
       this.active = handle;
       this.segments.push(next);
+      this.rolling = false;
       segment = next;
     }
     try {
@@ -389,7 +412,9 @@ export class Spool {
       if (this.options.fsync) await this.active.datasync();
     } catch (err) {
       // Whatever part was written is not a record anybody got a 200 for: cut it so the next group starts clean.
-      await this.active.truncate(segment.size).catch(() => undefined);
+      await this.active.truncate(segment.size).catch(() => {
+        this.uncut = true;
+      });
       throw err;
     }
     segment.size += bytes;

@@ -2,11 +2,11 @@
  * `thingspace-bridge serve` as operators run it: a child process, SIGTERM under load, exit codes. Shutdown is a
  * process matter (signals, open handles, exit code), so it is tested across a process boundary.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { testServers, uniqueName } from '../../infra/kafka';
+import { readToEnd, testServers, uniqueName } from '../../infra/kafka';
 import { listeningPort, serve } from '../../support/serve';
+import { tempDirs } from '../../support/temp';
 
 const root = join(__dirname, '../../..');
 const fixture = readFileSync(join(root, 'test/fixtures/callbacks/carrier-service-service-plan.xml'), 'utf8');
@@ -26,7 +26,7 @@ async function untilReady(port: number): Promise<void> {
 
 describe('thingspace-bridge serve', () => {
   const { kafka, registry } = testServers();
-  const dir = mkdtempSync(join(tmpdir(), 'serve-test-'));
+  const dir = tempDirs('serve-test-')();
 
   it('refuses an invalid config before starting, listing every problem, with exit code 2', async () => {
     const file = join(dir, 'invalid.yaml');
@@ -98,21 +98,11 @@ describe('thingspace-bridge serve', () => {
     const others = [...answers.values()].filter((s) => s !== 200);
     expect(others.every((s) => s === 503 || s === 'refused')).toBe(true);
 
-    // Read the topic back: every acknowledged RequestId must be there.
+    // Read the topic back to its end (the bridge has exited): every acknowledged RequestId must be there.
     const found = new Set<string>();
-    const consumer = kafka.consumer({ groupId: uniqueName('serve-test') });
-    await consumer.connect();
-    await consumer.subscribe({ topic: topics.asyncResponses, fromBeginning: true });
-    await new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ message }) => {
-          const event = (await registry.decode(message.value!)) as { requestId: string };
-          found.add(event.requestId);
-          if (acknowledged.every((id) => found.has(id))) resolve();
-        },
-      });
-    });
-    await consumer.disconnect();
+    for (const record of await readToEnd(kafka, [topics.asyncResponses])) {
+      found.add(((await registry.decode(record.value!)) as { requestId: string }).requestId);
+    }
     process.stdout.write(
       `serve SIGTERM test: ${answers.size} sent, ${acknowledged.length} acknowledged, ${others.length} refused ` +
         `(503 or connection refused), ${found.size} found in Kafka\n`,

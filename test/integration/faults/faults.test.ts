@@ -3,11 +3,11 @@
  * the broker SIGKILLed under load and restarted, the bridge SIGKILLed with records in its spool, Kafka down
  * without the spool, and a hanging broker (SIGSTOP). Each test prints what it counted.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killKafka, pauseKafka, restartKafka, resumeKafka } from '../../infra/stack/stack';
 import { listeningPort, serve } from '../../support/serve';
+import { tempDirs } from '../../support/temp';
 import {
   account,
   bridgeConfig,
@@ -38,9 +38,12 @@ afterAll(async () => {
   await stack?.down();
 }, 60_000);
 
+/** Spool directories and config files of the bridges, removed after the tests. */
+const tempDir = tempDirs('faults-');
+
 describe('faults', () => {
   it('Kafka SIGKILLed under load, then restarted: every 200 is in Kafka, per-device order holds, the spool drains', async () => {
-    const spoolDir = mkdtempSync(join(tmpdir(), 'faults-spool-'));
+    const spoolDir = tempDir('spool-');
     const running = await startBridge(stack, {
       spool: { enabled: true, dir: spoolDir, handoffMs: HANDOFF_MS },
       producer: { deliveryTimeoutMs: DELIVERY_TIMEOUT_MS },
@@ -55,14 +58,20 @@ describe('faults', () => {
         sent,
         { pauseMs: 20 },
       );
-      await sleep(2_000);
+      await until(() => acknowledged(sent) >= 100, 30_000, 'callbacks acknowledged before the kill');
       await killKafka({ stackDir: stack.stackDir });
       const killedAt = sent.length;
-      // Down for longer than the handoff and the delivery deadline.
+      // A time on purpose: the outage lasts longer than the handoff and the delivery deadline.
       await sleep(DELIVERY_TIMEOUT_MS + 3_000);
       const duringOutage = await readyz(running.port);
       await restartKafka({ stackDir: stack.stackDir });
-      await sleep(3_000);
+      // The load goes on while the spool replays: new callbacks must queue behind the spooled ones.
+      const restartedAt = sent.length;
+      await until(
+        () => acknowledged(sent, restartedAt) >= 200,
+        30_000,
+        'callbacks acknowledged after the restart',
+      );
       stop = true;
       await loading;
       await until(
@@ -92,7 +101,7 @@ describe('faults', () => {
   }, 120_000);
 
   it('bridge SIGKILLed with records in its spool (Kafka down), restarted with Kafka back: nothing acknowledged is missing', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'faults-serve-'));
+    const dir = tempDir('serve-');
     const spoolDir = join(dir, 'spool');
     const file = join(dir, 'bridge.json');
     writeFileSync(
@@ -122,7 +131,7 @@ describe('faults', () => {
       sent,
       { pauseMs: 20 },
     );
-    await sleep(1_000);
+    await until(() => acknowledged(sent) >= 50, 30_000, 'callbacks acknowledged before the kill');
     await killKafka({ stackDir: stack.stackDir });
     await until(() => sent.filter((s) => s.status === 200).length > 400, 30_000, 'callbacks spooled');
     const beforeKill = await readyz(port);
@@ -172,9 +181,10 @@ describe('faults', () => {
         sent,
         { pauseMs: 20 },
       );
-      await sleep(1_000);
+      await until(() => acknowledged(sent) >= 100, 30_000, 'callbacks acknowledged before the kill');
       await killKafka({ stackDir: stack.stackDir });
       const killedAt = sent.length;
+      // A time on purpose: callbacks keep arriving through an outage longer than the delivery deadline.
       await sleep(DELIVERY_TIMEOUT_MS + 3_000);
       stop = true;
       await loading;
@@ -199,7 +209,7 @@ describe('faults', () => {
 
   it('hanging broker (SIGSTOP): backpressure answers 503 at once, the bridge memory stays bounded, every 200 is in Kafka', async () => {
     // The bridge in a process of its own, so that its RSS is its own and not the load generator's.
-    const dir = mkdtempSync(join(tmpdir(), 'faults-slow-'));
+    const dir = tempDir('slow-');
     const file = join(dir, 'bridge.json');
     writeFileSync(
       file,
@@ -228,13 +238,19 @@ describe('faults', () => {
         sent,
         { pauseMs: 10 },
       );
-      await sleep(1_000);
+      await until(() => acknowledged(sent) >= 200, 30_000, 'callbacks acknowledged before the pause');
       await pauseKafka({ stackDir: stack.stackDir });
       const pausedAt = sent.length;
+      // A time on purpose: the broker hangs for a while under the load, the queue full, the RSS sampled.
       await sleep(8_000);
       const duringPause = sent.slice(pausedAt);
       await resumeKafka({ stackDir: stack.stackDir });
-      await sleep(2_000);
+      const resumedAt = sent.length;
+      await until(
+        () => acknowledged(sent, resumedAt) >= 200,
+        30_000,
+        'callbacks acknowledged after the broker resumed',
+      );
       stop = true;
       await loading;
       clearInterval(sampler);
@@ -262,6 +278,11 @@ function serveOnOurStack(configFile: string) {
   return serve(configFile, {
     env: { ...process.env, KAFKA_BROKERS: stack.brokers.join(','), SCHEMA_REGISTRY_URL: stack.registryUrl },
   });
+}
+
+/** How many of the answers from the `from`-th on were 200s. */
+function acknowledged(sent: readonly Sent[], from = 0): number {
+  return sent.slice(from).filter((s) => s.status === 200).length;
 }
 
 /** Resident set size of a process, in bytes (Linux). */

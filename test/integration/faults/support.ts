@@ -2,7 +2,7 @@
  * What the fault tests share: a stack of their own (killing the broker must not disturb other test files), a
  * bridge started in-process on it, per-device sequential load, and the accounting of what reached Kafka.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -11,7 +11,7 @@ import { createBridge, type Bridge } from '../../../src/bridge';
 import { parseConfig, topicSettings, type Config } from '../../../src/config';
 import { createLogger } from '../../../src/observability';
 import { stackDown, stackUp } from '../../infra/stack/stack';
-import { uniqueName } from '../../infra/kafka';
+import { readToEnd, uniqueName } from '../../infra/kafka';
 import { kafkaClient, prefixedTopics } from '../../support/clients';
 import { carrierCallback, ACCOUNT, PASSWORD, USERNAME } from '../ingress/harness';
 
@@ -23,9 +23,23 @@ export interface OwnStack {
   down(): Promise<void>;
 }
 
+/** A stack in a temporary directory (its state, logs and Kafka's data), removed by down(). */
 export async function ownStack(): Promise<OwnStack> {
   const stackDir = mkdtempSync(join(tmpdir(), 'faults-stack-'));
-  const env = await stackUp({ stackDir, log: () => undefined });
+  const down = async () => {
+    try {
+      await stackDown({ stackDir });
+    } finally {
+      rmSync(stackDir, { recursive: true, force: true });
+    }
+  };
+  let env;
+  try {
+    env = await stackUp({ stackDir, log: () => undefined });
+  } catch (err) {
+    await down();
+    throw err;
+  }
   const brokers = env.kafkaBrokers.split(',');
   return {
     stackDir,
@@ -33,9 +47,7 @@ export async function ownStack(): Promise<OwnStack> {
     registryUrl: env.schemaRegistryUrl,
     // The tests kill and freeze the broker: kafkajs's errors are what they expect.
     kafka: kafkaClient({ brokers }, { clientId: 'faults-test', logLevel: logLevel.NOTHING }),
-    down: async () => {
-      await stackDown({ stackDir });
-    },
+    down,
   };
 }
 
@@ -130,8 +142,10 @@ export async function load(
         () => 0,
       );
       sent.push({ device, sequence: seq, status, ms: performance.now() - started });
-      if (status === 0) await new Promise((r) => setTimeout(r, 50));
-      if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
+      // Pacing, not waiting for anything: no tight loop of refused connections while the bridge is down, and
+      // the think time between a device's callbacks.
+      if (status === 0) await sleep(50);
+      if (options.pauseMs) await sleep(options.pauseMs);
     }
   };
   const first = options.firstDevice ?? 1;
@@ -146,58 +160,35 @@ export interface FoundRecord {
   sequence: number;
 }
 
-/** Every record of the topic up to its high watermarks, with the sequence number its RequestId carries. */
+/**
+ * Every record of the topic up to its high watermarks, with the sequence number its RequestId carries. The
+ * bridge's producer may still be retrying (a timed-out record can land late), so the topic may grow meanwhile.
+ */
 export async function readTopic(kafka: Kafka, topic: string): Promise<FoundRecord[]> {
-  // Just after a broker restart its metadata can still answer "unknown topic" for a moment.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await readTopicOnce(kafka, topic);
-    } catch (err) {
-      if (attempt >= 10) throw err;
-      await sleep(1_000);
-    }
-  }
-}
-
-async function readTopicOnce(kafka: Kafka, topic: string): Promise<FoundRecord[]> {
+  // Just after a broker restart its metadata can still answer "unknown topic" for a moment: wait until it
+  // gives the topic's offsets.
   const admin = kafka.admin();
   await admin.connect();
-  const ends = new Map<number, bigint>();
   try {
-    for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-      if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
-    }
+    await until(
+      () =>
+        admin.fetchTopicOffsets(topic).then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+      `the broker to answer for ${topic}`,
+    );
   } finally {
     await admin.disconnect();
   }
-  const records: FoundRecord[] = [];
-  if (ends.size === 0) return records;
-  const consumer = kafka.consumer({ groupId: uniqueName('faults-read') });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      consumer
-        .run({
-          eachMessage: ({ partition, message }) => {
-            const end = ends.get(partition);
-            if (end !== undefined && BigInt(message.offset) < end) {
-              const match = SEQUENCE.exec(message.value!.toString('latin1'));
-              records.push({ key: String(message.key), partition, sequence: Number(match?.[1] ?? -1) });
-              if (BigInt(message.offset) + 1n === end) {
-                ends.delete(partition);
-                if (ends.size === 0) resolve();
-              }
-            }
-            return Promise.resolve();
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return records;
+  return (await readToEnd(kafka, [topic], { mayGrow: true, timeoutMs: 60_000 })).map(
+    ({ key, partition, value }) => ({
+      key: String(key),
+      partition,
+      sequence: Number(SEQUENCE.exec(value!.toString('latin1'))?.[1] ?? -1),
+    }),
+  );
 }
 
 export interface Accounting {

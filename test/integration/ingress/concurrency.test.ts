@@ -13,9 +13,9 @@ import {
   report,
   tally,
   attempt,
-  type KafkaRecord,
   type RunningBridge,
 } from './harness';
+import type { TopicRecord } from '../../infra/kafka';
 
 const DEVICES = 200;
 const PER_DEVICE = 5;
@@ -30,7 +30,7 @@ beforeAll(async () => {
 
 afterAll(() => harness.cleanup());
 
-async function decodeAll(records: readonly KafkaRecord[]) {
+async function decodeAll(records: readonly TopicRecord[]) {
   return Promise.all(
     records.map(async (record) => ({
       ...record,

@@ -24,9 +24,9 @@ import {
   expectNoPassword,
   fixtureXml,
   report,
-  type KafkaRecord,
   type RunningBridge,
 } from './harness';
+import type { TopicRecord } from '../../infra/kafka';
 
 /** What <name>.expected.json holds (see test/unit/events/fixtures.test.ts). */
 interface Expected {
@@ -46,7 +46,7 @@ interface Sent {
   after: number;
 }
 
-interface Decoded extends KafkaRecord {
+interface Decoded extends TopicRecord {
   schemaId: number;
   event: Record<string, unknown>;
 }
@@ -137,7 +137,7 @@ describe('dead letter', () => {
     const deadLetters = await harness.readAll([running.topics['dead-letter']]);
     report('dead letter', { sent: 1, '200s': answer.status === 200 ? 1 : 0, inKafka: deadLetters.length });
     expect(deadLetters).toHaveLength(1);
-    const [record] = deadLetters as [KafkaRecord];
+    const [record] = deadLetters as [TopicRecord];
     const letter = (await harness.servers.registry.decode(record.value!)) as DeadLetter;
     expect(record.key?.toString('utf8')).toBe(letter.eventId);
     expect(letter).toEqual({

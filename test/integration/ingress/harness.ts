@@ -8,14 +8,13 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import type { IHeaders, Kafka } from 'kafkajs';
 import { createBridge, type Bridge, type Listener } from '../../../src/bridge';
 import { parseConfig, topicSettings, type Config } from '../../../src/config';
 import { normalize, type NormalizedCallback } from '../../../src/thingspace/normalize';
 import type { Stream } from '../../../src/events/schemas';
 import { createLogger } from '../../../src/observability';
 import { parseCallback } from '../../../src/soap/parser';
-import { testServers, uniqueName, type TestServers } from '../../infra/kafka';
+import { readToEnd, testServers, uniqueName, type TestServers, type TopicRecord } from '../../infra/kafka';
 import { prefixedTopics } from '../../support/clients';
 import type { Answer } from '../../support/http';
 
@@ -62,7 +61,6 @@ export interface BridgeOptions {
 export class IngressHarness {
   readonly servers: TestServers = testServers();
   private readonly bridges: RunningBridge[] = [];
-  private readonly groups: string[] = [];
 
   async startBridge(options: BridgeOptions = {}): Promise<RunningBridge> {
     const topics: Record<Stream, string> = prefixedTopics(uniqueName('ingress'));
@@ -103,51 +101,12 @@ export class IngressHarness {
   }
 
   /**
-   * Every record of these topics, as written up to now: read until each partition's high watermark. A topic that
-   * does not exist (a bridge that never reached its broker) holds nothing.
+   * Every record of these topics, as written up to now: read until each partition's high watermark (what is
+   * written meanwhile is left out). A topic that does not exist (a bridge that never reached its broker) holds
+   * nothing.
    */
-  async readAll(topics: readonly string[]): Promise<KafkaRecord[]> {
-    const { kafka } = this.servers;
-    const ends = await highWatermarks(kafka, topics);
-    if (ends.size === 0) return [];
-    const groupId = uniqueName('ingress-read');
-    this.groups.push(groupId);
-    const consumer = kafka.consumer({ groupId });
-    const records: KafkaRecord[] = [];
-    try {
-      await consumer.connect();
-      // Only topics holding records: on KRaft, subscribing to one that does not exist throws.
-      const holding = new Set(
-        [...ends.keys()].map((partition) => partition.slice(0, partition.lastIndexOf('/'))),
-      );
-      await consumer.subscribe({ topics: [...holding], fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        consumer
-          .run({
-            eachMessage: async ({ topic, partition, message }) => {
-              const end = ends.get(`${topic}/${partition}`);
-              // Anything written after the watermarks were taken is not this read's business.
-              if (end === undefined || BigInt(message.offset) >= end) return;
-              records.push({
-                topic,
-                partition,
-                offset: message.offset,
-                key: message.key,
-                value: message.value,
-                headers: message.headers ?? {},
-              });
-              if (BigInt(message.offset) + 1n === end) {
-                ends.delete(`${topic}/${partition}`);
-                if (ends.size === 0) resolve();
-              }
-            },
-          })
-          .catch(reject);
-      });
-    } finally {
-      await consumer.disconnect();
-    }
-    return records;
+  readAll(topics: readonly string[]): Promise<TopicRecord[]> {
+    return readToEnd(this.servers.kafka, topics, { mayGrow: true });
   }
 
   /** Every topic of every bridge this harness started. */
@@ -164,7 +123,6 @@ export class IngressHarness {
       const existing = new Set(await admin.listTopics());
       const topics = this.allTopics().filter((topic) => existing.has(topic));
       if (topics.length > 0) await admin.deleteTopics({ topics });
-      if (this.groups.length > 0) await admin.deleteGroups(this.groups).catch(() => undefined);
     } finally {
       await admin.disconnect();
     }
@@ -176,34 +134,8 @@ export class IngressHarness {
   }
 }
 
-export interface KafkaRecord {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: IHeaders;
-}
-
-async function highWatermarks(kafka: Kafka, topics: readonly string[]): Promise<Map<string, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = new Map<string, bigint>();
-    const existing = new Set(await admin.listTopics());
-    for (const topic of topics.filter((name) => existing.has(name))) {
-      for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
-        if (BigInt(high) > BigInt(low)) ends.set(`${topic}/${partition}`, BigInt(high));
-      }
-    }
-    return ends;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** The password's bytes in no key, value, header name or header value. Returns how many records were looked at. */
-export function expectNoPassword(records: readonly KafkaRecord[]): number {
+export function expectNoPassword(records: readonly TopicRecord[]): number {
   const needle = Buffer.from(PASSWORD);
   const holding = records.filter(({ key, value, headers }) => {
     const parts: (Buffer | string | null | undefined)[] = [key, value];

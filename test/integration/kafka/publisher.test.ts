@@ -6,9 +6,11 @@
 import { logLevel, Partitioners, type Admin, type Kafka, type PartitionMetadata } from 'kafkajs';
 import { DeliveryTimeoutError, QueueFullError, ShuttingDownError } from '../../../src/kafka/errors';
 import { createProducer } from '../../../src/kafka/producer';
-import { Publisher, type PublishedRecord, type PublisherOptions } from '../../../src/kafka/publisher';
+import { PRODUCER_DEFAULTS } from '../../../src/config';
+import type { Receipt } from '../../../src/kafka/delivery';
+import { Publisher, type PublisherOptions } from '../../../src/kafka/publisher';
 import { ensureTopics } from '../../../src/kafka/topics';
-import { testServers, uniqueName } from '../../infra/kafka';
+import { readToEnd, testServers, uniqueName } from '../../infra/kafka';
 import { kafkaClient } from '../../support/clients';
 
 const PARTITIONS = 3;
@@ -49,8 +51,8 @@ describe('Publisher against Kafka', () => {
     return names;
   }
 
-  async function startPublisher(options: PublisherOptions = {}): Promise<Publisher> {
-    const publisher = new Publisher(createProducer(kafka), options);
+  async function startPublisher(options: Partial<PublisherOptions> = {}): Promise<Publisher> {
+    const publisher = new Publisher(createProducer(kafka), { ...PRODUCER_DEFAULTS, ...options });
     publishers.push(publisher);
     await publisher.start();
     return publisher;
@@ -67,13 +69,14 @@ describe('Publisher against Kafka', () => {
       topic,
       key: `mdn:555${String(i % 37).padStart(7, '0')}`,
       value: Buffer.from(`record-${i}`),
+      eventId: `record-${i}`,
     }));
 
-    const results = await Promise.all(records.map((r) => publisher.publish(r)));
+    const results = await Promise.all(records.map((r) => publisher.deliver(r)));
 
     expect(batchSizes.reduce((a, b) => a + b, 0)).toBe(1000);
     expect(Math.max(...batchSizes)).toBeLessThanOrEqual(100);
-    const received = await consume(kafka, [topic], 1000);
+    const received = await consume(kafka, [topic]);
     expect(received).toHaveLength(1000);
     const byValue = new Map(received.map((r) => [r.value, r]));
     expect(byValue.size).toBe(1000);
@@ -84,7 +87,12 @@ describe('Publisher against Kafka', () => {
     }));
     records.forEach((record, i) => {
       const got = byValue.get(record.value.toString())!;
-      expect(results[i]).toEqual<PublishedRecord>({ topic, partition: got.partition, offset: got.offset });
+      expect(results[i]).toEqual<Receipt>({
+        topic,
+        partition: got.partition,
+        offset: got.offset,
+        spooled: false,
+      });
       expect(got.key).toBe(record.key);
       // Where any Java-compatible producer would put the key.
       expect(got.partition).toBe(
@@ -102,18 +110,20 @@ describe('Publisher against Kafka', () => {
       topic: i % 2 === 0 ? a : b,
       key: `device-${i % 5}`,
       value: Buffer.from(`two-topics-${i}`),
+      eventId: `two-topics-${i}`,
     }));
 
-    const results = await Promise.all(records.map((r) => publisher.publish(r)));
+    const results = await Promise.all(records.map((r) => publisher.deliver(r)));
 
-    const received = new Map((await consume(kafka, [a, b], 300)).map((r) => [r.value, r]));
+    const received = new Map((await consume(kafka, [a, b])).map((r) => [r.value, r]));
     expect(received.size).toBe(300);
     records.forEach((record, i) => {
       const got = received.get(record.value.toString())!;
-      expect(results[i]).toEqual<PublishedRecord>({
+      expect(results[i]).toEqual<Receipt>({
         topic: got.topic,
         partition: got.partition,
         offset: got.offset,
+        spooled: false,
       });
     });
   });
@@ -128,10 +138,11 @@ describe('Publisher against Kafka', () => {
       Array.from({ length: KEYS }, async (_, k) => {
         const offsets: bigint[] = [];
         for (let seq = 0; seq < PER_KEY; seq++) {
-          const { offset } = await publisher.publish({
+          const { offset } = await publisher.deliver({
             topic,
             key: `key-${k}`,
             value: Buffer.from(`key-${k}/${seq}`),
+            eventId: `key-${k}/${seq}`,
           });
           offsets.push(BigInt(offset));
         }
@@ -142,7 +153,7 @@ describe('Publisher against Kafka', () => {
     for (const offsets of offsetsByKey) {
       for (let i = 1; i < offsets.length; i++) expect(offsets[i]! > offsets[i - 1]!).toBe(true);
     }
-    const received = await consume(kafka, [topic], KEYS * PER_KEY);
+    const received = await consume(kafka, [topic]);
     expect(received).toHaveLength(KEYS * PER_KEY);
     for (let k = 0; k < KEYS; k++) {
       const ofKey = received
@@ -166,7 +177,7 @@ describe('Publisher against Kafka', () => {
     for (let i = 0; publishedAfterClose < 200; i++) {
       const value = `close-${i}`;
       outcomes.push(
-        publisher.publish({ topic, key: `k-${i % 11}`, value: Buffer.from(value) }).then(
+        publisher.deliver({ topic, key: `k-${i % 11}`, value: Buffer.from(value), eventId: value }).then(
           () => {
             resolved++;
             return { value };
@@ -188,7 +199,7 @@ describe('Publisher against Kafka', () => {
       // Refused at the door (never queued, so never sent): shutting down, or a full queue on a slow machine.
       expect([ShuttingDownError, QueueFullError].some((type) => error instanceof type)).toBe(true);
     }
-    const received = await consume(kafka, [topic], acknowledged.length);
+    const received = await consume(kafka, [topic]);
     expect(received.map((r) => r.value).sort()).toEqual(acknowledged.sort());
   });
 
@@ -198,15 +209,13 @@ describe('Publisher against Kafka', () => {
     // kafkajs logs every retry of the batch at ERROR level: the expected outcome here.
     const publisher = new Publisher(
       createProducer(kafkaClient({ brokers }, { logLevel: logLevel.NOTHING })),
-      {
-        deliveryTimeoutMs: 3_000,
-      },
+      { ...PRODUCER_DEFAULTS, deliveryTimeoutMs: 3_000 },
     );
     publishers.push(publisher);
     await publisher.start();
 
     const error = await publisher
-      .publish({ topic, key: 'k', value: Buffer.from('late') })
+      .deliver({ topic, key: 'k', value: Buffer.from('late'), eventId: 'late' })
       .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(DeliveryTimeoutError);
@@ -214,44 +223,28 @@ describe('Publisher against Kafka', () => {
     // kafkajs retries an idempotent batch without limit, so the timed-out record is still on its way: it is
     // written as soon as the topic exists (hence "a retry can duplicate it" in DeliveryTimeoutError).
     await ensureTopics(admin, [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], { create: true });
-    expect((await consume(kafka, [topic], 1)).map((r) => r.value)).toEqual(['late']);
-    await waitFor(() => publisher.stats().inFlightRecords === 0);
+    // The batch is out of flight once kafkajs's send returned: written (or failed), nothing more to come.
+    await waitFor(() => publisher.stats().inFlightRecords === 0, 'the timed-out batch to land');
+    expect((await consume(kafka, [topic])).map((r) => r.value)).toEqual(['late']);
     await publisher.close();
   });
 });
 
-/**
- * Reads the topics from the beginning with a fresh consumer group until `count` records arrived, then a second
- * more, so that a duplicate beyond the count would show.
- */
-async function consume(kafka: Kafka, topics: string[], count: number): Promise<Received[]> {
-  const received: Received[] = [];
-  const consumer = kafka.consumer({ groupId: uniqueName('publisher-test') });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await new Promise<void>((resolve) => {
-      if (count === 0) resolve();
-      void consumer.run({
-        eachMessage: async ({ topic, partition, message }) => {
-          received.push({
-            topic,
-            key: message.key!.toString(),
-            partition,
-            offset: message.offset,
-            value: message.value!.toString(),
-          });
-          if (received.length === count) resolve();
-        },
-      });
-    });
-    await new Promise((r) => setTimeout(r, 1000));
-  } finally {
-    await consumer.disconnect();
-  }
-  return received;
+/** The topics read to their end (their high watermarks, which must not move meanwhile), as strings. */
+async function consume(kafka: Kafka, topics: string[]): Promise<Received[]> {
+  return (await readToEnd(kafka, topics)).map(({ topic, partition, offset, key, value }) => ({
+    topic,
+    key: key!.toString(),
+    partition,
+    offset,
+    value: value!.toString(),
+  }));
 }
 
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((r) => setTimeout(r, 50));
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

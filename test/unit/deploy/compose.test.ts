@@ -1,13 +1,15 @@
 /**
  * docker-compose.yml, checked without a Docker engine (CI has none): the file parsed as compose reads it (YAML
  * merge keys, `${VAR:-default}` interpolation), then its images, ports, environment, healthchecks and depends_on
- * conditions held against each other, against the Dockerfile and the local stack, and the bridge config it
- * mounts read by the bridge's own validation with the environment compose gives it.
+ * conditions held against each other, against the Dockerfile and the local stack, the bridge config it
+ * mounts read by the bridge's own validation with the environment compose gives it, and the CLI commands its
+ * bridge-image services run held against the commands the CLI has.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../../src/config';
+import * as callbacks from '../../../src/cli/callbacks';
 import { main } from '../../../src/cli/main';
 import { APICURIO_VERSION, DEFAULT_KAFKA_VERSION } from '../../infra/stack/stack';
 
@@ -30,8 +32,9 @@ interface Service {
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: Healthcheck;
-  command?: string[];
-  entrypoint?: string[];
+  /** A list, or a string compose splits into words as a shell would (without running one). */
+  command?: string[] | string;
+  entrypoint?: string[] | string;
   read_only?: boolean;
   cap_drop?: string[];
   security_opt?: string[];
@@ -236,7 +239,7 @@ describe('docker-compose.yml', () => {
   describe('simulator profile', () => {
     it('runs `thingspace-bridge simulate` on the port the config names, with the fixtures as samples', () => {
       const simulator = service('simulator');
-      const command = simulator.command!;
+      const command = simulator.command as string[];
       expect(command[0]).toBe('simulate');
       const option = (name: string) =>
         command.find((arg) => arg.startsWith(`${name}=`))?.slice(name.length + 1);
@@ -261,20 +264,29 @@ describe('docker-compose.yml', () => {
       const { config } = loadComposeConfig();
       expect(config.http.publicBaseUrl).toBe(`http://bridge:${config.http.port}`);
     });
+  });
 
-    it('uses commands the CLI has', async () => {
-      const out: string[] = [];
-      const write = jest
-        .spyOn(process.stdout, 'write')
-        .mockImplementation((chunk) => out.push(String(chunk)) > 0);
-      try {
-        await main(['--help']);
-      } finally {
-        write.mockRestore();
-      }
-      const commands = /commands: (.*)/.exec(out.join(''))![1]!.split(', ');
-      for (const name of ['serve', 'tail', 'simulate', 'callbacks']) expect(commands).toContain(name);
-    });
+  it('runs only commands the CLI has, in every service of the bridge image', async () => {
+    const commands = /^commands: (.*)$/m.exec(await printed(() => main(['--help'])))![1]!.split(', ');
+    const callbacksCommands = [
+      ...(await printed(() => callbacks.run(['--help']))).matchAll(/^ {2}([a-z][\w-]*)/gm),
+    ].map((match) => match[1]!);
+    const runs = Object.entries(services)
+      .filter(([, svc]) => svc.image === BRIDGE_IMAGE)
+      .map(([name, svc]) => ({ name, invocations: bridgeInvocations(svc) }));
+    // Every bridge-image service runs the CLI in a form read here: otherwise its command would go unchecked.
+    expect(runs.filter(({ invocations }) => invocations.length === 0).map(({ name }) => name)).toEqual([]);
+    const unknown = runs.flatMap(({ name, invocations }) =>
+      invocations.flatMap(([command, subcommand]) => {
+        if (command === undefined || !commands.includes(command)) return [`${name}: ${String(command)}`];
+        // `callbacks` has commands of its own, listed by its --help.
+        if (command === 'callbacks' && !callbacksCommands.includes(subcommand ?? '')) {
+          return [`${name}: callbacks ${String(subcommand)}`];
+        }
+        return [];
+      }),
+    );
+    expect(unknown).toEqual([]);
   });
 });
 
@@ -286,4 +298,84 @@ function loadComposeConfig() {
     Object.entries(bridge.environment!).map(([key, value]) => [key, String(value)]),
   );
   return parseConfig(parseYaml(readFileSync(join(ROOT, hostPath), 'utf8')), env);
+}
+
+/** What the final stage of the Dockerfile runs: its exec-form ENTRYPOINT and CMD (a HEALTHCHECK's CMD is indented). */
+function imageDefaults(): { entrypoint: string[]; cmd: string[] } {
+  const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+  const last = (keyword: string) => {
+    const found = [...text.matchAll(new RegExp(`^${keyword}\\s+(\\[.*\\])\\s*$`, 'gm'))].at(-1);
+    if (!found) throw new Error(`the Dockerfile has no exec-form ${keyword}`);
+    return JSON.parse(found[1]!) as string[];
+  };
+  return { entrypoint: last('ENTRYPOINT'), cmd: last('CMD') };
+}
+
+/**
+ * The argument lists a bridge-image service gives the CLI, as compose runs it: its entrypoint (or the image's)
+ * followed by its command (or, without an entrypoint of its own, the image's CMD). The CLI is the script the
+ * image's ENTRYPOINT runs (or `thingspace-bridge`, its npm bin name), called directly or from an `sh -c` script.
+ */
+function bridgeInvocations(svc: Service): string[][] {
+  const image = imageDefaults();
+  const cli = image.entrypoint.at(-1)!;
+  const isCli = (word: string) => word === cli || word === 'thingspace-bridge';
+  const words = (value: string[] | string | undefined) =>
+    typeof value === 'string' ? (shellCommands(value)[0] ?? []) : value;
+  const [entrypoint, command] = [words(svc.entrypoint), words(svc.command)];
+  const argv = entrypoint
+    ? [...entrypoint, ...(command ?? [])]
+    : [...image.entrypoint, ...(command ?? image.cmd)];
+  const at = argv.findIndex(isCli);
+  if (at >= 0) return [argv.slice(at + 1)];
+  const script = argv.indexOf('-c');
+  if (script > 0 && /(^|\/)(ba)?sh$/.test(argv[script - 1]!) && argv[script + 1] !== undefined) {
+    return shellCommands(argv[script + 1]!).flatMap((words) => {
+      const cliAt = words.findIndex(isCli);
+      return cliAt >= 0 ? [words.slice(cliAt + 1)] : [];
+    });
+  }
+  return [];
+}
+
+/** The simple commands of a shell script, as words: split at `;`, `&`, `|` and newlines, quotes removed. */
+function shellCommands(script: string): string[][] {
+  const commands: string[][] = [[]];
+  let word: string | undefined;
+  const endWord = () => {
+    if (word !== undefined) commands.at(-1)!.push(word);
+    word = undefined;
+  };
+  for (let i = 0; i < script.length; i++) {
+    const char = script[i]!;
+    if (char === "'" || char === '"') {
+      const close = script.indexOf(char, i + 1);
+      if (close < 0) throw new Error(`unbalanced quote in: ${script}`);
+      word = (word ?? '') + script.slice(i + 1, close);
+      i = close;
+    } else if (';&|\n'.includes(char)) {
+      endWord();
+      commands.push([]);
+    } else if (/\s/.test(char)) {
+      endWord();
+    } else {
+      word = (word ?? '') + char;
+    }
+  }
+  endWord();
+  return commands.filter((words) => words.length > 0);
+}
+
+/** What an action writes to stdout (the CLI's --help output). */
+async function printed(action: () => Promise<unknown>): Promise<string> {
+  const out: string[] = [];
+  const write = jest
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk) => out.push(String(chunk)) > 0);
+  try {
+    await action();
+  } finally {
+    write.mockRestore();
+  }
+  return out.join('');
 }

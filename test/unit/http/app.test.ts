@@ -16,10 +16,12 @@ import { createEventEncoder, valueSubject } from '../../../src/events/encode';
 import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createApp, type AppDeps, type Readiness } from '../../../src/http/app';
 import { INTERNAL_FAULT } from '../../../src/http/soap-responses';
+import { KafkaUnavailableError, QueueFullError } from '../../../src/kafka/errors';
+import { SpoolFullError } from '../../../src/kafka/spool/errors';
 import { createCallbackHandler, type CallbackHandler } from '../../../src/ingress/handle-callback';
 import { createLogger, createMetrics, type Metrics } from '../../../src/observability';
 import type { ServiceName } from '../../../src/thingspace/catalogue';
-import { faultCodeOf, send, post, type Answer, type RequestOptions } from '../../support/http';
+import { faultCodeOf, faultString, send, post, type Answer, type RequestOptions } from '../../support/http';
 
 const PASSWORD = 's3cret-fixture-pw';
 const MAX_BODY_BYTES = 4096;
@@ -118,13 +120,15 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
         DEFAULT_TOPICS,
         new Map(Object.values(DEFAULT_TOPICS).map((topic, id) => [valueSubject(topic), id + 1])),
       ),
-      publish: () => {
-        harness.published++;
-        return Promise.reject(new Error('this test must not reach Kafka'));
+      delivery: {
+        deliver: () => {
+          harness.published++;
+          return Promise.reject(new Error('this test must not reach Kafka'));
+        },
       },
       maxRecordBytes: 1_000_000,
       ingressNode: 'unit-test',
-      // As src/bridge.ts wires it.
+      // As src/bridge/pipeline.ts wires it.
       onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
     });
   const app = createApp(
@@ -330,7 +334,11 @@ describe('guards before the body is read', () => {
       const answer = await callback(harness, '/callbacks/CarrierService', CARRIER_XML);
       expectFault(answer, 503, 'NOT_READY');
       expect(answer.headers['retry-after']).toBe('5');
-      expect(answer.body).toContain(reason === 'starting' ? 'starting' : 'shutting down');
+      // The fault text is the code's, the same for both; which one it was is in the log.
+      expect(faultString(answer.body)).toBe(
+        'NOT_READY: the bridge is starting or shutting down; retry later',
+      );
+      expect(harness.logs.at(-1)).toContain(reason === 'starting' ? 'starting' : 'shutting down');
     }
     expect(harness.handled).toHaveLength(0);
 
@@ -425,6 +433,27 @@ describe('the pipeline refusing, through the real handler', () => {
     );
     // The password sent with the unknown user is in no log line (checked() looks at every one).
     expect(harness.logs.some((line) => line.includes('"code":"AUTH_FAILED"'))).toBe(true);
+  });
+
+  it("503s: Retry-After from the error's own estimate or the default, a fixed text, the detail in the log", async () => {
+    const errors = [
+      new QueueFullError(7),
+      new SpoolFullError(1 << 20),
+      new KafkaUnavailableError('broker 10.9.8.7'),
+    ];
+    let next = 0;
+    const harness = await start({ handler: () => Promise.reject(errors[next++]!) });
+    const answers = [];
+    for (let i = 0; i < errors.length; i++) {
+      answers.push(await callback(harness, '/callbacks/CarrierService', CARRIER_XML));
+    }
+    expect(answers.map((a) => [a.status, faultString(a.body), a.headers['retry-after']])).toEqual([
+      [503, 'QUEUE_FULL: the publish queue is full; retry later', '7'],
+      [503, 'SPOOL_FULL: the spool is full; retry later', '60'],
+      [503, 'KAFKA_UNAVAILABLE: Kafka did not take the event; retry later', '5'],
+    ]);
+    expect(answers[2]!.body).not.toContain('10.9.8.7');
+    expect(harness.logs.some((line) => line.includes('broker 10.9.8.7'))).toBe(true);
   });
 
   it('unknown errors become the fixed 500 fault, their text kept in the process', async () => {

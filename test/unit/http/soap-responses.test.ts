@@ -1,18 +1,16 @@
 import { SaxesParser } from 'saxes';
-import { BridgeError, type FaultCode } from '../../../src/errors';
-import { ACK_BODY, INTERNAL_FAULT, faultFor } from '../../../src/http/soap-responses';
-
-class SampleError extends BridgeError {
-  readonly code = 'SAMPLE';
-  readonly status = 418;
-  readonly faultCode: FaultCode = 'Client';
-  constructor(
-    message: string,
-    override readonly expose: boolean,
-  ) {
-    super(message);
-  }
-}
+import { ANSWER_CODES, ERRORS, faultSpec } from '../../../src/errors';
+import { NotReadyError, UnsupportedMediaTypeError } from '../../../src/http/errors';
+import {
+  ACK_BODY,
+  FIXED_FAULTS,
+  INTERNAL_FAULT,
+  faultFor,
+  hasFixedText,
+} from '../../../src/http/soap-responses';
+import { MissingTopicsError, QueueFullError } from '../../../src/kafka/errors';
+import { SpoolFullError } from '../../../src/kafka/spool/errors';
+import { ParseError } from '../../../src/soap/errors';
 
 /** Element names and text of a well-formed document; throws on malformed XML. */
 function read(body: Buffer): { names: string[]; text: string } {
@@ -36,9 +34,9 @@ describe('SOAP responses', () => {
     ]);
   });
 
-  it('builds a fault with the status, fault code and the code-prefixed message, escaped', () => {
-    const fault = faultFor(new SampleError('bad <Kind> & "quotes"', true));
-    expect(fault.status).toBe(418);
+  it("answers a Client fault with the status, the fault code and the error's own message, escaped", () => {
+    const fault = faultFor(new ParseError('MALFORMED_XML', 'bad <Kind> & "quotes"'));
+    expect(fault.status).toBe(400);
     const { names, text } = read(fault.body);
     expect(names).toEqual([
       `${SOAP}|Envelope`,
@@ -47,18 +45,36 @@ describe('SOAP responses', () => {
       '|faultcode',
       '|faultstring',
     ]);
-    expect(text).toBe('s:ClientSAMPLE: bad <Kind> & "quotes"');
+    expect(text).toBe('s:ClientMALFORMED_XML: bad <Kind> & "quotes"');
   });
 
-  it('hides messages that may not be shown, and carries Retry-After when given', () => {
-    const fault = faultFor(new SampleError('broker 10.1.2.3 refused', false), 7);
-    expect(fault.body.toString()).not.toContain('10.1.2.3');
-    expect(read(fault.body).text).toContain('SAMPLE: The bridge cannot take this callback now');
-    expect(fault.retryAfterSeconds).toBe(7);
+  it('answers every Server fault with its fixed description; the message stays in the process', () => {
+    expect(read(faultFor(new NotReadyError('draining')).body).text).toBe(
+      `s:ServerNOT_READY: ${ERRORS.NOT_READY.description}`,
+    );
+    const hidden = faultFor(new MissingTopicsError(['orders'], 'broker 10.1.2.3 refused'));
+    expect(hidden.status).toBe(503);
+    expect(hidden.body.toString()).not.toContain('10.1.2.3');
+    expect(read(hidden.body).text).toBe(`s:ServerTOPICS_MISSING: ${ERRORS.TOPICS_MISSING.description}`);
+  });
+
+  it('builds the fixed faults once: every 5xx answer of a code is the same Buffer', () => {
+    expect(ANSWER_CODES.filter((code) => faultSpec(code).status >= 500).every(hasFixedText)).toBe(true);
+    const first = faultFor(new QueueFullError(1));
+    const again = faultFor(new QueueFullError(30));
+    expect(again).toBe(first);
+    expect(again.body).toBe(first.body);
+    expect(faultFor(new SpoolFullError(1)).body).toBe(FIXED_FAULTS.SPOOL_FULL!.body);
+    expect(faultFor(new NotReadyError('starting')).body).toBe(faultFor(new NotReadyError('draining')).body);
+    // Client faults carry their message, so each is built for its answer.
+    expect(faultFor(new UnsupportedMediaTypeError()).body).not.toBe(
+      faultFor(new UnsupportedMediaTypeError()).body,
+    );
+    expect(Object.isFrozen(first)).toBe(true);
   });
 
   it('answers unknown errors with a fixed 500 Server fault', () => {
     expect(INTERNAL_FAULT.status).toBe(500);
-    expect(read(INTERNAL_FAULT.body).text).toBe('s:ServerINTERNAL: Internal error');
+    expect(read(INTERNAL_FAULT.body).text).toBe(`s:ServerINTERNAL: ${ERRORS.INTERNAL.description}`);
   });
 });

@@ -32,9 +32,12 @@ function handler(maxRecordBytes: number) {
     authenticator: createAuthenticator(config.accounts),
     normalizeOptions: {},
     encoder: createEventEncoder(DEFAULT_TOPICS, schemaIds),
-    publish: (record) => {
-      published.push(record);
-      return Promise.resolve({ topic: record.topic, partition: 0, offset: String(published.length - 1) });
+    delivery: {
+      deliver: (record) => {
+        published.push(record);
+        const offset = String(published.length - 1);
+        return Promise.resolve({ topic: record.topic, partition: 0, offset, spooled: false });
+      },
     },
     maxRecordBytes,
     ingressNode: 'unit-test',

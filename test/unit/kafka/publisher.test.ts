@@ -3,112 +3,28 @@
  * flight, offset mapping, deadlines, close(). What this claims of Kafka itself is proven again against the real
  * broker in test/integration/kafka/publisher.test.ts.
  */
-import type { Message, ProducerBatch, RecordMetadata } from 'kafkajs';
 import {
   DeliveryTimeoutError,
   KafkaUnavailableError,
   QueueFullError,
   ShuttingDownError,
 } from '../../../src/kafka/errors';
-import type { BatchProducer } from '../../../src/kafka/producer';
-import { Publisher, type PublishedRecord, type PublisherOptions } from '../../../src/kafka/publisher';
+import { PRODUCER_DEFAULTS } from '../../../src/config';
+import type { Receipt } from '../../../src/kafka/delivery';
+import { Publisher, type PublisherOptions } from '../../../src/kafka/publisher';
+import { FakeProducer } from '../../support/fake-producer';
 
-interface Call {
-  batch: ProducerBatch;
-  complete(): void;
-  fail(error: Error): void;
-}
-
-/**
- * Appends each batch to an in-memory log per partition, as a broker would, and answers with one base offset per
- * partition. Partitions come from a toy hash of the key, written onto the message as producer.ts's partitioner
- * does. `manual`: each sendBatch waits for the test to complete or fail it; otherwise it completes on the next
- * turn of the event loop.
- */
-class FakeProducer implements BatchProducer {
-  readonly calls: Call[] = [];
-  readonly events: string[] = [];
-  readonly log = new Map<string, Message[]>();
-  inFlight = 0;
-  maxInFlight = 0;
-  stampPartitions = true;
-
-  constructor(
-    private manual = false,
-    private readonly partitions = 3,
-  ) {}
-
-  /** Completes every call, now and from now on. */
-  release(): void {
-    this.manual = false;
-    for (const call of this.calls) call.complete();
-  }
-
-  connect = jest.fn(async () => {
-    this.events.push('connect');
-  });
-
-  disconnect = jest.fn(async () => {
-    this.events.push('disconnect');
-  });
-
-  sendBatch = async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    this.events.push('sendBatch');
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.calls.push({ batch, complete: resolve, fail: reject });
-        if (!this.manual) setImmediate(resolve);
-      });
-      return this.append(batch);
-    } finally {
-      this.inFlight--;
-      this.events.push('sendBatch done');
-    }
-  };
-
-  /** Where the broker put the record whose value is `value`. */
-  positionOf(value: string): { partition: number; offset: string } | undefined {
-    for (const [name, messages] of this.log) {
-      const index = messages.findIndex((m) => m.value!.toString() === value);
-      if (index >= 0) return { partition: Number(name.split('/')[1]), offset: String(index) };
-    }
-    return undefined;
-  }
-
-  sentValues(): string[] {
-    return this.calls.flatMap((c) =>
-      c.batch.topicMessages!.flatMap((t) => t.messages.map((m) => m.value!.toString())),
-    );
-  }
-
-  private append(batch: ProducerBatch): RecordMetadata[] {
-    const acks = new Map<string, RecordMetadata>();
-    for (const { topic, messages } of batch.topicMessages!) {
-      for (const message of messages) {
-        const partition =
-          [...String(message.key)].reduce((sum, c) => sum + c.charCodeAt(0), 0) % this.partitions;
-        if (this.stampPartitions) message.partition = partition;
-        const name = `${topic}/${partition}`;
-        const log = this.log.get(name) ?? [];
-        this.log.set(name, log);
-        if (!acks.has(name)) {
-          acks.set(name, { topicName: topic, partition, errorCode: 0, baseOffset: String(log.length) });
-        }
-        log.push(message);
-      }
-    }
-    return [...acks.values()];
-  }
-}
-
-const record = (id: string, topic = 'topic-a', key = `key-${id}`) => ({ topic, key, value: Buffer.from(id) });
+const record = (id: string, topic = 'topic-a', key = `key-${id}`) => ({
+  topic,
+  key,
+  value: Buffer.from(id),
+  eventId: `event-${id}`,
+});
 
 const live: { publisher: Publisher; producer: FakeProducer }[] = [];
 
-async function started(producer: FakeProducer, options: PublisherOptions = {}): Promise<Publisher> {
-  const publisher = new Publisher(producer, options);
+async function started(producer: FakeProducer, options: Partial<PublisherOptions> = {}): Promise<Publisher> {
+  const publisher = new Publisher(producer, { ...PRODUCER_DEFAULTS, ...options });
   live.push({ publisher, producer });
   await publisher.start();
   return publisher;
@@ -130,9 +46,9 @@ describe('Publisher', () => {
       const publisher = await started(producer);
 
       await Promise.all([
-        publisher.publish(record('1', 'topic-a')),
-        publisher.publish(record('2', 'topic-b')),
-        publisher.publish({ ...record('3', 'topic-a'), headers: { 'content-type': 'avro' } }),
+        publisher.deliver(record('1', 'topic-a')),
+        publisher.deliver(record('2', 'topic-b')),
+        publisher.deliver({ ...record('3', 'topic-a'), headers: { 'content-type': 'avro' } }),
       ]);
 
       expect(producer.calls).toHaveLength(1);
@@ -150,7 +66,7 @@ describe('Publisher', () => {
       const publisher = await started(producer, { lingerMs: 1, maxBatchRecords: 64 });
       const ids = Array.from({ length: 1000 }, (_, i) => String(i));
 
-      const results = await Promise.all(ids.map((id) => publisher.publish(record(id))));
+      const results = await Promise.all(ids.map((id) => publisher.deliver(record(id))));
 
       expect(producer.maxInFlight).toBe(1);
       expect(results).toHaveLength(1000);
@@ -164,7 +80,7 @@ describe('Publisher', () => {
     it('caps a batch at maxBatchRecords and maxBatchBytes; a record larger than the byte cap goes alone', async () => {
       const producer = new FakeProducer();
       const byRecords = await started(producer, { maxBatchRecords: 4 });
-      await Promise.all(Array.from({ length: 10 }, (_, i) => byRecords.publish(record(String(i)))));
+      await Promise.all(Array.from({ length: 10 }, (_, i) => byRecords.deliver(record(String(i)))));
       expect(producer.calls.map((c) => c.batch.topicMessages![0]!.messages.length)).toEqual([4, 4, 2]);
 
       const bytesProducer = new FakeProducer();
@@ -174,13 +90,14 @@ describe('Publisher', () => {
         topic: 't',
         key: 'k' + id,
         value: Buffer.from(id.repeat(size)),
+        eventId: id,
       });
       await Promise.all([
-        byBytes.publish(sized('a')),
-        byBytes.publish(sized('b')),
-        byBytes.publish(sized('c')),
-        byBytes.publish(sized('d', 500)),
-        byBytes.publish(sized('e')),
+        byBytes.deliver(sized('a')),
+        byBytes.deliver(sized('b')),
+        byBytes.deliver(sized('c')),
+        byBytes.deliver(sized('d', 500)),
+        byBytes.deliver(sized('e')),
       ]);
       expect(bytesProducer.calls.map((c) => c.batch.topicMessages![0]!.messages.length)).toEqual([
         2, 1, 1, 1,
@@ -192,7 +109,7 @@ describe('Publisher', () => {
       const producer = new FakeProducer(true);
       const publisher = await started(producer, { lingerMs: 20, maxBatchRecords: 3 });
 
-      void publisher.publish(record('1'));
+      void publisher.deliver(record('1'));
       await jest.advanceTimersByTimeAsync(19);
       expect(producer.calls).toHaveLength(0);
       await jest.advanceTimersByTimeAsync(1);
@@ -200,10 +117,10 @@ describe('Publisher', () => {
       producer.calls[0]!.complete();
       await jest.advanceTimersByTimeAsync(0);
 
-      void publisher.publish(record('2'));
-      void publisher.publish(record('3'));
+      void publisher.deliver(record('2'));
+      void publisher.deliver(record('3'));
       expect(producer.calls).toHaveLength(1);
-      void publisher.publish(record('4'));
+      void publisher.deliver(record('4'));
       expect(producer.calls).toHaveLength(2);
     });
 
@@ -211,8 +128,8 @@ describe('Publisher', () => {
       const producer = new FakeProducer(true);
       const publisher = await started(producer, { lingerMs: 0, maxBatchRecords: 10 });
 
-      void publisher.publish(record('1'));
-      void publisher.publish(record('2'));
+      void publisher.deliver(record('1'));
+      void publisher.deliver(record('2'));
       expect(producer.calls).toHaveLength(0);
       await new Promise((resolve) => setImmediate(resolve));
       expect(producer.calls).toHaveLength(1);
@@ -223,8 +140,8 @@ describe('Publisher', () => {
       const producer = new FakeProducer(true);
       const publisher = await started(producer, { lingerMs: 60_000, maxBatchRecords: 1 });
 
-      const first = publisher.publish(record('1'));
-      const queued = [publisher.publish(record('2')), publisher.publish(record('3'))];
+      const first = publisher.deliver(record('1'));
+      const queued = [publisher.deliver(record('2')), publisher.deliver(record('3'))];
       expect(producer.calls).toHaveLength(1);
       producer.calls[0]!.complete();
       await first;
@@ -245,11 +162,11 @@ describe('Publisher', () => {
         record(String(i), i % 3 === 0 ? 'topic-b' : 'topic-a', `device-${i % 7}`),
       );
 
-      const results = await Promise.all(records.map((r) => publisher.publish(r)));
+      const results = await Promise.all(records.map((r) => publisher.deliver(r)));
 
       results.forEach((result, i) => {
         const { topic, value } = records[i]!;
-        expect(result).toEqual<PublishedRecord>({ topic, ...producer.positionOf(value.toString())! });
+        expect(result).toEqual<Receipt>({ topic, ...producer.positionOf(value.toString())!, spooled: false });
       });
       expect(new Set(results.map((r) => `${r.topic}/${r.partition}/${r.offset}`)).size).toBe(300);
     });
@@ -263,8 +180,8 @@ describe('Publisher', () => {
       const publisher = await started(producer);
 
       const results = await Promise.all([
-        publisher.publish(record('1', 't')),
-        publisher.publish(record('2', 't')),
+        publisher.deliver(record('1', 't')),
+        publisher.deliver(record('2', 't')),
       ]);
 
       expect(results.map((r) => r.offset)).toEqual(['9007199254740993', '9007199254740994']);
@@ -275,7 +192,7 @@ describe('Publisher', () => {
       producer.stampPartitions = false;
       const publisher = await started(producer);
 
-      const error = await publisher.publish(record('1')).catch((e: unknown) => e);
+      const error = await publisher.deliver(record('1')).catch((e: unknown) => e);
 
       expect(error).toBeInstanceOf(Error);
       expect(error).not.toBeInstanceOf(KafkaUnavailableError);
@@ -287,11 +204,11 @@ describe('Publisher', () => {
     it('rejects at once with QUEUE_FULL beyond maxQueuedRecords, the batch in flight not counted', async () => {
       const producer = new FakeProducer(true);
       const publisher = await started(producer, { maxBatchRecords: 1, maxQueuedRecords: 3 });
-      const accepted = ['1', '2', '3', '4'].map((id) => publisher.publish(record(id)));
+      const accepted = ['1', '2', '3', '4'].map((id) => publisher.deliver(record(id)));
       expect(publisher.stats()).toMatchObject({ queuedRecords: 3, inFlightRecords: 1 });
 
       // Still rejects while the batch in flight is held: it did not wait for room.
-      const error = await publisher.publish(record('5')).catch((e: unknown) => e);
+      const error = await publisher.deliver(record('5')).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(QueueFullError);
       expect((error as QueueFullError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
 
@@ -299,7 +216,7 @@ describe('Publisher', () => {
         producer.calls[i]!.complete();
         await accepted[i];
       }
-      const after = publisher.publish(record('6'));
+      const after = publisher.deliver(record('6'));
       await waitFor(() => producer.calls.length === 5);
       producer.calls[4]!.complete();
       await expect(after).resolves.toMatchObject({ topic: 'topic-a' });
@@ -309,19 +226,19 @@ describe('Publisher', () => {
     it('rejects with QUEUE_FULL beyond maxQueuedBytes', async () => {
       const producer = new FakeProducer(true);
       const publisher = await started(producer, { maxBatchRecords: 1, maxQueuedBytes: 250 });
-      const sized = (id: string) => ({ topic: 't', key: 'k' + id, value: Buffer.alloc(98) });
-      void publisher.publish(sized('0')); // in flight
-      void publisher.publish(sized('1'));
-      void publisher.publish(sized('2'));
+      const sized = (id: string) => ({ topic: 't', key: 'k' + id, value: Buffer.alloc(98), eventId: id });
+      void publisher.deliver(sized('0')); // in flight
+      void publisher.deliver(sized('1'));
+      void publisher.deliver(sized('2'));
       expect(publisher.stats()).toMatchObject({ queuedRecords: 2, queuedBytes: 200 });
 
-      await expect(publisher.publish(sized('3'))).rejects.toBeInstanceOf(QueueFullError);
+      await expect(publisher.deliver(sized('3'))).rejects.toBeInstanceOf(QueueFullError);
     });
 
     it('rejects every record of a failed batch with KAFKA_UNAVAILABLE (cause kept), then carries on', async () => {
       const producer = new FakeProducer(true);
       const publisher = await started(producer);
-      const failing = [publisher.publish(record('1')), publisher.publish(record('2'))];
+      const failing = [publisher.deliver(record('1')), publisher.deliver(record('2'))];
       await waitFor(() => producer.calls.length === 1);
       const cause = new Error('broker gone');
       producer.calls[0]!.fail(cause);
@@ -333,7 +250,7 @@ describe('Publisher', () => {
         expect(reason.cause).toBe(cause);
       }
 
-      const next = publisher.publish(record('3'));
+      const next = publisher.deliver(record('3'));
       await waitFor(() => producer.calls.length === 2);
       producer.calls[1]!.complete();
       await expect(next).resolves.toMatchObject({ offset: '0' });
@@ -349,9 +266,9 @@ describe('Publisher', () => {
         maxBatchRecords: 10,
       });
 
-      const inFlight = settled(publisher.publish(record('0')));
+      const inFlight = settled(publisher.deliver(record('0')));
       await jest.advanceTimersByTimeAsync(5); // '0' in flight, held
-      const expiresQueued = settled(publisher.publish(record('1')));
+      const expiresQueued = settled(publisher.deliver(record('1')));
       await jest.advanceTimersByTimeAsync(1000);
 
       expect(await inFlight).toBeInstanceOf(DeliveryTimeoutError);
@@ -369,11 +286,11 @@ describe('Publisher', () => {
       const producer = new FakeProducer(true, 1);
       const publisher = await started(producer, { lingerMs: 5, deliveryTimeoutMs: 1000 });
 
-      void settled(publisher.publish(record('0')));
+      void settled(publisher.deliver(record('0')));
       await jest.advanceTimersByTimeAsync(5); // '0' in flight, held
-      const early = settled(publisher.publish(record('1'))); // deadline t=1005
+      const early = settled(publisher.deliver(record('1'))); // deadline t=1005
       await jest.advanceTimersByTimeAsync(600);
-      const late = publisher.publish(record('2')); // deadline t=1605
+      const late = publisher.deliver(record('2')); // deadline t=1605
       producer.calls[0]!.complete();
       await jest.advanceTimersByTimeAsync(0); // batch ['1', '2'] in flight, held
       await jest.advanceTimersByTimeAsync(400); // t=1005
@@ -381,7 +298,7 @@ describe('Publisher', () => {
       expect(await early).toBeInstanceOf(DeliveryTimeoutError);
       producer.calls[1]!.complete();
       expect(producer.sentValues()).toEqual(['0', '1', '2']);
-      await expect(late).resolves.toEqual({ topic: 'topic-a', partition: 0, offset: '2' });
+      await expect(late).resolves.toEqual({ topic: 'topic-a', partition: 0, offset: '2', spooled: false });
     });
   });
 
@@ -389,22 +306,22 @@ describe('Publisher', () => {
     it('stops accepting, flushes the queue without lingering, then disconnects', async () => {
       const producer = new FakeProducer();
       const publisher = await started(producer, { lingerMs: 60_000 });
-      const queued = [publisher.publish(record('1')), publisher.publish(record('2'))];
+      const queued = [publisher.deliver(record('1')), publisher.deliver(record('2'))];
 
       const closing = publisher.close();
-      await expect(publisher.publish(record('3'))).rejects.toBeInstanceOf(ShuttingDownError);
+      await expect(publisher.deliver(record('3'))).rejects.toBeInstanceOf(ShuttingDownError);
       await closing;
 
       await expect(Promise.all(queued)).resolves.toHaveLength(2);
       expect(producer.events).toEqual(['connect', 'sendBatch', 'sendBatch done', 'disconnect']);
       expect(publisher.close()).toBe(closing);
-      await expect(publisher.publish(record('4'))).rejects.toBeInstanceOf(ShuttingDownError);
+      await expect(publisher.deliver(record('4'))).rejects.toBeInstanceOf(ShuttingDownError);
     });
 
     it('waits for the batch in flight and sends the rest after it', async () => {
       const producer = new FakeProducer(true);
       const publisher = await started(producer, { maxBatchRecords: 1 });
-      const all = ['1', '2', '3'].map((id) => publisher.publish(record(id)));
+      const all = ['1', '2', '3'].map((id) => publisher.deliver(record(id)));
       let closed = false;
       void publisher.close().then(() => (closed = true));
 
@@ -425,7 +342,7 @@ describe('Publisher', () => {
       jest.useFakeTimers();
       const producer = new FakeProducer(true);
       const publisher = await started(producer, { maxBatchRecords: 1, deliveryTimeoutMs: 1000 });
-      const outcomes = ['1', '2'].map((id) => settled(publisher.publish(record(id))));
+      const outcomes = ['1', '2'].map((id) => settled(publisher.deliver(record(id))));
       let closed = false;
       const closing = publisher.close().then(() => (closed = true));
 
@@ -440,17 +357,64 @@ describe('Publisher', () => {
 
     it('closes a publisher that was never started without sending anything', async () => {
       const producer = new FakeProducer();
-      const publisher = new Publisher(producer);
+      const publisher = new Publisher(producer, PRODUCER_DEFAULTS);
       await publisher.close();
       expect(producer.events).toEqual(['disconnect']);
     });
   });
 
+  describe('as the Delivery without a spool', () => {
+    it('reports Kafka unavailable after a failed batch, until the next acknowledged one', async () => {
+      const producer = new FakeProducer(true);
+      const publisher = await started(producer);
+      expect(publisher.status()).toEqual({ mode: 'direct', unavailable: undefined, queuedRecords: 0 });
+      const failing = publisher.deliver(record('1'));
+      await waitFor(() => producer.calls.length === 1);
+      producer.calls[0]!.fail(new Error('broker down'));
+      await expect(failing).rejects.toBeInstanceOf(KafkaUnavailableError);
+      expect(publisher.status().unavailable).toBe('kafka-unavailable');
+      const ok = publisher.deliver(record('2'));
+      await waitFor(() => producer.calls.length === 2);
+      producer.calls[1]!.complete();
+      await ok;
+      expect(publisher.status().unavailable).toBeUndefined();
+    });
+
+    it('reports Kafka unavailable after a deadline, and after a full queue', async () => {
+      const late = await started(new FakeProducer(true), { deliveryTimeoutMs: 20 });
+      await expect(late.deliver(record('1'))).rejects.toBeInstanceOf(DeliveryTimeoutError);
+      expect(late.status().unavailable).toBe('kafka-unavailable');
+
+      const full = await started(new FakeProducer(true), { maxBatchRecords: 1, maxQueuedRecords: 1 });
+      void full.deliver(record('a')); // in flight
+      void full.deliver(record('b')); // queued
+      expect(full.status()).toMatchObject({ unavailable: undefined, queuedRecords: 1 });
+      await expect(full.deliver(record('c'))).rejects.toBeInstanceOf(QueueFullError);
+      expect(full.status().unavailable).toBe('kafka-unavailable');
+    });
+
+    it('idle() resolves once nothing is queued and no batch is in flight', async () => {
+      const producer = new FakeProducer(true);
+      const publisher = await started(producer, { maxBatchRecords: 1 });
+      await publisher.idle();
+      const delivered = [publisher.deliver(record('1')), publisher.deliver(record('2'))];
+      let idle = false;
+      const waiting = publisher.idle().then(() => (idle = true));
+      await waitFor(() => producer.calls.length === 1);
+      producer.calls[0]!.complete();
+      await waitFor(() => producer.calls.length === 2);
+      expect(idle).toBe(false);
+      producer.calls[1]!.complete();
+      await Promise.all([...delivered, waiting]);
+      expect(idle).toBe(true);
+    });
+  });
+
   describe('lifecycle and stats', () => {
-    it('refuses to publish before start(), and to start twice', async () => {
+    it('refuses to deliver before start(), and to start twice', async () => {
       const producer = new FakeProducer();
-      const publisher = new Publisher(producer);
-      await expect(publisher.publish(record('1'))).rejects.toThrow('publish() before start()');
+      const publisher = new Publisher(producer, PRODUCER_DEFAULTS);
+      await expect(publisher.deliver(record('1'))).rejects.toThrow('deliver() before start()');
       await publisher.start();
       await expect(publisher.start()).rejects.toThrow('start() when running');
     });
@@ -458,7 +422,9 @@ describe('Publisher', () => {
     it('reports a failed connect as KAFKA_UNAVAILABLE', async () => {
       const producer = new FakeProducer();
       producer.connect.mockRejectedValueOnce(new Error('ECONNREFUSED'));
-      await expect(new Publisher(producer).start()).rejects.toBeInstanceOf(KafkaUnavailableError);
+      await expect(new Publisher(producer, PRODUCER_DEFAULTS).start()).rejects.toBeInstanceOf(
+        KafkaUnavailableError,
+      );
     });
 
     it('calls onBatch after each acknowledged batch and counts queue depth in records and bytes', async () => {
@@ -466,7 +432,7 @@ describe('Publisher', () => {
       const onBatch = jest.fn();
       const publisher = await started(producer, { maxBatchRecords: 2, onBatch });
       // key 'key-N' (5 bytes) + value (1 byte) + header 'h' = 'v' (2 bytes)
-      const all = ['1', '2', '3'].map((id) => publisher.publish({ ...record(id), headers: { h: 'v' } }));
+      const all = ['1', '2', '3'].map((id) => publisher.deliver({ ...record(id), headers: { h: 'v' } }));
 
       expect(publisher.stats()).toMatchObject({ queuedRecords: 1, queuedBytes: 8, inFlightRecords: 2 });
       producer.calls[0]!.complete();

@@ -1,56 +1,13 @@
-import {
-  appendFileSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import * as fsPromises from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeFrame, encodeFrame, type SpoolRecord } from '../../../../src/kafka/spool/frame';
+import { decodeFrame, encodeFrame } from '../../../../src/kafka/spool/frame';
 import { SpoolFullError } from '../../../../src/kafka/spool/errors';
-import { Spool, type SpoolOptions } from '../../../../src/kafka/spool/spool';
+import { tempDirs } from '../../../support/temp';
+import { openSpool, readAll, record, segmentsIn } from './helpers';
 
-const record = (i: number, valueBytes = 100): SpoolRecord => ({
-  topic: 'events',
-  key: `mdn:${i % 7}`,
-  value: Buffer.alloc(valueBytes, i % 251),
-  headers: { h: String(i) },
-  eventId: `event-${i}`,
-});
-
-function dir(): string {
-  return mkdtempSync(join(tmpdir(), 'spool-unit-'));
-}
-
-const segmentsIn = (d: string) =>
-  readdirSync(d)
-    .filter((name) => name.endsWith('.seg'))
-    .sort();
-
-async function openSpool(d: string, options: Partial<SpoolOptions> = {}) {
-  const logs: string[] = [];
-  const spool = await Spool.open({
-    dir: d,
-    maxBytes: 10_000_000,
-    fsync: true,
-    log: (_level, fields, message) => logs.push(`${message} ${JSON.stringify(fields)}`),
-    ...options,
-  });
-  return { spool, logs };
-}
-
-async function readAll(spool: Spool) {
-  const out = [];
-  for (;;) {
-    const batch = await spool.read(10, 1_000_000);
-    if (batch.length === 0) return out;
-    out.push(...batch);
-  }
-}
+/** A fresh spool directory, removed after this file's tests. */
+const dir = tempDirs('spool-unit-');
 
 describe('spool framing', () => {
   it('round-trips a record with its append time, and detects any changed byte', () => {

@@ -1,0 +1,93 @@
+/**
+ * The Kafka side of a node, booted in the background once it listens: topics checked or created, schema ids
+ * resolved, the delivery connected. Retried with backoff until it succeeds or the signal aborts it (close()),
+ * so a node started before its brokers comes up by itself, as Kubernetes expects.
+ */
+import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Admin, Kafka } from 'kafkajs';
+import type { Config } from '../config';
+import { valueSubject } from '../events/encode';
+import { SCHEMAS, type Stream } from '../events/schemas';
+import { NotReadyError } from '../http/errors';
+import type { Delivery } from '../kafka/delivery';
+import { resolveSchemaIds } from '../kafka/schema-ids';
+import { ensureTopics } from '../kafka/topics';
+import type { Logger } from '../observability';
+
+export interface KafkaSide {
+  config: Pick<Config, 'kafka' | 'schemaRegistry'>;
+  kafka: Kafka;
+  registry: SchemaRegistry;
+  topics: Readonly<Record<Stream, string>>;
+  delivery: Delivery;
+  logger: Logger;
+}
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+/** Resolves with the schema id of each topic's subject; rejects with NotReadyError once the signal aborts. */
+export async function bootKafkaSide(
+  side: KafkaSide,
+  signal: AbortSignal,
+): Promise<ReadonlyMap<string, number>> {
+  const admin = side.kafka.admin();
+  try {
+    for (let delay = RETRY_MIN_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+      try {
+        return await bootOnce(side, admin, signal);
+      } catch (err) {
+        if (signal.aborted) throw err;
+        side.logger.error({ err, retryInMs: delay }, 'cannot boot the Kafka side yet');
+        await sleep(delay, signal);
+        throwIfAborted(signal);
+      }
+    }
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** One attempt; no further step is taken once the signal aborted. */
+async function bootOnce(
+  side: KafkaSide,
+  admin: Admin,
+  signal: AbortSignal,
+): Promise<ReadonlyMap<string, number>> {
+  const { config, topics } = side;
+  await admin.connect();
+  throwIfAborted(signal);
+  const specs = Object.values(topics).map((topic) => ({ topic, ...config.kafka.newTopics }));
+  await ensureTopics(admin, specs, { create: config.kafka.createTopics });
+  throwIfAborted(signal);
+  const subjects = (Object.keys(topics) as Stream[]).map((stream) => ({
+    subject: valueSubject(topics[stream]),
+    schema: SCHEMAS[stream],
+  }));
+  const schemaIds = await resolveSchemaIds(side.registry, subjects, {
+    register: config.schemaRegistry.registerSchemas,
+  });
+  throwIfAborted(signal);
+  // Last: a failed start leaves the delivery unstarted, so the next attempt starts it again.
+  await side.delivery.start();
+  throwIfAborted(signal);
+  return schemaIds;
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw new NotReadyError('draining');
+}
+
+/** Resolves after `ms`, or at once when the signal aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    timer.unref();
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,167 @@
+/**
+ * One ingress node, assembled from its config: the listeners, the pipeline and the Kafka side, with their
+ * lifecycle (status.ts: new -> starting -> ready -> draining).
+ *
+ * start(): opens the delivery (delivery.ts: with `spool.enabled`, the spool first), listens at once (health
+ *   answers, readiness says "starting", callbacks get 503), then boots the Kafka side in the background (boot.ts),
+ *   retrying until it succeeds or close() is called.
+ * close(): readiness false and new callbacks 503 (draining), in-flight requests finish, the delivery flushes and
+ *   disconnects, then the listeners close; all within http.shutdownGraceMs. The listeners stay open during the
+ *   drain so that whoever still reaches the node (a load balancer that has not seen readiness fail yet, a
+ *   kept-alive connection) gets a 503 with Retry-After and /readyz answers, instead of a refused or reset
+ *   connection.
+ */
+import { topicsOf, type Config } from '../config';
+import { createApp, type AppDeps } from '../http/app';
+import { NotReadyError } from '../http/errors';
+import type { CallbackHandler } from '../ingress/handle-callback';
+import { createKafkaClient, createRegistryClient } from '../kafka/clients';
+import type { Delivery } from '../kafka/delivery';
+import { createMetrics, type Logger, type Metrics } from '../observability';
+import { findService, type ServiceName } from '../thingspace/catalogue';
+import { bootKafkaSide } from './boot';
+import { openDelivery } from './delivery';
+import { Listeners, type Listener } from './listeners';
+import { createPipeline } from './pipeline';
+import { readinessDetails, readinessOf, sampleGauges, type Lifecycle } from './status';
+
+export type { Listener } from './listeners';
+
+export interface Bridge {
+  readonly metrics: Metrics;
+  /** Listens, then boots the Kafka side in the background; resolves once listening. */
+  start(): Promise<Listener[]>;
+  /** Resolves when the Kafka side is booted (for tests and the demo); rejects if close() came first. */
+  ready(): Promise<void>;
+  /** Graceful shutdown; resolves true when everything finished within the grace period. Idempotent. */
+  close(): Promise<boolean>;
+}
+
+export function createBridge(config: Config, logger: Logger): Bridge {
+  const metrics = createMetrics();
+  const topics = topicsOf(config.kafka);
+  const kafka = createKafkaClient(config.kafka, { logger });
+  const listeners = new Listeners(config.http);
+  const stopBooting = new AbortController();
+  let lifecycle: Lifecycle = 'new';
+  let delivery: Delivery | undefined;
+  let handle: CallbackHandler = () => Promise.reject(new NotReadyError('starting'));
+  let booted: Promise<void> | undefined;
+  let closed: Promise<boolean> | undefined;
+
+  const appDeps: AppDeps = {
+    http: config.http,
+    serviceEnabled: enabledServices(config),
+    // Through a closure: the handler exists only once the Kafka side is booted.
+    handle: (incoming) => handle(incoming),
+    readiness: () => readinessOf(lifecycle, delivery),
+    readinessDetails: () => readinessDetails(delivery),
+    beforeScrape: () => sampleGauges(metrics, delivery),
+    metrics,
+    logger,
+  };
+
+  async function boot(opened: Delivery): Promise<void> {
+    const registry = createRegistryClient(config.schemaRegistry);
+    const side = { config, kafka, registry, topics, delivery: opened, logger };
+    const schemaIds = await bootKafkaSide(side, stopBooting.signal);
+    handle = createPipeline({ config, topics, schemaIds, delivery: opened, metrics, logger });
+    lifecycle = 'ready';
+    logger.info({ topics }, 'ready: Kafka reachable, topics present, schema ids resolved');
+  }
+
+  async function drain(): Promise<boolean> {
+    // From here on readiness says "draining" and the guard answers callbacks 503 before reading their bodies.
+    lifecycle = 'draining';
+    stopBooting.abort();
+    const drained = (async () => {
+      await listeners.drain();
+      // A boot attempt under way ends first (a kafkajs connect keeps retrying for ~10 s and cannot be called off):
+      // a producer it connected after the delivery's close would keep the process alive.
+      await booted?.catch(() => undefined);
+      await delivery?.close();
+      await listeners.close();
+    })();
+    const inTime = await withinGrace(drained, config.http.shutdownGraceMs, logger);
+    if (!inTime) {
+      logger.warn({ unanswered: listeners.unanswered }, 'shutdown grace period over: closing what is left');
+    }
+    listeners.destroy();
+    return inTime;
+  }
+
+  return {
+    metrics,
+
+    async start() {
+      if (lifecycle !== 'new') throw new Error(`Bridge.start() when ${lifecycle}`);
+      lifecycle = 'starting';
+      const opened = (delivery = await openDelivery(config, kafka, metrics, logger));
+      const listening = await openListeners(listeners, config, appDeps);
+      booted = boot(opened);
+      // Observed through ready(); an unobserved rejection here would crash the process.
+      booted.catch(() => undefined);
+      return listening;
+    },
+
+    ready() {
+      if (!booted) return Promise.reject(new Error('Bridge.ready() before start()'));
+      return booted;
+    },
+
+    close() {
+      closed ??= drain();
+      return closed;
+    },
+  };
+}
+
+/** The main listener, then one per service with a port of its own; never half-started. */
+async function openListeners(listeners: Listeners, config: Config, deps: AppDeps): Promise<Listener[]> {
+  try {
+    const opened = [await listeners.open(createApp(deps), undefined, config.http.port)];
+    for (const [name, options] of Object.entries(config.services)) {
+      if (options.port === undefined || !options.enabled) continue;
+      const service = canonicalService(name);
+      opened.push(await listeners.open(createApp(deps, service), service, options.port));
+    }
+    return opened;
+  } catch (err) {
+    // The listeners already open would keep the process alive, serving without a future.
+    listeners.destroy();
+    throw err;
+  }
+}
+
+/** Whether the node takes a (canonical) service: config `services.<name>.enabled`. */
+function enabledServices(config: Config): (service: ServiceName) => boolean {
+  const disabled = new Set(
+    Object.entries(config.services)
+      .filter(([, options]) => !options.enabled)
+      .map(([name]) => canonicalService(name)),
+  );
+  return (service) => !disabled.has(service);
+}
+
+function canonicalService(name: string): ServiceName {
+  const entry = findService(name);
+  if (!entry) throw new Error(`services.${name}: not a ThingSpace callback service this bridge knows`);
+  return entry.name;
+}
+
+/** Whether `work` settled within `ms`; a failure is logged and counts as not in time. */
+async function withinGrace(work: Promise<void>, ms: number, logger: Logger): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const inTime = await Promise.race([
+    work.then(
+      () => true,
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        return false;
+      },
+    ),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+  ]);
+  clearTimeout(timer);
+  return inTime;
+}

@@ -1,0 +1,41 @@
+/** The callback pipeline of a booted node (src/ingress/handle-callback.ts), wired to its config and metrics. */
+import { createAuthenticator } from '../auth';
+import type { Config } from '../config';
+import { createEventEncoder } from '../events/encode';
+import type { Stream } from '../events/schemas';
+import { createCallbackHandler, type CallbackHandler } from '../ingress/handle-callback';
+import type { Delivery } from '../kafka/delivery';
+import type { Logger, Metrics } from '../observability';
+
+export interface PipelineParts {
+  config: Config;
+  topics: Readonly<Record<Stream, string>>;
+  schemaIds: ReadonlyMap<string, number>;
+  delivery: Delivery;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export function createPipeline({
+  config,
+  topics,
+  schemaIds,
+  delivery,
+  metrics,
+  logger,
+}: PipelineParts): CallbackHandler {
+  return createCallbackHandler({
+    parserLimits: { maxBodyBytes: config.http.maxBodyBytes },
+    authenticator: createAuthenticator(config.accounts),
+    normalizeOptions: { kindPriority: config.normalize.kindPriority },
+    encoder: createEventEncoder(topics, schemaIds),
+    delivery,
+    // A record above the batch cap would go alone and meet the broker's message.max.bytes, which the cap's
+    // default sits just below: refuse or dead-letter it here rather than have ThingSpace retry it in vain.
+    maxRecordBytes: config.kafka.producer.maxBatchBytes,
+    ingressNode: config.node,
+    onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
+    onAnomalies: (anomalies) => anomalies.forEach((anomaly) => metrics.anomalies.inc({ anomaly })),
+    onDeadLetter: (reason, eventId) => logger.warn({ eventId, err: reason }, 'dead-lettering a callback'),
+  });
+}

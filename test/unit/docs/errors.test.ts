@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { ANSWER_CODES, ERRORS } from '../../../src/errors';
+import { README, renderErrorTable, withErrorTable } from '../../../src/docs/errors';
+
+describe("the README's error table", () => {
+  it('is what `npm run docs:errors` generates from the catalogue', () => {
+    const committed = readFileSync(README, 'utf8');
+    // On failure: run `npm run docs:errors` and commit the result.
+    expect(committed).toBe(withErrorTable(committed));
+  });
+
+  it('lists exactly the codes a caller can see, by status', () => {
+    const table = renderErrorTable();
+    const listed = [...table.matchAll(/^\| (\d{3}) +\| `(\w+)`/gm)].map((match) => [
+      Number(match[1]),
+      match[2],
+    ]);
+    const callerSees = ANSWER_CODES.filter((code) => ERRORS[code].where === 'callback');
+    expect(listed.map(([, code]) => code).sort()).toEqual([...callerSees].sort());
+    const statuses = listed.map(([status]) => status as number);
+    expect(statuses).toEqual([...statuses].sort((a, b) => a - b));
+    expect(table).not.toContain('`TOPICS_MISSING`');
+    expect(table).not.toContain('`UWS_FAULT`');
+  });
+
+  it('refuses a README without the markers', () => {
+    expect(() => withErrorTable('# no table here\n')).toThrow('errors:start');
+  });
+});
