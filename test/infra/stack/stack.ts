@@ -10,7 +10,6 @@
  * URLs), logs/, kafka-data/. Downloads live in the cache (`~/.cache/thingspace-bridge`) and survive `down`.
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -26,6 +25,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import '../../../src/kafka/kafkajs-timer-warning';
+import { clusterId } from './cluster-id';
 
 /** The line kafkajs 2.2.4 is known to work with; 4.x works too (verified with 4.4.0): set kafkaVersion. */
 export const DEFAULT_KAFKA_VERSION = '3.9.1';
@@ -574,11 +574,6 @@ function prepareKafka(paths: Paths, java: string, port: number, controllerPort: 
 
 function kafkaMajor(paths: Paths): number {
   return Number(paths.kafkaVersion.split('.')[0]);
-}
-
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid` prints). */
-function clusterId(): string {
-  return randomBytes(16).toString('base64url');
 }
 
 function startRegistry(paths: Paths, java: string, port: number, kafkaPort: number): number {
