@@ -6,8 +6,8 @@
  * 3.3.x needs Java 21 while Debian's JDK is 17; Apicurio 3.0.9 runs on 17. Its kafkasql storage keeps the schemas
  * in a topic of the same broker, as Confluent's and Karapace's registries do.
  *
- * State lives in `<stackDir>` (default `.stack/` at the repo root): state.json (pids and ports), env (the two
- * URLs), logs/, kafka/. Downloads live in the cache (`~/.cache/thingspace-bridge`) and survive `down`.
+ * State lives in `<stackDir>` (default `$STACK_DIR` or `.stack/` at the repo root): state.json (pids and ports), env
+ * (the two URLs), logs/, kafka/. Downloads live in the cache (`~/.cache/thingspace-bridge`) and survive `down`.
  *
  * Ports: each is claimed (ports.ts: a lock file per port, shared by every stack of this user) before its server
  * starts, and released by `down`; so two stacks started together never pick the same one. A server counts as up
@@ -40,7 +40,7 @@ export const APICURIO_VERSION = '3.0.9';
 const repoRoot = resolve(__dirname, '../../..');
 
 export interface StackOptions {
-  /** Where state, logs and data go. Default: `.stack/` at the repo root. */
+  /** Where state, logs and data go. Default: `$STACK_DIR` or `.stack/` at the repo root. */
   stackDir?: string;
   /** Where downloads are cached. Default: `$THINGSPACE_BRIDGE_CACHE` or `~/.cache/thingspace-bridge`. */
   cacheDir?: string;
@@ -84,7 +84,7 @@ export interface ServerStatus {
 const DEFAULT_PORTS = { kafka: 9092, controller: 9093, registry: 8081 };
 
 function resolvePaths(options: StackOptions) {
-  const stackDir = resolve(options.stackDir ?? join(repoRoot, '.stack'));
+  const stackDir = resolve(options.stackDir ?? (process.env.STACK_DIR || join(repoRoot, '.stack')));
   const cacheDir = resolve(
     options.cacheDir ??
       process.env.THINGSPACE_BRIDGE_CACHE ??
@@ -105,6 +105,11 @@ function resolvePaths(options: StackOptions) {
   };
 }
 type Paths = ReturnType<typeof resolvePaths>;
+
+/** The directory a stack with these options lives in. */
+export function stackDirOf(options: StackOptions = {}): string {
+  return resolvePaths(options).stackDir;
+}
 
 /** A marker on every java command line we start, so `down` never signals a process that merely reused a pid. */
 const marker = (paths: Paths) => `-Dthingspace.stack=${paths.stackDir}`;
