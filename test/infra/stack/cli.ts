@@ -1,17 +1,20 @@
 /**
  * `npm run stack:up | stack:down | stack:status`: the local Kafka + schema registry for development and tests.
+ * The stack lives in `.stack/` at the repo root, or in `$STACK_DIR`.
  */
-import { stackDown, stackStatus, stackUp } from './stack';
+import { isAbsolute, relative } from 'node:path';
+import { stackDirOf, stackDown, stackStatus, stackUp } from './stack';
 
 async function main(command: string | undefined): Promise<void> {
   switch (command) {
     case 'up': {
       const result = await stackUp();
+      const dir = shortPath(stackDirOf());
       process.stdout.write(
         `KAFKA_BROKERS=${result.kafkaBrokers}\nSCHEMA_REGISTRY_URL=${result.schemaRegistryUrl}\n`,
       );
       process.stderr.write(
-        `stack: ${result.reused ? 'reused' : 'started'}; settings in .stack/env, logs in .stack/logs/\n`,
+        `stack: ${result.reused ? 'reused' : 'started'}; settings in ${dir}/env, logs in ${dir}/logs/\n`,
       );
       return;
     }
@@ -45,6 +48,12 @@ async function main(command: string | undefined): Promise<void> {
     default:
       throw new Error('usage: stack up | down | status');
   }
+}
+
+/** Relative to the working directory (the repo root under npm) when inside it. */
+function shortPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }
 
 main(process.argv[2]).catch((err: unknown) => {

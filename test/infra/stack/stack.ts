@@ -6,11 +6,15 @@
  * 3.3.x needs Java 21 while Debian's JDK is 17; Apicurio 3.0.9 runs on 17. Its kafkasql storage keeps the schemas
  * in a topic of the same broker, as Confluent's and Karapace's registries do.
  *
- * State lives in `<stackDir>` (default `.stack/` at the repo root): state.json (pids and ports), env (the two
- * URLs), logs/, kafka-data/. Downloads live in the cache (`~/.cache/thingspace-bridge`) and survive `down`.
+ * State lives in `<stackDir>` (default `$STACK_DIR` or `.stack/` at the repo root): state.json (pids and ports), env
+ * (the two URLs), logs/, kafka/. Downloads live in the cache (`~/.cache/thingspace-bridge`) and survive `down`.
+ *
+ * Ports: each is claimed (ports.ts: a lock file per port, shared by every stack of this user) before its server
+ * starts, and released by `down`; so two stacks started together never pick the same one. A server counts as up
+ * only once the process this stack spawned listens on its ports itself: a port answered by someone else's server
+ * is tried again on other ports, and a server that exits during startup fails the wait at once with its log.
  */
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -27,6 +31,8 @@ import { join, resolve } from 'node:path';
 import { logLevel } from 'kafkajs';
 import '../../../src/kafka/kafkajs-timer-warning';
 import { kafkaClient } from '../../support/clients';
+import { clusterId } from './cluster-id';
+import { claimPort, listensOn, releasePort, type PortLock } from './ports';
 
 /** The line kafkajs 2.2.4 is known to work with; 4.x works too (verified with 4.4.0): set kafkaVersion. */
 export const DEFAULT_KAFKA_VERSION = '3.9.1';
@@ -37,7 +43,7 @@ export const CCOMPAT_PATH = '/apis/ccompat/v7';
 const repoRoot = resolve(__dirname, '../../..');
 
 export interface StackOptions {
-  /** Where state, logs and data go. Default: `.stack/` at the repo root. */
+  /** Where state, logs and data go. Default: `$STACK_DIR` or `.stack/` at the repo root. */
   stackDir?: string;
   /** Where downloads are cached. Default: `$THINGSPACE_BRIDGE_CACHE` or `~/.cache/thingspace-bridge`. */
   cacheDir?: string;
@@ -81,7 +87,7 @@ export interface ServerStatus {
 const DEFAULT_PORTS = { kafka: 9092, controller: 9093, registry: 8081 };
 
 function resolvePaths(options: StackOptions) {
-  const stackDir = resolve(options.stackDir ?? join(repoRoot, '.stack'));
+  const stackDir = resolve(options.stackDir ?? (process.env.STACK_DIR || join(repoRoot, '.stack')));
   const cacheDir = resolve(
     options.cacheDir ??
       process.env.THINGSPACE_BRIDGE_CACHE ??
@@ -103,6 +109,11 @@ function resolvePaths(options: StackOptions) {
 }
 type Paths = ReturnType<typeof resolvePaths>;
 
+/** The directory a stack with these options lives in. */
+export function stackDirOf(options: StackOptions = {}): string {
+  return resolvePaths(options).stackDir;
+}
+
 /** A marker on every java command line we start, so `down` never signals a process that merely reused a pid. */
 const marker = (paths: Paths) => `-Dthingspace.stack=${paths.stackDir}`;
 
@@ -115,7 +126,9 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
   if (previous) {
     const statuses = serverStatuses(paths, previous);
     const answering = await Promise.all(
-      statuses.map((s) => (s.running ? portAnswers(s.port) : Promise.resolve(false))),
+      statuses.map(
+        async (s) => s.running && (await portAnswers(s.port)) && listensOn(s.pid, s.port) !== false,
+      ),
     );
     if (answering.every(Boolean) && previous.kafka.version === paths.kafkaVersion) {
       const env = envOf(previous);
@@ -130,29 +143,44 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
   const java = checkPrerequisites();
   await Promise.all([ensureKafkaLibs(paths, log), ensureApicurio(paths, log)]);
 
-  const kafkaPort = await choosePort(DEFAULT_PORTS.kafka);
-  const controllerPort = await choosePort(DEFAULT_PORTS.controller, [kafkaPort]);
-  const registryPort = await choosePort(DEFAULT_PORTS.registry, [kafkaPort, controllerPort]);
-
-  const kafkaStarted = Date.now();
-  const kafkaPid = startKafka(paths, java, kafkaPort, controllerPort);
   const state: StackState = {
-    kafka: { pid: kafkaPid, port: kafkaPort, controllerPort, version: paths.kafkaVersion },
-    registry: { pid: 0, port: registryPort },
+    kafka: { pid: 0, port: 0, controllerPort: 0, version: paths.kafkaVersion },
+    registry: { pid: 0, port: 0 },
   };
-  writeState(paths, state); // written early so that `down` can stop a half-started stack
   try {
-    await waitForKafka(kafkaPort, kafkaPid, join(paths.logDir, 'kafka.log'));
+    const kafkaStarted = Date.now();
+    await retryOnPortTaken('kafka', log, async () => {
+      const [port, controllerPort] = [
+        await claimFreePort(paths, DEFAULT_PORTS.kafka),
+        await claimFreePort(paths, DEFAULT_PORTS.controller),
+      ];
+      Object.assign(state.kafka, { pid: 0, port, controllerPort });
+      writeState(paths, state); // written before each spawn, so that `down` can stop a half-started stack
+      const kafka = startKafka(paths, java, port, controllerPort);
+      state.kafka.pid = kafka.pid;
+      writeState(paths, state);
+      await abandonOnFailure(paths, kafka, [port, controllerPort], () =>
+        waitForKafka(kafka, port, controllerPort, join(paths.logDir, 'kafka.log')),
+      );
+    });
     const kafkaSeconds = (Date.now() - kafkaStarted) / 1000;
-    log(`kafka ${paths.kafkaVersion} up on 127.0.0.1:${kafkaPort} in ${kafkaSeconds.toFixed(1)} s`);
+    log(`kafka ${paths.kafkaVersion} up on 127.0.0.1:${state.kafka.port} in ${kafkaSeconds.toFixed(1)} s`);
 
     const registryStarted = Date.now();
-    state.registry.pid = startRegistry(paths, java, registryPort, kafkaPort);
-    writeState(paths, state);
-    await waitForRegistry(registryPort, state.registry.pid, join(paths.logDir, 'registry.log'));
+    await retryOnPortTaken('apicurio registry', log, async () => {
+      const port = await claimFreePort(paths, DEFAULT_PORTS.registry);
+      Object.assign(state.registry, { pid: 0, port });
+      writeState(paths, state);
+      const registry = startRegistry(paths, java, port, state.kafka.port);
+      state.registry.pid = registry.pid;
+      writeState(paths, state);
+      await abandonOnFailure(paths, registry, [port], () =>
+        waitForRegistry(registry, port, join(paths.logDir, 'registry.log')),
+      );
+    });
     const registrySeconds = (Date.now() - registryStarted) / 1000;
     log(
-      `apicurio registry ${APICURIO_VERSION} up on 127.0.0.1:${registryPort} in ${registrySeconds.toFixed(1)} s`,
+      `apicurio registry ${APICURIO_VERSION} up on 127.0.0.1:${state.registry.port} in ${registrySeconds.toFixed(1)} s`,
     );
 
     const env = envOf(state);
@@ -160,6 +188,31 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
     return { ...env, reused: false, startupSeconds: { kafka: kafkaSeconds, registry: registrySeconds } };
   } catch (err) {
     await stackDown(options);
+    throw err;
+  }
+}
+
+/** A server port was answered by a process this stack did not start: try again on other ports. */
+class PortTaken extends Error {}
+
+async function retryOnPortTaken(what: string, log: (line: string) => void, start: () => Promise<void>) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt >= 3) throw err;
+      log(`${what}: ${err.message.split('\n')[0]}; trying other ports`);
+    }
+  }
+}
+
+/** Runs `wait`; when it fails, stops the server it waited for and gives up the ports claimed for it. */
+async function abandonOnFailure(paths: Paths, server: Server, ports: number[], wait: () => Promise<void>) {
+  try {
+    await wait();
+  } catch (err) {
+    if (!server.exited()) await terminate(server.pid);
+    for (const port of ports) releasePort(port, { owner: paths.stackDir });
     throw err;
   }
 }
@@ -174,6 +227,7 @@ export async function stackDown(options: StackOptions = {}): Promise<ServerStatu
   for (const s of [...statuses].reverse()) {
     if (s.running) await terminate(s.pid);
   }
+  for (const port of statePorts(state)) releasePort(port, { owner: paths.stackDir });
   rmSync(paths.stateFile, { force: true });
   rmSync(paths.envFile, { force: true });
   return statuses;
@@ -208,10 +262,11 @@ export async function restartKafka(options: StackOptions = {}): Promise<void> {
   if (alive(state.kafka.pid) && isOurs(state.kafka.pid, marker(paths))) {
     throw new Error(`restartKafka(): the broker (pid ${state.kafka.pid}) still runs`);
   }
-  const pid = launchKafka(paths, checkPrerequisites());
-  state.kafka.pid = pid;
+  const kafka = launchKafka(paths, checkPrerequisites());
+  state.kafka.pid = kafka.pid;
   writeState(paths, state);
-  await waitForKafka(state.kafka.port, pid, join(paths.logDir, 'kafka.log'));
+  // Same ports as before (clients know them); they are still claimed by this stack.
+  await waitForKafka(kafka, state.kafka.port, state.kafka.controllerPort, join(paths.logDir, 'kafka.log'));
 }
 
 function kafkaState(options: StackOptions): { paths: Paths; state: StackState } {
@@ -263,6 +318,10 @@ function readState(paths: Paths): StackState | undefined {
 
 function writeState(paths: Paths, state: StackState): void {
   writeFileSync(paths.stateFile, JSON.stringify(state, null, 2));
+}
+
+function statePorts(state: StackState): number[] {
+  return [state.kafka.port, state.kafka.controllerPort, state.registry.port].filter((port) => port > 0);
 }
 
 function serverStatuses(paths: Paths, state: StackState): ServerStatus[] {
@@ -411,17 +470,35 @@ async function ensureApicurio(paths: Paths, log: (l: string) => void): Promise<v
   renameSync(partial, paths.apicurioDir);
 }
 
-/** The preferred port if it is free on 127.0.0.1, else one the kernel picks. */
-async function choosePort(preferred: number, taken: number[] = []): Promise<number> {
-  // A bind test alone is not enough: an IPv4 bind can succeed beside a Java listener on the same port through a
-  // dual-stack IPv6 socket, and then two brokers share 127.0.0.1:9092. A port that answers is taken.
-  if (!taken.includes(preferred) && !(await portAnswers(preferred)) && (await canListen(preferred))) {
-    return preferred;
+/**
+ * Claims the preferred port if it is free on 127.0.0.1, else one the kernel picks, for this stack (see ports.ts):
+ * no other stack can claim it until `down` releases it or this stack is gone.
+ */
+async function claimFreePort(paths: Paths, preferred: number): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = attempt === 0 ? preferred : await listenOnce(0);
+    const claim = claimPort(port, { owner: paths.stackDir, isStale: abandoned });
+    if (!claim) continue; // another stack's
+    // Then free of anything else: a bind test alone is not enough, as an IPv4 bind can succeed beside a Java
+    // listener on the same port through a dual-stack IPv6 socket. A port that answers is taken.
+    if (!(await portAnswers(port)) && (await canListen(port))) return port;
+    releasePort(port, { owner: paths.stackDir });
   }
-  for (;;) {
-    const port = await listenOnce(0);
-    if (!taken.includes(port)) return port;
+  throw new Error('found no free port to claim on 127.0.0.1');
+}
+
+/** A claim is abandoned when the process that made it is gone and its stack runs no server on that port. */
+function abandoned(lock: PortLock): boolean {
+  if (alive(lock.pid)) return false;
+  const paths = resolvePaths({ stackDir: lock.owner });
+  let state: StackState | undefined;
+  try {
+    state = readState(paths);
+  } catch {
+    return false; // state.json being written: judge it another time
   }
+  if (!state || !statePorts(state).includes(lock.port)) return true;
+  return !serverStatuses(paths, state).some((s) => s.running);
 }
 
 async function canListen(port: number): Promise<boolean> {
@@ -454,7 +531,15 @@ function portAnswers(port: number): Promise<boolean> {
   });
 }
 
-function spawnServer(command: string, args: string[], logFile: string): number {
+/** A server process this stack spawned: its pid, and whether it has exited (from the child's own exit event). */
+interface Server {
+  pid: number;
+  exited(): boolean;
+  /** Resolves when the process exits. */
+  exit: Promise<void>;
+}
+
+function spawnServer(command: string, args: string[], logFile: string): Server {
   const fd = openSync(logFile, 'w');
   let child: ChildProcess;
   try {
@@ -464,11 +549,19 @@ function spawnServer(command: string, args: string[], logFile: string): number {
     closeSync(fd);
   }
   child.unref();
-  if (child.pid === undefined) throw new Error(`could not start ${command}`);
-  return child.pid;
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${command}`);
+  let exited = false;
+  const exit = new Promise<void>((resolvePromise) =>
+    child.once('exit', () => {
+      exited = true;
+      resolvePromise();
+    }),
+  );
+  return { pid, exited: () => exited, exit };
 }
 
-function startKafka(paths: Paths, java: string, port: number, controllerPort: number): number {
+function startKafka(paths: Paths, java: string, port: number, controllerPort: number): Server {
   prepareKafka(paths, java, port, controllerPort);
   return launchKafka(paths, java);
 }
@@ -488,7 +581,7 @@ function kafkaJvm(paths: Paths): string[] {
 }
 
 /** Starts the broker on the config and data prepareKafka() left: same ports, same topics and records. */
-function launchKafka(paths: Paths, java: string): number {
+function launchKafka(paths: Paths, java: string): Server {
   return spawnServer(
     java,
     [
@@ -579,12 +672,7 @@ function kafkaMajor(paths: Paths): number {
   return Number(paths.kafkaVersion.split('.')[0]);
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid` prints). */
-function clusterId(): string {
-  return randomBytes(16).toString('base64url');
-}
-
-function startRegistry(paths: Paths, java: string, port: number, kafkaPort: number): number {
+function startRegistry(paths: Paths, java: string, port: number, kafkaPort: number): Server {
   const jar = join(paths.apicurioDir, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`);
   return spawnServer(
     java,
@@ -607,17 +695,43 @@ function startRegistry(paths: Paths, java: string, port: number, kafkaPort: numb
   );
 }
 
+/** What servers log when their port is taken (Kafka's SocketServer, Quarkus). */
+const BIND_FAILURE = /BindException|Address already in use|seems to be in use/;
+
+/**
+ * Waits until `ready()` and then checks that the answer came from `server` itself: it must still run and listen
+ * on `ports` (an answer from another process means the port was taken behind our claim: PortTaken). Fails as
+ * soon as the server exits, with its log tail.
+ */
 async function waitFor(
   what: string,
-  pid: number,
+  server: Server,
+  ports: number[],
   logFile: string,
   timeoutMs: number,
   ready: () => Promise<boolean>,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const died = () => {
+    const log = tail(logFile);
+    const message = `${what} (pid ${server.pid}) exited during startup; last log lines:\n${log}`;
+    return BIND_FAILURE.test(log) ? new PortTaken(message) : new Error(message);
+  };
   while (Date.now() < deadline) {
-    if (!alive(pid)) throw new Error(`${what} exited during startup; last log lines:\n${tail(logFile)}`);
-    if (await ready()) return;
+    if (server.exited() || !alive(server.pid)) throw died();
+    // A probe can take seconds (client timeouts): the server exiting meanwhile ends the wait at once.
+    if (await Promise.race([ready(), server.exit.then(() => false)])) {
+      const owned = ports.map((port) => listensOn(server.pid, port));
+      if (owned.includes(undefined)) await sleep(2000); // cannot tell here: it must at least keep running
+      if (server.exited() || !alive(server.pid)) throw died();
+      const foreign = ports.filter((_, i) => owned[i] === false);
+      if (foreign.length > 0) {
+        throw new PortTaken(
+          `port ${foreign.join(', ')} answers, but not from the ${what} this stack started (pid ${server.pid})`,
+        );
+      }
+      return;
+    }
     await sleep(250);
   }
   throw new Error(`${what} did not answer within ${timeoutMs / 1000} s; last log lines:\n${tail(logFile)}`);
@@ -631,13 +745,18 @@ function tail(file: string, lines = 30): string {
   }
 }
 
-async function waitForKafka(port: number, pid: number, logFile: string): Promise<void> {
+async function waitForKafka(
+  server: Server,
+  port: number,
+  controllerPort: number,
+  logFile: string,
+): Promise<void> {
   // Polled while the broker starts: refused connections are expected, so kafkajs says nothing.
   const admin = kafkaClient(
     { brokers: [`127.0.0.1:${port}`] },
     { clientId: 'stack-check', logLevel: logLevel.NOTHING, retry: { retries: 0 } },
   ).admin();
-  await waitFor('kafka', pid, logFile, 90_000, async () => {
+  await waitFor('kafka', server, [port, controllerPort], logFile, 90_000, async () => {
     if (!(await portAnswers(port))) return false;
     try {
       await admin.connect();
@@ -650,9 +769,9 @@ async function waitForKafka(port: number, pid: number, logFile: string): Promise
   });
 }
 
-async function waitForRegistry(port: number, pid: number, logFile: string): Promise<void> {
+async function waitForRegistry(server: Server, port: number, logFile: string): Promise<void> {
   const base = `http://127.0.0.1:${port}`;
-  await waitFor('apicurio registry', pid, logFile, 120_000, async () => {
+  await waitFor('apicurio registry', server, [port], logFile, 120_000, async () => {
     try {
       const health = await fetch(`${base}/health/ready`, { signal: AbortSignal.timeout(2000) });
       if (!health.ok) return false;
