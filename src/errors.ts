@@ -52,205 +52,104 @@ export interface PlainSpec {
 
 const RETRY_AFTER = ['Retry-After'] as const;
 
-export const ERRORS = {
-  // 400: the body cannot be read as a callback (src/soap/errors.ts: ParseError), or did not arrive whole.
-  EMPTY_BODY: {
-    where: 'callback',
-    status: 400,
-    faultCode: 'Client',
-    retriable: false,
+/** A caller's mistake: a 4xx, a Client fault, its message shown; the same bytes again cannot succeed. */
+function refused<const H extends readonly FaultHeader[] = []>(
+  status: number,
+  description: string,
+  more: { retriable?: boolean; headers?: H } = {},
+) {
+  const { retriable = false, headers = [] as unknown as H } = more;
+  return {
+    where: 'callback' as const,
+    status,
+    faultCode: 'Client' as const,
+    retriable,
     expose: true,
-    headers: [],
-    description: 'the body is empty or only whitespace',
-  },
-  INVALID_UTF8: {
-    where: 'callback',
-    status: 400,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'the body is not valid UTF-8',
-  },
-  MALFORMED_XML: {
-    where: 'callback',
-    status: 400,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'the body is not well-formed XML',
-  },
-  DOCTYPE_FORBIDDEN: {
-    where: 'callback',
-    status: 400,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'a DOCTYPE (and with it any entity declaration) was sent',
-  },
-  TOO_DEEP: {
-    where: 'callback',
-    status: 400,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'elements are nested deeper than maxDepth',
-  },
-  TOO_MANY_ELEMENTS: {
-    where: 'callback',
-    status: 400,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'the message has more than maxElements elements',
-  },
-  TEXT_TOO_LONG: {
-    where: 'callback',
-    status: 400,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: "an element's text, or a stretch of source without markup, is longer than maxTextBytes",
-  },
-  TOO_MANY_ATTRIBUTES: {
-    where: 'callback',
-    status: 400,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'an element has more than maxAttributes attributes',
-  },
-  NOT_SOAP_ENVELOPE: {
-    where: 'callback',
-    status: 400,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'the document is not a SOAP Envelope with a Body',
-  },
-  UNKNOWN_ROOT: {
-    where: 'callback',
-    status: 400,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'the SOAP Body holds no CallbackRequest or SmsCallbackRequest, another element, or several',
-  },
-  BODY_ABORTED: {
-    where: 'callback',
-    status: 400,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'the client went away before its body was complete',
-  },
+    headers,
+    description,
+  };
+}
 
-  // 401, 403, 404, 405: who may send what, where.
-  AUTH_FAILED: {
-    where: 'callback',
-    status: 401,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description:
-      'the Username and Password do not admit the message; the reason is only in metrics: ' +
-      '`unknown-user`, `bad-password`, `service-not-allowed`, `empty-credentials`',
-  },
-  SOURCE_NOT_ALLOWED: {
-    where: 'callback',
-    status: 403,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'the source address is outside `http.allowedSources`',
-  },
-  UNKNOWN_SERVICE: {
-    where: 'callback',
-    status: 404,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'the URL names no callback service the bridge knows',
-  },
-  SERVICE_DISABLED: {
-    where: 'callback',
-    status: 404,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'a known service this bridge does not take (`services.<name>.enabled: false`)',
-  },
-  NOT_FOUND: {
-    where: 'callback',
-    status: 404,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'no such path',
-  },
-  METHOD_NOT_ALLOWED: {
-    where: 'callback',
-    status: 405,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: ['Allow'],
-    description: 'a method other than POST on a callback path (`Allow: POST`)',
-  },
-
-  // 408, 413, 415: how the body was sent.
-  BODY_TIMEOUT: {
-    where: 'callback',
-    status: 408,
-    faultCode: 'Client',
-    // The same body sent faster can be taken; no Retry-After: ThingSpace keeps its own schedule.
+/** Try again later: 503 with Retry-After, a Server fault. */
+function later(description: string) {
+  return {
+    where: 'callback' as const,
+    status: 503,
+    faultCode: 'Server' as const,
     retriable: true,
     expose: true,
-    headers: [],
-    description: 'the body did not arrive within `http.bodyTimeoutMs`',
-  },
-  BODY_TOO_LARGE: {
-    where: 'callback',
-    status: 413,
-    faultCode: 'Client',
+    headers: RETRY_AFTER,
+    description,
+  };
+}
+
+/** A boot failure: the node stays unready (503 at /readyz); the message names brokers and subjects, so hidden. */
+function unready(description: string) {
+  return {
+    where: 'boot' as const,
+    status: 503,
+    faultCode: 'Server' as const,
     retriable: false,
-    expose: true,
+    expose: false,
     headers: [],
-    description: 'the body is longer than maxBodyBytes',
-  },
-  EVENT_TOO_LARGE: {
-    where: 'callback',
-    status: 413,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description:
-      'the event and even its dead letter exceed a Kafka record (an event alone too large is dead-lettered)',
-  },
-  UNSUPPORTED_MEDIA_TYPE: {
-    where: 'callback',
-    status: 415,
-    faultCode: 'Client',
-    retriable: false,
-    expose: true,
-    headers: [],
-    description: 'the Content-Type is not XML (`text/xml`, `application/soap+xml`, `application/xml`)',
-  },
+    description,
+  };
+}
+
+/** A code that never becomes an HTTP answer. */
+function plain<const W extends PlainSpec['where']>(where: W, description: string, retriable = false) {
+  return { where, retriable, description };
+}
+
+export const ERRORS = {
+  // 400: the body cannot be read as a callback (src/soap/errors.ts: ParseError), or did not arrive whole.
+  EMPTY_BODY: refused(400, 'the body is empty or only whitespace'),
+  INVALID_UTF8: refused(400, 'the body is not valid UTF-8'),
+  MALFORMED_XML: refused(400, 'the body is not well-formed XML'),
+  DOCTYPE_FORBIDDEN: refused(400, 'a DOCTYPE (and with it any entity declaration) was sent'),
+  TOO_DEEP: refused(400, 'elements are nested deeper than maxDepth'),
+  TOO_MANY_ELEMENTS: refused(400, 'the message has more than maxElements elements'),
+  TEXT_TOO_LONG: refused(
+    400,
+    "an element's text, or a stretch of source without markup, is longer than maxTextBytes",
+  ),
+  TOO_MANY_ATTRIBUTES: refused(400, 'an element has more than maxAttributes attributes'),
+  NOT_SOAP_ENVELOPE: refused(400, 'the document is not a SOAP Envelope with a Body'),
+  UNKNOWN_ROOT: refused(
+    400,
+    'the SOAP Body holds no CallbackRequest or SmsCallbackRequest, another element, or several',
+  ),
+  BODY_ABORTED: refused(400, 'the client went away before its body was complete'),
+
+  // 401, 403, 404, 405: who may send what, where.
+  AUTH_FAILED: refused(
+    401,
+    'the Username and Password do not admit the message; the reason is only in metrics: ' +
+      '`unknown-user`, `bad-password`, `service-not-allowed`, `empty-credentials`',
+  ),
+  SOURCE_NOT_ALLOWED: refused(403, 'the source address is outside `http.allowedSources`'),
+  UNKNOWN_SERVICE: refused(404, 'the URL names no callback service the bridge knows'),
+  SERVICE_DISABLED: refused(
+    404,
+    'a known service this bridge does not take (`services.<name>.enabled: false`)',
+  ),
+  NOT_FOUND: refused(404, 'no such path'),
+  METHOD_NOT_ALLOWED: refused(405, 'a method other than POST on a callback path (`Allow: POST`)', {
+    headers: ['Allow'],
+  }),
+
+  // 408, 413, 415: how the body was sent.
+  // The same body sent faster can be taken; no Retry-After: ThingSpace keeps its own schedule.
+  BODY_TIMEOUT: refused(408, 'the body did not arrive within `http.bodyTimeoutMs`', { retriable: true }),
+  BODY_TOO_LARGE: refused(413, 'the body is longer than maxBodyBytes'),
+  EVENT_TOO_LARGE: refused(
+    413,
+    'the event and even its dead letter exceed a Kafka record (an event alone too large is dead-lettered)',
+  ),
+  UNSUPPORTED_MEDIA_TYPE: refused(
+    415,
+    'the Content-Type is not XML (`text/xml`, `application/soap+xml`, `application/xml`)',
+  ),
 
   // 5xx: try again later. Their descriptions are their fault texts: plain, no markdown.
   INTERNAL: {
@@ -262,94 +161,21 @@ export const ERRORS = {
     headers: [],
     description: 'an unexpected error (a bug); the details are only in the log',
   },
-  NOT_READY: {
-    where: 'callback',
-    status: 503,
-    faultCode: 'Server',
-    retriable: true,
-    expose: true,
-    headers: RETRY_AFTER,
-    description: 'the bridge is starting or shutting down; retry later',
-  },
-  QUEUE_FULL: {
-    where: 'callback',
-    status: 503,
-    faultCode: 'Server',
-    retriable: true,
-    expose: true,
-    headers: RETRY_AFTER,
-    description: 'the publish queue is full; retry later',
-  },
-  KAFKA_UNAVAILABLE: {
-    where: 'callback',
-    status: 503,
-    faultCode: 'Server',
-    retriable: true,
-    expose: true,
-    headers: RETRY_AFTER,
-    description: 'Kafka did not take the event; retry later',
-  },
-  DELIVERY_TIMEOUT: {
-    where: 'callback',
-    status: 503,
-    faultCode: 'Server',
-    retriable: true,
-    expose: true,
-    headers: RETRY_AFTER,
-    description: 'Kafka did not acknowledge the event in time; retry later',
-  },
-  SHUTTING_DOWN: {
-    where: 'callback',
-    status: 503,
-    faultCode: 'Server',
-    retriable: true,
-    expose: true,
-    headers: RETRY_AFTER,
-    description: 'the bridge is shutting down; retry later',
-  },
-  SPOOL_FULL: {
-    where: 'callback',
-    status: 503,
-    faultCode: 'Server',
-    retriable: true,
-    expose: true,
-    headers: RETRY_AFTER,
-    description: 'the spool is full; retry later',
-  },
-  SPOOL_UNAVAILABLE: {
-    where: 'callback',
-    status: 503,
-    faultCode: 'Server',
-    retriable: true,
-    expose: true,
-    headers: RETRY_AFTER,
-    description: 'the spool cannot take the event; retry later',
-  },
+  NOT_READY: later('the bridge is starting or shutting down; retry later'),
+  QUEUE_FULL: later('the publish queue is full; retry later'),
+  KAFKA_UNAVAILABLE: later('Kafka did not take the event; retry later'),
+  DELIVERY_TIMEOUT: later('Kafka did not acknowledge the event in time; retry later'),
+  SHUTTING_DOWN: later('the bridge is shutting down; retry later'),
+  SPOOL_FULL: later('the spool is full; retry later'),
+  SPOOL_UNAVAILABLE: later('the spool cannot take the event; retry later'),
 
-  // Boot: the node does not become ready (503 at /readyz); messages name brokers and subjects, so hidden.
-  TOPICS_MISSING: {
-    where: 'boot',
-    status: 503,
-    faultCode: 'Server',
-    retriable: false,
-    expose: false,
-    headers: [],
-    description: 'Kafka topics the bridge publishes to are missing and were not created',
-  },
-  SCHEMA_UNRESOLVED: {
-    where: 'boot',
-    status: 503,
-    faultCode: 'Server',
-    retriable: false,
-    expose: false,
-    headers: [],
-    description: 'schemas could not be registered in, or found in, the schema registry',
-  },
-  CONFIG_INVALID: {
-    where: 'boot',
-    retriable: false,
-    description: 'the configuration cannot be used; every problem is listed and the process exits 2',
-  },
+  // Boot.
+  TOPICS_MISSING: unready('Kafka topics the bridge publishes to are missing and were not created'),
+  SCHEMA_UNRESOLVED: unready('schemas could not be registered in, or found in, the schema registry'),
+  CONFIG_INVALID: plain(
+    'boot',
+    'the configuration cannot be used; every problem is listed and the process exits 2',
+  ),
 
   // Dead letters: authenticated, so kept; the callback is acknowledged.
   UNEXPECTED_ROOT: {
@@ -361,38 +187,24 @@ export const ERRORS = {
     headers: [],
     description: 'a known service received a root element it never sends',
   },
-  NORMALIZE_FAILED: {
-    where: 'dead-letter',
-    retriable: false,
-    description: 'the message could not be normalized for a reason no other code names (a bug)',
-  },
+  NORMALIZE_FAILED: plain(
+    'dead-letter',
+    'the message could not be normalized for a reason no other code names (a bug)',
+  ),
 
   // The `callbacks` command, managing registrations with ThingSpace's UWS API.
-  UWS_FAULT: {
-    where: 'cli',
-    retriable: false,
-    description: 'ThingSpace answered a SOAP Fault (its text is quoted)',
-  },
-  UWS_HTTP_STATUS: {
-    where: 'cli',
-    retriable: false,
-    description: 'ThingSpace answered a non-2xx status without a SOAP Fault',
-  },
-  UWS_UNREACHABLE: {
-    where: 'cli',
-    retriable: true,
-    description: 'no answer from ThingSpace on any attempt (refused, reset, DNS, TLS, timeout)',
-  },
-  UWS_BAD_RESPONSE: {
-    where: 'cli',
-    retriable: false,
-    description: 'a 2xx answer that is not the SOAP response the operation expects',
-  },
-  REGISTRATION_INVALID: {
-    where: 'cli',
-    retriable: false,
-    description: 'what would be registered breaks a rule of the platform; nothing was sent',
-  },
+  UWS_FAULT: plain('cli', 'ThingSpace answered a SOAP Fault (its text is quoted)'),
+  UWS_HTTP_STATUS: plain('cli', 'ThingSpace answered a non-2xx status without a SOAP Fault'),
+  UWS_UNREACHABLE: plain(
+    'cli',
+    'no answer from ThingSpace on any attempt (refused, reset, DNS, TLS, timeout)',
+    true,
+  ),
+  UWS_BAD_RESPONSE: plain('cli', 'a 2xx answer that is not the SOAP response the operation expects'),
+  REGISTRATION_INVALID: plain(
+    'cli',
+    'what would be registered breaks a rule of the platform; nothing was sent',
+  ),
 } as const satisfies Record<string, FaultSpec | PlainSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
