@@ -63,6 +63,9 @@ const PINO_LEVELS: Readonly<Record<number, 'error' | 'warn' | 'info' | 'debug'>>
   [logLevel.DEBUG]: 'debug',
 };
 
+/** pino has its own time, and the child says `component`; the message is the line's `msg`. */
+const DROPPED = ['timestamp', 'logger', 'message', 'payload', 'data'];
+
 /**
  * kafkajs log entries as pino lines of a `{ component: "kafkajs" }` child: the message as `msg`, kafkajs's
  * namespace (Connection, Producer, ...) and its fields (broker, clientId, error, retryCount, groupId, ...) as
@@ -71,9 +74,6 @@ const PINO_LEVELS: Readonly<Record<number, 'error' | 'warn' | 'info' | 'debug'>>
  * it is dropped, as are `payload` and `data`, where KAFKAJS_DEBUG_PROTOCOL_BUFFERS=1 puts raw protocol bytes (the
  * SASL exchange among them).
  */
-/** pino has its own time, and the child says `component`; the message is the line's `msg`. */
-const DROPPED = ['timestamp', 'logger', 'message', 'payload', 'data'];
-
 export function pinoLogCreator(logger: Logger): logCreator {
   const kafkajs = logger.child({ component: 'kafkajs' });
   return () =>
