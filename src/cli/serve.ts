@@ -5,21 +5,15 @@
  * anything starts.
  */
 import { createBridge } from '../bridge';
-import { ConfigError, loadConfig } from '../config';
-import { createLogger } from '../observability';
+import { loadConfig } from '../config';
+import { startWithConfig } from './config';
 
 export async function run(args: string[]): Promise<number> {
-  let loaded;
-  try {
-    loaded = loadConfig({ argv: args, env: process.env, cwd: process.cwd() });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`thingspace-bridge serve: ${err.message}\n`);
-    return 2;
-  }
-  const { config, warnings, file } = loaded;
-  const logger = createLogger(config.log);
-  for (const warning of warnings) logger.warn({ config: file }, warning);
+  const started = startWithConfig('serve', () =>
+    loadConfig({ argv: args, env: process.env, cwd: process.cwd() }),
+  );
+  if (started === undefined) return 2;
+  const { config, file, logger } = started;
 
   const bridge = createBridge(config, logger);
   const listeners = await bridge.start();

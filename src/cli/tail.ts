@@ -12,11 +12,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadClientConfig, topicsOf } from '../config';
+import { loadClientConfig, topicsOf } from '../config';
 import type { ClientConfig } from '../config';
 import { createKafkaClient, createRegistryClient } from '../kafka/clients';
-import { createLogger } from '../observability';
 import type { Logger } from '../observability';
+import { startWithConfig } from './config';
 
 /** One record as printed: where it sits, its key, and the decoded Avro value. */
 export interface TailedRecord {
@@ -127,17 +127,14 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`thingspace-bridge tail: --count and --idle-ms take a positive integer\n${USAGE}\n`);
     return 2;
   }
-  let loaded;
-  try {
-    loaded = loadClientConfig({ argv: args, env: process.env, cwd: process.cwd() });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`thingspace-bridge tail: ${err.message}\n`);
-    return 2;
-  }
-  const { config, warnings, file } = loaded;
-  const logger = createLogger(config.log, process.stderr);
-  for (const warning of warnings) logger.warn({ config: file }, warning);
+  // Its own lines go to stderr: stdout holds only the records.
+  const started = startWithConfig(
+    'tail',
+    () => loadClientConfig({ argv: args, env: process.env, cwd: process.cwd() }),
+    process.stderr,
+  );
+  if (started === undefined) return 2;
+  const { config, logger } = started;
 
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
