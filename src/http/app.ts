@@ -95,9 +95,9 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
     if (path.startsWith(CALLBACKS) || (onlyService !== undefined && path === '/')) {
       const state = ctx.state.callback as CallbackState;
       state.outcome = 'rejected';
-      state.service = guardCallback(ctx, guards, path === '/' ? onlyService! : serviceInPath(path));
+      const service = guardCallback(ctx, guards, path === '/' ? onlyService! : serviceInPath(path));
       const handled = await deps.handle({
-        service: state.service,
+        service,
         body: requestBody(ctx.req, deps.http.bodyTimeoutMs),
         receivedAt: new Date(),
       });
@@ -119,7 +119,10 @@ interface Guards extends AppDeps {
   guardSource: ReturnType<typeof createSourceGuard>;
 }
 
-/** The guards of a callback, in order, none of which reads the body; returns the canonical service. */
+/**
+ * The guards of a callback, in order, none of which reads the body; returns the canonical service, also set on
+ * the request's state as soon as it is known, so a refusal after that is counted under it.
+ */
 function guardCallback(ctx: Koa.Context, guards: Guards, name: string): ServiceName {
   const { http, onlyService } = guards;
   const { allowed, clientIp } = guards.guardSource(
