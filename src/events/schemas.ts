@@ -54,6 +54,8 @@ const optionalString = (name: string, doc: string): AvroField => ({
   default: null,
 });
 const stringMap: AvroType = { type: 'map', values: 'string' };
+/** Contract v2: how the message came. A string, not an enum, so a third format would not break old readers. */
+const formatField = (doc: string): AvroField => ({ name: 'format', doc, type: 'string', default: 'soap' });
 const otherField: AvroField = {
   name: 'other',
   doc:
@@ -97,16 +99,21 @@ const GENERIC_ELEMENT: AvroRecord = {
     {
       name: 'fields',
       doc:
-        "Every text and attribute under the element by path relative to it: '.' its own text, 'a/b' a " +
+        "Every text and attribute under the element by path relative to it. XML: '.' its own text, 'a/b' a " +
         "descendant's text, 'a/@x' an attribute, 'a[2]' the second of several siblings named a (indexes from " +
-        '1, only where a name repeats). Leaf elements appear even when empty. Texts exactly as sent.',
+        "1, only where a name repeats); leaf elements appear even when empty. JSON: 'a.b' a member's value, " +
+        "'a[0]' an array item (indexes from 0), '.' the value itself when it is not a container; numbers as " +
+        "written, true/false, null as ''; empty objects and arrays appear as ''. Texts exactly as sent.",
       type: stringMap,
     },
     {
       name: 'xml',
-      doc: 'The element exactly as received, start tag to end tag. Never holds credentials.',
+      doc:
+        'The element exactly as received, in the format `format` names (the name predates JSON): XML from ' +
+        'start tag to end tag, or the JSON value of the member. Never holds credentials.',
       type: 'string',
     },
+    formatField('What `xml` holds: soap (an XML fragment) or rest (a JSON value). Contract v2.'),
   ],
 };
 
@@ -343,6 +350,28 @@ function eventSchema(category: Category): AvroRecord {
         type: { type: 'array', items: 'GenericElement' },
         default: [],
       },
+      {
+        name: 'status',
+        doc:
+          'Contract v2. The outcome the message states, as sent: Success, Failed, Pending; NIDD: Delivered, ' +
+          'Queued, DeliveryFailed. SOAP: the text of Data/Status (which also stays in extraPayloads); REST: ' +
+          'the top-level status. Null when the message states none (and in events written before v2).',
+        type: nullable('string'),
+        default: null,
+      },
+      formatField(
+        'Contract v2. How the message came: soap (the legacy UWS API, XML) or rest (the REST API, JSON). ' +
+          'Events written before v2 read as soap, the only format then.',
+      ),
+      {
+        name: 'payloadType',
+        doc:
+          "Contract v2. The name of the payload's record (e.g. PromoChange, GenericElement), null when there " +
+          'is no payload, and in events written before v2. For engines that cannot look inside a union ' +
+          '(Flink SQL, ksqlDB): filter on it, then read the branch.',
+        type: nullable('string'),
+        default: null,
+      },
     ],
   };
 }
@@ -365,15 +394,24 @@ function deadLetterSchema(): AvroRecord {
       RECEIPT_FIELDS.ingressNode,
       {
         name: 'reasonCode',
-        doc: 'Stable code of the error that stopped normalization (a BridgeError code, e.g. UNEXPECTED_ROOT).',
+        doc:
+          'Stable code of the error that stopped normalization, from the README error table (where: ' +
+          'dead-letter), e.g. UNEXPECTED_ROOT, EVENT_TOO_LARGE, NORMALIZE_FAILED.',
         type: 'string',
       },
       { name: 'reasonMessage', doc: 'Human-readable description of that error.', type: 'string' },
       {
         name: 'redactedXml',
-        doc: 'The whole message as received, with the text of Username and Password removed.',
+        doc:
+          'The whole message as received, in the format `format` names (the name predates JSON), with the ' +
+          "credentials' values removed: SOAP, the Username and Password elements emptied; REST, the username " +
+          'and password strings emptied.',
         type: 'string',
       },
+      formatField(
+        'Contract v2. What redactedXml holds: soap (XML) or rest (JSON). Dead letters written before v2 ' +
+          'read as soap.',
+      ),
     ],
   };
 }

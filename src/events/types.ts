@@ -5,6 +5,8 @@
  * topic's schema, undeclared fields rejected, and round-tripped through Avro; a field added on one side only
  * fails them.
  */
+import type { WireFormat } from '../message/types';
+
 /** Namespace of every named Avro type. Its `v1` is the contract's major version: it changes with new topics only. */
 export const AVRO_NAMESPACE = 'thingspace.bridge.v1';
 
@@ -17,14 +19,17 @@ export interface Device {
   identifier: string;
 }
 
-/** Flattened `path -> text` values of an element; see src/thingspace/xml-fields.ts for the path syntax. */
+/** Flattened `path -> text` values of an element; see src/thingspace/fields.ts for the path syntaxes (XML and JSON). */
 export type FlatFields = Record<string, string>;
 
 /** A payload element whose structure the bridge does not know, kept losslessly. */
 export interface GenericElement {
   element: string;
   fields: FlatFields;
+  /** The element's source fragment, in `format` (the field's name predates JSON callbacks). */
   xml: string;
+  /** Contract v2. */
+  format: WireFormat;
 }
 
 export interface CarrierInformation {
@@ -102,6 +107,12 @@ export function payloadOf<N extends PayloadName>(name: N, record: PayloadRecords
   return { [`${AVRO_NAMESPACE}.${name}`]: record } as unknown as Payload;
 }
 
+/** The record name of a payload's branch: what the envelope's `payloadType` says. */
+export function payloadNameOf(payload: Payload): PayloadName {
+  // A union value has exactly one key, `<namespace>.<name>` (payloadOf).
+  return Object.keys(payload)[0]!.slice(AVRO_NAMESPACE.length + 1) as PayloadName;
+}
+
 /** The value of the three category topics; `payload` takes the branches of its topic's schema only. */
 export interface CallbackEvent {
   eventId: string;
@@ -119,6 +130,12 @@ export interface CallbackEvent {
   payload: Payload | null;
   extraPayloads: GenericElement[];
   extraElements: GenericElement[];
+  /** Contract v2: the message's outcome as sent (Success, Failed, Pending; NIDD: Delivered, ...), or null. */
+  status: string | null;
+  /** Contract v2: how the message came. */
+  format: WireFormat;
+  /** Contract v2: the payload branch's record name (`PromoChange`, `GenericElement`, ...), null with no payload. */
+  payloadType: PayloadName | null;
 }
 
 /** The value of the dead-letter topic: an authenticated message that could not be normalized. */
@@ -130,5 +147,8 @@ export interface DeadLetter {
   ingressNode: string;
   reasonCode: string;
   reasonMessage: string;
+  /** The message with its credentials' values removed, in `format` (the field's name predates JSON callbacks). */
   redactedXml: string;
+  /** Contract v2. */
+  format: WireFormat;
 }

@@ -14,7 +14,7 @@ import { normalize, type NormalizeOptions } from '../thingspace/normalize';
 import type { Delivery, Receipt } from '../kafka/delivery';
 import { BridgeError, type ErrorCode } from '../errors';
 import { parseCallback, type ParserLimits } from '../soap/parser';
-import type { ParsedCallback } from '../soap/types';
+import type { ParsedCallback } from '../message/types';
 import type { Anomaly } from '../thingspace/anomalies';
 import type { ServiceName } from '../thingspace/catalogue';
 import { EventTooLargeError } from './errors';
@@ -96,7 +96,7 @@ function deadLetter(
   reason: unknown,
 ): EncodedRecord {
   return encoder.encodeDeadLetter({
-    eventId: deadLetterIdOf(accountName, service, parsed.redactedXml),
+    eventId: deadLetterIdOf(accountName, service, parsed.redacted),
     service,
     accountName,
     receivedAt: receivedAt.getTime(),
@@ -104,7 +104,8 @@ function deadLetter(
     reasonCode: reasonCode(reason),
     // A BridgeError's message never holds credentials; anything else is a bug whose text we don't vouch for.
     reasonMessage: reason instanceof BridgeError ? reason.message : 'the message could not be normalized',
-    redactedXml: parsed.redactedXml,
+    redactedXml: parsed.redacted,
+    format: parsed.format,
   });
 }
 

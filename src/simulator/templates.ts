@@ -16,7 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SaxesParser } from 'saxes';
 import { escapeXml, isNil, localName } from '../soap/xml';
-import type { CallbackRoot } from '../soap/types';
+import type { CallbackRoot } from '../message/types';
 import { findService } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import type { Secret } from '../util/secret';

@@ -5,6 +5,7 @@
  *
  *   Envelope / [Header: ignored] / Body / CallbackRequest
  *     Username, Password, RequestId, Device{Kind,Identifier}*, Data{payload children}, anything else -> extra
+ *     Data/Status: also the message's status
  *   Envelope / [Header: ignored] / Body / SmsCallbackRequest
  *     Username, Password, Device{Kind,Identifier}*, SmsMessage, anything else -> extra
  *   CallbackCount, MaxCallbackThreshold: read wherever they are (their place is unknown).
@@ -20,7 +21,8 @@ import type { SaxesTagPlain } from 'saxes';
 import { Secret } from '../util/secret';
 import { ParseError } from './errors';
 import type { ParseErrorCode } from './errors';
-import type { CallbackRoot, ParsedCallback, PayloadElement, RawDevice, XmlNode } from './types';
+import type { CallbackRoot, ParsedCallback, PayloadNode, RawDevice } from '../message/types';
+import type { XmlNode } from './types';
 import {
   EMPTY_ATTRIBUTES,
   isNil,
@@ -193,7 +195,7 @@ interface MutableNode {
   children: XmlNode[];
 }
 
-type MutablePayloadElement = MutableNode & { xml: string };
+type MutablePayloadNode = MutableNode & { raw: string };
 
 /** Where a complete element sits in the source; found while streaming, cut out once the source is whole. */
 interface Span {
@@ -204,9 +206,9 @@ interface Span {
   qname: string;
 }
 
-/** A payload or extra element waiting for its `xml`. */
+/** A payload or extra element waiting for its `raw` fragment. */
 interface Fragment extends Span {
-  element: MutablePayloadElement;
+  element: MutablePayloadNode;
 }
 
 /** One open element. Frames are reused by depth, so a parse allocates at most maxDepth of them. */
@@ -218,7 +220,7 @@ class Frame {
   /** A tree node's text without the whitespace-only stretches between its children. */
   ownText = '';
   textBytes = 0;
-  node: MutableNode | MutablePayloadElement | undefined;
+  node: MutableNode | MutablePayloadNode | undefined;
   openEnd = 0;
   qname = '';
   redact = false;
@@ -242,13 +244,14 @@ class CallbackReader {
   #password: string | undefined;
   #requestId: string | undefined;
   #smsMessage: string | undefined;
+  #status: string | undefined;
   #callbackCount: number | undefined;
   #maxCallbackThreshold: number | undefined;
   #deviceKind: string | undefined;
   #deviceIdentifier: string | undefined;
   readonly #devices: RawDevice[] = [];
-  readonly #payload: PayloadElement[] = [];
-  readonly #extra: PayloadElement[] = [];
+  readonly #payload: PayloadNode[] = [];
+  readonly #extra: PayloadNode[] = [];
   readonly #fragments: Fragment[] = [];
   readonly #redactions: Span[] = [];
 
@@ -300,9 +303,10 @@ class CallbackReader {
     }
     const source = this.#source;
     for (const { openEnd, closeEnd, element } of this.#fragments) {
-      element.xml = source.slice(source.lastIndexOf('<', openEnd - 1), closeEnd);
+      element.raw = source.slice(source.lastIndexOf('<', openEnd - 1), closeEnd);
     }
     return {
+      format: 'soap',
       root: this.#root,
       username: this.#username ?? '',
       password: new Secret(this.#password ?? ''),
@@ -312,8 +316,9 @@ class CallbackReader {
       smsMessage: this.#smsMessage,
       callbackCount: this.#callbackCount,
       maxCallbackThreshold: this.#maxCallbackThreshold,
+      status: this.#status,
       extra: this.#extra,
-      redactedXml: redact(source, this.#redactions),
+      redacted: redact(source, this.#redactions),
     };
   }
 
@@ -428,7 +433,7 @@ class CallbackReader {
     } else if (role === Role.Node) {
       frame.node = { name, attributes: nodeAttributes(attributes), text: '', children: [] };
     } else {
-      frame.node = { name, attributes: nodeAttributes(attributes), text: '', children: [], xml: '' };
+      frame.node = { name, attributes: nodeAttributes(attributes), text: '', children: [], raw: '' };
     }
   }
 
@@ -479,7 +484,11 @@ class CallbackReader {
         break;
       case Role.Payload:
       case Role.Extra: {
-        const element = node as MutablePayloadElement;
+        const element = node as MutablePayloadNode;
+        // The message's outcome; it stays in the payload too, where events before contract v2 carried it.
+        if (frame.role === Role.Payload && element.name.toLowerCase() === 'status') {
+          this.#status ??= element.text.trim() || undefined;
+        }
         (frame.role === Role.Payload ? this.#payload : this.#extra).push(element);
         this.#fragments.push({ ...this.#span(frame), element });
         break;

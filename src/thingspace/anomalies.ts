@@ -1,4 +1,4 @@
-import type { ParsedCallback } from '../soap/types';
+import type { ParsedCallback } from '../message/types';
 import type { Device } from '../events/types';
 import { deviceAnomaly } from './devices';
 import type { DeviceAnomaly } from './devices';

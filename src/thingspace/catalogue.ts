@@ -4,7 +4,7 @@
  * is built once, at module load.
  */
 import type { Category } from '../events/types';
-import type { CallbackRoot } from '../soap/types';
+import type { CallbackRoot } from '../message/types';
 import { UnexpectedRootError, UnknownServiceError } from './errors';
 import { carrierService } from './payloads/carrier-service';
 import { externalProvisioningChange } from './payloads/external-provisioning-change';

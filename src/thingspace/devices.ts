@@ -1,4 +1,4 @@
-import type { RawDevice } from '../soap/types';
+import type { RawDevice } from '../message/types';
 import type { Device } from '../events/types';
 
 /**

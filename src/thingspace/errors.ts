@@ -1,5 +1,5 @@
 import { BridgeError } from '../errors';
-import type { CallbackRoot } from '../soap/types';
+import type { CallbackRoot } from '../message/types';
 
 /**
  * The URL names a callback service the catalogue does not know (THINGSPACE.md §1: REST-only services such as

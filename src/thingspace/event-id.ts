@@ -6,6 +6,11 @@
  * service name, root, RequestId, the normalized devices (sorted), the `Data` children, the SMS text and the
  * unknown root children, formatted as an RFC 9562 UUIDv8 (version and variant bits set, 122 bits of hash).
  *
+ * A JSON (REST) message is hashed under its own version tag, the same way plus its wire format's extras: each
+ * node's JSON type, and the top-level status (a SOAP Data/Status is hashed as the payload it also is). Object
+ * members are hashed in key order (the parser sorts them) and whitespace is not in the tree, so neither the
+ * sender's key order nor its layout changes the id.
+ *
  * Left out, because they change between attempts or are not the message: credentials, CallbackCount and
  * MaxCallbackThreshold (as elements at any depth too: where they sit is unknown, §2), receipt time, ingress node.
  * Element trees are hashed as parsed (local names, attributes sorted by name, texts exactly), not as mapped, so
@@ -13,25 +18,31 @@
  * here changes every id: bump the version tag and treat it as a breaking change of the event contract.
  */
 import { hash } from 'node:crypto';
-import type { CallbackRoot, XmlNode } from '../soap/types';
+import type { CallbackRoot, MessageNode, WireFormat } from '../message/types';
 import type { ServiceName } from './catalogue';
 import type { Device } from '../events/types';
 
-const VERSION_TAG = 'thingspace-bridge/event-id/v1';
+const VERSION_TAGS: Readonly<Record<WireFormat, string>> = {
+  soap: 'thingspace-bridge/event-id/v1',
+  rest: 'thingspace-bridge/event-id/rest/v1',
+};
 
 /** Delivery metadata, by lower-cased local name, wherever it appears. */
 const DELIVERY_COUNTERS: ReadonlySet<string> = new Set(['callbackcount', 'maxcallbackthreshold']);
 
 /** Everything that makes one callback this callback. */
 export interface EventIdentity {
+  format: WireFormat;
   accountName: string;
   service: ServiceName;
   root: CallbackRoot;
   requestId: string | undefined;
   devices: readonly Device[];
-  payload: readonly XmlNode[];
+  payload: readonly MessageNode[];
   smsMessage: string | undefined;
-  extra: readonly XmlNode[];
+  extra: readonly MessageNode[];
+  /** Hashed for REST only (see above). */
+  status: string | undefined;
 }
 
 /**
@@ -53,7 +64,7 @@ class CanonicalWriter {
     return this;
   }
 
-  nodes(nodes: readonly XmlNode[]): this {
+  nodes(nodes: readonly MessageNode[]): this {
     const kept = nodes.filter((node) => !DELIVERY_COUNTERS.has(node.name.toLowerCase()));
     return this.list(kept, (node) => {
       const attributes = Object.keys(node.attributes).sort();
@@ -61,6 +72,7 @@ class CanonicalWriter {
         .list(attributes, (name) => this.string(name).string(node.attributes[name]))
         .string(node.text)
         .nodes(node.children);
+      if (node.json !== undefined) this.string(node.json);
     });
   }
 
@@ -81,7 +93,7 @@ export function eventIdOf(identity: EventIdentity): string {
   const writer = new CanonicalWriter();
   const devices = [...identity.devices].sort(byKindThenIdentifier);
   writer
-    .string(VERSION_TAG)
+    .string(VERSION_TAGS[identity.format])
     .string(identity.accountName)
     .string(identity.service)
     .string(identity.root)
@@ -90,6 +102,7 @@ export function eventIdOf(identity: EventIdentity): string {
     .nodes(identity.payload)
     .string(identity.smsMessage)
     .nodes(identity.extra);
+  if (identity.format === 'rest') writer.string(identity.status);
   return asUuidV8(writer.digest());
 }
 

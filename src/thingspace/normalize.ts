@@ -2,14 +2,15 @@
  * The normalize step: ParsedCallback in, the event for Kafka out, with its category (hence topic) and key.
  * Pure: no I/O, no clock (receivedAt comes in), so the ingress and tests call it alike.
  */
-import type { ParsedCallback } from '../soap/types';
+import type { ParsedCallback } from '../message/types';
 import { anomaliesOf } from './anomalies';
 import type { Anomaly } from './anomalies';
 import { resolveRoute } from './catalogue';
 import type { KeyedEvent } from '../events/encode';
+import { payloadNameOf } from '../events/types';
 import { normalizeDevice } from './devices';
 import { toGeneric } from './payloads/generic';
-import { findDevices } from './xml-fields';
+import { findDevices } from './fields';
 import { eventIdOf } from './event-id';
 import { partitionKey } from './partition-key';
 
@@ -46,6 +47,7 @@ export function normalize(
   const payloadDevices = findDevices(parsed.payload).map(normalizeDevice);
   const { payload, extraPayloads } = route.selectPayload(parsed);
   const eventId = eventIdOf({
+    format: parsed.format,
     accountName: context.accountName,
     service: route.service,
     root: parsed.root,
@@ -54,6 +56,7 @@ export function normalize(
     payload: parsed.payload,
     smsMessage: parsed.smsMessage,
     extra: parsed.extra,
+    status: parsed.status,
   });
   return {
     category: route.category,
@@ -76,6 +79,9 @@ export function normalize(
       payload,
       extraPayloads,
       extraElements: parsed.extra.map(toGeneric),
+      status: parsed.status ?? null,
+      format: parsed.format,
+      payloadType: payload && payloadNameOf(payload),
     },
   };
 }

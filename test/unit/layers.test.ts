@@ -20,6 +20,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['thingspace'],
   ['events'],
   ['soap'],
+  ['message'],
   ['docs'],
   ['util', 'errors'],
 ];

@@ -16,7 +16,7 @@
 import { payloadOf } from '../../events/types';
 import type { DeviceInfo } from '../../events/types';
 import { normalizeDevice } from '../devices';
-import type { ElementReader } from '../xml-fields';
+import type { ElementReader } from '../fields';
 import type { ElementMapper } from './mapper';
 
 function readDeviceInfo(info: ElementReader): DeviceInfo {

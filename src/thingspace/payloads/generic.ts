@@ -1,11 +1,16 @@
-import type { PayloadElement } from '../../soap/types';
+import type { PayloadNode } from '../../message/types';
 import type { GenericElement } from '../../events/types';
-import { flatten } from '../xml-fields';
+import { flatten } from '../fields';
 
 /**
  * Any element, kept losslessly: the structure of most payloads is unknown (THINGSPACE.md §2) and unknown ones
  * must pass through, never be dropped. The fragment holds no credentials: they sit outside `Data`.
  */
-export function toGeneric(element: PayloadElement): GenericElement {
-  return { element: element.name, fields: flatten(element), xml: element.xml };
+export function toGeneric(element: PayloadNode): GenericElement {
+  return {
+    element: element.name,
+    fields: flatten(element),
+    xml: element.raw,
+    format: element.json === undefined ? 'soap' : 'rest',
+  };
 }

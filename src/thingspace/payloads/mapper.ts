@@ -1,5 +1,5 @@
 import type { Payload } from '../../events/types';
-import type { ElementReader } from '../xml-fields';
+import type { ElementReader } from '../fields';
 
 /** Turns one known child of `Data` into its typed payload record. */
 export interface ElementMapper {

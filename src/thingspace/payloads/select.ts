@@ -1,7 +1,7 @@
-import type { ParsedCallback } from '../../soap/types';
+import type { ParsedCallback } from '../../message/types';
 import { payloadOf } from '../../events/types';
 import type { GenericElement, Payload } from '../../events/types';
-import { ElementReader } from '../xml-fields';
+import { ElementReader } from '../fields';
 import { toGeneric } from './generic';
 import type { ElementMapper } from './mapper';
 

@@ -4,7 +4,7 @@
  */
 import { AVRO_TYPES } from '../../../src/events/avro';
 import { normalize } from '../../../src/thingspace/normalize';
-import type { CallbackRoot } from '../../../src/soap/types';
+import type { CallbackRoot } from '../../../src/message/types';
 import { DOCUMENTED_DATA_CHILDREN } from '../../../src/thingspace/anomalies';
 import { SERVICES } from '../../../src/thingspace/catalogue';
 import { element, node, parsedCallback } from '../thingspace/builders';

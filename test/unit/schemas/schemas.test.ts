@@ -124,6 +124,7 @@ describe('dead letter', () => {
       reasonCode: 'UNEXPECTED_ROOT',
       reasonMessage: "callback service 'CarrierService' does not send SmsCallbackRequest messages",
       redactedXml: '<s:Envelope>...<Username/><Password/>...</s:Envelope>',
+      format: 'soap',
     };
     expect(avroProblems(AVRO_TYPES['dead-letter'], letter)).toEqual([]);
     expect(roundTrip(AVRO_TYPES['dead-letter'], letter).decoded).toEqual(letter);

@@ -11,7 +11,7 @@ import { compileTemplate, loadTemplates, renderCallback } from '../../../src/sim
 import type { CallbackTemplate, MessageValues } from '../../../src/simulator';
 import { varyIdentifier } from '../../../src/simulator/templates';
 import { parseCallback } from '../../../src/soap/parser';
-import type { XmlNode } from '../../../src/soap/types';
+import type { MessageNode } from '../../../src/message/types';
 import { SERVICES } from '../../../src/thingspace/catalogue';
 import { Secret } from '../../../src/util/secret';
 
@@ -41,7 +41,7 @@ async function read(template: CallbackTemplate, overrides: Partial<MessageValues
 }
 
 /** The trees with every Identifier's text blanked: what must stay as the fixture had it. */
-function withoutIdentifiers(nodes: readonly XmlNode[]): unknown {
+function withoutIdentifiers(nodes: readonly MessageNode[]): unknown {
   return nodes.map((node) => ({
     name: node.name,
     attributes: { ...node.attributes },

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ParseError } from '../../../src/soap/errors';
 import type { ParseErrorCode } from '../../../src/soap/errors';
-import type { ParsedCallback } from '../../../src/soap/types';
+import type { ParsedCallback } from '../../../src/message/types';
 
 export const SOAP_FIXTURES = join(__dirname, '..', '..', 'fixtures', 'soap');
 export const BAD_FIXTURES = join(__dirname, '..', '..', 'fixtures', 'bad');

@@ -15,8 +15,8 @@ describe('the fixtures under test/fixtures/soap', () => {
     const expected: unknown = JSON.parse(
       readFileSync(join(SOAP_FIXTURES, name.replace(/\.xml$/, '.parsed.json')), 'utf8'),
     );
-    // redactedXml has its own tests below; the rest is spelled out in the JSON.
-    expect({ ...plain(await parseCallback(bytes)), redactedXml: undefined }).toEqual(expected);
+    // redacted has its own tests below; the rest is spelled out in the JSON.
+    expect({ ...plain(await parseCallback(bytes)), redacted: undefined }).toEqual(expected);
   });
 });
 
@@ -33,7 +33,7 @@ describe('CallbackRequest (THINGSPACE.md §2)', () => {
       password: 'Inv3nted-Secret-9',
       requestId: '0f5e2c4a-1b3d-4e6f-8a9b-0c1d2e3f4a5b',
       devices: [{ kind: 'mdn', identifier: '5555550100' }],
-      payload: [{ name: 'Comment', attributes: {}, text: 'hi', children: [], xml: '<Comment>hi</Comment>' }],
+      payload: [{ name: 'Comment', attributes: {}, text: 'hi', children: [], raw: '<Comment>hi</Comment>' }],
       extra: [],
     });
     expect(parsed.smsMessage).toBeUndefined();
@@ -131,7 +131,7 @@ describe('CallbackRequest (THINGSPACE.md §2)', () => {
           { name: 'Part', attributes: { k: 'v' }, text: 'one', children: [] },
           { name: 'Part', attributes: {}, text: '', children: [] },
         ],
-        xml: child,
+        raw: child,
       },
     ]);
   });
@@ -147,7 +147,7 @@ describe('CallbackRequest (THINGSPACE.md §2)', () => {
     );
     expect(parsed.payload.map((p) => p.name)).toEqual(['Data', 'Comment']);
     expect(parsed.payload[0]).toMatchObject({
-      xml: '<Data><Usage><Bytes>42</Bytes></Usage></Data>',
+      raw: '<Data><Usage><Bytes>42</Bytes></Usage></Data>',
       children: [{ name: 'Usage', children: [{ name: 'Bytes', text: '42' }] }],
     });
   });
@@ -167,14 +167,14 @@ describe('CallbackRequest (THINGSPACE.md §2)', () => {
         attributes: { level: '2' },
         text: 'high',
         children: [],
-        xml: '<Priority level="2">high</Priority>',
+        raw: '<Priority level="2">high</Priority>',
       },
       {
         name: 'SmsMessage',
         attributes: {},
         text: 'not here',
         children: [],
-        xml: '<SmsMessage>not here</SmsMessage>',
+        raw: '<SmsMessage>not here</SmsMessage>',
       },
     ]);
     expect(parsed.smsMessage).toBeUndefined();
@@ -297,7 +297,7 @@ describe('the envelope around the message', () => {
     const xml = envelope(`${CREDENTIALS}<Data>\r\n<Comment>a\r\nb</Comment>\r\n</Data>`);
     const parsed = await parseCallback(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(xml)]));
     // Text is normalized as XML says (§2.11); the source fragment stays exact.
-    expect(parsed.payload[0]).toMatchObject({ text: 'a\nb', xml: '<Comment>a\r\nb</Comment>' });
+    expect(parsed.payload[0]).toMatchObject({ text: 'a\nb', raw: '<Comment>a\r\nb</Comment>' });
   });
 });
 
@@ -336,22 +336,22 @@ describe('input shapes and chunking', () => {
   });
 });
 
-describe('redactedXml', () => {
+describe('redacted', () => {
   const PASSWORD = 'Inv3nted-Secret-9';
 
   it('is the message with Username and Password emptied', async () => {
     const xml = envelope(`${CREDENTIALS}<RequestId>r</RequestId>`);
     const parsed = await parseCallback(xml);
-    expect(parsed.redactedXml).toBe(xml.replace(CREDENTIALS, '<Username/><Password/>'));
+    expect(parsed.redacted).toBe(xml.replace(CREDENTIALS, '<Username/><Password/>'));
   });
 
   it.each([...soapFixtures()])(
     '%s: holds neither credential, and parses to the same message without them',
     async (_, bytes) => {
       const parsed = plain(await parseCallback(bytes));
-      if (parsed.password) expect(parsed.redactedXml).not.toContain(parsed.password);
-      if (parsed.username) expect(parsed.redactedXml).not.toContain(parsed.username);
-      const again = plain(await parseCallback(parsed.redactedXml));
+      if (parsed.password) expect(parsed.redacted).not.toContain(parsed.password);
+      if (parsed.username) expect(parsed.redacted).not.toContain(parsed.username);
+      const again = plain(await parseCallback(parsed.redacted));
       expect(again).toEqual({ ...parsed, username: '', password: '' });
     },
   );
@@ -362,8 +362,8 @@ describe('redactedXml', () => {
     );
     const parsed = await parseCallback(xml);
     expect(parsed.password.reveal()).toBe(PASSWORD);
-    expect(parsed.redactedXml).not.toContain(PASSWORD);
-    expect(parsed.redactedXml).toContain('<Username/><v:Password/>');
+    expect(parsed.redacted).not.toContain(PASSWORD);
+    expect(parsed.redacted).toContain('<Username/><v:Password/>');
   });
 
   it('drops credentials from a SOAP header (a UsernameToken) too', async () => {
@@ -372,12 +372,12 @@ describe('redactedXml', () => {
     });
     const parsed = await parseCallback(xml);
     expect(parsed.password.reveal()).toBe('');
-    expect(parsed.redactedXml).not.toContain(PASSWORD);
+    expect(parsed.redacted).not.toContain(PASSWORD);
   });
 
   it('keeps the source of self-closed and empty credentials equivalent', async () => {
     const parsed = await parseCallback(envelope('<Username></Username><Password/>'));
-    expect(parsed.redactedXml).toContain('<Username/><Password/>');
+    expect(parsed.redacted).toContain('<Username/><Password/>');
   });
 
   it('is not shown by JSON, String or inspect of the result', async () => {

@@ -1,23 +1,27 @@
 /** Small builders for parser output, so normalizer tests need no XML (the fixture test covers the real path). */
-import type { ParsedCallback, PayloadElement, RawDevice, XmlNode } from '../../../src/soap/types';
+import type { ParsedCallback, PayloadNode, RawDevice, MessageNode } from '../../../src/message/types';
 import { Secret } from '../../../src/util/secret';
 
-export type Children = string | XmlNode[];
+export type Children = string | MessageNode[];
 
 /** `<name attr="..">text or children</name>` as the parser would give it. */
-export function node(name: string, content: Children = '', attributes: Record<string, string> = {}): XmlNode {
+export function node(
+  name: string,
+  content: Children = '',
+  attributes: Record<string, string> = {},
+): MessageNode {
   return typeof content === 'string'
     ? { name, attributes, text: content, children: [] }
     : { name, attributes, text: '', children: content };
 }
 
-/** A payload element; its `xml` is a stand-in (only its presence matters outside the fixture test). */
+/** A payload element; its `raw` is a stand-in (only its presence matters outside the fixture test). */
 export function element(
   name: string,
   content: Children = '',
   attributes: Record<string, string> = {},
-): PayloadElement {
-  return { ...node(name, content, attributes), xml: `<${name}>(test)</${name}>` };
+): PayloadNode {
+  return { ...node(name, content, attributes), raw: `<${name}>(test)</${name}>` };
 }
 
 export function device(kind: string, identifier: string): RawDevice {
@@ -35,7 +39,8 @@ export function parsedCallback(overrides: Partial<ParsedCallback> = {}): ParsedC
     devices: [device('mdn', '5555550100')],
     payload: [],
     extra: [],
-    redactedXml: '<redacted/>',
+    format: 'soap',
+    redacted: '<redacted/>',
     ...overrides,
   };
 }

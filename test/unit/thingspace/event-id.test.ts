@@ -1,6 +1,6 @@
 import { normalize } from '../../../src/thingspace/normalize';
 import type { NormalizeContext } from '../../../src/thingspace/normalize';
-import type { ParsedCallback } from '../../../src/soap/types';
+import type { ParsedCallback } from '../../../src/message/types';
 import { Secret } from '../../../src/util/secret';
 import { device, element, node, parsedCallback } from './builders';
 
@@ -37,7 +37,7 @@ describe('eventId', () => {
   it('ignores what changes between re-sends: CallbackCount, MaxCallbackThreshold, credentials, receipt', () => {
     expect(idOf(base({ callbackCount: 3, maxCallbackThreshold: 4 }))).toBe(id);
     expect(idOf(base({ username: 'other', password: new Secret('other') }))).toBe(id);
-    expect(idOf(base({ redactedXml: '<other/>' }))).toBe(id);
+    expect(idOf(base({ redacted: '<other/>' }))).toBe(id);
     expect(idOf(base(), { receivedAt: new Date(0), ingressNode: 'ingress-b' })).toBe(id);
   });
 

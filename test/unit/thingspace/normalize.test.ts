@@ -75,7 +75,7 @@ describe('normalize', () => {
   it('keeps unknown root children in extraElements', () => {
     const { event, anomalies } = normalize(parsedCallback({ extra: [element('Priority', 'high')] }), context);
     expect(event.extraElements).toEqual([
-      { element: 'Priority', fields: { '.': 'high' }, xml: '<Priority>(test)</Priority>' },
+      { element: 'Priority', fields: { '.': 'high' }, xml: '<Priority>(test)</Priority>', format: 'soap' },
     ]);
     expect(anomalies).toEqual(['unknown-root-element']);
   });

@@ -7,7 +7,7 @@ import {
   resumeTrackingComment,
 } from '../../../src/thingspace/payloads/resume-tracking-comment';
 import { fromData, fromSmsMessage } from '../../../src/thingspace/payloads/select';
-import { ElementReader } from '../../../src/thingspace/xml-fields';
+import { ElementReader } from '../../../src/thingspace/fields';
 import { element, node, parsedCallback } from './builders';
 
 const NS = 'thingspace.bridge.v1';
@@ -156,6 +156,7 @@ describe('payload selection', () => {
       element: 'Unknown',
       fields: { '.': 'u' },
       xml: '<Unknown>(test)</Unknown>',
+      format: 'soap',
     });
   });
 
@@ -167,7 +168,12 @@ describe('payload selection', () => {
   it('with no known child, the first child is the payload, generic', () => {
     const selected = select(parsedCallback({ payload: [element('Usage', 'u'), element('Summary', 's')] }));
     expect(selected.payload).toEqual({
-      [`${NS}.GenericElement`]: { element: 'Usage', fields: { '.': 'u' }, xml: '<Usage>(test)</Usage>' },
+      [`${NS}.GenericElement`]: {
+        element: 'Usage',
+        fields: { '.': 'u' },
+        xml: '<Usage>(test)</Usage>',
+        format: 'soap',
+      },
     });
     expect(selected.extraPayloads.map((extra) => extra.element)).toEqual(['Summary']);
   });
@@ -184,7 +190,7 @@ describe('payload selection', () => {
     });
     expect(fromSmsMessage(sms)).toEqual({
       payload: { [`${NS}.DeviceSms`]: { message: 'hello' } },
-      extraPayloads: [{ element: 'X', fields: { '.': 'x' }, xml: '<X>(test)</X>' }],
+      extraPayloads: [{ element: 'X', fields: { '.': 'x' }, xml: '<X>(test)</X>', format: 'soap' }],
     });
     expect(fromSmsMessage(parsedCallback({ root: 'SmsCallbackRequest' })).payload).toEqual({
       [`${NS}.DeviceSms`]: { message: null },

@@ -1,4 +1,4 @@
-import { ElementReader, findDevices, flatten } from '../../../src/thingspace/xml-fields';
+import { ElementReader, findDevices, flatten } from '../../../src/thingspace/fields';
 import { node } from './builders';
 
 describe('flatten: the lossless generic payload', () => {

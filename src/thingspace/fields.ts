@@ -1,22 +1,31 @@
-import type { RawDevice, XmlNode } from '../soap/types';
+import type { RawDevice, MessageNode } from '../message/types';
 
 /**
- * Every text and attribute under `node` as `path -> value`, paths relative to `node` in an XPath-like form:
- * `.` is the node's own text, `a/b` a descendant's text, `a/@x` an attribute (`@x` the node's own), `a[2]` the
- * second of several siblings named `a` (indexes from 1, only when a name repeats). A leaf always appears, empty
- * or not, so `<Foo/>` is kept too; an element with children appears only when it has text of its own. Texts
- * in `consumed` are left out: they already sit in a typed field.
+ * Every text and attribute under `node` as `path -> value`, paths relative to `node`. Texts in `consumed` are
+ * left out: they already sit in a typed field.
+ *
+ * XML, in an XPath-like form: `.` is the node's own text, `a/b` a descendant's text, `a/@x` an attribute (`@x`
+ * the node's own), `a[2]` the second of several siblings named `a` (indexes from 1, only when a name repeats). A
+ * leaf always appears, empty or not, so `<Foo/>` is kept too; an element with children appears only when it has
+ * text of its own.
+ *
+ * JSON, in the dotted form of JSON paths: `a.b` a member, `a[0]` an array item (indexes from 0, always), `.` the
+ * node itself when it is a scalar. Scalars and empty containers appear, containers with content do not.
  */
-export function flatten(node: XmlNode, consumed: ReadonlySet<XmlNode> = new Set()): Record<string, string> {
+export function flatten(
+  node: MessageNode,
+  consumed: ReadonlySet<MessageNode> = new Set(),
+): Record<string, string> {
   const out: Record<string, string> = {};
-  visit(node, '', consumed, out);
+  if (node.json === undefined) visitXml(node, '', consumed, out);
+  else visitJson(node, '', consumed, out);
   return out;
 }
 
-function visit(
-  node: XmlNode,
+function visitXml(
+  node: MessageNode,
   path: string,
-  consumed: ReadonlySet<XmlNode>,
+  consumed: ReadonlySet<MessageNode>,
   out: Record<string, string>,
 ): void {
   const prefix = path === '' ? '' : `${path}/`;
@@ -36,11 +45,29 @@ function visit(
       seen.set(step, index);
       step = `${step}[${index}]`;
     }
-    visit(child, prefix + step, consumed, out);
+    visitXml(child, prefix + step, consumed, out);
   }
 }
 
-function repeatedNames(children: readonly XmlNode[]): Set<string> | undefined {
+function visitJson(
+  node: MessageNode,
+  path: string,
+  consumed: ReadonlySet<MessageNode>,
+  out: Record<string, string>,
+): void {
+  const { children } = node;
+  if (children.length === 0) {
+    if (!consumed.has(node)) out[path === '' ? '.' : path] = node.text;
+    return;
+  }
+  const array = node.json === 'array';
+  children.forEach((child, index) => {
+    const step = array ? `${path}[${index}]` : path === '' ? child.name : `${path}.${child.name}`;
+    visitJson(child, step, consumed, out);
+  });
+}
+
+function repeatedNames(children: readonly MessageNode[]): Set<string> | undefined {
   if (children.length < 2) return undefined;
   const names = new Set<string>();
   let repeated: Set<string> | undefined;
@@ -52,31 +79,31 @@ function repeatedNames(children: readonly XmlNode[]): Set<string> | undefined {
 }
 
 /** The first child with this local name, compared case-insensitively: the platform's casing drifts (§2). */
-function childNamed(node: XmlNode, name: string): XmlNode | undefined {
+function childNamed(node: MessageNode, name: string): MessageNode | undefined {
   const wanted = name.toLowerCase();
   return node.children.find((child) => child.name.toLowerCase() === wanted);
 }
 
 /** An element holding `Kind` and `Identifier` children is a device identifier, wherever it sits (§2). */
-function identifierParts(node: XmlNode): [kind: XmlNode, identifier: XmlNode] | undefined {
+function identifierParts(node: MessageNode): [kind: MessageNode, identifier: MessageNode] | undefined {
   const kind = childNamed(node, 'Kind');
   const identifier = childNamed(node, 'Identifier');
   return kind && identifier ? [kind, identifier] : undefined;
 }
 
 /** Depth-first, document order: every element at or below `node` that is a device identifier. */
-function* identifierElements(node: XmlNode): Generator<[kind: XmlNode, identifier: XmlNode]> {
+function* identifierElements(node: MessageNode): Generator<[kind: MessageNode, identifier: MessageNode]> {
   const parts = identifierParts(node);
   if (parts) yield parts;
   for (const child of node.children) yield* identifierElements(child);
 }
 
-function toRawDevice([kind, identifier]: [XmlNode, XmlNode]): RawDevice {
+function toRawDevice([kind, identifier]: [MessageNode, MessageNode]): RawDevice {
   return { kind: kind.text, identifier: identifier.text };
 }
 
 /** Every device identifier in these trees, in document order: how a message without `Device` is keyed. */
-export function findDevices(nodes: readonly XmlNode[]): RawDevice[] {
+export function findDevices(nodes: readonly MessageNode[]): RawDevice[] {
   return nodes.flatMap((node) => Array.from(identifierElements(node), toRawDevice));
 }
 
@@ -86,10 +113,10 @@ export function findDevices(nodes: readonly XmlNode[]): RawDevice[] {
  * (pretty-printed XML surrounds them with whitespace that means nothing); `rest()` keeps texts exactly.
  */
 export class ElementReader {
-  readonly #node: XmlNode;
-  readonly #consumed: Set<XmlNode>;
+  readonly #node: MessageNode;
+  readonly #consumed: Set<MessageNode>;
 
-  constructor(node: XmlNode, consumed: Set<XmlNode> = new Set()) {
+  constructor(node: MessageNode, consumed: Set<MessageNode> = new Set()) {
     this.#node = node;
     this.#consumed = consumed;
   }
@@ -100,12 +127,12 @@ export class ElementReader {
     return this.#node.text.trim();
   }
 
-  /** The text of the first child with this name; null when there is none (an empty child gives ''). */
+  /** The text of the first child with this name; null when there is none or it is JSON null ('' when empty). */
   text(name: string): string | null {
     const child = childNamed(this.#node, name);
     if (!child) return null;
     this.#consumed.add(child);
-    return child.text.trim();
+    return child.json === 'null' ? null : child.text.trim();
   }
 
   /** The first child with this name, to read further down; null when there is none. */
@@ -125,7 +152,7 @@ export class ElementReader {
     return Array.from(identifierElements(this.#node), (parts) => this.#take(parts));
   }
 
-  #take(parts: [XmlNode, XmlNode]): RawDevice {
+  #take(parts: [MessageNode, MessageNode]): RawDevice {
     parts.forEach((part) => this.#consumed.add(part));
     return toRawDevice(parts);
   }
