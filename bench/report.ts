@@ -145,6 +145,32 @@ export function goals(report: BenchReport): { goal: string; measured: string; me
   return out;
 }
 
+/** The same bridge sent SOAP and REST (JSON) callbacks, load by load: the JSON path beside the SOAP one. */
+export function formatRows(report: BenchReport): Record<string, string>[] {
+  const of = (target: TargetName, load: string) =>
+    report.scenarios.find((s) => s.target === target && loadLabel(s.load) === load)?.result;
+  return report.scenarios
+    .filter((s) => s.target === 'bridge')
+    .flatMap((s) => {
+      const load = loadLabel(s.load);
+      const rest = of('bridge-rest', load);
+      if (rest === undefined) return [];
+      return [
+        {
+          load,
+          'SOAP ack/s': whole(s.result.okPerSecond),
+          'REST ack/s': whole(rest.okPerSecond),
+          'REST ÷ SOAP':
+            s.result.okPerSecond === 0 ? 'n/a' : `${fixed(rest.okPerSecond / s.result.okPerSecond, 2)}×`,
+          'SOAP p99 ms': fixed(s.result.latencyMs.p99),
+          'REST p99 ms': fixed(rest.latencyMs.p99),
+          'SOAP body bytes': whole(s.result.meanBodyBytes),
+          'REST body bytes': whole(rest.meanBodyBytes),
+        },
+      ];
+    });
+}
+
 function markdownTable(records: Record<string, string>[]): string {
   if (records.length === 0) return '';
   const heads = Object.keys(records[0]!);
@@ -209,6 +235,9 @@ export function markdown(report: BenchReport, chartFile?: string): string {
     '',
     markdownTable(goalRows(report)),
     '',
+    ...(formatRows(report).length === 0
+      ? []
+      : ['## SOAP and REST (JSON) callbacks, same bridge', '', markdownTable(formatRows(report)), '']),
     '## Batch sizes (records per acknowledged batch, share of batches up to each size)',
     '',
     ...batches,
@@ -238,7 +267,12 @@ function profileSection({ file, summary }: NonNullable<BenchReport['profile']>):
   ];
 }
 
-const COLORS: Record<TargetName, string> = { bare: '#888888', afternoon: '#d9822b', bridge: '#2b6cd9' };
+const COLORS: Record<TargetName, string> = {
+  bare: '#888888',
+  afternoon: '#d9822b',
+  bridge: '#2b6cd9',
+  'bridge-rest': '#2ba84a',
+};
 
 /** Two panels, acknowledged/s (linear) and p99 ms (log), over the closed-loop concurrency levels. */
 export function chart(report: BenchReport): string {

@@ -34,6 +34,7 @@ import { ProcessWindow } from './process-sampler';
 import { summarizeFile } from './profile-summary';
 import {
   chart,
+  formatRows,
   goalRows,
   loadLabel,
   markdown,
@@ -43,6 +44,7 @@ import {
   type ScenarioResult,
 } from './report';
 import {
+  isBridge,
   startTarget,
   TARGET_LABELS,
   type RunningTarget,
@@ -56,8 +58,14 @@ const SECONDS = Number(env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 3);
 const CONCURRENCY = (env.BENCH_CONCURRENCY ?? '1,10,50,200').split(',').map(Number);
 const RATE = Number(env.BENCH_RATE ?? 2000);
-const TARGETS = (env.BENCH_TARGETS ?? 'bare,afternoon,bridge').split(',') as TargetName[];
-const CORPUS = join(ROOT, 'bench/callbacks');
+const TARGETS = (env.BENCH_TARGETS ?? 'bare,afternoon,bridge,bridge-rest').split(',') as TargetName[];
+/** What each target is sent: the SOAP corpus, or for bridge-rest the REST (JSON) one. */
+const CORPORA: Record<TargetName, string> = {
+  bare: join(ROOT, 'bench/callbacks'),
+  afternoon: join(ROOT, 'bench/callbacks'),
+  bridge: join(ROOT, 'bench/callbacks'),
+  'bridge-rest': join(ROOT, 'bench/callbacks-rest'),
+};
 const PARTITIONS = 6;
 /** 11 messages × 600 serials: 6,600 distinct devices, each request its own RequestId. */
 const DEVICES_PER_MESSAGE = 600;
@@ -84,7 +92,7 @@ async function scenario(
 ): Promise<ScenarioResult> {
   const spec: LoadSpec = {
     port: target.port,
-    corpusDir: CORPUS,
+    corpusDir: CORPORA[target.name],
     username: USERNAME,
     password: PASSWORD,
     devicesPerMessage: DEVICES_PER_MESSAGE,
@@ -96,7 +104,7 @@ async function scenario(
   const recordsBefore = topics.length === 0 ? 0 : await recordsIn(admin, topics);
   const server = new ProcessWindow(target.child.pid);
   const broker = new ProcessWindow(brokerPid);
-  const bridge = target.name === 'bridge';
+  const bridge = isBridge(target.name);
   let batchesAtStart: Promise<BatchHistogram> | undefined;
   let batchesAtEnd: Promise<BatchHistogram> | undefined;
   let serverUsage: ScenarioResult['server'] = { cpuPercent: null, peakRssMiB: null };
@@ -145,6 +153,15 @@ async function scenario(
   };
 }
 
+/** Per corpus: `soap 1979, rest 640`. */
+function meanBodyBytes(scenarios: readonly ScenarioResult[]): string {
+  const byCorpus = new Map<string, number>();
+  for (const s of scenarios) {
+    byCorpus.set(s.target === 'bridge-rest' ? 'rest' : 'soap', Math.round(s.result.meanBodyBytes));
+  }
+  return [...byCorpus].map(([corpus, bytes]) => `${corpus} ${bytes}`).join(', ');
+}
+
 /** The profile the bridge wrote on exit during this run. */
 function newestProfile(dir: string, since: Date): string | undefined {
   const files = readdirSync(dir)
@@ -190,6 +207,7 @@ async function main(): Promise<void> {
     bare: [],
     afternoon: [ctx.topics.afternoon],
     bridge: Object.values(ctx.topics.bridge),
+    'bridge-rest': Object.values(ctx.topics.bridge),
   };
   const loads: ScenarioResult['load'][] = [
     ...CONCURRENCY.map((concurrency) => ({ concurrency })),
@@ -216,7 +234,7 @@ async function main(): Promise<void> {
         if (code !== 0) say(`${name} exited with ${code}; its log: ${target.logFile}`);
       }
     }
-    if (TARGETS.includes('bridge')) {
+    if (TARGETS.some(isBridge)) {
       const records = await recordsIn(admin, topicsOf.bridge);
       say(`reading the bridge's ${records} records back to count distinct eventIds`);
       bridgeEvents = {
@@ -247,7 +265,7 @@ async function main(): Promise<void> {
       'warm-up s': WARMUP_SECONDS,
       'measured s': SECONDS,
       partitions: PARTITIONS,
-      'mean body bytes': Math.round(scenarios[0]?.result.meanBodyBytes ?? 0),
+      'mean body bytes': meanBodyBytes(scenarios),
       'distinct requests in the pool': scenarios[0]?.result.distinctRequests ?? 0,
     },
     scenarios,
@@ -267,6 +285,7 @@ async function main(): Promise<void> {
   console.table(rows(report));
   console.table(ratioRows(report));
   console.table(goalRows(report));
+  console.table(formatRows(report));
   if (bridgeEvents)
     say(`bridge: ${bridgeEvents.records} records, ${bridgeEvents.distinctEventIds} distinct eventIds`);
   say(`results: ${relative(process.cwd(), join(dir, stem))}.{json,md,svg}`);

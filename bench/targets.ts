@@ -6,6 +6,7 @@
  *   bare       the ceiling: node:http reading the body and answering 200
  *   afternoon  the straightforward bridge: DOM parse, JSON.stringify, one producer.send per request, acks=all
  *   bridge     this project, production build (dist/), production log level (info), NODE_ENV=production
+ *   bridge-rest  the same bridge, sent the REST (JSON) corpus instead of the SOAP one
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
@@ -13,12 +14,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { KafkaConfig } from '../src/config';
 
-export type TargetName = 'bare' | 'afternoon' | 'bridge';
+export type TargetName = 'bare' | 'afternoon' | 'bridge' | 'bridge-rest';
+
+/** The targets that are this project's bridge, whatever they are sent. */
+export const isBridge = (name: TargetName): boolean => name === 'bridge' || name === 'bridge-rest';
 
 export const TARGET_LABELS: Record<TargetName, string> = {
   bare: 'bare node:http (ceiling)',
   afternoon: 'afternoon bridge (xmldom + JSON + send per request)',
   bridge: 'thingspace-bridge',
+  'bridge-rest': 'thingspace-bridge, REST (JSON) callbacks',
 };
 
 export interface TargetContext {
@@ -72,7 +77,8 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
         },
       });
       break;
-    case 'bridge': {
+    case 'bridge':
+    case 'bridge-rest': {
       const main = join(ctx.root, 'dist/cli/main.js');
       if (!existsSync(main))
         throw new Error(`${main} is missing: run \`npm run build\` (npm run bench does)`);
@@ -112,7 +118,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     },
   };
   try {
-    await untilAnswering(port, name === 'bridge' ? '/readyz' : undefined, exited, logFile);
+    await untilAnswering(port, isBridge(name) ? '/readyz' : undefined, exited, logFile);
   } catch (err) {
     await target.stop();
     throw err;

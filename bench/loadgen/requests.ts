@@ -5,7 +5,12 @@
  * of its text), so every callback is a distinct event (another eventId) for the cost of a 36-byte write.
  */
 import { randomBytes } from 'node:crypto';
-import { loadTemplates, renderCallback, type CallbackTemplate } from '../../src/simulator/templates';
+import {
+  CONTENT_TYPES,
+  loadTemplates,
+  renderCallback,
+  type CallbackTemplate,
+} from '../../src/simulator/templates';
 import { Secret } from '../../src/util/secret';
 
 /** Same length as a UUID, and nothing else in a message looks like it. */
@@ -64,7 +69,7 @@ function build(
   options: RequestPoolOptions,
   password: Secret,
 ): PooledRequest {
-  let xml = renderCallback(template, {
+  let text = renderCallback(template, {
     username: options.username,
     password,
     requestId: SENTINEL,
@@ -72,11 +77,15 @@ function build(
     callbackCount: 1,
   });
   // A device SMS has no RequestId: its text starts with the unique id instead, as devices number their reports.
-  if (!xml.includes(SENTINEL)) xml = xml.replace(/<((?:[\w-]+:)?SmsMessage)>/, `<$1>${SENTINEL} `);
-  const body = Buffer.from(xml);
+  if (!text.includes(SENTINEL)) {
+    text = text
+      .replace(/<((?:[\w-]+:)?SmsMessage)>/, `<$1>${SENTINEL} `)
+      .replace(/"smsMessage":"/, `"smsMessage":"${SENTINEL} `);
+  }
+  const body = Buffer.from(text);
   const head = Buffer.from(
     `POST /callbacks/${template.service} HTTP/1.1\r\nHost: 127.0.0.1:${options.port}\r\n` +
-      `Content-Type: text/xml; charset=utf-8\r\nContent-Length: ${body.length}\r\n\r\n`,
+      `Content-Type: ${CONTENT_TYPES[template.format]}\r\nContent-Length: ${body.length}\r\n\r\n`,
     'latin1',
   );
   const bytes = Buffer.concat([head, body]);

@@ -28,13 +28,16 @@ export type {
   SenderOptions,
 } from './sender';
 export {
+  compileJsonTemplate,
   compileTemplate,
+  CONTENT_TYPES,
   DEFAULT_TEMPLATE_DIR,
   loadTemplates,
-  MAX_ATTEMPTS,
   renderCallback,
 } from './templates';
-export type { CallbackTemplate, MessageValues } from './templates';
+export type { CallbackTemplate } from './templates';
+export { MAX_ATTEMPTS } from './values';
+export type { MessageValues } from './values';
 
 export interface SimulatorOptions extends FakeUwsOptions, SenderOptions, FakeUwsEvents {
   /** A fixture directory, or templates already compiled; test/fixtures/callbacks when absent. */

@@ -12,7 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ServiceName } from '../thingspace/catalogue';
 import type { Secret } from '../util/secret';
-import { MAX_ATTEMPTS, renderCallback } from './templates';
+import { CONTENT_TYPES, renderCallback } from './templates';
+import { MAX_ATTEMPTS } from './values';
 import type { CallbackTemplate } from './templates';
 
 /** Where and as whom one service's callbacks of one account go: a registration. */
@@ -246,7 +247,7 @@ export class CallbackSender {
     try {
       const response = await fetch(target.url, {
         method: 'POST',
-        headers: { 'content-type': 'text/xml; charset=utf-8' },
+        headers: { 'content-type': CONTENT_TYPES[template.format] },
         body: xml,
         signal: AbortSignal.timeout(this.#attemptTimeoutMs),
       });

@@ -1,6 +1,7 @@
 /**
  * Realistic callbacks for the simulator, made from the project's hand-written fixtures (test/fixtures/callbacks:
- * every service, both roots, the quirks of THINGSPACE.md §2). A fixture is read once with saxes, which finds
+ * every service, both roots, the quirks of THINGSPACE.md §2). A fixture is SOAP (`<name>.xml`) or JSON
+ * (`<name>.json`, rendered by ./json-template.ts). A SOAP fixture is read once with saxes, which finds
  * the places that change from one message to the next; a message is the fixture's text with those places
  * filled in, everything else (namespaces, nil lists, casing, payloads) kept byte for byte.
  *
@@ -16,16 +17,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SaxesParser } from 'saxes';
 import { escapeXml, isNil, localName } from '../soap/xml';
-import type { CallbackRoot } from '../message/types';
+import type { CallbackRoot, WireFormat } from '../message/types';
 import { findService } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
-import type { Secret } from '../util/secret';
+import { compileJsonBody, renderJson, type JsonTemplateBody } from './json-template';
+import { MAX_ATTEMPTS, varyIdentifier, type MessageValues } from './values';
 
 /** The fixtures, next to the sources in a checkout (src/simulator and dist/simulator alike). */
 export const DEFAULT_TEMPLATE_DIR = join(__dirname, '..', '..', 'test', 'fixtures', 'callbacks');
-
-/** The delivery attempts the platform makes: the first and three more (§3). */
-export const MAX_ATTEMPTS = 4;
 
 type SlotKind = 'username' | 'password' | 'requestId' | 'identifier' | 'callbackCount' | 'rootEnd';
 
@@ -41,25 +40,23 @@ interface Slot {
   text: string;
 }
 
-export interface CallbackTemplate {
-  /** The fixture's file name without `.xml`. */
+interface TemplateCommon {
+  /** The fixture's file name without its extension. */
   name: string;
   service: ServiceName;
   root: CallbackRoot;
   readonly source: string;
-  readonly slots: readonly Slot[];
 }
 
-/** What one message gets: the registration's credentials, its RequestId, its serial, its attempt. */
-export interface MessageValues {
-  username: string;
-  password: Secret;
-  requestId: string;
-  /** Varies the device identifiers: different serials, different devices. */
-  serial: number;
-  /** 1 for the first attempt. */
-  callbackCount: number;
-}
+export type CallbackTemplate =
+  | (TemplateCommon & { format: 'soap'; readonly slots: readonly Slot[] })
+  | (TemplateCommon & { format: 'rest'; readonly body: JsonTemplateBody });
+
+/** The Content-Type a template's messages travel with. */
+export const CONTENT_TYPES: Readonly<Record<WireFormat, string>> = {
+  soap: 'text/xml; charset=utf-8',
+  rest: 'application/json',
+};
 
 /** Finds the slots of one fixture; throws when it is not a callback of either root. */
 export function compileTemplate(name: string, service: ServiceName, source: string): CallbackTemplate {
@@ -109,7 +106,13 @@ export function compileTemplate(name: string, service: ServiceName, source: stri
   // The end of the root is where a missing CallbackCount goes; once present, it has its own slot.
   const kept = slots.filter((slot) => slot.kind !== 'rootEnd' || !sawCallbackCount);
   kept.sort((a, b) => a.start - b.start);
-  return { name, service, root, source, slots: kept };
+  return { name, service, root, source, format: 'soap', slots: kept };
+}
+
+/** A JSON fixture as a template; throws when it is not a JSON object. */
+export function compileJsonTemplate(name: string, service: ServiceName, source: string): CallbackTemplate {
+  const body = compileJsonBody(name, source);
+  return { name, service, root: body.root, source, format: 'rest', body };
 }
 
 /** `depth` is the element's own: Envelope 1, Body 2, the root 3, its children 4. */
@@ -125,6 +128,7 @@ function slotKind(name: string, depth: number, sawCallbackCount: boolean): SlotK
 
 /** One message from a template. */
 export function renderCallback(template: CallbackTemplate, values: MessageValues): string {
+  if (template.format === 'rest') return renderJson(template.body, values);
   let out = '';
   let from = 0;
   for (const slot of template.slots) {
@@ -155,27 +159,20 @@ function fill(slot: Slot, values: MessageValues): string {
   }
 }
 
-/**
- * The identifier with its last 4 characters replaced by the serial, in its own alphabet (decimal, or hex in the
- * identifier's letter case), so it keeps its length and kind: an MDN stays 10 digits, a 9-digit one stays an
- * anomaly. Shorter or other identifiers stay as they are.
- */
-export function varyIdentifier(text: string, serial: number): string {
-  const value = text.trim();
-  if (value.length < 4) return text;
-  const head = value.slice(0, -4);
-  let tail: string;
-  if (/^\d+$/.test(value)) tail = String(serial % 10_000).padStart(4, '0');
-  else if (/^[0-9a-f]+$/i.test(value)) {
-    tail = (serial % 0x10000).toString(16).padStart(4, '0');
-    if (/[A-F]/.test(value)) tail = tail.toUpperCase();
-  } else return text;
-  return text.replace(value, head + tail);
+const EXPECTED = '.expected.json';
+const COMPILERS = {
+  '.xml': compileTemplate,
+  '.json': compileJsonTemplate,
+} as const satisfies Record<string, (name: string, service: ServiceName, source: string) => CallbackTemplate>;
+
+function extensionOf(file: string): keyof typeof COMPILERS | undefined {
+  if (file.endsWith(EXPECTED)) return undefined;
+  return file.endsWith('.xml') ? '.xml' : file.endsWith('.json') ? '.json' : undefined;
 }
 
 /**
- * Every fixture in `dir`: `<name>.xml` beside `<name>.expected.json`, whose `context.service` names the service
- * (as the URL spelled it, any alias).
+ * Every fixture in `dir`: `<name>.xml` or `<name>.json` beside `<name>.expected.json`, whose `context.service`
+ * names the service (as the URL spelled it, any alias).
  */
 export function loadTemplates(dir: string = DEFAULT_TEMPLATE_DIR): CallbackTemplate[] {
   let files: string[];
@@ -189,16 +186,17 @@ export function loadTemplates(dir: string = DEFAULT_TEMPLATE_DIR): CallbackTempl
     );
   }
   return files
-    .filter((file) => file.endsWith('.xml'))
+    .filter((file) => extensionOf(file) !== undefined)
     .sort()
     .map((file) => {
-      const name = file.slice(0, -'.xml'.length);
-      const expected = JSON.parse(readFileSync(join(dir, `${name}.expected.json`), 'utf8')) as {
+      const extension = extensionOf(file)!;
+      const name = file.slice(0, -extension.length);
+      const expected = JSON.parse(readFileSync(join(dir, `${name}${EXPECTED}`), 'utf8')) as {
         context?: { service?: string };
       };
       const service = findService(expected.context?.service ?? '')?.name;
       if (service === undefined)
         throw new Error(`template ${name}: its expected.json names no known service`);
-      return compileTemplate(name, service, readFileSync(join(dir, file), 'utf8'));
+      return COMPILERS[extension](name, service, readFileSync(join(dir, file), 'utf8'));
     });
 }

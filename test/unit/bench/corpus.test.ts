@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { normalize } from '../../../src/thingspace/normalize';
 import { loadTemplates, renderCallback } from '../../../src/simulator/templates';
-import type { CallbackTemplate, MessageValues } from '../../../src/simulator/templates';
+import type { CallbackTemplate } from '../../../src/simulator/templates';
+import type { MessageValues } from '../../../src/simulator/values';
 import { parseCallback } from '../../../src/soap/parser';
 import { SERVICES, findService } from '../../../src/thingspace/catalogue';
 import { Secret } from '../../../src/util/secret';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { normalize } from '../../../src/thingspace/normalize';
 import { compileTemplate, loadTemplates, renderCallback } from '../../../src/simulator';
 import type { CallbackTemplate, MessageValues } from '../../../src/simulator';
-import { varyIdentifier } from '../../../src/simulator/templates';
+import { varyIdentifier } from '../../../src/simulator/values';
 import { parseCallback } from '../../../src/soap/parser';
 import type { MessageNode } from '../../../src/message/types';
 import { SERVICES } from '../../../src/thingspace/catalogue';
