@@ -102,7 +102,7 @@ function plain<const W extends PlainSpec['where']>(where: W, description: string
 }
 
 export const ERRORS = {
-  // 400: the body cannot be read as a callback (src/soap/errors.ts: ParseError), or did not arrive whole.
+  // 400: the body cannot be read as a callback (src/message/errors.ts: ParseError), or did not arrive whole.
   EMPTY_BODY: refused(400, 'the body is empty or only whitespace'),
   INVALID_UTF8: refused(400, 'the body is not valid UTF-8'),
   MALFORMED_XML: refused(400, 'the body is not well-formed XML'),
