@@ -17,6 +17,11 @@ export const PARSE_ERROR_CODES = [
   'TOO_MANY_ATTRIBUTES',
   'NOT_SOAP_ENVELOPE',
   'UNKNOWN_ROOT',
+  'BYTE_ORDER_MARK',
+  'MALFORMED_JSON',
+  'DUPLICATE_KEY',
+  'NOT_JSON_OBJECT',
+  'CREDENTIALS_NOT_STRINGS',
 ] as const satisfies readonly BridgeErrorCode[];
 
 export type ParseErrorCode = (typeof PARSE_ERROR_CODES)[number];
