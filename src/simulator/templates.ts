@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { SaxesParser } from 'saxes';
 import { escapeXml, isNil, localName } from '../soap/xml';
 import type { CallbackRoot } from '../message/types';
-import { findService } from '../thingspace/catalogue';
+import { findSoapService } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import type { Secret } from '../util/secret';
 
@@ -196,9 +196,10 @@ export function loadTemplates(dir: string = DEFAULT_TEMPLATE_DIR): CallbackTempl
       const expected = JSON.parse(readFileSync(join(dir, `${name}.expected.json`), 'utf8')) as {
         context?: { service?: string };
       };
-      const service = findService(expected.context?.service ?? '')?.name;
+      // SOAP only: the simulator sends XML, so a REST-only service has no template.
+      const service = findSoapService(expected.context?.service ?? '')?.name;
       if (service === undefined)
-        throw new Error(`template ${name}: its expected.json names no known service`);
+        throw new Error(`template ${name}: its expected.json names no SOAP callback service`);
       return compileTemplate(name, service, readFileSync(join(dir, file), 'utf8'));
     });
 }
