@@ -20,7 +20,8 @@ export const DOCUMENTED_DATA_CHILDREN: readonly string[] = [
 
 /**
  * The payload elements THINGSPACE.md §6 names for REST messages: the members of deviceResponse and niddResponse,
- * then the top-level faultResponse, comment and summary (src/message/types.ts, `payload`).
+ * then the top-level faultResponse, comment and summary (src/message/types.ts, `payload`). Also the guessed names
+ * of the plan change result (src/thingspace/payloads/service-plan.ts): typed, so not news when they come.
  */
 export const DOCUMENTED_REST_PAYLOADS: readonly string[] = [
   'activateResponse',
@@ -34,6 +35,8 @@ export const DOCUMENTED_REST_PAYLOADS: readonly string[] = [
   'niddMONotificationResponse',
   'niddMTDeliveryResponse',
   'niddConfigResponse',
+  'servicePlanResponse',
+  'changeServicePlanResponse',
   'faultResponse',
   'comment',
   'summary',
