@@ -21,7 +21,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config';
 import type { Config, Env, ThingSpaceConfig } from '../config';
-import { findService } from '../thingspace/catalogue';
+import { findService, findSoapService } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import {
   changesOf,
@@ -234,7 +234,7 @@ function oneAccount(ctx: Context): string {
 }
 
 function knownService(name: string): ServiceName {
-  const entry = findService(name);
+  const entry = findSoapService(name);
   if (entry === undefined) throw new UsageError(`'${name}' is not a ThingSpace SOAP callback service`);
   return entry.name;
 }

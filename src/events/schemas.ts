@@ -5,7 +5,7 @@
  * them when run with UPDATE_SCHEMAS=1 (see schemas/README.md).
  *
  * A named type is defined where it first appears and referenced by name after that, as Avro requires: `Device`
- * in the envelope's `devices`, `GenericElement` as the last branch of `payload`.
+ * in the envelope's `devices`, `GenericElement` in `payload`, after v1's typed branches (see TOPIC_PAYLOADS).
  */
 import type { Category } from './types';
 import { AVRO_NAMESPACE } from './types';
@@ -54,6 +54,20 @@ const optionalString = (name: string, doc: string): AvroField => ({
   default: null,
 });
 const stringMap: AvroType = { type: 'map', values: 'string' };
+const optional = (name: string, type: string, doc: string): AvroField => ({
+  name,
+  doc,
+  type: nullable(type),
+  default: null,
+});
+const devicesField = (doc: string): AvroField => ({
+  name: 'devices',
+  doc,
+  type: { type: 'array', items: 'Device' },
+  default: [],
+});
+const DEVICE_IDS_DOC =
+  "The deviceIds of the element, normalized like the envelope's devices; empty when it has none.";
 /** Contract v2: how the message came. A string, not an enum, so a third format would not break old readers. */
 const formatField = (doc: string): AvroField => ({ name: 'format', doc, type: 'string', default: 'soap' });
 const otherField: AvroField = {
@@ -117,8 +131,10 @@ const GENERIC_ELEMENT: AvroRecord = {
   ],
 };
 
+type TypedPayloadName = Exclude<PayloadName, 'GenericElement'>;
+
 /** Every payload record but GenericElement, by the name the event model (./types) uses for it. */
-const PAYLOAD_RECORDS: Readonly<Record<Exclude<PayloadName, 'GenericElement'>, AvroRecord>> = {
+const PAYLOAD_RECORDS: Readonly<Record<TypedPayloadName, AvroRecord>> = {
   ExternalProvisioningChange: {
     type: 'record',
     name: 'ExternalProvisioningChange',
@@ -211,8 +227,17 @@ const PAYLOAD_RECORDS: Readonly<Record<Exclude<PayloadName, 'GenericElement'>, A
         type: nullable('Device'),
         default: null,
       },
-      optionalString('servicePlan', 'ServicePlan: the plan after ChangeDeviceServicePlan.'),
+      optionalString(
+        'servicePlan',
+        'ServicePlan (SOAP) or servicePlan (REST changeIdentifierResponse): the plan after ' +
+          'ChangeDeviceServicePlan, or the plan of the device whose identifier changed.',
+      ),
       otherField,
+      devicesField(
+        "Contract v2. REST changeIdentifierResponse's deviceIds, normalized: the device's identifiers as the " +
+          'message lists them (which of them changed, it does not say, so identifierChanged stays null for ' +
+          'REST). Empty for SOAP.',
+      ),
     ],
   },
   Fault: {
@@ -231,13 +256,230 @@ const PAYLOAD_RECORDS: Readonly<Record<Exclude<PayloadName, 'GenericElement'>, A
     doc: 'An SMS sent by a device (EnhancedConnectivityService, SmsCallbackRequest).',
     fields: [optionalString('message', 'The SmsMessage text as sent; null when the message had none.')],
   },
+  // Contract v2: REST (JSON) results, THINGSPACE.md §6. Field names are the REST API's.
+  ActivateResult: {
+    type: 'record',
+    name: 'ActivateResult',
+    doc: 'Contract v2. REST activateResponse: a device was activated (CarrierService, NiddService).',
+    fields: [
+      devicesField(
+        "The activated device's deviceIds, normalized: they carry the MDN and MSISDN the activation assigned.",
+      ),
+      optionalString('state', 'The device state after the activation, as sent (e.g. active).'),
+      optionalString('servicePlan', 'The service plan of the activated device.'),
+      optionalString('ipAddress', 'The IP address assigned to the device, as sent.'),
+      otherField,
+    ],
+  },
+  DeactivateResult: {
+    type: 'record',
+    name: 'DeactivateResult',
+    doc: 'Contract v2. REST deactivateResponse: a device was deactivated (CarrierService, NiddService).',
+    fields: [
+      optionalString(
+        'deactivated',
+        'The deactivated value as sent. Its type is undocumented (a guess: true/false); kept as text.',
+      ),
+      otherField,
+    ],
+  },
+  SuspendResult: {
+    type: 'record',
+    name: 'SuspendResult',
+    doc:
+      'Contract v2. REST suspendResponse: a device was suspended, with its suspension allowance ' +
+      '(CarrierService, NiddService, DeviceSuspensionStatus).',
+    fields: [
+      optional(
+        'maxSuspendDaysAllowed',
+        'int',
+        'How many days the device may stay suspended at most. Null when absent or not an integer (its text ' +
+          'then stays in other).',
+      ),
+      optionalString(
+        'expectedResumeDate',
+        'When the device is expected to resume, as sent (format undocumented).',
+      ),
+      optional(
+        'numDaysSuspendAllowedCurrent12Months',
+        'int',
+        'How many more days the device may be suspended in the current 12 months. Null when absent or not ' +
+          'an integer (its text then stays in other).',
+      ),
+      optional(
+        'numDaysSuspendedLast12Months',
+        'int',
+        'How many days the device was suspended in the last 12 months. Null when absent or not an integer ' +
+          '(its text then stays in other).',
+      ),
+      otherField,
+    ],
+  },
+  RestoreResult: {
+    type: 'record',
+    name: 'RestoreResult',
+    doc: 'Contract v2. REST restoreResponse: a suspended device was restored (CarrierService, NiddService).',
+    fields: [
+      optionalString(
+        'restored',
+        'The restored value as sent. Its type is undocumented (a guess: true/false); kept as text.',
+      ),
+      otherField,
+    ],
+  },
+  ServicePlanResult: {
+    type: 'record',
+    name: 'ServicePlanResult',
+    doc:
+      "Contract v2. The REST result of a service plan change (CarrierService, NiddService). The element's " +
+      'name is a guess (servicePlanResponse or changeServicePlanResponse): no published source names it.',
+    fields: [
+      devicesField(DEVICE_IDS_DOC),
+      optionalString('servicePlan', 'The service plan after the change.'),
+      otherField,
+    ],
+  },
+  PrlInformation: {
+    type: 'record',
+    name: 'PrlInformation',
+    doc: "Contract v2. REST prlInformationResponse: a device's PRL (DevicePRLInformation).",
+    fields: [optionalString('prlVersion', 'The PRL version of the device, as sent.'), otherField],
+  },
+  SmsDeliveryConfirmation: {
+    type: 'record',
+    name: 'SmsDeliveryConfirmation',
+    doc:
+      'Contract v2. REST smsDeliveryResponse: an SMS sent with the API reached the device, or expired ' +
+      'after 5 days (SMSDeliveryConfirmation).',
+    fields: [
+      optionalString(
+        'confirmation',
+        'The confirmation as sent. Its values are undocumented (a guess: a delivered or expired text).',
+      ),
+      otherField,
+    ],
+  },
+  UsageResult: {
+    type: 'record',
+    name: 'UsageResult',
+    doc: 'Contract v2. REST usageResponse: device usage asked for with the aggregate usage API (DeviceUsage).',
+    fields: [
+      {
+        name: 'usages',
+        doc: 'One entry per item of the usageResponse list, in order.',
+        type: {
+          type: 'array',
+          items: {
+            type: 'record',
+            name: 'UsageEntry',
+            doc:
+              "One item of a usage list. Field names are those of Verizon's API SDK usage models; which of " +
+              'them the callback carries is a guess. What an item holds besides is in the UsageResult other.',
+            fields: [
+              devicesField(DEVICE_IDS_DOC),
+              optional(
+                'bytesUsed',
+                'long',
+                'Bytes sent and received. Null when absent or not an integer (its text then stays in other).',
+              ),
+              optional(
+                'smsUsed',
+                'long',
+                'SMS messages sent and received. Null when absent or not an integer (its text then stays in ' +
+                  'other).',
+              ),
+              optionalString('source', 'Where the figures come from, as sent (e.g. Raw Usage).'),
+              optionalString('timestamp', 'The date or time the entry covers, as sent.'),
+              optionalString('servicePlan', 'The service plan the usage was made under.'),
+            ],
+          },
+        },
+        default: [],
+      },
+      {
+        ...otherField,
+        doc:
+          'Everything under usageResponse that no field above holds, flattened like GenericElement.fields ' +
+          "with paths relative to it ('[0].extendedAttributes[0].key'), texts exactly as sent.",
+      },
+    ],
+  },
+  NiddMoData: {
+    type: 'record',
+    name: 'NiddMoData',
+    doc: 'Contract v2. REST niddMONotificationResponse: data a NB-IoT device sent (NiddService).',
+    fields: [
+      optionalString('accountName', 'The billing account of the device, as sent (leading zeros kept).'),
+      optional(
+        'message',
+        'bytes',
+        'The data, decoded from the base64 text the message carries. Null when absent or not valid ' +
+          '(padded, standard alphabet) base64: its text then stays in other.',
+      ),
+      devicesField(DEVICE_IDS_DOC),
+      otherField,
+    ],
+  },
+  NiddMtDelivery: {
+    type: 'record',
+    name: 'NiddMtDelivery',
+    doc:
+      'Contract v2. REST niddMTDeliveryResponse: what became of data sent to a NB-IoT device (NiddService); ' +
+      'the envelope status says Delivered, Queued or DeliveryFailed.',
+    fields: [
+      optionalString('accountName', 'The billing account of the device, as sent (leading zeros kept).'),
+      optionalString('acknowledgeTime', 'When the network acknowledged the delivery, as sent (RFC 3339).'),
+      optionalString(
+        'firstAttemptDeliveryTime',
+        'When delivery was first attempted, as the device became reachable, as sent (RFC 3339).',
+      ),
+      optionalString('reason', 'Why the data was not (yet) delivered, as sent.'),
+      devicesField(DEVICE_IDS_DOC),
+      otherField,
+    ],
+  },
+  NiddConfigResult: {
+    type: 'record',
+    name: 'NiddConfigResult',
+    doc:
+      'Contract v2. REST niddConfigResponse: the result of configuring a NB-IoT line for NIDD (NiddService). ' +
+      'Its fields besides the device ids are a guess from consuming code: the rest is in other.',
+    fields: [
+      optionalString('accountName', 'The billing account of the device, as sent (leading zeros kept).'),
+      optionalString('reason', 'Why the configuration did not succeed, as sent.'),
+      devicesField(DEVICE_IDS_DOC),
+      otherField,
+    ],
+  },
 };
 
-/** The typed payloads each category's topic can carry; GenericElement is always added. */
-const TOPIC_PAYLOADS: Readonly<Record<Category, readonly Exclude<PayloadName, 'GenericElement'>[]>> = {
-  'async-response': ['CarrierServiceResult', 'Fault'],
-  'external-change': ['ExternalProvisioningChange', 'PromoChange', 'ResumeTrackingComment', 'Fault'],
-  'device-originated': ['DeviceSms'],
+/**
+ * The typed payloads each category's topic can carry: v1's branches, then GenericElement, then the branches
+ * added since, in the order they were added. New branches go at the end (schemas/README.md).
+ */
+const TOPIC_PAYLOADS: Readonly<
+  Record<Category, { v1: readonly TypedPayloadName[]; since: readonly TypedPayloadName[] }>
+> = {
+  'async-response': {
+    v1: ['CarrierServiceResult', 'Fault'],
+    since: [
+      'ActivateResult',
+      'DeactivateResult',
+      'SuspendResult',
+      'RestoreResult',
+      'ServicePlanResult',
+      'PrlInformation',
+      'SmsDeliveryConfirmation',
+      'UsageResult',
+      'NiddMtDelivery',
+      'NiddConfigResult',
+    ],
+  },
+  'external-change': {
+    v1: ['ExternalProvisioningChange', 'PromoChange', 'ResumeTrackingComment', 'Fault'],
+    since: [],
+  },
+  'device-originated': { v1: ['DeviceSms'], since: ['NiddMoData'] },
 };
 
 const TOPIC_RECORDS: Readonly<Record<Category, { name: string; doc: string }>> = {
@@ -275,7 +517,8 @@ const RECEIPT_FIELDS = {
 } satisfies Record<string, AvroField>;
 
 function eventSchema(category: Category): AvroRecord {
-  const payloads = TOPIC_PAYLOADS[category].map((name) => PAYLOAD_RECORDS[name]);
+  const { v1, since } = TOPIC_PAYLOADS[category];
+  const records = (names: readonly TypedPayloadName[]) => names.map((name) => PAYLOAD_RECORDS[name]);
   return {
     type: 'record',
     name: TOPIC_RECORDS[category].name,
@@ -335,7 +578,7 @@ function eventSchema(category: Category): AvroRecord {
         doc:
           'The payload the service is about: a typed record when its structure is known, GenericElement ' +
           'otherwise; null when the message has none.',
-        type: ['null', ...payloads, GENERIC_ELEMENT],
+        type: ['null', ...records(v1), GENERIC_ELEMENT, ...records(since)],
         default: null,
       },
       {

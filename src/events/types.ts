@@ -69,6 +69,8 @@ export interface CarrierServiceResult {
   identifierChanged: Device | null;
   servicePlan: string | null;
   other: FlatFields;
+  /** Contract v2: REST changeIdentifierResponse's deviceIds. */
+  devices: Device[];
 }
 
 export interface Fault {
@@ -81,6 +83,88 @@ export interface DeviceSms {
   message: string | null;
 }
 
+// Contract v2: the typed REST (JSON) results, THINGSPACE.md §6; schemas.ts documents every field.
+
+export interface ActivateResult {
+  devices: Device[];
+  state: string | null;
+  servicePlan: string | null;
+  ipAddress: string | null;
+  other: FlatFields;
+}
+
+export interface DeactivateResult {
+  deactivated: string | null;
+  other: FlatFields;
+}
+
+export interface SuspendResult {
+  maxSuspendDaysAllowed: number | null;
+  expectedResumeDate: string | null;
+  numDaysSuspendAllowedCurrent12Months: number | null;
+  numDaysSuspendedLast12Months: number | null;
+  other: FlatFields;
+}
+
+export interface RestoreResult {
+  restored: string | null;
+  other: FlatFields;
+}
+
+export interface ServicePlanResult {
+  devices: Device[];
+  servicePlan: string | null;
+  other: FlatFields;
+}
+
+export interface PrlInformation {
+  prlVersion: string | null;
+  other: FlatFields;
+}
+
+export interface SmsDeliveryConfirmation {
+  confirmation: string | null;
+  other: FlatFields;
+}
+
+export interface UsageEntry {
+  devices: Device[];
+  bytesUsed: number | null;
+  smsUsed: number | null;
+  source: string | null;
+  timestamp: string | null;
+  servicePlan: string | null;
+}
+
+export interface UsageResult {
+  usages: UsageEntry[];
+  other: FlatFields;
+}
+
+export interface NiddMoData {
+  accountName: string | null;
+  /** Decoded from base64; null when the message had none or it was not valid base64 (then its text is in other). */
+  message: Buffer | null;
+  devices: Device[];
+  other: FlatFields;
+}
+
+export interface NiddMtDelivery {
+  accountName: string | null;
+  acknowledgeTime: string | null;
+  firstAttemptDeliveryTime: string | null;
+  reason: string | null;
+  devices: Device[];
+  other: FlatFields;
+}
+
+export interface NiddConfigResult {
+  accountName: string | null;
+  reason: string | null;
+  devices: Device[];
+  other: FlatFields;
+}
+
 /** Every payload record by its Avro name (namespace AVRO_NAMESPACE). */
 export interface PayloadRecords {
   ExternalProvisioningChange: ExternalProvisioningChange;
@@ -90,6 +174,17 @@ export interface PayloadRecords {
   Fault: Fault;
   DeviceSms: DeviceSms;
   GenericElement: GenericElement;
+  ActivateResult: ActivateResult;
+  DeactivateResult: DeactivateResult;
+  SuspendResult: SuspendResult;
+  RestoreResult: RestoreResult;
+  ServicePlanResult: ServicePlanResult;
+  PrlInformation: PrlInformation;
+  SmsDeliveryConfirmation: SmsDeliveryConfirmation;
+  UsageResult: UsageResult;
+  NiddMoData: NiddMoData;
+  NiddMtDelivery: NiddMtDelivery;
+  NiddConfigResult: NiddConfigResult;
 }
 
 export type PayloadName = keyof PayloadRecords;

@@ -8,7 +8,7 @@
  */
 import type { Config } from '../config';
 import type { Secret } from '../util/secret';
-import { findService, SERVICES, serviceKey } from '../thingspace/catalogue';
+import { findSoapService, SOAP_SERVICES, serviceKey } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import { InvalidRegistrationError } from './errors';
 
@@ -107,17 +107,17 @@ function publicBaseUrlOf(settings: RegistrationSettings): string {
 }
 
 /**
- * The services the bridge takes from an account, in catalogue order, with the port of their own listener. A name
- * the catalogue does not know is left out: the bridge answers its callbacks 404, so registering it would only
- * get them archived (§3).
+ * The SOAP services the bridge takes from an account, in catalogue order, with the port of their own listener. A
+ * name the catalogue does not know is left out: the bridge answers its callbacks 404, so registering it would
+ * only get them archived (§3). So is a REST-only service: the UWS SOAP API cannot register it (§6).
  */
 function servicesTaken(
   settings: RegistrationSettings,
   names: readonly string[],
 ): { serviceName: ServiceName; port?: number }[] {
   const wanted =
-    names[0] === '*' ? undefined : new Set(names.flatMap((name) => findService(name)?.name ?? []));
-  return SERVICES.flatMap(({ name }) => {
+    names[0] === '*' ? undefined : new Set(names.flatMap((name) => findSoapService(name)?.name ?? []));
+  return SOAP_SERVICES.flatMap(({ name }) => {
     if (wanted !== undefined && !wanted.has(name)) return [];
     const options = serviceOptions(settings.services, name);
     if (options?.enabled === false) return [];

@@ -7,14 +7,14 @@
  *   (or twice, or --force)                            §1, so the new registration takes the service's place)
  *   registered, not desired any more               -> unregister
  *   registered as desired                          -> unchanged
- *   registered for a service the bridge doesn't    -> ignored: REST-only services (§1) send JSON elsewhere, and
- *   know                                              a registration we cannot read is not ours to remove
+ *   registered for a service that is not a SOAP    -> ignored: a REST-only service (§6) is not SOAP's to manage,
+ *   service the bridge knows                          and a registration we cannot read is not ours to remove
  *
  * Passwords cannot be compared: the platform never reports them. After changing one, `--force` re-registers.
  * A service is compared through the catalogue (case, other spellings), URLs as parsed (`:443` on https is the
  * same URL as none), usernames only where the platform reports them.
  */
-import { findService, SERVICES } from '../thingspace/catalogue';
+import { findSoapService, SOAP_SERVICES } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import type { CallbackRegistration } from './client';
 import type { DesiredRegistration } from './desired';
@@ -54,7 +54,7 @@ export interface SyncPlan {
 }
 
 const CATALOGUE_ORDER: ReadonlyMap<ServiceName, number> = new Map(
-  SERVICES.map((entry, index) => [entry.name, index]),
+  SOAP_SERVICES.map((entry, index) => [entry.name, index]),
 );
 
 /** Throws InvalidRegistrationError when `desired` names a service twice for an account. */
@@ -80,7 +80,7 @@ function planAccount(
   const registered = new Map<ServiceName, CallbackRegistration[]>();
   const ignored: Extract<PlannedChange, { action: 'ignored' }>[] = [];
   for (const entry of actual) {
-    const service = findService(entry.serviceName)?.name;
+    const service = findSoapService(entry.serviceName)?.name;
     if (service === undefined) ignored.push({ action: 'ignored', actual: entry });
     else registered.set(service, [...(registered.get(service) ?? []), entry]);
   }

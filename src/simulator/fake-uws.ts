@@ -15,7 +15,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { childText, readEnvelope, SOAP_CONTENT_TYPE, writeFault } from '../soap/envelope';
 import { ParseError } from '../message/errors';
-import { findService } from '../thingspace/catalogue';
+import { findSoapService } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import { isOperation, OPERATIONS, readRequest, soapActionOf, writeResponse } from '../registration/protocol';
 import type { OutputItem, UwsRequest } from '../registration/protocol';
@@ -256,7 +256,9 @@ export class FakeUws {
 
 function serviceOf(name: string | undefined): ServiceName {
   if (!name) throw new Fault('ServiceName is required.');
-  const entry = findService(name);
+  // The UWS SOAP API registers SOAP services only (§6); its answer for a REST-only one is unpublished: a fault
+  // is the likely one.
+  const entry = findSoapService(name);
   if (entry === undefined) throw new Fault(`Unknown callback service name '${name}'.`);
   return entry.name;
 }

@@ -165,6 +165,8 @@ const COMPILERS = {
   '.json': compileJsonTemplate,
 } as const satisfies Record<string, (name: string, service: ServiceName, source: string) => CallbackTemplate>;
 
+const FORMATS: Readonly<Record<keyof typeof COMPILERS, WireFormat>> = { '.xml': 'soap', '.json': 'rest' };
+
 function extensionOf(file: string): keyof typeof COMPILERS | undefined {
   if (file.endsWith(EXPECTED)) return undefined;
   return file.endsWith('.xml') ? '.xml' : file.endsWith('.json') ? '.json' : undefined;
@@ -194,9 +196,11 @@ export function loadTemplates(dir: string = DEFAULT_TEMPLATE_DIR): CallbackTempl
       const expected = JSON.parse(readFileSync(join(dir, `${name}${EXPECTED}`), 'utf8')) as {
         context?: { service?: string };
       };
-      const service = findService(expected.context?.service ?? '')?.name;
-      if (service === undefined)
-        throw new Error(`template ${name}: its expected.json names no known service`);
-      return COMPILERS[extension](name, service, readFileSync(join(dir, file), 'utf8'));
+      // A template's format must be one its service is sent in: no SOAP template of a REST-only service.
+      const format = FORMATS[extension];
+      const service = findService(expected.context?.service ?? '');
+      if (service === undefined || !service.formats.includes(format))
+        throw new Error(`template ${name}: its expected.json names no callback service sent as ${format}`);
+      return COMPILERS[extension](name, service.name, readFileSync(join(dir, file), 'utf8'));
     });
 }

@@ -1,4 +1,4 @@
-import type { ParsedCallback } from '../message/types';
+import type { ParsedCallback, WireFormat } from '../message/types';
 import type { Device } from '../events/types';
 import { deviceAnomaly } from './devices';
 import type { DeviceAnomaly } from './devices';
@@ -17,11 +17,42 @@ export const DOCUMENTED_DATA_CHILDREN: readonly string[] = [
   'Summary',
   'Status',
 ];
-const DOCUMENTED: ReadonlySet<string> = new Set(DOCUMENTED_DATA_CHILDREN.map((name) => name.toLowerCase()));
+
+/**
+ * The payload elements THINGSPACE.md §6 names for REST messages: the members of deviceResponse and niddResponse,
+ * then the top-level faultResponse, comment and summary (src/message/types.ts, `payload`). Also the guessed names
+ * of the plan change result (src/thingspace/payloads/service-plan.ts): typed, so not news when they come.
+ */
+export const DOCUMENTED_REST_PAYLOADS: readonly string[] = [
+  'activateResponse',
+  'deactivateResponse',
+  'suspendResponse',
+  'restoreResponse',
+  'changeIdentifierResponse',
+  'prlInformationResponse',
+  'smsDeliveryResponse',
+  'usageResponse',
+  'niddMONotificationResponse',
+  'niddMTDeliveryResponse',
+  'niddConfigResponse',
+  'servicePlanResponse',
+  'changeServicePlanResponse',
+  'faultResponse',
+  'comment',
+  'summary',
+];
+
+const lowerCased = (names: readonly string[]): ReadonlySet<string> =>
+  new Set(names.map((name) => name.toLowerCase()));
+const DOCUMENTED: Readonly<Record<WireFormat, ReadonlySet<string>>> = {
+  soap: lowerCased(DOCUMENTED_DATA_CHILDREN),
+  rest: lowerCased(DOCUMENTED_REST_PAYLOADS),
+};
 
 /**
  * What a message did that the platform's documentation does not lead us to expect. Never a reason to reject:
- * the event carries the data as it came, and the ingress counts these in a metric, so the set is bounded.
+ * the event carries the data as it came, and the ingress counts these in a metric, so the set is bounded. For
+ * REST, `unknown-data-child` is a payload element §6 does not name, `unknown-root-element` an unknown top-level key.
  */
 export type Anomaly = DeviceAnomaly | 'unknown-data-child' | 'unknown-root-element';
 
@@ -32,7 +63,8 @@ export function anomaliesOf(parsed: ParsedCallback, devices: readonly Device[]):
     const anomaly = deviceAnomaly(device);
     if (anomaly) found.add(anomaly);
   }
-  if (parsed.payload.some((child) => !DOCUMENTED.has(child.name.toLowerCase()))) {
+  const documented = DOCUMENTED[parsed.format];
+  if (parsed.payload.some((child) => !documented.has(child.name.toLowerCase()))) {
     found.add('unknown-data-child');
   }
   if (parsed.extra.length > 0) found.add('unknown-root-element');

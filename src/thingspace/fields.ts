@@ -84,10 +84,15 @@ function childNamed(node: MessageNode, name: string): MessageNode | undefined {
   return node.children.find((child) => child.name.toLowerCase() === wanted);
 }
 
-/** An element holding `Kind` and `Identifier` children is a device identifier, wherever it sits (§2). */
+/**
+ * An element holding `Kind` and `Identifier` children is a device identifier, wherever it sits (§2); in JSON, an
+ * object holding `kind` and `id` (the REST API's `deviceIds` entries, §6). `id` counts in JSON only: no XML
+ * message names an identifier so, and an XML `Id` beside a `Kind` may mean anything.
+ */
 function identifierParts(node: MessageNode): [kind: MessageNode, identifier: MessageNode] | undefined {
   const kind = childNamed(node, 'Kind');
-  const identifier = childNamed(node, 'Identifier');
+  const identifier =
+    childNamed(node, 'Identifier') ?? (node.json === 'object' ? childNamed(node, 'id') : undefined);
   return kind && identifier ? [kind, identifier] : undefined;
 }
 
@@ -135,13 +140,32 @@ export class ElementReader {
     return child.json === 'null' ? null : child.text.trim();
   }
 
+  /**
+   * The text of the first child with this name as `parse` reads it. Only a text that parses counts as read: one
+   * that doesn't stays for `rest()`, so a typed field that cannot hold a value never loses it. Null when there is
+   * no such child, it is JSON null (read, as by `text`), or it doesn't parse.
+   */
+  parsed<T>(name: string, parse: (text: string) => T | null): T | null {
+    const child = childNamed(this.#node, name);
+    if (!child) return null;
+    const value = child.json === 'null' ? null : parse(child.text.trim());
+    if (value !== null || child.json === 'null') this.#consumed.add(child);
+    return value;
+  }
+
   /** The first child with this name, to read further down; null when there is none. */
   child(name: string): ElementReader | null {
     const child = childNamed(this.#node, name);
     return child ? new ElementReader(child, this.#consumed) : null;
   }
 
-  /** This element as a device identifier, from its own `Kind` and `Identifier` children; null if it is none. */
+  /** The items of a JSON array, in order; none when the element is anything else. */
+  items(): ElementReader[] {
+    if (this.#node.json !== 'array') return [];
+    return this.#node.children.map((child) => new ElementReader(child, this.#consumed));
+  }
+
+  /** This element as a device identifier, from its own `Kind` and `Identifier` (JSON: `kind` and `id`); else null. */
   device(): RawDevice | null {
     const parts = identifierParts(this.#node);
     return parts ? this.#take(parts) : null;

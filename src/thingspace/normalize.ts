@@ -45,7 +45,7 @@ export function normalize(
   const route = resolveRoute(context.service, parsed.root);
   const devices = parsed.devices.map(normalizeDevice);
   const payloadDevices = findDevices(parsed.payload).map(normalizeDevice);
-  const { payload, extraPayloads } = route.selectPayload(parsed);
+  const { payload, extraPayloads, category = route.category } = route.selectPayload(parsed);
   const eventId = eventIdOf({
     format: parsed.format,
     accountName: context.accountName,
@@ -59,7 +59,7 @@ export function normalize(
     status: parsed.status,
   });
   return {
-    category: route.category,
+    category,
     key: partitionKey(
       { devices, payloadDevices, requestId: parsed.requestId, eventId },
       options.kindPriority,
@@ -68,7 +68,7 @@ export function normalize(
     event: {
       eventId,
       service: route.service,
-      category: route.category,
+      category,
       accountName: context.accountName,
       requestId: parsed.requestId ?? null,
       devices,

@@ -37,7 +37,7 @@ function readDeviceInfo(info: ElementReader): DeviceInfo {
 }
 
 export const externalProvisioningChange: ElementMapper = {
-  element: 'ExternalProvisioningChange',
+  elements: ['ExternalProvisioningChange'],
   map(change) {
     const info = change.child('DeviceInfo');
     return payloadOf('ExternalProvisioningChange', {

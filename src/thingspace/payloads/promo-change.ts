@@ -9,7 +9,7 @@ import { payloadOf } from '../../events/types';
 import type { ElementMapper } from './mapper';
 
 export const promoChange: ElementMapper = {
-  element: 'PromoChange',
+  elements: ['PromoChange'],
   map(promo) {
     return payloadOf('PromoChange', {
       change: promo.text('Change'),

@@ -1,5 +1,6 @@
 /*
- * <Comment>Device will be auto resumed on - 3/15/2017 12:00:00 AM</Comment>
+ * <Comment>Device will be auto resumed on - 3/15/2017 12:00:00 AM</Comment>       (SOAP, in Data)
+ * "comment": "Device will be auto resumed on - 3/15/2017 12:00:00 AM"           (REST, top level, §6)
  * Free text (THINGSPACE.md §2): a US date and a 12-hour time, no zone. The text is always kept; the date is
  * also given as an ISO-8601 local date-time when the text holds one that is a real date.
  */
@@ -35,7 +36,7 @@ export function parseUsLocalDateTime(text: string): string | null {
 }
 
 export const resumeTrackingComment: ElementMapper = {
-  element: 'Comment',
+  elements: ['Comment'],
   map(comment) {
     const text = comment.ownText();
     return payloadOf('ResumeTrackingComment', {

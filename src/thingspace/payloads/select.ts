@@ -1,6 +1,6 @@
 import type { ParsedCallback } from '../../message/types';
 import { payloadOf } from '../../events/types';
-import type { GenericElement, Payload } from '../../events/types';
+import type { Category, GenericElement, Payload } from '../../events/types';
 import { ElementReader } from '../fields';
 import { toGeneric } from './generic';
 import type { ElementMapper } from './mapper';
@@ -14,13 +14,26 @@ import type { ElementMapper } from './mapper';
 export interface SelectedPayload {
   payload: Payload | null;
   extraPayloads: GenericElement[];
+  /** The payload's own category where its mapper names one (ElementMapper.category); the route's otherwise. */
+  category?: Category;
 }
 
 export type PayloadSelector = (parsed: ParsedCallback) => SelectedPayload;
 
-/** CallbackRequest: the first `Data` child a mapper knows; with none known, the first child, generic. */
+/**
+ * CallbackRequest: the first payload element a mapper knows (SOAP: a `Data` child; REST: a member of the
+ * response objects, `faultResponse`, `comment`, ...); with none known, the first element, generic. Throws when
+ * two mappers claim one name: the catalogue is built at load, so that fails at start.
+ */
 export function fromData(mappers: readonly ElementMapper[]): PayloadSelector {
-  const byElement = new Map(mappers.map((mapper) => [mapper.element.toLowerCase(), mapper]));
+  const byElement = new Map<string, ElementMapper>();
+  for (const mapper of mappers) {
+    for (const element of mapper.elements) {
+      const key = element.toLowerCase();
+      if (byElement.has(key)) throw new Error(`two payload mappers read ${element}`);
+      byElement.set(key, mapper);
+    }
+  }
   return ({ payload: children }) => {
     const known = children.findIndex((child) => byElement.has(child.name.toLowerCase()));
     const mainIndex = known === -1 ? 0 : known;
@@ -30,6 +43,7 @@ export function fromData(mappers: readonly ElementMapper[]): PayloadSelector {
     return {
       payload: mapper ? mapper.map(new ElementReader(main)) : payloadOf('GenericElement', toGeneric(main)),
       extraPayloads: children.filter((_, index) => index !== mainIndex).map(toGeneric),
+      ...(mapper?.category === undefined ? {} : { category: mapper.category }),
     };
   };
 }

@@ -25,7 +25,7 @@ import { createLogger } from '../../../src/observability';
 import { Simulator } from '../../../src/simulator';
 import type { DeliveredCallback } from '../../../src/simulator';
 import { parseCallback } from '../../../src/soap/parser';
-import { SERVICES } from '../../../src/thingspace/catalogue';
+import { SOAP_SERVICES } from '../../../src/thingspace/catalogue';
 import type { Category } from '../../../src/events/types';
 import { Secret } from '../../../src/util/secret';
 import { testServers, uniqueName } from '../../infra/kafka';
@@ -149,14 +149,14 @@ describe('end to end: sync registers the bridge with the simulator, every callba
     expect(sync.stderr).toBe('');
     expect(sync.code).toBe(2);
     expect(simulator.registrations(ACCOUNT).map((entry) => entry.url)).toEqual(
-      SERVICES.map(({ name }) => `${base}/callbacks/${name}`),
+      SOAP_SERVICES.map(({ name }) => `${base}/callbacks/${name}`),
     );
     expect((await callbacksCommand(base, 'sync')).code).toBe(0);
 
     const report = await simulator.send({ count: 4 });
     expect(report).toEqual({
-      sent: 4 * SERVICES.length,
-      acknowledged: 4 * SERVICES.length,
+      sent: 4 * SOAP_SERVICES.length,
+      acknowledged: 4 * SOAP_SERVICES.length,
       retried: 0,
       givenUp: 0,
       queued: 0,
@@ -165,7 +165,7 @@ describe('end to end: sync registers the bridge with the simulator, every callba
     const expected = await Promise.all(delivered.map(expectedEvent));
     const ids = expected.map((event) => event.eventId);
     // Every callback is its own message: 44 distinct events.
-    expect(new Set(ids).size).toBe(4 * SERVICES.length);
+    expect(new Set(ids).size).toBe(4 * SOAP_SERVICES.length);
     expect(new Set(delivered.map((callback) => callback.root))).toEqual(
       new Set(['CallbackRequest', 'SmsCallbackRequest']),
     );
@@ -180,7 +180,7 @@ describe('end to end: sync registers the bridge with the simulator, every callba
     );
     expect(perTopic.deadLetter).toBe(0);
     process.stdout.write(
-      `end-to-end: ${report.sent} callbacks of ${SERVICES.length} services sent, ${report.acknowledged} acknowledged, ` +
+      `end-to-end: ${report.sent} callbacks of ${SOAP_SERVICES.length} services sent, ${report.acknowledged} acknowledged, ` +
         `${ids.length} distinct eventIds, all found in Kafka (${JSON.stringify(perTopic)})\n`,
     );
   }, 180_000);
@@ -215,7 +215,9 @@ describe('end to end: sync registers the bridge with the simulator, every callba
     // The bridge moved behind the gate: sync re-registers every service there.
     const moved = await callbacksCommand(gateBase, 'sync');
     expect(moved.code).toBe(2);
-    expect(moved.stdout).toContain(`Plan: 0 to register, ${SERVICES.length} to re-register, 0 to unregister`);
+    expect(moved.stdout).toContain(
+      `Plan: 0 to register, ${SOAP_SERVICES.length} to re-register, 0 to unregister`,
+    );
 
     delivered.length = 0;
     const report = await simulator.send();

@@ -12,7 +12,7 @@ import { run } from '../../../src/cli/callbacks';
 import type { CliIo } from '../../../src/cli/callbacks';
 import type { Env } from '../../../src/config';
 import { FakeUws } from '../../../src/simulator/fake-uws';
-import { SERVICES } from '../../../src/thingspace/catalogue';
+import { SOAP_SERVICES } from '../../../src/thingspace/catalogue';
 import { Secret } from '../../../src/util/secret';
 
 const API_PASSWORD = 'api-pw-4f9d';
@@ -89,7 +89,7 @@ describe('thingspace-bridge callbacks', () => {
     expect(code).toBe(2);
     expect(stdout).toContain(`account ${ACCOUNT}\n  + CarrierService `);
     expect(stdout).toContain(
-      `Plan: ${SERVICES.length} to register, 0 to re-register, 0 to unregister; 0 unchanged.`,
+      `Plan: ${SOAP_SERVICES.length} to register, 0 to re-register, 0 to unregister; 0 unchanged.`,
     );
     expect(stdout.endsWith('Dry run: nothing was changed.\n')).toBe(true);
     expect(uws.registrations()).toEqual([]);
@@ -99,12 +99,12 @@ describe('thingspace-bridge callbacks', () => {
     const first = await callbacks(['sync', '--config', config]);
     expect(first.code).toBe(2);
     expect(first.stdout).toContain(`registered CarrierService (account ${ACCOUNT})\n`);
-    expect(first.stdout.endsWith(`Apply complete: ${SERVICES.length} changed.\n`)).toBe(true);
-    expect(uws.registrations()).toHaveLength(SERVICES.length);
+    expect(first.stdout.endsWith(`Apply complete: ${SOAP_SERVICES.length} changed.\n`)).toBe(true);
+    expect(uws.registrations()).toHaveLength(SOAP_SERVICES.length);
 
     const second = await callbacks(['sync', '--config', config]);
     expect(second).toMatchObject({ code: 0, stderr: '' });
-    expect(second.stdout.endsWith(`No changes: ${SERVICES.length} unchanged.\n`)).toBe(true);
+    expect(second.stdout.endsWith(`No changes: ${SOAP_SERVICES.length} unchanged.\n`)).toBe(true);
   });
 
   it('list: a table of service, URL and whether credentials are set', async () => {
@@ -112,7 +112,7 @@ describe('thingspace-bridge callbacks', () => {
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ACCOUNT\s+SERVICE\s+URL\s+CREDENTIALS$/);
-    expect(lines).toHaveLength(SERVICES.length + 1);
+    expect(lines).toHaveLength(SOAP_SERVICES.length + 1);
     expect(lines).toContain(
       `${ACCOUNT}  PromoChange                  https://bridge.example.com/callbacks/PromoChange                  yes`,
     );

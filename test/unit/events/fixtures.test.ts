@@ -1,18 +1,21 @@
 /**
- * Every hand-written callback in test/fixtures/callbacks, the whole way: XML -> parseCallback -> normalize ->
- * compared field by field with <name>.expected.json -> Avro round trip through its topic's schema -> no
- * credential anywhere in the event's JSON or Avro bytes.
+ * Every hand-written callback, the whole way: SOAP (test/fixtures/callbacks, XML -> parseCallback) and REST
+ * (test/fixtures/rest, JSON -> parseJsonCallback) alike -> normalize -> compared field by field with
+ * <name>.expected.json -> Avro round trip through its topic's schema -> no credential anywhere in the event's
+ * JSON or Avro bytes. One body for both formats: only where the files are and how they parse differ.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AVRO_TYPES } from '../../../src/events/avro';
+import { parseJsonCallback } from '../../../src/json/parser';
+import type { ParsedCallback, WireFormat } from '../../../src/message/types';
 import { normalize } from '../../../src/thingspace/normalize';
 import type { NormalizedCallback } from '../../../src/thingspace/normalize';
 import type { CallbackEvent } from '../../../src/events/types';
 import { parseCallback } from '../../../src/soap/parser';
 import { avroProblems, roundTrip } from '../schemas/avro-check';
 
-const DIR = join(__dirname, '..', '..', 'fixtures', 'callbacks');
+const FIXTURES = join(__dirname, '..', '..', 'fixtures');
 const USERNAME = 'fixture-user';
 const PASSWORD = 's3cret-fixture-pw';
 const RECEIVED_AT = new Date('2026-03-01T10:00:00.123Z');
@@ -26,100 +29,185 @@ interface Expected {
   category: string;
   key: string;
   anomalies: string[];
+  /** Avro bytes (NiddMoData.message) appear as `{ "$bytes": "<base64>" }`: JSON has no bytes. */
   event: Omit<CallbackEvent, 'receivedAt' | 'ingressNode'>;
 }
 
-const files = readdirSync(DIR);
-const NAMES = files
-  .filter((file) => file.endsWith('.xml'))
-  .map((file) => file.slice(0, -'.xml'.length))
-  .sort();
+interface FixtureSet {
+  format: WireFormat;
+  dir: string;
+  extension: string;
+  parse(source: string): Promise<ParsedCallback>;
+}
 
-const xmlOf = (name: string): string => readFileSync(join(DIR, `${name}.xml`), 'utf8');
-const expectedOf = (name: string): Expected =>
-  JSON.parse(readFileSync(join(DIR, `${name}.expected.json`), 'utf8')) as Expected;
+const SETS: readonly FixtureSet[] = [
+  { format: 'soap', dir: join(FIXTURES, 'callbacks'), extension: '.xml', parse: (xml) => parseCallback(xml) },
+  {
+    format: 'rest',
+    dir: join(FIXTURES, 'rest'),
+    extension: '.json',
+    parse: (json) => parseJsonCallback(json),
+  },
+];
+const SET: Readonly<Record<WireFormat, FixtureSet>> = { soap: SETS[0]!, rest: SETS[1]! };
 
-async function run(xml: string, expected: Expected, receivedAt = RECEIVED_AT): Promise<NormalizedCallback> {
-  const parsed = await parseCallback(xml);
+/** The JSON form expected files hold: bytes as `{ "$bytes": base64 }`, everything else as it is. */
+function jsonForm(value: unknown): unknown {
+  return JSON.parse(
+    JSON.stringify(value, function (this: Record<string, unknown>, key, json: unknown) {
+      const original = this[key];
+      return original instanceof Buffer ? { $bytes: original.toString('base64') } : json;
+    }),
+  );
+}
+
+const namesOf = (set: FixtureSet): string[] =>
+  readdirSync(set.dir)
+    .filter((file) => file.endsWith(set.extension) && !file.endsWith('.expected.json'))
+    .map((file) => file.slice(0, -set.extension.length))
+    .sort();
+const sourceOf = (set: FixtureSet, name: string): string =>
+  readFileSync(join(set.dir, `${name}${set.extension}`), 'utf8');
+const expectedOf = (set: FixtureSet, name: string): Expected =>
+  JSON.parse(readFileSync(join(set.dir, `${name}.expected.json`), 'utf8')) as Expected;
+
+async function run(
+  set: FixtureSet,
+  source: string,
+  expected: Expected,
+  receivedAt = RECEIVED_AT,
+): Promise<NormalizedCallback> {
+  const parsed = await set.parse(source);
   return normalize(parsed, { ...expected.context, receivedAt, ingressNode: INGRESS_NODE });
 }
 
-it('every fixture has its expected event, and every expected event its fixture', () => {
-  const expectations = files
-    .filter((file) => file.endsWith('.expected.json'))
-    .map((file) => file.split('.')[0]);
-  expect(expectations.sort()).toEqual(NAMES);
-});
+describe.each(SETS.map((set) => [set.format, set] as const))('%s fixtures', (_format, set) => {
+  const names = namesOf(set);
 
-describe.each(NAMES)('%s', (name) => {
-  const xml = xmlOf(name);
-  const expected = expectedOf(name);
-  let normalized: NormalizedCallback;
-
-  beforeAll(async () => {
-    normalized = await run(xml, expected);
+  it('every fixture has its expected event, and every expected event its fixture', () => {
+    const expectations = readdirSync(set.dir)
+      .filter((file) => file.endsWith('.expected.json'))
+      .map((file) => file.slice(0, -'.expected.json'.length));
+    expect(expectations.sort()).toEqual(names);
+    expect(names.length).toBeGreaterThan(0);
   });
 
-  it('carries the credentials this test looks for', () => {
-    expect(xml).toContain(`<Username>${USERNAME}</Username>`);
-    expect(xml).toContain(`<Password>${PASSWORD}</Password>`);
-  });
+  describe.each(names)('%s', (name) => {
+    const source = sourceOf(set, name);
+    const expected = expectedOf(set, name);
+    let normalized: NormalizedCallback;
+    let parsed: ParsedCallback;
 
-  it('has the expected category, key and anomalies', () => {
-    const { category, key, anomalies } = normalized;
-    expect({ category, key, anomalies }).toEqual({
-      category: expected.category,
-      key: expected.key,
-      anomalies: expected.anomalies,
+    beforeAll(async () => {
+      parsed = await set.parse(source);
+      normalized = await run(set, source, expected);
+    });
+
+    it('carries the credentials this test looks for, or none at all (as when none were registered)', () => {
+      const credentials = [parsed.username, parsed.password.reveal()];
+      expect([
+        [USERNAME, PASSWORD],
+        ['', ''],
+      ]).toContainEqual(credentials);
+    });
+
+    it('has the expected category, key and anomalies', () => {
+      const { category, key, anomalies } = normalized;
+      expect({ category, key, anomalies }).toEqual({
+        category: expected.category,
+        key: expected.key,
+        anomalies: expected.anomalies,
+      });
+    });
+
+    it('has the expected event, field by field', () => {
+      const { event } = normalized;
+      expect(event.format).toBe(set.format);
+      expect(Object.keys(event).sort()).toEqual(
+        [...Object.keys(expected.event), 'receivedAt', 'ingressNode'].sort(),
+      );
+      for (const [field, value] of Object.entries(expected.event)) {
+        expect([field, jsonForm(event[field as keyof CallbackEvent])]).toEqual([field, value]);
+      }
+      expect(event.receivedAt).toBe(RECEIVED_AT.getTime());
+      expect(event.ingressNode).toBe(INGRESS_NODE);
+    });
+
+    it("fits its topic's schema and survives an Avro round trip", () => {
+      const type = AVRO_TYPES[normalized.category];
+      expect(avroProblems(type, normalized.event)).toEqual([]);
+      expect(roundTrip(type, normalized.event).decoded).toEqual(normalized.event);
+    });
+
+    it('carries no credentials, in JSON or in Avro bytes', () => {
+      const json = JSON.stringify(normalized);
+      const { bytes } = roundTrip(AVRO_TYPES[normalized.category], normalized.event);
+      for (const credential of [PASSWORD, USERNAME]) {
+        expect(json).not.toContain(credential);
+        expect(bytes.includes(Buffer.from(credential))).toBe(false);
+      }
     });
   });
-
-  it('has the expected event, field by field', () => {
-    const { event } = normalized;
-    expect(Object.keys(event).sort()).toEqual(
-      [...Object.keys(expected.event), 'receivedAt', 'ingressNode'].sort(),
-    );
-    for (const [field, value] of Object.entries(expected.event)) {
-      expect([field, event[field as keyof CallbackEvent]]).toEqual([field, value]);
-    }
-    expect(event.receivedAt).toBe(RECEIVED_AT.getTime());
-    expect(event.ingressNode).toBe(INGRESS_NODE);
-  });
-
-  it("fits its topic's schema and survives an Avro round trip", () => {
-    const type = AVRO_TYPES[normalized.category];
-    expect(avroProblems(type, normalized.event)).toEqual([]);
-    expect(roundTrip(type, normalized.event).decoded).toEqual(normalized.event);
-  });
-
-  it('carries no credentials, in JSON or in Avro bytes', () => {
-    const json = JSON.stringify(normalized);
-    const { bytes } = roundTrip(AVRO_TYPES[normalized.category], normalized.event);
-    for (const credential of [PASSWORD, USERNAME]) {
-      expect(json).not.toContain(credential);
-      expect(bytes.includes(Buffer.from(credential))).toBe(false);
-    }
-  });
 });
 
-describe('a re-sent callback keeps its eventId', () => {
+describe('a re-sent SOAP callback keeps its eventId', () => {
+  const set = SET.soap;
   const name = 'carrier-service-change-identifier';
-  const xml = xmlOf(name);
-  const expected = expectedOf(name);
+  const xml = sourceOf(set, name);
+  const expected = expectedOf(set, name);
 
   it('with another CallbackCount, another password and another receipt time', async () => {
     const resent = xml
       .replace('<CallbackCount>2</CallbackCount>', '<CallbackCount>3</CallbackCount>')
       .replace(PASSWORD, 'rotated-pw');
     expect(resent).not.toBe(xml);
-    const again = await run(resent, expected, new Date('2026-03-01T10:05:00Z'));
+    const again = await run(set, resent, expected, new Date('2026-03-01T10:05:00Z'));
     expect(again.event.callbackCount).toBe(3);
     expect(again.event.eventId).toBe(expected.event.eventId);
   });
 
   it('but another device of the same RequestId gets another one', async () => {
-    const other = await run(xml.replace('a1000000000f01', 'a1000000000f02'), expected);
+    const other = await run(set, xml.replace('a1000000000f01', 'a1000000000f02'), expected);
     expect(other.event.requestId).toBe(expected.event.requestId);
+    expect(other.event.eventId).not.toBe(expected.event.eventId);
+  });
+});
+
+describe('a re-sent REST callback keeps its eventId', () => {
+  const set = SET.rest;
+  const name = 'carrier-service-activate';
+  const source = sourceOf(set, name);
+  const expected = expectedOf(set, name);
+  type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+  /** Every object's keys in reverse order, at any depth. */
+  const reversed = (value: Json): Json =>
+    Array.isArray(value)
+      ? value.map(reversed)
+      : value !== null && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.entries(value)
+              .reverse()
+              .map(([key, item]) => [key, reversed(item)]),
+          )
+        : value;
+  const message = JSON.parse(source) as { [key: string]: Json };
+
+  it('with its keys in another order, another layout, a higher callbackCount and another password', async () => {
+    const resent = JSON.stringify(
+      reversed({ ...message, callbackCount: 3, password: 'rotated-pw' }),
+      null,
+      '\t',
+    );
+    expect(resent.indexOf('"username"')).toBeGreaterThan(resent.indexOf('"requestId"'));
+    const again = await run(set, resent, expected, new Date('2026-03-01T10:05:00Z'));
+    expect(again.event.callbackCount).toBe(3);
+    expect(again.event.eventId).toBe(expected.event.eventId);
+  });
+
+  it('but another status gets another one', async () => {
+    const other = await run(set, JSON.stringify({ ...message, status: 'Failed' }), expected);
+    expect(other.event.status).toBe('Failed');
     expect(other.event.eventId).not.toBe(expected.event.eventId);
   });
 });

@@ -257,7 +257,11 @@ describe('guards before the body is read', () => {
   it('404: an unknown service, an unknown path, a malformed escape, a disabled service', async () => {
     const harness = await start({ disabled: ['PromoChange'] });
 
-    expectFault(await callback(harness, '/callbacks/NiddService', CARRIER_XML), 404, 'UNKNOWN_SERVICE');
+    expectFault(
+      await callback(harness, '/callbacks/NetworkEventService', CARRIER_XML),
+      404,
+      'UNKNOWN_SERVICE',
+    );
     expectFault(await callback(harness, '/callbacks/', CARRIER_XML), 404, 'UNKNOWN_SERVICE');
     expectFault(await callback(harness, '/callbacks/%E0%A4%A', CARRIER_XML), 404, 'NOT_FOUND');
     expectFault(await callback(harness, '/callback/CarrierService', CARRIER_XML), 404, 'NOT_FOUND');
@@ -491,7 +495,7 @@ describe('a per-service listener (services.<name>.port)', () => {
     ]);
 
     expectFault(await callback(harness, '/callbacks/CarrierService', xml), 404, 'UNKNOWN_SERVICE');
-    expectFault(await callback(harness, '/callbacks/NiddService', xml), 404, 'UNKNOWN_SERVICE');
+    expectFault(await callback(harness, '/callbacks/NetworkEventService', xml), 404, 'UNKNOWN_SERVICE');
     const get = await call(harness, '/', { method: 'GET' });
     expectFault(get, 405, 'METHOD_NOT_ALLOWED');
     expect(get.headers.allow).toBe('POST');
@@ -531,7 +535,7 @@ describe('health, readiness, metrics, request ids', () => {
   it('/metrics: Prometheus text, gauges sampled before each scrape, requests by service, outcome and status', async () => {
     let queued = 0;
     const harness = await start({ beforeScrape: () => (queued += 7) });
-    await callback(harness, '/callbacks/NiddService', CARRIER_XML);
+    await callback(harness, '/callbacks/NetworkEventService', CARRIER_XML);
     await call(harness, '/callbacks/DeviceUsage', { method: 'GET' });
 
     const answer = await call(harness, '/metrics', { method: 'GET' });

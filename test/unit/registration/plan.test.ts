@@ -3,7 +3,7 @@
  * the ordering and the account rules, and convergence: applying a plan to a model of the platform and planning
  * again leaves nothing to do, from any starting point.
  */
-import { findService, SERVICES } from '../../../src/thingspace/catalogue';
+import { findSoapService, SOAP_SERVICES } from '../../../src/thingspace/catalogue';
 import type { ServiceName } from '../../../src/thingspace/catalogue';
 import { changesOf, countByAction, InvalidRegistrationError, planSync } from '../../../src/registration';
 import type { CallbackRegistration, DesiredRegistration, PlannedChange } from '../../../src/registration';
@@ -191,7 +191,7 @@ describe('planSync: convergence', () => {
     for (const change of changesOf(planSync({ accounts: [ACCOUNT], desired, actual: state, force }))) {
       const service = change.action === 'unregister' ? change.actual.serviceName : change.desired.serviceName;
       const same = (entry: CallbackRegistration) =>
-        findService(entry.serviceName)?.name === findService(service)?.name;
+        findSoapService(entry.serviceName)?.name === findSoapService(service)?.name;
       for (let i = state.length - 1; i >= 0; i--) if (same(state[i]!)) state.splice(i, 1);
       if (change.action !== 'unregister') {
         const { accountName, serviceName, url, username } = change.desired;
@@ -215,8 +215,10 @@ describe('planSync: convergence', () => {
     const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
     const urls = [`${BASE}/a`, `${BASE}/b`, 'https://old.example.com/x'];
     for (let run = 0; run < 500; run++) {
-      const desired = SERVICES.filter(() => next() < 0.5).map(({ name }) => want(name, { url: pick(urls) }));
-      const actual = SERVICES.flatMap(({ name, aliases }) =>
+      const desired = SOAP_SERVICES.filter(() => next() < 0.5).map(({ name }) =>
+        want(name, { url: pick(urls) }),
+      );
+      const actual = SOAP_SERVICES.flatMap(({ name, aliases }) =>
         Array.from({ length: Math.floor(next() * 3) }, () =>
           has(pick([name, name.toLowerCase(), ...aliases]), {
             url: pick(urls),
@@ -231,8 +233,10 @@ describe('planSync: convergence', () => {
       // And the platform holds exactly what is desired (a username it does not report cannot be told apart),
       // besides the services sync leaves alone.
       const held = after
-        .filter((entry) => findService(entry.serviceName) !== undefined)
-        .map((entry) => `${findService(entry.serviceName)!.name} ${entry.url} ${entry.username ?? 'acme'}`)
+        .filter((entry) => findSoapService(entry.serviceName) !== undefined)
+        .map(
+          (entry) => `${findSoapService(entry.serviceName)!.name} ${entry.url} ${entry.username ?? 'acme'}`,
+        )
         .sort();
       expect(held).toEqual(desired.map((entry) => `${entry.serviceName} ${entry.url} acme`).sort());
     }

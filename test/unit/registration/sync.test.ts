@@ -7,7 +7,7 @@ import { parseConfig } from '../../../src/config';
 import type { Config } from '../../../src/config';
 import { FakeUws } from '../../../src/simulator/fake-uws';
 import type { UwsCall } from '../../../src/simulator/fake-uws';
-import { SERVICES } from '../../../src/thingspace/catalogue';
+import { SOAP_SERVICES } from '../../../src/thingspace/catalogue';
 import {
   applyChanges,
   changesOf,
@@ -66,17 +66,17 @@ describe('syncRegistrations against the fake UWS', () => {
   it('converges: empty -> desired, no-op, changed URL, removed service, --force', async () => {
     // Dry run: the plan, nothing applied.
     const dry = await sync(config(), { dryRun: true });
-    expect(countByAction(dry.plan)).toMatchObject({ register: SERVICES.length });
+    expect(countByAction(dry.plan)).toMatchObject({ register: SOAP_SERVICES.length });
     expect(dry.applied).toEqual([]);
     expect(registered()).toEqual([]);
 
     // From nothing to every service of the account, with its credentials.
     const first = await sync(config());
     expect(first.applied.map((entry) => [entry.change.action, entry.error])).toEqual(
-      SERVICES.map(() => ['register', undefined]),
+      SOAP_SERVICES.map(() => ['register', undefined]),
     );
     expect(registered()).toEqual(
-      SERVICES.map(({ name }) => `${ACCOUNT} ${name} https://bridge.example.com/callbacks/${name}`),
+      SOAP_SERVICES.map(({ name }) => `${ACCOUNT} ${name} https://bridge.example.com/callbacks/${name}`),
     );
     expect(uws.registration(ACCOUNT, 'PromoChange')).toMatchObject({ username: 'fixture-user' });
     expect(uws.registration(ACCOUNT, 'PromoChange')?.password.reveal()).toBe(CALLBACK_PASSWORD);
@@ -95,7 +95,7 @@ describe('syncRegistrations against the fake UWS', () => {
       }),
     );
     expect(countByAction(moved.plan)).toMatchObject({
-      reregister: SERVICES.length,
+      reregister: SOAP_SERVICES.length,
       register: 0,
       unregister: 0,
     });
@@ -119,7 +119,7 @@ describe('syncRegistrations against the fake UWS', () => {
       ),
     ).toEqual(['unregister DeviceUsage']);
     expect(uws.registration(ACCOUNT, 'DeviceUsage')).toBeUndefined();
-    expect(uws.registrations(ACCOUNT)).toHaveLength(SERVICES.length - 1);
+    expect(uws.registrations(ACCOUNT)).toHaveLength(SOAP_SERVICES.length - 1);
 
     // --force registers everything wanted again (a password changed), removes nothing.
     const forced = await sync(
@@ -129,7 +129,7 @@ describe('syncRegistrations against the fake UWS', () => {
       }),
       { force: true },
     );
-    expect(countByAction(forced.plan)).toMatchObject({ reregister: SERVICES.length - 1, unregister: 0 });
+    expect(countByAction(forced.plan)).toMatchObject({ reregister: SOAP_SERVICES.length - 1, unregister: 0 });
   });
 
   it('manages only the accounts asked for', async () => {

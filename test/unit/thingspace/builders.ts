@@ -44,3 +44,35 @@ export function parsedCallback(overrides: Partial<ParsedCallback> = {}): ParsedC
     ...overrides,
   };
 }
+
+/** A JSON value as test data; numbers are given as JSON text would write them. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/**
+ * A JSON value as the JSON parser gives it (src/message/types.ts): members in key order (UTF-16 code units),
+ * array items named '', scalars' text as written, null's text ''.
+ */
+export function jsonNode(name: string, value: Json): MessageNode {
+  const leaf = (text: string, json: MessageNode['json']): MessageNode => ({
+    name,
+    attributes: {},
+    text,
+    children: [],
+    json,
+  });
+  if (value === null) return leaf('', 'null');
+  if (typeof value === 'string') return leaf(value, 'string');
+  if (typeof value === 'number') return leaf(String(value), 'number');
+  if (typeof value === 'boolean') return leaf(String(value), 'boolean');
+  const children = Array.isArray(value)
+    ? value.map((item) => jsonNode('', item))
+    : Object.keys(value)
+        .sort()
+        .map((key) => jsonNode(key, value[key]!));
+  return { name, attributes: {}, text: '', children, json: Array.isArray(value) ? 'array' : 'object' };
+}
+
+/** A payload member of a JSON message; its `raw` is the value as JSON.stringify writes it. */
+export function jsonElement(name: string, value: Json): PayloadNode {
+  return { ...jsonNode(name, value), raw: JSON.stringify(value) };
+}

@@ -1,28 +1,50 @@
 import { BridgeError } from '../../../src/errors';
 import { UnexpectedRootError, UnknownServiceError } from '../../../src/thingspace/errors';
-import { findService, resolveRoute, SERVICES } from '../../../src/thingspace/catalogue';
+import {
+  findService,
+  findSoapService,
+  resolveRoute,
+  SERVICES,
+  SOAP_SERVICES,
+} from '../../../src/thingspace/catalogue';
 import type { Category } from '../../../src/events/types';
 import type { ServiceName } from '../../../src/thingspace/catalogue';
 
-// THINGSPACE.md §1, row by row: the category of a CallbackRequest.
-const TABLE: [ServiceName, Category][] = [
-  ['CarrierService', 'async-response'],
-  ['DevicePRLInformation', 'async-response'],
-  ['DeviceService', 'async-response'],
-  ['DeviceSuspensionStatus', 'async-response'],
-  ['DeviceUsage', 'async-response'],
-  ['SMSDeliveryConfirmation', 'async-response'],
-  ['EnhancedConnectivityService', 'async-response'],
-  ['ExternalProvisioningChanges', 'external-change'],
-  ['PromoChange', 'external-change'],
-  ['ResumeTrackingNotification', 'external-change'],
-  ['AlertService', 'external-change'],
+// THINGSPACE.md §1 row by row, then the REST-only services of §6: the category of a CallbackRequest (NiddService:
+// of its results; its device data has its own, see the payload tests) and whether SOAP can register it.
+const TABLE: [ServiceName, Category, 'soap and rest' | 'rest only'][] = [
+  ['CarrierService', 'async-response', 'soap and rest'],
+  ['DevicePRLInformation', 'async-response', 'soap and rest'],
+  ['DeviceService', 'async-response', 'soap and rest'],
+  ['DeviceSuspensionStatus', 'async-response', 'soap and rest'],
+  ['DeviceUsage', 'async-response', 'soap and rest'],
+  ['SMSDeliveryConfirmation', 'async-response', 'soap and rest'],
+  ['EnhancedConnectivityService', 'async-response', 'soap and rest'],
+  ['ExternalProvisioningChanges', 'external-change', 'soap and rest'],
+  ['PromoChange', 'external-change', 'soap and rest'],
+  ['ResumeTrackingNotification', 'external-change', 'soap and rest'],
+  ['AlertService', 'external-change', 'soap and rest'],
+  ['NiddService', 'async-response', 'rest only'],
+  ['StateService', 'async-response', 'rest only'],
+  ['DeviceProfileService', 'async-response', 'rest only'],
+  ['SubscriptionNotificationService', 'external-change', 'rest only'],
+  ['DiagnosticsService', 'async-response', 'rest only'],
+  ['IntelligenceService', 'external-change', 'rest only'],
 ];
 
 describe('service catalogue', () => {
-  it('holds exactly the services of THINGSPACE.md §1', () => {
+  it('holds exactly the services of THINGSPACE.md §1 and §6', () => {
     expect(SERVICES.map((entry) => entry.name).sort()).toEqual(TABLE.map(([name]) => name).sort());
   });
+
+  it.each(TABLE)(
+    '%s: its formats, and findSoapService finds it only with SOAP',
+    (name, _category, formats) => {
+      expect(findService(name)?.formats).toEqual(formats === 'rest only' ? ['rest'] : ['soap', 'rest']);
+      expect(findSoapService(name)?.name).toBe(formats === 'rest only' ? undefined : name);
+      expect(SOAP_SERVICES.some((entry) => entry.name === name)).toBe(formats !== 'rest only');
+    },
+  );
 
   it.each(TABLE)('%s: CallbackRequest is %s', (name, category) => {
     expect(resolveRoute(name, 'CallbackRequest')).toMatchObject({ service: name, category });
@@ -81,8 +103,8 @@ describe('service catalogue', () => {
   );
 
   it.each([
-    'NiddService',
-    'DiagnosticsService',
+    'NetworkEventService',
+    'VIPCallbackService',
     '',
     'constructor',
     '__proto__',
@@ -90,6 +112,7 @@ describe('service catalogue', () => {
     'Carrier Service',
   ])('an unknown service name (%j) is an UnknownServiceError, not a crash', (name) => {
     expect(findService(name)).toBeUndefined();
+    expect(findSoapService(name)).toBeUndefined();
     const error = captured(() => resolveRoute(name, 'CallbackRequest'));
     expect(error).toBeInstanceOf(UnknownServiceError);
     expect(error).toBeInstanceOf(BridgeError);

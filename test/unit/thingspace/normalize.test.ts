@@ -113,7 +113,7 @@ describe('normalize', () => {
   });
 
   it('rejects an unknown service and a root the service never sends with typed errors', () => {
-    expect(() => normalize(parsedCallback(), { ...context, service: 'NiddService' })).toThrow(
+    expect(() => normalize(parsedCallback(), { ...context, service: 'NetworkEventService' })).toThrow(
       UnknownServiceError,
     );
     expect(() => normalize(parsedCallback({ root: 'SmsCallbackRequest' }), context)).toThrow(

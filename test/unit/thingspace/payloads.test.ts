@@ -77,6 +77,7 @@ describe('payload mappers', () => {
       [`${NS}.CarrierServiceResult`]: {
         identifierChanged: { kind: 'meid', identifier: 'A10000009296F1' },
         servicePlan: 'Plan B',
+        devices: [],
         other: { 'ChangeDeviceCustomFields/CustomField1': 'x' },
       },
     });
