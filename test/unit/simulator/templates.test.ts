@@ -143,7 +143,7 @@ describe('compileTemplate / loadTemplates', () => {
       writeFileSync(join(dir, 'a.xml'), templates[0]!.source);
       writeFileSync(join(dir, 'a.expected.json'), JSON.stringify({ context: { service: 'NiddService' } }));
       expect(() => loadTemplates(dir)).toThrow(
-        /template a: its expected.json names no SOAP callback service/,
+        /template a: its expected.json names no callback service sent as soap/,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
