@@ -59,7 +59,7 @@ describe('docs/configuration.md', () => {
         },
         { baseDir: files.dir },
       );
-      expect(config.accounts.map((account) => account.password.reveal())).toEqual([
+      expect(config.accounts.map((account) => account.password?.reveal())).toEqual([
         'acme-secret',
         'beta-secret',
       ]);

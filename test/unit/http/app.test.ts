@@ -216,7 +216,7 @@ describe('guards before the body is read', () => {
         allowedSources: parseConfig(
           {
             http: { allowedSources: ['10.0.0.0/8'] },
-            accounts: config.accounts.map((a) => ({ ...a, password: a.password.reveal() })),
+            accounts: config.accounts.map((a) => ({ ...a, password: a.password?.reveal() })),
             kafka: { brokers: ['127.0.0.1:1'] },
             schemaRegistry: { url: 'http://127.0.0.1:1' },
           },
