@@ -102,22 +102,41 @@ function plain<const W extends PlainSpec['where']>(where: W, description: string
 }
 
 export const ERRORS = {
-  // 400: the body cannot be read as a callback (src/soap/errors.ts: ParseError), or did not arrive whole.
+  // 400: the body cannot be read as a callback (src/message/errors.ts: ParseError), or did not arrive whole.
   EMPTY_BODY: refused(400, 'the body is empty or only whitespace'),
   INVALID_UTF8: refused(400, 'the body is not valid UTF-8'),
   MALFORMED_XML: refused(400, 'the body is not well-formed XML'),
   DOCTYPE_FORBIDDEN: refused(400, 'a DOCTYPE (and with it any entity declaration) was sent'),
-  TOO_DEEP: refused(400, 'elements are nested deeper than maxDepth'),
-  TOO_MANY_ELEMENTS: refused(400, 'the message has more than maxElements elements'),
+  TOO_DEEP: refused(400, 'XML elements, or JSON objects and arrays, are nested deeper than maxDepth'),
+  TOO_MANY_ELEMENTS: refused(
+    400,
+    'the message has more than maxElements XML elements, or JSON values (members and items)',
+  ),
   TEXT_TOO_LONG: refused(
     400,
-    "an element's text, or a stretch of source without markup, is longer than maxTextBytes",
+    "an XML element's text or a stretch of XML without markup, or a JSON string (key or value) or number, " +
+      'is longer than maxTextBytes',
   ),
   TOO_MANY_ATTRIBUTES: refused(400, 'an element has more than maxAttributes attributes'),
   NOT_SOAP_ENVELOPE: refused(400, 'the document is not a SOAP Envelope with a Body'),
   UNKNOWN_ROOT: refused(
     400,
     'the SOAP Body holds no CallbackRequest or SmsCallbackRequest, another element, or several',
+  ),
+  BYTE_ORDER_MARK: refused(
+    400,
+    'a JSON body starts with a byte order mark (RFC 8259 forbids senders to add one)',
+  ),
+  MALFORMED_JSON: refused(
+    400,
+    'the body is not JSON as RFC 8259 defines it (no comments, trailing commas, NaN or leading zeros); ' +
+      'the message gives the line and column',
+  ),
+  DUPLICATE_KEY: refused(400, 'a JSON object, at any depth, has the same key twice'),
+  NOT_JSON_OBJECT: refused(400, 'the JSON body is not an object (an array, a string, a number, ...)'),
+  CREDENTIALS_NOT_STRINGS: refused(
+    400,
+    'the top-level `username` or `password` of a JSON body is neither a string nor null',
   ),
   BODY_ABORTED: refused(400, 'the client went away before its body was complete'),
 

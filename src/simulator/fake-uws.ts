@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { childText, readEnvelope, SOAP_CONTENT_TYPE, writeFault } from '../soap/envelope';
-import { ParseError } from '../soap/errors';
+import { ParseError } from '../message/errors';
 import { findService } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import { isOperation, OPERATIONS, readRequest, soapActionOf, writeResponse } from '../registration/protocol';

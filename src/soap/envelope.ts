@@ -10,8 +10,7 @@
  */
 import { TextDecoder } from 'node:util';
 import { SaxesParser } from 'saxes';
-import { ParseError } from './errors';
-import type { ParseErrorCode } from './errors';
+import { ParseError, type ParseErrorCode } from '../message/errors';
 import type { XmlNode } from './types';
 import { escapeXml, isNil, isXmlWhitespace, localName, nodeAttributes, quote, saxesDetail } from './xml';
 

@@ -10,17 +10,18 @@
  *     Username, Password, Device{Kind,Identifier}*, SmsMessage, anything else -> extra
  *   CallbackCount, MaxCallbackThreshold: read wherever they are (their place is unknown).
  *
- * Bytes go through a fatal streaming UTF-8 decoder into saxes as they arrive; the only trees built are those of
+ * Bytes go through a fatal streaming UTF-8 decoder (src/message/body.ts) into saxes as they arrive; the only trees built are those of
  * the payload and extra elements, and every limit is checked while reading, so a hostile body costs at most
  * maxBodyBytes of reading. saxes knows only the five predefined entities and never expands a DTD; we reject a
  * DOCTYPE outright anyway.
  */
-import { TextDecoder } from 'node:util';
 import { SaxesParser } from 'saxes';
 import type { SaxesTagPlain } from 'saxes';
 import { Secret } from '../util/secret';
-import { ParseError } from './errors';
-import type { ParseErrorCode } from './errors';
+import { readBodyText, type CallbackBody } from '../message/body';
+import { parseCount } from '../message/counts';
+import { ParseError, type ParseErrorCode } from '../message/errors';
+import { resolveLimits, type ParserLimits } from '../message/limits';
 import type { CallbackRoot, ParsedCallback, PayloadNode, RawDevice } from '../message/types';
 import type { XmlNode } from './types';
 import {
@@ -33,29 +34,8 @@ import {
   saxesDetail,
 } from './xml';
 
-export interface ParserLimits {
-  /** Bytes of the whole body, counted as they arrive. Over it: BODY_TOO_LARGE (413). */
-  maxBodyBytes: number;
-  /** Levels of element nesting; the Envelope is level 1. */
-  maxDepth: number;
-  /** Elements in the whole message. */
-  maxElements: number;
-  /**
-   * UTF-8 bytes of one element's decoded text, and UTF-16 code units of any stretch of source without `<` or
-   * `>` (a text or attribute value still arriving), so a huge value is refused before the rest is read.
-   */
-  maxTextBytes: number;
-  /** Attributes on one element, namespace declarations included. */
-  maxAttributes: number;
-}
-
-export const DEFAULT_PARSER_LIMITS: Readonly<ParserLimits> = Object.freeze({
-  maxBodyBytes: 1024 * 1024,
-  maxDepth: 64,
-  maxElements: 10_000,
-  maxTextBytes: 64 * 1024,
-  maxAttributes: 32,
-});
+// src/config reads the default body limit from here; it moves to src/message/limits.ts with the REST branches.
+export { DEFAULT_PARSER_LIMITS } from '../message/limits';
 
 /** What an open element is to us, decided once, at its open tag, from its parent's role and its local name. */
 enum Role {
@@ -183,11 +163,6 @@ const COUNTERS: ReadonlyMap<string, Counter> = new Map(Object.entries(COUNTER_FI
 /** Credentials are cut out of redactedXml wherever they appear (a SOAP header may carry a UsernameToken). */
 const REDACTED = new Set(['Username', 'Password']);
 
-// One decoder for whole bodies (decoding without `stream` starts afresh every call); streams get their own.
-const WHOLE_BODY_DECODER = new TextDecoder('utf-8', { fatal: true });
-const STREAM = { stream: true } as const;
-const LONE_SURROGATE = /\p{Surrogate}/u;
-
 interface MutableNode {
   name: string;
   attributes: Readonly<Record<string, string>>;
@@ -233,7 +208,6 @@ class CallbackReader {
   #depth = 0;
   #elements = 0;
   #attributes = 0;
-  #bytes = 0;
   /** UTF-16 code units of source since the last `<` or `>`. */
   #markupless = 0;
   #source = '';
@@ -268,30 +242,6 @@ class CallbackReader {
     });
   }
 
-  writeString(body: string): void {
-    this.#count(Buffer.byteLength(body, 'utf8'));
-    // A JS string can hold what no UTF-8 byte sequence decodes to; saxes would misread it.
-    if (LONE_SURROGATE.test(body)) {
-      throw new ParseError('INVALID_UTF8', 'the body holds a lone UTF-16 surrogate');
-    }
-    this.#write(body);
-  }
-
-  writeBytes(chunk: Uint8Array, decoder: TextDecoder = WHOLE_BODY_DECODER, stream = false): void {
-    this.#count(chunk.byteLength);
-    let text: string;
-    try {
-      text = stream ? decoder.decode(chunk, STREAM) : decoder.decode(chunk);
-    } catch (cause) {
-      throw new ParseError(
-        'INVALID_UTF8',
-        `the body is not valid UTF-8 (within bytes ${this.#bytes - chunk.byteLength}-${this.#bytes})`,
-        { cause },
-      );
-    }
-    this.#write(text);
-  }
-
   finish(): ParsedCallback {
     if (this.#elements === 0 && this.#source.trim() === '') {
       throw new ParseError('EMPTY_BODY', 'the body is empty');
@@ -322,14 +272,7 @@ class CallbackReader {
     };
   }
 
-  #count(bytes: number): void {
-    this.#bytes += bytes;
-    if (this.#bytes > this.#limits.maxBodyBytes) {
-      throw new ParseError('BODY_TOO_LARGE', `the body is longer than ${this.#limits.maxBodyBytes} bytes`);
-    }
-  }
-
-  #write(text: string): void {
+  write(text: string): void {
     if (text.length === 0) return;
     this.#source += text;
     this.#saxDo(() => this.#sax.write(text));
@@ -526,37 +469,13 @@ class CallbackReader {
  * ParseError.
  */
 export async function parseCallback(
-  body: AsyncIterable<Uint8Array> | Uint8Array | string,
+  body: CallbackBody,
   limits?: Partial<ParserLimits>,
 ): Promise<ParsedCallback> {
-  const reader = new CallbackReader(limits === undefined ? DEFAULT_PARSER_LIMITS : withDefaults(limits));
-  if (typeof body === 'string') {
-    reader.writeString(body);
-  } else if (body instanceof Uint8Array) {
-    reader.writeBytes(body);
-  } else {
-    const decoder = new TextDecoder('utf-8', { fatal: true });
-    for await (const chunk of body) reader.writeBytes(chunk, decoder, true);
-    // The final, non-streaming call flushes the decoder: a character cut off at the end is INVALID_UTF8.
-    reader.writeBytes(new Uint8Array(0), decoder);
-  }
+  const resolved = resolveLimits(limits);
+  const reader = new CallbackReader(resolved);
+  await readBodyText(body, resolved, (text) => reader.write(text));
   return reader.finish();
-}
-
-function withDefaults(limits: Partial<ParserLimits>): ParserLimits {
-  const resolved = { ...DEFAULT_PARSER_LIMITS };
-  for (const key of Object.keys(resolved) as (keyof ParserLimits)[]) {
-    const value = limits[key];
-    if (value !== undefined) resolved[key] = value;
-  }
-  return resolved;
-}
-
-/** A non-negative integer or nothing: a count we cannot read is as good as none. */
-function parseCount(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (!/^\d{1,15}$/.test(trimmed)) return undefined;
-  return Number(trimmed);
 }
 
 /**

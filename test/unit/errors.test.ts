@@ -30,7 +30,7 @@ import {
   ShuttingDownError,
 } from '../../src/kafka/errors';
 import { SpoolFullError, SpoolUnavailableError } from '../../src/kafka/spool/errors';
-import { PARSE_ERROR_CODES, ParseError } from '../../src/soap/errors';
+import { PARSE_ERROR_CODES, ParseError } from '../../src/message/errors';
 import { UnexpectedRootError, UnknownServiceError } from '../../src/thingspace/errors';
 import {
   InvalidRegistrationError,

@@ -19,7 +19,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['config'],
   ['thingspace'],
   ['events'],
-  ['soap'],
+  ['soap', 'json'],
   ['message'],
   ['docs'],
   ['util', 'errors'],

@@ -10,7 +10,7 @@ import {
 } from '../../../src/http/soap-responses';
 import { MissingTopicsError, QueueFullError } from '../../../src/kafka/errors';
 import { SpoolFullError } from '../../../src/kafka/spool/errors';
-import { ParseError } from '../../../src/soap/errors';
+import { ParseError } from '../../../src/message/errors';
 
 /** Element names and text of a well-formed document; throws on malformed XML. */
 function read(body: Buffer): { names: string[]; text: string } {

@@ -7,8 +7,8 @@ import {
   writeEnvelope,
   writeFault,
 } from '../../../src/soap/envelope';
-import { ParseError } from '../../../src/soap/errors';
-import type { ParseErrorCode } from '../../../src/soap/errors';
+import { ParseError } from '../../../src/message/errors';
+import type { ParseErrorCode } from '../../../src/message/errors';
 import type { XmlNode } from '../../../src/soap/types';
 
 const S = 'http://schemas.xmlsoap.org/soap/envelope/';

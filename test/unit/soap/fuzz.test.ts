@@ -11,8 +11,8 @@ import { randomInt } from 'node:crypto';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { parseCallback } from '../../../src/soap/parser';
-import type { ParserLimits } from '../../../src/soap/parser';
-import { ParseError } from '../../../src/soap/errors';
+import type { ParserLimits } from '../../../src/message/limits';
+import { ParseError } from '../../../src/message/errors';
 import { soapFixtures, stream } from './helpers';
 
 const SEED = Number(process.env.FUZZ_SEED ?? randomInt(2 ** 31));

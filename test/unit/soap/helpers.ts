@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ParseError } from '../../../src/soap/errors';
-import type { ParseErrorCode } from '../../../src/soap/errors';
+import { ParseError } from '../../../src/message/errors';
+import type { ParseErrorCode } from '../../../src/message/errors';
 import type { ParsedCallback } from '../../../src/message/types';
 
 export const SOAP_FIXTURES = join(__dirname, '..', '..', 'fixtures', 'soap');

@@ -1,4 +1,4 @@
-import { ParseError } from '../../../src/soap/errors';
+import { ParseError } from '../../../src/message/errors';
 
 // Its codes, statuses and the rest of their rows: the catalogue, test/unit/errors.test.ts.
 describe('ParseError', () => {
