@@ -1,5 +1,5 @@
 import { readBodyText, type CallbackBody, type BodyOptions } from '../../../src/message/body';
-import { pieces, rejection, stream } from '../soap/helpers';
+import { pieces, rejection, stream } from './helpers';
 
 async function textOf(body: CallbackBody, options: BodyOptions = { maxBodyBytes: 1000 }): Promise<string[]> {
   const parts: string[] = [];

@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCallback } from '../../../src/soap/parser';
 import type { ParseErrorCode } from '../../../src/message/errors';
-import { BAD_FIXTURES, envelope, envelopeStart, pieces, rejection, stream } from './helpers';
+import { pieces, rejection, stream } from '../message/helpers';
+import { BAD_FIXTURES, envelope, envelopeStart } from './helpers';
 
 const EXPECTED = JSON.parse(readFileSync(join(BAD_FIXTURES, 'expected.json'), 'utf8')) as Record<
   string,

@@ -1,6 +1,7 @@
 import { parseCallback } from '../../../src/soap/parser';
 import type { ParserLimits } from '../../../src/message/limits';
-import { envelope, envelopeStart, pieces, rejection, stream } from './helpers';
+import { pieces, rejection, stream } from '../message/helpers';
+import { envelope, envelopeStart } from './helpers';
 
 // Each limit is tested at the limit (accepted) and one over it (refused with its code).
 

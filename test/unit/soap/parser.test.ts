@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCallback } from '../../../src/soap/parser';
-import { envelope, pieces, plain, rejection, SOAP_FIXTURES, soapFixtures, stream } from './helpers';
+import { pieces, plain, rejection, stream } from '../message/helpers';
+import { envelope, SOAP_FIXTURES, soapFixtures } from './helpers';
 
 const CREDENTIALS = '<Username>bridge-user-09</Username><Password>Inv3nted-Secret-9</Password>';
 const DEVICE = '<Device><Kind>mdn</Kind><Identifier>5555550100</Identifier></Device>';

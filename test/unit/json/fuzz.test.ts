@@ -1,0 +1,202 @@
+/**
+ * Property: whatever bytes arrive, parseJsonCallback settles quickly with a ParsedCallback or a ParseError,
+ * never anything else, never echoes the password in a message, and leaves no memory behind. Against JSON.parse:
+ * what we parse, it parses, and our redacted text is the same JSON with empty credentials; what we call
+ * malformed, it refuses too (but for escaped lone surrogates, which it lets through).
+ *
+ * Reproduce a failure with the seed it prints: FUZZ_SEED=<seed> npx jest test/unit/json/fuzz --selectProjects unit
+ * A long run: `npm run fuzz:json` (FUZZ_RUNS=100000 by default), which prints the outcome counts.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { parseJsonCallback } from '../../../src/json/parser';
+import { ParseError } from '../../../src/message/errors';
+import type { ParsedCallback } from '../../../src/message/types';
+import {
+  deleteSpan,
+  duplicateSpan,
+  flipByte,
+  fuzz,
+  FUZZ_RUNS,
+  FUZZ_SEED,
+  insertOneOf,
+  rejections,
+  truncate,
+  type Mutation,
+  type Random,
+} from '../message/fuzz';
+import { CALLBACKS } from './helpers';
+
+const HEAP_GROWTH_BOUND_BYTES = 32 * 1024 * 1024;
+// A long run takes about a millisecond a case on a busy machine.
+const TIMEOUT_MS = 60_000 + FUZZ_RUNS * 5;
+
+/** Ours, plus the REST fixtures when that folder exists. */
+function corpus(): Buffer[] {
+  const rest = join(__dirname, '..', '..', 'fixtures', 'rest');
+  const theirs = existsSync(rest)
+    ? readdirSync(rest, { recursive: true, encoding: 'utf8' })
+        .filter((name) => name.endsWith('.json') && !name.endsWith('.expected.json'))
+        .map((name) => readFileSync(join(rest, name)))
+    : [];
+  return [...Object.values(CALLBACKS).map((text) => Buffer.from(text)), ...theirs];
+}
+
+const INSERTS = [
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  ',',
+  ':',
+  '\\',
+  '\\u',
+  '\\ud800',
+  '-',
+  '0',
+  'é',
+  '€',
+  '😀',
+  '\u0000',
+  '\n',
+  '\uFEFF',
+];
+
+/** From each key's opening quote to the comma after its member: duplicated, a repeated or broken member. */
+function members(bytes: Buffer): [number, number][] {
+  const found: [number, number][] = [];
+  for (let at = bytes.indexOf(0x22); at !== -1; at = bytes.indexOf(0x22, at + 1)) {
+    const before = bytes.subarray(0, at).toString('latin1').trimEnd().at(-1);
+    const comma = bytes.indexOf(0x2c, at);
+    if ((before === '{' || before === ',') && comma !== -1) found.push([at, comma + 1]);
+  }
+  return found;
+}
+
+/** Nested arrays or objects around a null, put where a value may be (after a ':') or anywhere. */
+const deepNesting: Mutation = (bytes, random) => {
+  const levels = 1 + random(100);
+  const [open, close] = random(2) === 0 ? ['[', ']'] : ['{"n":', '}'];
+  const colons: number[] = [];
+  for (let at = bytes.indexOf(0x3a); at !== -1; at = bytes.indexOf(0x3a, at + 1)) colons.push(at + 1);
+  const at =
+    random(2) === 0 && colons.length > 0
+      ? (colons[random(colons.length)] as number)
+      : random(bytes.length + 1);
+  const nested = Buffer.from(`${open.repeat(levels)}null${close.repeat(levels)}`);
+  return [`nest ${levels} deep at ${at}`, Buffer.concat([bytes.subarray(0, at), nested, bytes.subarray(at)])];
+};
+
+const REPLACEMENTS = ['1', '-0.5', 'true', 'null', '{}', '[]', '"x"', '{"kind":"mdn"}', '"4"'];
+
+/** A string value that follows a ':' replaced by another value: credentials, counters and fields of other types. */
+const replaceValue: Mutation = (bytes, random) => {
+  const values: [number, number][] = [];
+  for (let at = bytes.indexOf(0x3a); at !== -1; at = bytes.indexOf(0x3a, at + 1)) {
+    let from = at + 1;
+    while (bytes[from] === 0x20) from++;
+    const to = bytes[from] === 0x22 ? bytes.indexOf(0x22, from + 1) : -1;
+    if (to !== -1) values.push([from, to + 1]);
+  }
+  const [from, to] = values[random(values.length)] ?? [0, 0];
+  const value = REPLACEMENTS[random(REPLACEMENTS.length)] as string;
+  return [
+    `replace ${from}-${to} by ${value}`,
+    Buffer.concat([bytes.subarray(0, from), Buffer.from(value), bytes.subarray(to)]),
+  ];
+};
+
+/** The message inside an array or a string: a top level that is no object. */
+const wrap: Mutation = (bytes, random) => {
+  const [open, close] = random(2) === 0 ? ['[', ']'] : ['"', '"'];
+  return [`wrap in ${open}${close}`, Buffer.concat([Buffer.from(open), bytes, Buffer.from(close)])];
+};
+
+function limitsFor(random: Random) {
+  if (random(5) !== 0) return undefined;
+  return {
+    maxBodyBytes: 200 + random(3000),
+    maxDepth: 1 + random(10),
+    maxElements: 1 + random(60),
+    maxTextBytes: 1 + random(100),
+  };
+}
+
+/** What JSON.parse makes of the text, or undefined when it refuses it. */
+function jsonParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('parseJsonCallback under random mutation', () => {
+  it(
+    `settles with a ParsedCallback or a ParseError (FUZZ_SEED=${FUZZ_SEED}, FUZZ_RUNS=${FUZZ_RUNS})`,
+    async () => {
+      const messages = corpus();
+      const passwords = messages.map(
+        (bytes) => (jsonParse(bytes.toString('utf8')) as { password?: string }).password,
+      );
+      const outcome = await fuzz({
+        parse: parseJsonCallback,
+        messages,
+        mutations: [
+          flipByte,
+          truncate,
+          insertOneOf(INSERTS),
+          deleteSpan,
+          duplicateSpan('member', members),
+          deepNesting,
+          replaceValue,
+          wrap,
+        ],
+        limitsFor,
+        acceptable: (err, message, bytes) => {
+          if (!(err instanceof ParseError)) return false;
+          const password = passwords[message];
+          if (password && err.message.includes(password)) return false;
+          // Only the decoder's own failures may be a cause.
+          if (err.cause !== undefined && err.code !== 'INVALID_UTF8') return false;
+          return (
+            err.code !== 'MALFORMED_JSON' ||
+            jsonParse(bytes.toString('utf8')) === undefined ||
+            err.message.includes('lone surrogate')
+          );
+        },
+        checkParsed: (parsed, _, bytes) => {
+          const { redacted, username, password } = parsed as ParsedCallback;
+          const original = jsonParse(bytes.toString('utf8')) as Record<string, unknown> | undefined;
+          const expected = original && {
+            ...original,
+            ...(typeof original.username === 'string' && { username: '' }),
+            ...(typeof original.password === 'string' && { password: '' }),
+          };
+          if (!expected || !isDeepStrictEqual(jsonParse(redacted), expected)) {
+            throw new Error('the redacted text is not the message with empty credentials');
+          }
+          // Parsed, so each is a string, null or absent.
+          const credential = (value: unknown) => (typeof value === 'string' ? value : '');
+          if (
+            credential(original.username) !== username ||
+            credential(original.password) !== password.reveal()
+          ) {
+            throw new Error('the credentials differ from what JSON.parse reads');
+          }
+        },
+      });
+      if (process.env.FUZZ_RUNS !== undefined) {
+        process.stdout.write(`JSON fuzz, FUZZ_SEED=${FUZZ_SEED}: ${JSON.stringify(outcome)}\n`);
+      }
+
+      expect(outcome.heapGrowthBytes).toBeLessThan(HEAP_GROWTH_BOUND_BYTES);
+      // A fuzzer that only ever produces garbage (or never does) tests nothing.
+      expect(outcome.parsed).toBeGreaterThan(FUZZ_RUNS / 100);
+      expect(rejections(outcome)).toBeGreaterThan(FUZZ_RUNS / 10);
+    },
+    TIMEOUT_MS,
+  );
+});
