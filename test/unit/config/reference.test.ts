@@ -54,6 +54,7 @@ describe('docs/configuration.md', () => {
         parse(EXAMPLE_YAML.replace('secrets/acme.password', 'acme.password')),
         {
           BETA_CALLBACK_PASSWORD: 'beta-secret',
+          GAMMA_PATH_TOKEN: 'gamma-path-token-0123456789',
           KAFKA_PASSWORD: 'kafka-secret',
           THINGSPACE_PASSWORD: 'uws-secret',
         },
@@ -62,7 +63,9 @@ describe('docs/configuration.md', () => {
       expect(config.accounts.map((account) => account.password?.reveal())).toEqual([
         'acme-secret',
         'beta-secret',
+        undefined,
       ]);
+      expect(config.accounts[2]?.pathToken?.reveal()).toBe('gamma-path-token-0123456789');
       expect(config.thingspace?.password.reveal()).toBe('uws-secret');
     } finally {
       files.cleanup();
