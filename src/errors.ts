@@ -36,8 +36,8 @@ export interface FaultSpec {
   expose: boolean;
   headers: readonly FaultHeader[];
   /**
-   * One line, public: the README's table, and the fault text where the instance's message is not sent (see
-   * src/http/soap-responses.ts). Markdown only where it is never a fault text.
+   * One line, public: the README's table, and the answer's text (SOAP faultstring, JSON message) where the
+   * instance's message is not sent (see src/http/answers.ts). Markdown only where it is never an answer's text.
    */
   description: string;
 }
@@ -167,10 +167,11 @@ export const ERRORS = {
   ),
   UNSUPPORTED_MEDIA_TYPE: refused(
     415,
-    'the Content-Type is not XML (`text/xml`, `application/soap+xml`, `application/xml`)',
+    'the Content-Type is neither XML (`text/xml`, `application/xml`, `application/soap+xml`) nor JSON ' +
+      '(`application/json`, `text/json`, `application/*+json`)',
   ),
 
-  // 5xx: try again later. Their descriptions are their fault texts: plain, no markdown.
+  // 5xx: try again later. Their descriptions are their answers' texts: plain, no markdown.
   INTERNAL: {
     where: 'callback',
     status: 500,
@@ -252,13 +253,23 @@ export function faultSpec(code: AnswerCode): FaultSpec {
   return ERRORS[code];
 }
 
+/**
+ * Whether a code's answer carries its row's description rather than the error's own message: every Server
+ * error (5xx) and every hidden message. The same in every wire format (src/http/answers.ts says why).
+ */
+export function hasFixedText(code: AnswerCode): boolean {
+  const spec = faultSpec(code);
+  return spec.status >= 500 || !spec.expose;
+}
+
 export interface BridgeErrorOptions {
   cause?: unknown;
 }
 
 /**
  * Every failure the bridge answers is a BridgeError subclass with a catalogue code. The one outermost HTTP
- * handler turns any of them into a SOAP Fault; nothing else decides statuses.
+ * handler turns any of them into an answer (a SOAP Fault, or JSON for a JSON caller); nothing else decides
+ * statuses.
  */
 export abstract class BridgeError extends Error {
   /** Stable, documented, tested: dashboards and alerts key on it. */

@@ -11,6 +11,7 @@
  *   kept-alive connection) gets a 503 with Retry-After and /readyz answers, instead of a refused or reset
  *   connection.
  */
+import { createAuthenticator } from '../auth';
 import { topicsOf, type Config } from '../config';
 import { createApp, type AppDeps } from '../http/app';
 import { NotReadyError } from '../http/errors';
@@ -42,6 +43,8 @@ export function createBridge(config: Config, logger: Logger): Bridge {
   const topics = topicsOf(config.kafka);
   const kafka = createKafkaClient(config.kafka, { logger });
   const listeners = new Listeners(config.http);
+  // One for the guards (path tokens) and the pipeline (credentials): its salt is per instance.
+  const authenticator = createAuthenticator(config.accounts);
   const stopBooting = new AbortController();
   let lifecycle: Lifecycle = 'new';
   let delivery: Delivery | undefined;
@@ -52,6 +55,7 @@ export function createBridge(config: Config, logger: Logger): Bridge {
   const appDeps: AppDeps = {
     http: config.http,
     serviceEnabled: enabledServices(config),
+    pathAccount: (token) => authenticator.pathAccount(token),
     // Through a closure: the handler exists only once the Kafka side is booted.
     handle: (incoming) => handle(incoming),
     readiness: () => readinessOf(lifecycle, delivery),
@@ -65,7 +69,7 @@ export function createBridge(config: Config, logger: Logger): Bridge {
     const registry = createRegistryClient(config.schemaRegistry);
     const side = { config, kafka, registry, topics, delivery: opened, logger };
     const schemaIds = await bootKafkaSide(side, stopBooting.signal);
-    handle = createPipeline({ config, topics, schemaIds, delivery: opened, metrics, logger });
+    handle = createPipeline({ config, authenticator, topics, schemaIds, delivery: opened, metrics, logger });
     lifecycle = 'ready';
     logger.info({ topics }, 'ready: Kafka reachable, topics present, schema ids resolved');
   }

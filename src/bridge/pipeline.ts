@@ -1,5 +1,5 @@
 /** The callback pipeline of a booted node (src/ingress/handle-callback.ts), wired to its config and metrics. */
-import { createAuthenticator } from '../auth';
+import type { Authenticator } from '../auth';
 import type { Config } from '../config';
 import { createEventEncoder } from '../events/encode';
 import type { Stream } from '../events/schemas';
@@ -9,6 +9,8 @@ import type { Logger, Metrics } from '../observability';
 
 export interface PipelineParts {
   config: Config;
+  /** The bridge's, shared with the HTTP guards that look path tokens up in it. */
+  authenticator: Authenticator;
   topics: Readonly<Record<Stream, string>>;
   schemaIds: ReadonlyMap<string, number>;
   delivery: Delivery;
@@ -18,6 +20,7 @@ export interface PipelineParts {
 
 export function createPipeline({
   config,
+  authenticator,
   topics,
   schemaIds,
   delivery,
@@ -26,7 +29,7 @@ export function createPipeline({
 }: PipelineParts): CallbackHandler {
   return createCallbackHandler({
     parserLimits: { maxBodyBytes: config.http.maxBodyBytes },
-    authenticator: createAuthenticator(config.accounts),
+    authenticator,
     normalizeOptions: { kindPriority: config.normalize.kindPriority },
     encoder: createEventEncoder(topics, schemaIds),
     delivery,

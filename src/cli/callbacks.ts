@@ -29,6 +29,7 @@ import {
   desiredRegistration,
   formatPlan,
   formatRegistrations,
+  maskedUrl,
   RegistrationError,
   syncRegistrations,
   withUwsSession,
@@ -138,7 +139,7 @@ const COMMANDS: Record<string, Command> = {
     const registration = desiredRegistration(ctx.config, account, service, ctx.values.url);
     checkRegistrations([registration], urlOptions(ctx.values));
     await withUwsSession(ctx.client, (session) => session.registerCallback(registration));
-    ctx.io.stdout(`registered ${service} for account ${account}: ${registration.url}\n`);
+    ctx.io.stdout(`registered ${service} for account ${account}: ${maskedUrl(registration.url)}\n`);
     return EXIT_OK;
   },
 

@@ -11,6 +11,7 @@
  * default), never from the command line. The first line on stdout is `THINGSPACE_URL=<API root>`.
  */
 import { parseArgs } from 'node:util';
+import { maskedUrl } from '../registration';
 import { addReport, DEFAULT_RETRY_INTERVAL_MS, emptyReport, Simulator } from '../simulator';
 import type { AttemptResult, SendReport, SimulatedRegistration, UwsCall } from '../simulator';
 import { Secret } from '../util/secret';
@@ -135,7 +136,7 @@ function stopSignal(): Promise<NodeJS.Signals> {
 }
 
 function registrationName(registration: Pick<SimulatedRegistration, 'accountName' | 'serviceName' | 'url'>) {
-  return `${registration.serviceName} (account ${registration.accountName}) -> ${registration.url}`;
+  return `${registration.serviceName} (account ${registration.accountName}) -> ${maskedUrl(registration.url)}`;
 }
 
 function callLine(call: UwsCall): string {

@@ -48,6 +48,9 @@ accounts:
     passwordEnv: BETA_CALLBACK_PASSWORD
     services: [CarrierService, SMSDeliveryConfirmation]
     allowEmptyCredentials: [SMSDeliveryConfirmation]
+  - name: '0000777777-00001' # registered without credentials, at /callbacks/<pathToken>/<Service>
+    pathTokenEnv: GAMMA_PATH_TOKEN
+    services: [CarrierService, DeviceUsage]
 kafka:
   brokers: [kafka-1:9092, kafka-2:9092]
   tls: { enabled: true }
@@ -75,8 +78,8 @@ logged as warnings at start.
 
 Durations end in \`Ms\` (milliseconds), sizes in \`Bytes\`. Credentials are given one of three ways:
 \`password\` (inline), \`passwordFile\` (a file, relative to the config file, one trailing newline dropped) or
-\`passwordEnv\` (an environment variable that must be set). They are read once, at start, and never appear in
-logs, errors or events.
+\`passwordEnv\` (an environment variable that must be set); an account's path token likewise (\`pathToken\`,
+\`pathTokenFile\`, \`pathTokenEnv\`). They are read once, at start, and never appear in logs, errors or events.
 
 ## Environment variables
 

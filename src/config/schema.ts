@@ -8,7 +8,7 @@ import { isRecord, itemsWithoutIssues, reportDuplicates, sameAs, whenList, whenV
 import { parseCidr } from './cidr';
 import type { Frozen } from './freeze';
 import { serviceKey } from '../thingspace/catalogue';
-import { MAX_CREDENTIAL_CHARS, readReferencedFile, withPassword } from './secrets';
+import { givenSources, MAX_CREDENTIAL_CHARS, readReferencedFile, withPassword, withSecrets } from './secrets';
 import type { LoadContext } from './secrets';
 
 /**
@@ -150,15 +150,41 @@ const credentialText = z
   // a copy-paste slip far more often than a choice.
   .refine((text) => text.trim() === text, 'must not start or end with whitespace');
 
+/**
+ * Who an account is to a callback: its Username and password (sent in every message), a secret path token
+ * (`/callbacks/<token>/<Service>`, for registrations made without credentials), or both. A username goes with a
+ * password.
+ */
+function checkAccountIdentity(value: Readonly<Record<string, unknown>>, issues: z.core.$RefinementCtx): void {
+  const username = value.username !== undefined;
+  const password = givenSources('password', value).length > 0;
+  if (username && !password) {
+    issues.addIssue({
+      code: 'custom',
+      path: ['password'],
+      message: 'one of password, passwordFile, passwordEnv is required',
+    });
+  } else if (password && !username) {
+    issues.addIssue({ code: 'custom', path: ['username'], message: 'required with a password' });
+  } else if (!username && givenSources('pathToken', value).length === 0) {
+    issues.addIssue({
+      code: 'custom',
+      path: ['username'],
+      message: 'give a username and password, a pathToken, or both',
+    });
+  }
+}
+
 function account(ctx: LoadContext) {
-  return withPassword(
+  return withSecrets(
     {
       name: z.string().min(1).meta({
         description:
           'ThingSpace account name (keep leading zeros: quote it in YAML); events carry it as accountName.',
       }),
-      username: credentialText.meta({
-        description: `The Username registered with the callbacks; identifies the account when several share one URL. Unique across accounts, 1-${MAX_CREDENTIAL_CHARS} characters (ThingSpace's REST API takes at most 40).`,
+      username: credentialText.optional().meta({
+        description: `The Username registered with the callbacks, with a password; identifies the account when several share one URL. Unique across accounts, 1-${MAX_CREDENTIAL_CHARS} characters (ThingSpace's REST API takes at most 40). Optional with a pathToken.`,
+        defaultText: 'with a password',
       }),
       services: z
         .array(serviceName)
@@ -180,6 +206,8 @@ function account(ctx: LoadContext) {
         }),
     },
     ctx,
+    { password: 'optional', pathToken: 'optional' },
+    { check: checkAccountIdentity },
   ).superRefine(
     (value, issues) => {
       if (value.services[0] === '*') return;
@@ -210,8 +238,18 @@ function accountsAgree(accounts: readonly Account[], issues: z.core.$RefinementC
   // Exact comparison, as authentication does; the message points at the other account, never at the value.
   reportDuplicates(
     issues,
-    sound.map(([index, item]) => ({ path: [index, 'username'], key: item.username })),
+    sound.flatMap(([index, item]) =>
+      item.username === undefined ? [] : [{ path: [index, 'username'], key: item.username }],
+    ),
     (first) => `same username as accounts[${String(first[0])}]`,
+  );
+  // A path token names one account; the value is a secret, so only the other account is named.
+  reportDuplicates(
+    issues,
+    sound.flatMap(([index, item]) =>
+      item.pathToken === undefined ? [] : [{ path: [index, 'pathToken'], key: item.pathToken.reveal() }],
+    ),
+    (first) => `same pathToken as accounts[${String(first[0])}]`,
   );
   // An empty message names no account, so the service alone must decide which one it is.
   reportDuplicates(
@@ -504,11 +542,10 @@ export function configSchema(ctx: LoadContext) {
       }),
       http: http.prefault({}),
       services,
-      accounts: z
-        .array(account(ctx))
-        .min(1)
-        .superRefine(accountsAgree, whenList)
-        .meta({ description: 'Who may send callbacks. The Username in the message picks the account.' }),
+      accounts: z.array(account(ctx)).min(1).superRefine(accountsAgree, whenList).meta({
+        description:
+          'Who may send callbacks. The path token in the URL, else the Username in the message, picks the account.',
+      }),
       kafka: kafka(ctx),
       schemaRegistry: schemaRegistry(ctx),
       thingspace: thingspace(ctx).optional(),

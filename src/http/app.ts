@@ -1,24 +1,35 @@
 /**
- * The Koa app of an ingress listener. Koa at the edge only: the guards that decide before the body is read,
- * the one error exit that turns every failure into a SOAP Fault, health and metrics. The callback itself goes
- * through the pipeline in src/ingress/handle-callback.ts.
+ * The Koa app of an ingress listener. Koa at the edge only: the guards that decide before the body is read, the
+ * wire format (wire-format.ts), the one error exit that answers every failure in the caller's format, health and
+ * metrics. The callback itself goes through the pipeline in src/ingress/handle-callback.ts.
  *
- *   POST /callbacks/:service   guards -> pipeline -> 200 SOAP ack | SOAP Fault (status table in the README)
- *   GET  /healthz              the process answers
- *   GET  /readyz               Kafka reachable, schema ids resolved, not draining
- *   GET  /metrics              Prometheus
+ *   POST /callbacks/:service          guards -> format -> pipeline -> 200 ack | error (table in the README)
+ *   POST /callbacks/:token/:service   the same, for the account whose path token this is
+ *   GET  /healthz                     the process answers
+ *   GET  /readyz                      Kafka reachable, schema ids resolved, not draining
+ *   GET  /metrics                     Prometheus
  *
- * A per-service listener (config `services.<name>.port`) serves one service: `POST /` and
- * `POST /callbacks/<that service>`.
+ * Answers come in the format the request was read in: a SOAP envelope or Fault (soap-responses.ts), or JSON
+ * (json-responses.ts). Refusals before that is known (403, 404, 405, 415) are JSON when the Content-Type names
+ * JSON, else SOAP.
+ *
+ * A per-service listener (config `services.<name>.port`) serves one service: `POST /` and the two callback paths
+ * naming that service. Not `/<token>`: registrations use the callback paths on every port (src/registration),
+ * and one path shape lets everything that prints a URL find the token to mask.
+ *
+ * A path token is a secret: it is compared by its digest (src/auth), never logged, never echoed (an unknown one
+ * is `NOT_FOUND`, as any other path the bridge does not serve, so nothing tells that tokens exist), and never a
+ * metric label (those carry the canonical service).
  */
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
+import type { PathAccount } from '../auth';
 import type { HttpConfig } from '../config';
 import { BridgeError, faultSpec } from '../errors';
 import type { CallbackHandler, HandledCallback } from '../ingress/handle-callback';
+import { ParseError } from '../message/errors';
+import type { WireFormat } from '../message/types';
 import { requestLogger, type Logger, type Metrics } from '../observability';
-import { SOAP_CONTENT_TYPE } from '../soap/envelope';
-import { ParseError } from '../soap/errors';
 import { findService, type ServiceName } from '../thingspace/catalogue';
 import { UnknownServiceError } from '../thingspace/errors';
 import { requestBody } from './body';
@@ -30,8 +41,11 @@ import {
   SourceNotAllowedError,
   UnsupportedMediaTypeError,
 } from './errors';
-import { ACK_BODY, INTERNAL_FAULT, faultFor } from './soap-responses';
+import type { Answers } from './answers';
+import { JSON_ANSWERS } from './json-responses';
+import { SOAP_ANSWERS } from './soap-responses';
 import { createSourceGuard } from './source-guard';
+import { answerFormatOf, formatOfContentType, sniffFormat } from './wire-format';
 
 /** Why the node is not ready, or undefined when it is. */
 export type Readiness = () => 'starting' | 'draining' | 'kafka-unavailable' | 'spool-full' | undefined;
@@ -40,6 +54,8 @@ export interface AppDeps {
   http: Pick<HttpConfig, 'maxBodyBytes' | 'bodyTimeoutMs' | 'allowedSources' | 'trustProxy'>;
   /** Whether the bridge takes this (canonical) service: config `services.<name>.enabled`. */
   serviceEnabled: (service: ServiceName) => boolean;
+  /** The account of a path token, or undefined (src/auth: Authenticator.pathAccount). */
+  pathAccount: (token: string) => PathAccount | undefined;
   handle: CallbackHandler;
   readiness: Readiness;
   metrics: Metrics;
@@ -50,9 +66,11 @@ export interface AppDeps {
   beforeScrape?: () => void;
 }
 
-/** XML by any of its media types; a missing Content-Type is let through to the parser, which judges the bytes. */
-const XML_TYPES = new Set(['text/xml', 'application/soap+xml', 'application/xml']);
 const CALLBACKS = '/callbacks/';
+
+/** Every answer in the format of the request. */
+const ANSWERS: Readonly<Record<WireFormat, Answers>> = { soap: SOAP_ANSWERS, rest: JSON_ANSWERS };
+
 /** Retry-After for 503s that carry no better estimate. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
@@ -60,6 +78,8 @@ type Outcome = HandledCallback['outcome'] | 'rejected' | 'failed';
 
 interface CallbackState {
   service: ServiceName | 'unknown';
+  /** The format answers take: the Content-Type's guess until the body's format is known. */
+  answer: WireFormat;
   outcome?: Outcome;
 }
 
@@ -74,12 +94,12 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
     const started = performance.now();
     const reqId = validRequestId(ctx.get('x-request-id')) ?? randomUUID();
     ctx.set('X-Request-Id', reqId);
-    const state: CallbackState = { service: 'unknown' };
+    const state: CallbackState = { service: 'unknown', answer: answerFormatOf(ctx.get('content-type')) };
     ctx.state.callback = state;
     try {
       await next();
     } catch (err) {
-      state.outcome = answerError(ctx, err, requestLogger(logger, reqId));
+      state.outcome = answerError(ctx, err, ANSWERS[state.answer], requestLogger(logger, reqId));
     }
     if (state.outcome !== undefined) {
       metrics.requests.inc({ service: state.service, outcome: state.outcome, status: ctx.status });
@@ -95,16 +115,24 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
     if (path.startsWith(CALLBACKS) || (onlyService !== undefined && path === '/')) {
       const state = ctx.state.callback as CallbackState;
       state.outcome = 'rejected';
-      const service = guardCallback(ctx, guards, path === '/' ? onlyService! : serviceInPath(path));
+      const route = guardCallback(ctx, guards, path);
+      const receivedAt = new Date();
+      let body: AsyncIterable<Uint8Array> = requestBody(ctx.req, deps.http.bodyTimeoutMs);
+      let format = route.format;
+      if (format === 'sniff') ({ format, body } = await sniffFormat(body, deps.http.maxBodyBytes));
+      state.answer = format;
       const handled = await deps.handle({
-        service,
-        body: requestBody(ctx.req, deps.http.bodyTimeoutMs),
-        receivedAt: new Date(),
+        service: route.service,
+        format,
+        body,
+        receivedAt,
+        pathAccount: route.pathAccount,
       });
       state.outcome = handled.outcome;
+      const answers = ANSWERS[format];
       ctx.status = 200;
-      ctx.type = SOAP_CONTENT_TYPE;
-      ctx.body = ACK_BODY;
+      ctx.type = answers.contentType;
+      ctx.body = answers.ack;
       return;
     }
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') throw new NotFoundError();
@@ -119,11 +147,18 @@ interface Guards extends AppDeps {
   guardSource: ReturnType<typeof createSourceGuard>;
 }
 
+/** What the guards let through: the service, the account its path token names (if any), the body's format. */
+interface CallbackRoute {
+  service: ServiceName;
+  pathAccount?: PathAccount;
+  format: WireFormat | 'sniff';
+}
+
 /**
- * The guards of a callback, in order, none of which reads the body; returns the canonical service, also set on
- * the request's state as soon as it is known, so a refusal after that is counted under it.
+ * The guards of a callback, in order, none of which reads the body; the canonical service is set on the
+ * request's state as soon as it is known, so a refusal after that is counted under it.
  */
-function guardCallback(ctx: Koa.Context, guards: Guards, name: string): ServiceName {
+function guardCallback(ctx: Koa.Context, guards: Guards, path: string): CallbackRoute {
   const { http, onlyService } = guards;
   const { allowed, clientIp } = guards.guardSource(
     ctx.req.socket.remoteAddress,
@@ -134,20 +169,38 @@ function guardCallback(ctx: Koa.Context, guards: Guards, name: string): ServiceN
     throw new SourceNotAllowedError();
   }
   if (ctx.method !== 'POST') throw new MethodNotAllowedError('POST');
-  const entry = findService(name);
+  const named = path === '/' ? { service: onlyService! } : callbackPath(path);
+  const pathAccount = named.token === undefined ? undefined : guards.pathAccount(named.token);
+  // Said like any path the bridge does not serve, and without the path: the token is the caller's secret.
+  if (named.token !== undefined && pathAccount === undefined) throw new NotFoundError();
+  const entry = findService(named.service);
   if (entry === undefined || (onlyService !== undefined && entry.name !== onlyService)) {
-    throw new UnknownServiceError(name);
+    // A token sent without its service must not come back as the name of an unknown one.
+    if (named.token === undefined && guards.pathAccount(named.service) !== undefined)
+      throw new NotFoundError();
+    throw new UnknownServiceError(named.service);
   }
   (ctx.state.callback as CallbackState).service = entry.name;
   if (!guards.serviceEnabled(entry.name)) throw new ServiceDisabledError(entry.name);
-  const type = ctx.get('content-type');
-  if (type !== '' && !XML_TYPES.has(mediaType(type))) throw new UnsupportedMediaTypeError();
+  const format = formatOfContentType(ctx.get('content-type'));
+  if (format === undefined) throw new UnsupportedMediaTypeError();
   if (ctx.request.length > http.maxBodyBytes) {
     throw new ParseError('BODY_TOO_LARGE', `the body is longer than ${http.maxBodyBytes} bytes`);
   }
   const notReady = guards.readiness();
   if (notReady === 'starting' || notReady === 'draining') throw new NotReadyError(notReady);
-  return entry.name;
+  return { service: entry.name, format, pathAccount };
+}
+
+/**
+ * `/callbacks/<service>` or `/callbacks/<token>/<service>`. The service is %-decoded (ThingSpace's names need no
+ * escapes, but a client may add them); the token is taken as written, its alphabet (base64url) needs none.
+ */
+function callbackPath(path: string): { service: string; token?: string } {
+  const segments = path.slice(CALLBACKS.length).split('/');
+  if (segments.length > 2) throw new NotFoundError();
+  const service = decodedSegment(segments.at(-1)!);
+  return segments.length === 2 ? { token: segments[0]!, service } : { service };
 }
 
 /** GET /healthz, /readyz and /metrics. */
@@ -175,13 +228,13 @@ async function answerStatus(ctx: Koa.Context, deps: AppDeps): Promise<void> {
   }
 }
 
-/** The one error exit: a SOAP Fault for every failure. Returns the outcome for metrics. */
-function answerError(ctx: Koa.Context, err: unknown, log: Logger): Outcome {
+/** The one error exit: every failure answered in `answers`' format. Returns the outcome for metrics. */
+function answerError(ctx: Koa.Context, err: unknown, answers: Answers, log: Logger): Outcome {
   const known = err instanceof BridgeError;
-  const fault = known ? faultFor(err) : INTERNAL_FAULT;
-  ctx.status = fault.status;
-  ctx.type = SOAP_CONTENT_TYPE;
-  ctx.body = fault.body;
+  const answer = known ? answers.errorFor(err) : answers.internal;
+  ctx.status = answer.status;
+  ctx.type = answers.contentType;
+  ctx.body = answer.body;
   // The headers its catalogue row names, valued from the error.
   if (known) {
     for (const header of faultSpec(err.code).headers) {
@@ -191,14 +244,14 @@ function answerError(ctx: Koa.Context, err: unknown, log: Logger): Outcome {
   // Part of the body may still be unread: this connection cannot carry another request.
   if (!ctx.req.complete) ctx.set('Connection', 'close');
   if (!known) log.error({ err }, 'unexpected error answering a callback');
-  else if (fault.status >= 500) log.warn({ code: err.code, err: err.message }, 'callback not taken');
-  else log.info({ code: err.code, status: fault.status }, 'callback refused');
-  return fault.status >= 500 ? 'failed' : 'rejected';
+  else if (answer.status >= 500) log.warn({ code: err.code, err: err.message }, 'callback not taken');
+  else log.info({ code: err.code, status: answer.status }, 'callback refused');
+  return answer.status >= 500 ? 'failed' : 'rejected';
 }
 
-function serviceInPath(path: string): string {
+function decodedSegment(segment: string): string {
   try {
-    return decodeURIComponent(path.slice(CALLBACKS.length));
+    return decodeURIComponent(segment);
   } catch {
     throw new NotFoundError(); // a malformed %-escape names nothing
   }
@@ -213,11 +266,6 @@ function retryAfterOf(err: BridgeError): string {
 /** Allow: the methods the error names (MethodNotAllowedError), or the one a callback path takes. */
 function allowOf(err: BridgeError): string {
   return err instanceof MethodNotAllowedError ? err.allow : 'POST';
-}
-
-function mediaType(contentType: string): string {
-  const semicolon = contentType.indexOf(';');
-  return (semicolon === -1 ? contentType : contentType.slice(0, semicolon)).trim().toLowerCase();
 }
 
 /** A caller's request id is echoed and logged only when it is short and plain. */

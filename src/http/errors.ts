@@ -34,7 +34,7 @@ export class UnsupportedMediaTypeError extends BridgeError {
   constructor() {
     super(
       'UNSUPPORTED_MEDIA_TYPE',
-      'the body must be XML (text/xml, application/soap+xml or application/xml)',
+      'the body must be XML (text/xml, application/xml, application/soap+xml) or JSON (application/json, text/json, application/*+json)',
     );
   }
 }

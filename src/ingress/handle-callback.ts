@@ -3,19 +3,24 @@
  *
  *   body -> parse -> authenticate -> normalize -> encode -> deliver -> HandledCallback
  *
+ * The parse step is the wire format's parser (SOAP or JSON), as the HTTP layer read the request; every later
+ * step reads the format-neutral ParsedCallback.
+ *
  * Every failure is a BridgeError for the HTTP layer to answer (src/http/app.ts), except one: a message that was
  * authenticated but cannot be normalized or encoded goes to the dead-letter topic and is acknowledged, because
  * nothing authenticated may be lost and ThingSpace re-sending it would not make it readable.
  */
-import type { Authenticator, AuthFailureReason } from '../auth';
+import type { Authenticator, AuthFailureReason, PathAccount } from '../auth';
 import type { EventEncoder, EncodedRecord } from '../events/encode';
 import { deadLetterIdOf } from '../thingspace/event-id';
 import { normalize, type NormalizeOptions } from '../thingspace/normalize';
 import type { Delivery, Receipt } from '../kafka/delivery';
 import { BridgeError, type ErrorCode } from '../errors';
+import { parseJsonCallback } from '../json/parser';
+import type { CallbackBody } from '../message/body';
 import type { ParserLimits } from '../message/limits';
+import type { ParsedCallback, WireFormat } from '../message/types';
 import { parseCallback } from '../soap/parser';
-import type { ParsedCallback } from '../message/types';
 import type { Anomaly } from '../thingspace/anomalies';
 import type { ServiceName } from '../thingspace/catalogue';
 import { EventTooLargeError } from './errors';
@@ -23,8 +28,12 @@ import { EventTooLargeError } from './errors';
 export interface IncomingCallback {
   /** The canonical service name the URL resolved to. */
   service: ServiceName;
+  /** How the body is written: the HTTP layer decided from the Content-Type (src/http/wire-format.ts). */
+  format: WireFormat;
   body: AsyncIterable<Uint8Array>;
   receivedAt: Date;
+  /** The account the URL's path token named, if it had one: authentication then checks against it alone. */
+  pathAccount?: PathAccount;
 }
 
 export interface HandledCallback extends Receipt {
@@ -51,13 +60,18 @@ export interface CallbackHandlerDeps {
 
 export type CallbackHandler = (incoming: IncomingCallback) => Promise<HandledCallback>;
 
+type Parser = (body: CallbackBody, limits: Partial<ParserLimits>) => Promise<ParsedCallback>;
+
+/** One parser per wire format, with one signature and one result type. */
+const PARSERS: Readonly<Record<WireFormat, Parser>> = { soap: parseCallback, rest: parseJsonCallback };
+
 export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandler {
   const { authenticator, encoder, delivery, ingressNode, normalizeOptions, parserLimits } = deps;
 
-  return async ({ service, body, receivedAt }) => {
-    const parsed = await parseCallback(body, parserLimits);
+  return async ({ service, format, body, receivedAt, pathAccount }) => {
+    const parsed = await PARSERS[format](body, parserLimits);
 
-    const auth = authenticator.authenticate(service, parsed.username, parsed.password);
+    const auth = authenticator.authenticate(service, parsed.username, parsed.password, pathAccount);
     if (!auth.ok) {
       deps.onAuthFailure?.(auth.error.reason);
       throw auth.error;

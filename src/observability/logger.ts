@@ -6,8 +6,8 @@ export type { Logger } from 'pino';
 
 /**
  * Keys whose values are credentials wherever they appear. `Password` is the callback's own element name; `token`
- * the registration API's session token (THINGSPACE.md §5). Not `passwordFile`/`passwordEnv`: they name where a
- * secret lives, which an operator needs to read.
+ * the registration API's session token (THINGSPACE.md §5); `pathToken` an account's secret URL segment. Not
+ * `passwordFile`/`passwordEnv` (nor pathToken's): they name where a secret lives, which an operator needs to read.
  */
 const SECRET_KEYS = [
   'password',
@@ -17,6 +17,7 @@ const SECRET_KEYS = [
   'cookie',
   'set-cookie',
   'token',
+  'pathToken',
 ];
 
 /** pino's `*` matches exactly one level, so each key is listed at every depth a log object plausibly reaches. */

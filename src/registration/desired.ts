@@ -1,13 +1,16 @@
 /**
  * The registrations the bridge's config asks for: per account, every service it may receive that the bridge has
- * enabled, at the URL the bridge is reached at, with the account's callback credentials. What `callbacks sync`
- * converges the platform to.
+ * enabled, at the URL the bridge is reached at, with the account's callback credentials (empty for an account
+ * known only by its path token). What `callbacks sync` converges the platform to.
  *
- *   URL: <http.publicBaseUrl>/callbacks/<Service>, on services.<name>.port instead of the base URL's port when
- *   that service has a listener of its own (which takes `POST /callbacks/<Service>` as well as `POST /`).
+ *   URL: <http.publicBaseUrl>/callbacks/<Service>, or /callbacks/<pathToken>/<Service> for an account with a
+ *   path token; on services.<name>.port instead of the base URL's port when that service has a listener of its
+ *   own (which takes the same paths, and `POST /`).
+ *
+ * A URL with a path token holds a secret: whatever prints one shows `maskedUrl(url)`.
  */
-import type { Config } from '../config';
-import type { Secret } from '../util/secret';
+import type { AccountConfig, Config } from '../config';
+import { Secret } from '../util/secret';
 import { findSoapService, SOAP_SERVICES, serviceKey } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import { InvalidRegistrationError } from './errors';
@@ -33,16 +36,7 @@ export function desiredRegistrations(settings: RegistrationSettings): DesiredReg
         problems.push(portZero(serviceName));
         return [];
       }
-      const url = callbackUrl(base, serviceName, port);
-      return [
-        {
-          accountName: account.name,
-          serviceName,
-          url,
-          username: account.username,
-          password: account.password,
-        },
-      ];
+      return [registrationOf(account, serviceName, callbackUrl(base, serviceName, port, account.pathToken))];
     }),
   );
   if (problems.length > 0) throw new InvalidRegistrationError(problems);
@@ -73,23 +67,52 @@ export function desiredRegistration(
   if (url === undefined && taken.port === 0) {
     throw new InvalidRegistrationError([portZero(serviceName)]);
   }
-  return {
-    accountName,
+  return registrationOf(
+    account,
     serviceName,
-    url: url ?? callbackUrl(publicBaseUrlOf(settings), serviceName, taken.port),
-    username: account.username,
-    password: account.password,
+    url ?? callbackUrl(publicBaseUrlOf(settings), serviceName, taken.port, account.pathToken),
+  );
+}
+
+/** Registered for an account without credentials: ThingSpace then sends empty ones (THINGSPACE.md §6). */
+const NO_PASSWORD = new Secret('');
+
+function registrationOf(account: AccountConfig, serviceName: ServiceName, url: string): DesiredRegistration {
+  return {
+    accountName: account.name,
+    serviceName,
+    url,
+    username: account.username ?? '',
+    password: account.password ?? NO_PASSWORD,
   };
 }
 
-/** Where ThingSpace posts `service`'s callbacks to this bridge. */
-export function callbackUrl(publicBaseUrl: string, service: ServiceName, port?: number): string {
+/** Where ThingSpace posts `service`'s callbacks to this bridge, for an account with `pathToken` or without. */
+export function callbackUrl(
+  publicBaseUrl: string,
+  service: ServiceName,
+  port?: number,
+  pathToken?: Secret,
+): string {
   const url = new URL(publicBaseUrl);
   if (port !== undefined) url.port = String(port);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/callbacks/${service}`;
+  const token = pathToken === undefined ? '' : `${pathToken.reveal()}/`;
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/callbacks/${token}${service}`;
   url.search = '';
   url.hash = '';
   return url.href;
+}
+
+/** What stands for a path token wherever a URL is shown. */
+export const MASKED_TOKEN = '****';
+
+/**
+ * A callback URL fit to print: the path token of `/callbacks/<token>/<Service>`, the only place the bridge takes
+ * one, replaced by MASKED_TOKEN. Applied to every URL shown, the platform's included (it reports the URLs it
+ * holds in clear).
+ */
+export function maskedUrl(url: string): string {
+  return url.replace(/\/callbacks\/[^/?#]+\/(?=[^/?#]+\/?(?:[?#]|$))/, `/callbacks/${MASKED_TOKEN}/`);
 }
 
 function portZero(serviceName: ServiceName): string {

@@ -1,7 +1,7 @@
 /** Managing an account's callback registrations with ThingSpace's UWS API (THINGSPACE.md §5). */
 export { UwsSession, withUwsSession } from './client';
 export type { CallbackRegistration, NewCallbackRegistration, UwsClientOptions } from './client';
-export { callbackUrl, desiredRegistration, desiredRegistrations } from './desired';
+export { callbackUrl, desiredRegistration, desiredRegistrations, MASKED_TOKEN, maskedUrl } from './desired';
 export type { DesiredRegistration, RegistrationSettings } from './desired';
 export {
   InvalidRegistrationError,

@@ -1,8 +1,10 @@
 /**
  * Registrations and sync plans as text for operators, in the spirit of `terraform plan`: one line per service,
- * a sign for what happens to it, a summary line. Credentials never appear: only whether they are set.
+ * a sign for what happens to it, a summary line. Credentials never appear: only whether they are set; nor do
+ * path tokens: every URL is shown masked (desired.ts).
  */
 import type { CallbackRegistration } from './client';
+import { maskedUrl } from './desired';
 import { countByAction } from './plan';
 import type { ChangeReason, PlannedChange, SyncPlan } from './plan';
 
@@ -46,19 +48,22 @@ function serviceOf(entry: PlannedChange): string {
 function describe(entry: PlannedChange): string {
   switch (entry.action) {
     case 'register':
-      return entry.desired.url;
+      return maskedUrl(entry.desired.url);
     case 'reregister': {
-      const why = `(${entry.reasons.map((reason) => REASONS[reason]).join(', ')})`;
-      return entry.reasons.includes('url')
-        ? `${entry.actual.url} -> ${entry.desired.url}  ${why}`
-        : `${entry.desired.url}  ${why}`;
+      const [from, to] = [maskedUrl(entry.actual.url), maskedUrl(entry.desired.url)];
+      // URLs that differ only in their path token look the same once masked: say which part changed.
+      const reasons = entry.reasons.map((reason) =>
+        reason === 'url' && from === to ? 'path token' : REASONS[reason],
+      );
+      const why = `(${reasons.join(', ')})`;
+      return entry.reasons.includes('url') && from !== to ? `${from} -> ${to}  ${why}` : `${to}  ${why}`;
     }
     case 'unregister':
-      return entry.actual.url;
+      return maskedUrl(entry.actual.url);
     case 'unchanged':
-      return entry.actual.url;
+      return maskedUrl(entry.actual.url);
     case 'ignored':
-      return `${entry.actual.url}  (left alone: not a SOAP callback service the bridge knows)`;
+      return `${maskedUrl(entry.actual.url)}  (left alone: not a SOAP callback service the bridge knows)`;
   }
 }
 
@@ -81,7 +86,7 @@ export function formatRegistrations(registrations: readonly CallbackRegistration
   const rows = registrations.map((entry) => [
     entry.accountName,
     entry.serviceName,
-    entry.url,
+    maskedUrl(entry.url),
     entry.username === undefined ? 'not reported' : entry.username === '' ? 'no' : 'yes',
   ]);
   if (rows.length === 0) return 'No callback registrations.\n';

@@ -5,6 +5,7 @@
  */
 import { serviceKey } from '../thingspace/catalogue';
 import { isRegistrablePort, portOf, REGISTRABLE_PORTS_TEXT } from '../thingspace/registrable-ports';
+import { maskedUrl } from './desired';
 import { InvalidRegistrationError } from './errors';
 
 export interface UrlCheckOptions {
@@ -60,7 +61,7 @@ export function registrationProblems(
     if (seen.has(key)) problems.push(`${accountName} ${serviceName}: one URL per service, and it has two`);
     seen.add(key);
     for (const problem of callbackUrlProblems(url, options)) {
-      problems.push(`${accountName} ${serviceName}: ${url} ${problem}`);
+      problems.push(`${accountName} ${serviceName}: ${maskedUrl(url)} ${problem}`);
     }
   }
   return problems;

@@ -9,7 +9,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUTH_FAILURE_REASONS, AuthError } from '../../src/auth';
 import { ConfigError } from '../../src/config';
-import { ANSWER_CODES, BridgeError, ERROR_CODES, ERRORS, faultSpec, type ErrorCode } from '../../src/errors';
+import {
+  ANSWER_CODES,
+  BridgeError,
+  ERROR_CODES,
+  ERRORS,
+  faultSpec,
+  hasFixedText,
+  type ErrorCode,
+} from '../../src/errors';
 import { BodyAbortedError, BodyTimeoutError } from '../../src/http/body';
 import {
   MethodNotAllowedError,
@@ -19,7 +27,8 @@ import {
   SourceNotAllowedError,
   UnsupportedMediaTypeError,
 } from '../../src/http/errors';
-import { faultFor, hasFixedText } from '../../src/http/soap-responses';
+import { JSON_ANSWERS } from '../../src/http/json-responses';
+import { SOAP_ANSWERS } from '../../src/http/soap-responses';
 import { EventTooLargeError } from '../../src/ingress/errors';
 import {
   DeliveryTimeoutError,
@@ -78,7 +87,7 @@ const SAMPLES: Reported[] = [
 
 /** The codes reported without an error class of their own, and the source that reports each. */
 const WITHOUT_CLASS: Partial<Record<ErrorCode, string>> = {
-  INTERNAL: 'http/soap-responses.ts', // what any error that is not a BridgeError is answered with
+  INTERNAL: 'http/answers.ts', // what any error that is not a BridgeError is answered with
   NORMALIZE_FAILED: 'ingress/handle-callback.ts', // a dead letter's reason when the error is not a BridgeError
 };
 
@@ -137,12 +146,15 @@ describe('the error catalogue', () => {
         retriable: row.retriable,
         expose: row.expose,
       });
-      // The fault the one error exit answers with: its status, its code first in the faultstring.
-      const fault = faultFor(bridgeError);
+      // What the one error exit answers with: its status; its code first in the faultstring, or JSON's `code`.
+      const fault = SOAP_ANSWERS.errorFor(bridgeError);
       expect(fault.status).toBe(row.status);
       expect(fault.body.toString()).toContain(
         `<faultcode>s:${row.faultCode}</faultcode><faultstring>${code}: `,
       );
+      const answer = JSON_ANSWERS.errorFor(bridgeError);
+      expect(answer.status).toBe(row.status);
+      expect((JSON.parse(answer.body.toString()) as { code: string }).code).toBe(code);
     } else {
       expect(error).not.toBeInstanceOf(BridgeError);
       if (row.where === 'cli') expect(error).toBeInstanceOf(RegistrationError);

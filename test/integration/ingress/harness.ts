@@ -48,6 +48,8 @@ export interface BridgeOptions {
   producer?: Record<string, number>;
   http?: Record<string, unknown>;
   services?: Record<string, unknown>;
+  /** More accounts, after the fixtures' one (USERNAME/PASSWORD, every service). */
+  accounts?: Record<string, unknown>[];
   /** Bootstrap brokers instead of the test servers' (e.g. a port where nothing listens). */
   brokers?: string[];
   /** Wait for bridge.ready() (the default), or return once listening. */
@@ -69,7 +71,10 @@ export class IngressHarness {
         node: NODE,
         http: { port: 0, host: '127.0.0.1', ...options.http },
         ...(options.services ? { services: options.services } : {}),
-        accounts: [{ name: ACCOUNT, username: USERNAME, password: PASSWORD, services: ['*'] }],
+        accounts: [
+          { name: ACCOUNT, username: USERNAME, password: PASSWORD, services: ['*'] },
+          ...(options.accounts ?? []),
+        ],
         kafka: {
           brokers: options.brokers ?? this.servers.brokers,
           topics: topicSettings(topics),

@@ -8,7 +8,7 @@ import { Secret } from '../../../src/util/secret';
 
 const ACME_PASSWORD = 'acme-Pa55word';
 
-function account(over: Partial<AccountConfig> & Pick<AccountConfig, 'name' | 'username'>): AccountConfig {
+function account(over: Partial<AccountConfig> & Pick<AccountConfig, 'name'>): AccountConfig {
   return {
     password: new Secret(`${over.name}-password`),
     services: ['*'],
@@ -138,6 +138,130 @@ describe('createAuthenticator', () => {
       }
     }
     expect([...messages]).toEqual(['authentication failed']);
+  });
+});
+
+describe('path tokens', () => {
+  const DELTA_TOKEN = 'dGVzdC10b2tlbi1kZWx0YS0x';
+  const EPSILON_TOKEN = 'dGVzdC10b2tlbi1lcHNpbG9u';
+  const withTokens = createAuthenticator([
+    ...accounts,
+    // Known only by its token: registered without credentials.
+    {
+      name: 'delta',
+      services: ['CarrierService'],
+      allowEmptyCredentials: [],
+      pathToken: new Secret(DELTA_TOKEN),
+    },
+    account({
+      name: 'epsilon',
+      username: 'epsilon-user',
+      password: new Secret('epsilon-password'),
+      pathToken: new Secret(EPSILON_TOKEN),
+    }),
+  ]);
+  const via = (token: string) => withTokens.pathAccount(token)!;
+
+  afterEach(() => jest.restoreAllMocks());
+
+  it('finds the account of a token, and none for any other text', () => {
+    expect(withTokens.pathAccount(DELTA_TOKEN)?.name).toBe('delta');
+    expect(withTokens.pathAccount(EPSILON_TOKEN)?.name).toBe('epsilon');
+    for (const other of [
+      '',
+      DELTA_TOKEN.toLowerCase(),
+      `${DELTA_TOKEN}x`,
+      DELTA_TOKEN.slice(1),
+      'acme-user',
+    ]) {
+      expect(withTokens.pathAccount(other)).toBeUndefined();
+    }
+    // Tokens and usernames are separate: a username is no token.
+    expect(withTokens.pathAccount('epsilon-user')).toBeUndefined();
+  });
+
+  it("takes empty credentials as the token's account, for its services only", () => {
+    expect(reason(withTokens.authenticate('CarrierService', '', empty, via(DELTA_TOKEN)))).toBe('ok:delta');
+    expect(reason(withTokens.authenticate('carrierservice', '', empty, via(DELTA_TOKEN)))).toBe('ok:delta');
+    expect(reason(withTokens.authenticate('DeviceUsage', '', empty, via(DELTA_TOKEN)))).toBe(
+      'service-not-allowed',
+    );
+    expect(reason(withTokens.authenticate('DeviceUsage', '', empty, via(EPSILON_TOKEN)))).toBe('ok:epsilon');
+  });
+
+  it("takes the account's own credentials with its token, and no one else's", () => {
+    const epsilon = via(EPSILON_TOKEN);
+    expect(
+      reason(
+        withTokens.authenticate('CarrierService', 'epsilon-user', new Secret('epsilon-password'), epsilon),
+      ),
+    ).toBe('ok:epsilon');
+    expect(
+      reason(withTokens.authenticate('CarrierService', 'epsilon-user', new Secret('wrong'), epsilon)),
+    ).toBe('bad-password');
+    // Another account's valid credentials do not make the token theirs, nor theirs the token's.
+    expect(
+      reason(withTokens.authenticate('CarrierService', 'acme-user', new Secret(ACME_PASSWORD), epsilon)),
+    ).toBe('unknown-user');
+    // Half the credentials is not empty credentials.
+    expect(reason(withTokens.authenticate('CarrierService', 'epsilon-user', empty, epsilon))).toBe(
+      'bad-password',
+    );
+    expect(
+      reason(withTokens.authenticate('CarrierService', '', new Secret('epsilon-password'), epsilon)),
+    ).toBe('unknown-user');
+    // An account without credentials takes none.
+    expect(
+      reason(
+        withTokens.authenticate('CarrierService', 'acme-user', new Secret(ACME_PASSWORD), via(DELTA_TOKEN)),
+      ),
+    ).toBe('unknown-user');
+  });
+
+  it('leaves the routes without a token as they were: a token-only account is reached by its token alone', () => {
+    expect(
+      reason(withTokens.authenticate('CarrierService', 'epsilon-user', new Secret('epsilon-password'))),
+    ).toBe('ok:epsilon');
+    expect(reason(withTokens.authenticate('CarrierService', '', empty))).toBe('empty-credentials');
+  });
+
+  it('does the same work whether or not the credentials match, and whether or not the account has any', () => {
+    const hash = jest.spyOn(crypto, 'hash');
+    const compare = jest.spyOn(crypto, 'timingSafeEqual');
+    const work = (token: string, username: string, password: string) => {
+      const account = via(token);
+      hash.mockClear();
+      compare.mockClear();
+      withTokens.authenticate('CarrierService', username, new Secret(password), account);
+      const compared = compare.mock.calls.map((args) => args.map((buffer) => (buffer as Buffer).length));
+      return { hashes: hash.mock.calls.length, compared };
+    };
+    const right = work(EPSILON_TOKEN, 'epsilon-user', 'epsilon-password');
+    expect(right).toEqual({
+      hashes: 2,
+      compared: [
+        [32, 32],
+        [32, 32],
+      ],
+    });
+    expect(work(EPSILON_TOKEN, 'someone-else', 'a-guess')).toEqual(right);
+    expect(work(DELTA_TOKEN, 'epsilon-user', 'epsilon-password')).toEqual(right);
+  });
+
+  it('looks a token up by its digest: one hash, no comparison over the text', () => {
+    const hash = jest.spyOn(crypto, 'hash');
+    const compare = jest.spyOn(crypto, 'timingSafeEqual');
+    hash.mockClear();
+    compare.mockClear();
+    withTokens.pathAccount(`${DELTA_TOKEN.slice(0, -1)}x`);
+    expect(hash).toHaveBeenCalledTimes(1);
+    expect(compare).not.toHaveBeenCalled();
+  });
+
+  it("refuses another authenticator's account: a wiring bug", () => {
+    expect(() => auth.authenticate('CarrierService', '', empty, via(DELTA_TOKEN))).toThrow(
+      'an account of another authenticator',
+    );
   });
 });
 

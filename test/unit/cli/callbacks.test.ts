@@ -170,6 +170,45 @@ describe('thingspace-bridge callbacks', () => {
     expect(uws.registration(ACCOUNT, 'DeviceService')).toBeUndefined();
   });
 
+  it('an account with a path token: registered at /callbacks/<token>/<Service>, shown masked everywhere', async () => {
+    const TOKEN_ACCOUNT = '0000555123-00009';
+    const TOKEN = 'cli-test-token-Zx81qLmN4vB7';
+    const withToken = configFile('token.json', {
+      accounts: [{ name: TOKEN_ACCOUNT, pathTokenEnv: 'ACME_TOKEN', services: ['PromoChange'] }],
+    });
+    const env = { ACME_TOKEN: TOKEN };
+    const printed: string[] = [];
+    const ran = async (args: string[]) => {
+      const result = await callbacks([...args, '--config', withToken], env);
+      printed.push(result.stdout, result.stderr);
+      return result;
+    };
+
+    const sync = await ran(['sync']);
+    expect(sync.code).toBe(2);
+    expect(sync.stdout).toContain('  + PromoChange  https://bridge.example.com/callbacks/****/PromoChange\n');
+    // What the platform holds: the token in the URL, no credentials.
+    expect(uws.registration(TOKEN_ACCOUNT, 'PromoChange')).toMatchObject({
+      url: `https://bridge.example.com/callbacks/${TOKEN}/PromoChange`,
+      username: '',
+    });
+    expect((await ran(['list'])).stdout).toContain(
+      `${TOKEN_ACCOUNT}  PromoChange  https://bridge.example.com/callbacks/****/PromoChange  no`,
+    );
+    expect((await ran(['register', 'PromoChange'])).stdout).toBe(
+      `registered PromoChange for account ${TOKEN_ACCOUNT}: https://bridge.example.com/callbacks/****/PromoChange\n`,
+    );
+    // A new token is a new URL; the plan says so without showing either.
+    const rotated = await callbacks(['sync', '--dry-run', '--config', withToken], {
+      ACME_TOKEN: `${TOKEN}-rotated`,
+    });
+    printed.push(rotated.stdout, rotated.stderr);
+    expect(rotated.stdout).toContain(
+      '  ~ PromoChange  https://bridge.example.com/callbacks/****/PromoChange  (path token)\n',
+    );
+    for (const output of printed) expect(output).not.toContain(TOKEN);
+  });
+
   describe('fails with exit code 1', () => {
     it.each<[string, string[], Env, RegExp]>([
       ['an unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'\nusage:/],

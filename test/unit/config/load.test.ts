@@ -42,14 +42,14 @@ describe('loadConfig', () => {
     const { config, warnings, file } = loadConfig({ argv: ['--config', 'bridge.yaml'], env, cwd: files.dir });
     expect(file).toBe(join(files.dir, 'bridge.yaml'));
     expect(config.accounts[0]?.name).toBe('0000123456-00001');
-    expect(config.accounts[0]?.password.reveal()).toBe(PASSWORD);
+    expect(config.accounts[0]?.password?.reveal()).toBe(PASSWORD);
     expect(warnings).toEqual([expect.stringContaining('http.allowedSources is empty')]);
   });
 
   it('reads JSON by extension, and JSON in a YAML file', () => {
     for (const name of ['bridge.json', 'json-in.yml']) {
       const { config } = loadConfig({ argv: [`--config=${join(files.dir, name)}`], env, cwd: '/' });
-      expect(config.accounts[0]?.password.reveal()).toBe(PASSWORD);
+      expect(config.accounts[0]?.password?.reveal()).toBe(PASSWORD);
     }
   });
 

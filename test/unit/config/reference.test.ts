@@ -54,15 +54,18 @@ describe('docs/configuration.md', () => {
         parse(EXAMPLE_YAML.replace('secrets/acme.password', 'acme.password')),
         {
           BETA_CALLBACK_PASSWORD: 'beta-secret',
+          GAMMA_PATH_TOKEN: 'gamma-path-token-0123456789',
           KAFKA_PASSWORD: 'kafka-secret',
           THINGSPACE_PASSWORD: 'uws-secret',
         },
         { baseDir: files.dir },
       );
-      expect(config.accounts.map((account) => account.password.reveal())).toEqual([
+      expect(config.accounts.map((account) => account.password?.reveal())).toEqual([
         'acme-secret',
         'beta-secret',
+        undefined,
       ]);
+      expect(config.accounts[2]?.pathToken?.reveal()).toBe('gamma-path-token-0123456789');
       expect(config.thingspace?.password.reveal()).toBe('uws-secret');
     } finally {
       files.cleanup();

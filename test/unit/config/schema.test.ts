@@ -216,6 +216,42 @@ describe('parseConfig: rules across fields', () => {
     ]);
   });
 
+  it('wants a username with a password, and one or both of them or a path token', () => {
+    const token = 'dGVzdC10b2tlbi1mb3Itc2NoZW1h';
+    expect(
+      problems({
+        ...minimal(),
+        accounts: [
+          { name: 'a', username: 'a', services: ['*'] },
+          { name: 'b', password: 'p', services: ['*'] },
+          { name: 'c', services: ['*'] },
+          { name: 'd', passwordEnv: 'NOT_SET', services: ['*'], pathToken: token },
+        ],
+      }),
+    ).toEqual([
+      'accounts[0].password: one of password, passwordFile, passwordEnv is required',
+      'accounts[1].username: required with a password',
+      'accounts[2].username: give a username and password, a pathToken, or both',
+      'accounts[3].passwordEnv: environment variable NOT_SET is not set',
+      'accounts[3].username: required with a password',
+    ]);
+    // A token alone, or with credentials.
+    const { config } = parseConfig(
+      {
+        ...minimal(),
+        accounts: [
+          { name: 'a', services: ['*'], pathToken: token },
+          account({ name: 'b', pathToken: `${token}-b` }),
+        ],
+      },
+      {},
+    );
+    expect(config.accounts.map((entry) => [entry.name, entry.username, entry.password?.reveal()])).toEqual([
+      ['a', undefined, undefined],
+      ['b', 'acme-user', 'p'],
+    ]);
+  });
+
   it('lets one account per service accept empty credentials', () => {
     const found = problems({
       ...minimal(),

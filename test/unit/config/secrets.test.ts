@@ -48,10 +48,10 @@ describe('secrets', () => {
   });
 
   it('lose exactly one trailing newline from a file', () => {
-    expect(parse(withAccount({ passwordFile: 'with-crlf' })).config.accounts[0]?.password.reveal()).toBe(
+    expect(parse(withAccount({ passwordFile: 'with-crlf' })).config.accounts[0]?.password?.reveal()).toBe(
       PASSWORD,
     );
-    expect(parse(withAccount({ passwordFile: 'two-newlines' })).config.accounts[0]?.password.reveal()).toBe(
+    expect(parse(withAccount({ passwordFile: 'two-newlines' })).config.accounts[0]?.password?.reveal()).toBe(
       `${PASSWORD}\n`,
     );
   });
@@ -152,5 +152,80 @@ describe('secrets', () => {
         files.dir,
       ),
     ).toEqual([`kafka.tls.caFile: cannot read ${files.dir}/nope.pem (ENOENT)`]);
+  });
+});
+
+describe('path tokens', () => {
+  // 32 random bytes, base64url: what `openssl rand` gives; invented for this test.
+  const TOKEN = 'q3Zr8vX1mN0pL5tY7wK2bH9cJ4dF6gS1aE3uI8oR0eT';
+  const files = scratch({ token: `${TOKEN}\n`, short: 'only-twenty-one-chars\n' });
+  afterAll(files.cleanup);
+
+  const parse = (input: Record<string, unknown>, env = {}) => parseConfig(input, env, { baseDir: files.dir });
+  const tokenOnly = (token: Record<string, unknown>, name = 'acme') => ({
+    name,
+    services: ['*'],
+    ...token,
+  });
+
+  it('become Secrets, from inline, a file or a variable, like passwords', () => {
+    for (const [source, env] of [
+      [{ pathToken: TOKEN }, {}],
+      [{ pathTokenFile: 'token' }, {}],
+      [{ pathTokenEnv: 'ACME_TOKEN' }, { ACME_TOKEN: TOKEN }],
+    ] as const) {
+      const account = parse({ ...minimal(), accounts: [tokenOnly(source)] }, env).config.accounts[0]!;
+      expect(account.pathToken).toBeInstanceOf(Secret);
+      expect(account.pathToken?.reveal()).toBe(TOKEN);
+      expect(Object.keys(account).sort()).toEqual(['allowEmptyCredentials', 'name', 'pathToken', 'services']);
+      expect(JSON.stringify(account)).not.toContain(TOKEN);
+    }
+  });
+
+  it('hold at least 22 characters of the base64url alphabet, wherever they come from', () => {
+    expect(
+      problems({
+        ...minimal(),
+        accounts: [
+          tokenOnly({ pathToken: 'a'.repeat(21) }),
+          tokenOnly({ pathToken: `${TOKEN.slice(0, 30)}+/` }, 'b'),
+          tokenOnly({ pathToken: 'x'.repeat(129) }, 'c'),
+        ],
+      }),
+    ).toEqual([
+      'accounts[0].pathToken: expected 22-128 characters of A-Z a-z 0-9 - _ (128 bits or more)',
+      'accounts[1].pathToken: expected 22-128 characters of A-Z a-z 0-9 - _ (128 bits or more)',
+      'accounts[2].pathToken: expected 22-128 characters of A-Z a-z 0-9 - _ (128 bits or more)',
+    ]);
+    expect(
+      problems({ ...minimal(), accounts: [tokenOnly({ pathTokenFile: 'short' })] }, {}, files.dir),
+    ).toEqual([
+      'accounts[0].pathTokenFile: the file does not hold 22-128 characters of A-Z a-z 0-9 - _ (128 bits or more)',
+    ]);
+    expect(
+      problems({ ...minimal(), accounts: [tokenOnly({ pathTokenEnv: 'T' })] }, { T: `${TOKEN} ` }),
+    ).toEqual([
+      'accounts[0].pathTokenEnv: environment variable T does not hold 22-128 characters of A-Z a-z 0-9 - _ (128 bits or more)',
+    ]);
+  });
+
+  it('come from one source, are unique across accounts, and never appear in a problem', () => {
+    const error = thrown(() =>
+      parse({
+        ...minimal(),
+        accounts: [
+          tokenOnly({ pathToken: TOKEN, pathTokenEnv: 'X' }),
+          tokenOnly({ pathToken: TOKEN }, 'beta'),
+          { name: 'gamma', username: 'g', password: 'p', services: ['*'], pathToken: TOKEN },
+        ],
+      }),
+    );
+    expect(error.issues.map(({ path, message }) => `${path}: ${message}`)).toEqual([
+      'accounts[0].pathTokenEnv: give only one of pathToken, pathTokenFile, pathTokenEnv',
+      'accounts[2].pathToken: same pathToken as accounts[1]',
+    ]);
+    for (const text of [error.message, JSON.stringify(error.issues), inspect(error)]) {
+      expect(text).not.toContain(TOKEN);
+    }
   });
 });

@@ -539,7 +539,7 @@ describe('per-service ports (ci/per-service-ports-values.yaml)', () => {
     expect(issues).toEqual([]);
     expect(loaded!.config.http.port).toBe(9001);
     expect(loaded!.config.services.CarrierService!.port).toBe(9002);
-    expect(loaded!.config.accounts[0]!.password.reveal()).toBe('ports-variant-password');
+    expect(loaded!.config.accounts[0]!.password!.reveal()).toBe('ports-variant-password');
   });
 });
 

@@ -227,7 +227,7 @@ describe('docker-compose.yml', () => {
     const password = /<Password>([^<]*)<\/Password>/.exec(fixture)![1];
     expect(config.accounts).toHaveLength(1);
     expect(config.accounts[0]!.username).toBe(username);
-    expect(config.accounts[0]!.password.reveal()).toBe(password);
+    expect(config.accounts[0]!.password!.reveal()).toBe(password);
   });
 
   it('allows callbacks from the compose network and the host (Docker address pools), nothing public', () => {

@@ -23,6 +23,15 @@ describe("the README's error table", () => {
     expect(table).not.toContain('`UWS_FAULT`');
   });
 
+  it("gives the answer in both formats: the SOAP Fault and the JSON body, and where each row's text comes from", () => {
+    const table = renderErrorTable();
+    expect(table).toContain('<faultstring><code>: <text></faultstring>');
+    expect(table).toContain('`{"code": "<code>", "message": "<text>"}`');
+    // A 4xx with its message shown carries it; a 5xx its fixed description.
+    expect(table).toMatch(/^\| 400 +\| `MALFORMED_XML` .*\| `Client` \| its own \|$/m);
+    expect(table).toMatch(/^\| 503 +\| `QUEUE_FULL` .*\| `Server` \| `when` +\|$/m);
+  });
+
   it('refuses a README without the markers', () => {
     expect(() => withErrorTable('# no table here\n')).toThrow('errors:start');
   });

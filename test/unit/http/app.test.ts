@@ -15,15 +15,18 @@ import { parseConfig, type Config } from '../../../src/config';
 import { createEventEncoder, valueSubject } from '../../../src/events/encode';
 import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createApp, type AppDeps, type Readiness } from '../../../src/http/app';
-import { INTERNAL_FAULT } from '../../../src/http/soap-responses';
+import { SOAP_ANSWERS } from '../../../src/http/soap-responses';
 import { KafkaUnavailableError, QueueFullError } from '../../../src/kafka/errors';
 import { SpoolFullError } from '../../../src/kafka/spool/errors';
 import { createCallbackHandler, type CallbackHandler } from '../../../src/ingress/handle-callback';
 import { createLogger, createMetrics, type Metrics } from '../../../src/observability';
+import type { WireFormat } from '../../../src/message/types';
 import type { ServiceName } from '../../../src/thingspace/catalogue';
 import { faultCodeOf, faultString, send, post, type Answer, type RequestOptions } from '../../support/http';
 
 const PASSWORD = 's3cret-fixture-pw';
+/** The path token of an account registered without credentials; must never leave the process either. */
+const TOKEN = 'app-test-token-Qm7Xr2Lp9Kd4';
 const MAX_BODY_BYTES = 4096;
 const BODY_TIMEOUT_MS = 300;
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'callbacks');
@@ -36,18 +39,23 @@ function withCredentials(xml: string, username: string, password: string): strin
     .replace(`<Password>${PASSWORD}</Password>`, `<Password>${password}</Password>`);
 }
 
+/** The accounts as written in a config file. */
+const ACCOUNTS = [
+  { name: '0000555123-00001', username: 'fixture-user', password: PASSWORD, services: ['*'] },
+  {
+    name: '0000555123-00002',
+    username: 'promo-only',
+    password: 'promo-only-pw',
+    services: ['PromoChange'],
+  },
+  // Registered without credentials: known by its path token alone.
+  { name: '0000555123-00003', pathToken: TOKEN, services: ['CarrierService', 'PromoChange'] },
+];
+
 const config: Config = parseConfig(
   {
     http: { maxBodyBytes: MAX_BODY_BYTES, bodyTimeoutMs: BODY_TIMEOUT_MS },
-    accounts: [
-      { name: '0000555123-00001', username: 'fixture-user', password: PASSWORD, services: ['*'] },
-      {
-        name: '0000555123-00002',
-        username: 'promo-only',
-        password: 'promo-only-pw',
-        services: ['PromoChange'],
-      },
-    ],
+    accounts: ACCOUNTS,
     // Never contacted: the publish function below refuses to be called.
     kafka: { brokers: ['127.0.0.1:1'] },
     schemaRegistry: { url: 'http://127.0.0.1:1' },
@@ -60,7 +68,9 @@ interface Harness {
   metrics: Metrics;
   /** Calls the app made to its handler (the real pipeline, or a stub). */
   handled: { service: ServiceName }[];
-  /** Records the real pipeline tried to publish: none may get that far in these tests. */
+  /** What the app handed its handler last: the service, the format it read, the account of the path token. */
+  last?: { service: ServiceName; format: WireFormat; pathAccount?: string };
+  /** Records the real pipeline tried to publish: none may get that far unless `delivers`. */
   published: number;
   logs: string[];
   setReadiness(reason: ReturnType<Readiness>): void;
@@ -69,6 +79,8 @@ interface Harness {
 interface HarnessOptions {
   /** A stand-in for the pipeline; the real one (with a publish that must not be called) by default. */
   handler?: CallbackHandler;
+  /** The real pipeline's publish succeeds instead: a callback can be acknowledged. */
+  delivers?: boolean;
   http?: Partial<AppDeps['http']>;
   disabled?: ServiceName[];
   onlyService?: ServiceName;
@@ -110,20 +122,23 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
     setReadiness: (reason) => (readiness = reason),
   };
   let readiness: ReturnType<Readiness>;
+  const authenticator = createAuthenticator(config.accounts);
   const pipeline =
     options.handler ??
     createCallbackHandler({
       parserLimits: { maxBodyBytes: options.http?.maxBodyBytes ?? MAX_BODY_BYTES },
-      authenticator: createAuthenticator(config.accounts),
+      authenticator,
       normalizeOptions: { kindPriority: config.normalize.kindPriority },
       encoder: createEventEncoder(
         DEFAULT_TOPICS,
         new Map(Object.values(DEFAULT_TOPICS).map((topic, id) => [valueSubject(topic), id + 1])),
       ),
       delivery: {
-        deliver: () => {
+        deliver: (record) => {
           harness.published++;
-          return Promise.reject(new Error('this test must not reach Kafka'));
+          return options.delivers
+            ? Promise.resolve({ topic: record.topic, partition: 0, offset: '0', spooled: false })
+            : Promise.reject(new Error('this test must not reach Kafka'));
         },
       },
       maxRecordBytes: 1_000_000,
@@ -135,8 +150,14 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
     {
       http: { ...config.http, ...options.http },
       serviceEnabled: (service) => !(options.disabled ?? []).includes(service),
+      pathAccount: (token) => authenticator.pathAccount(token),
       handle: (incoming) => {
         harness.handled.push({ service: incoming.service });
+        harness.last = {
+          service: incoming.service,
+          format: incoming.format,
+          ...(incoming.pathAccount ? { pathAccount: incoming.pathAccount.name } : {}),
+        };
         return pipeline(incoming);
       },
       readiness: () => readiness,
@@ -154,12 +175,18 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
   return harness;
 }
 
-/** Every answer a test looks at passes through here: no body, header or log line may hold the password. */
+/**
+ * Every answer a test looks at passes through here: no body, header or log line may hold the password or the
+ * path token, and neither may the metrics.
+ */
 async function checked(harness: Harness, answer: Promise<Answer>): Promise<Answer> {
   const got = await answer;
-  expect(got.body).not.toContain(PASSWORD);
-  expect(JSON.stringify(got.headers)).not.toContain(PASSWORD);
-  for (const line of harness.logs) expect(line).not.toContain(PASSWORD);
+  for (const secret of [PASSWORD, TOKEN]) {
+    expect(got.body).not.toContain(secret);
+    expect(JSON.stringify(got.headers)).not.toContain(secret);
+    for (const line of harness.logs) expect(line).not.toContain(secret);
+  }
+  expect(await harness.metrics.registry.metrics()).not.toContain(TOKEN);
   return got;
 }
 
@@ -205,6 +232,16 @@ function expectFault(answer: Answer, status: number, code: string): void {
   );
 }
 
+function expectJsonError(answer: Answer, status: number, code: string): void {
+  expect({ status: answer.status, type: answer.headers['content-type'] }).toEqual({
+    status,
+    type: 'application/json; charset=utf-8',
+  });
+  const body = JSON.parse(answer.body) as { code: string; message: string };
+  expect(Object.keys(body)).toEqual(['code', 'message']);
+  expect(body.code).toBe(code);
+}
+
 async function scrape(harness: Harness): Promise<string> {
   return (await call(harness, '/metrics', { method: 'GET' })).body;
 }
@@ -216,7 +253,7 @@ describe('guards before the body is read', () => {
         allowedSources: parseConfig(
           {
             http: { allowedSources: ['10.0.0.0/8'] },
-            accounts: config.accounts.map((a) => ({ ...a, password: a.password.reveal() })),
+            accounts: ACCOUNTS,
             kafka: { brokers: ['127.0.0.1:1'] },
             schemaRegistry: { url: 'http://127.0.0.1:1' },
           },
@@ -284,9 +321,9 @@ describe('guards before the body is read', () => {
     expect(harness.handled).toHaveLength(0);
   });
 
-  it('415 for a body that is not XML; every XML media type, and none at all, go on', async () => {
+  it('415 for a body that is neither XML nor JSON; every XML media type, and none at all, go on', async () => {
     const harness = await start();
-    for (const type of ['application/json', 'text/plain', 'application/x-www-form-urlencoded']) {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded']) {
       expectFault(
         await callback(harness, '/callbacks/CarrierService', CARRIER_XML, {
           headers: { 'content-type': type },
@@ -295,6 +332,14 @@ describe('guards before the body is read', () => {
         'UNSUPPORTED_MEDIA_TYPE',
       );
     }
+    // A type that names JSON, though not one we read: refused in JSON.
+    expectJsonError(
+      await callback(harness, '/callbacks/CarrierService', CARRIER_XML, {
+        headers: { 'content-type': 'application/jsonl' },
+      }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
     expect(harness.handled).toHaveLength(0);
 
     const wrongPassword = withCredentials(CARRIER_XML, 'fixture-user', 'wrong');
@@ -466,7 +511,7 @@ describe('the pipeline refusing, through the real handler', () => {
     });
     const answer = await callback(harness, '/callbacks/CarrierService', CARRIER_XML);
     expect(answer.status).toBe(500);
-    expect(answer.body).toBe(INTERNAL_FAULT.body.toString('utf8'));
+    expect(answer.body).toBe(SOAP_ANSWERS.internal.body.toString('utf8'));
     expect(answer.body).not.toContain('undefined');
     expect(answer.headers['retry-after']).toBeUndefined();
     expect(harness.logs.some((line) => line.includes('reading \\"kind\\"'))).toBe(true);
@@ -508,6 +553,268 @@ describe('a per-service listener (services.<name>.port)', () => {
     const harness = await start();
     expectFault(await callback(harness, '/', CARRIER_XML), 404, 'NOT_FOUND');
     expect(harness.handled).toHaveLength(0);
+  });
+});
+
+/** A REST callback (THINGSPACE.md §6) with invented values; the credentials as given. */
+function carrierJson(username: string, password: string): string {
+  return JSON.stringify({
+    username,
+    password,
+    requestId: '6c1f0e2a-0000-4000-8000-00000000c001',
+    deviceIds: [{ id: '89148000000000000007', kind: 'Iccid' }],
+    deviceResponse: { changeIdentifierResponse: { servicePlan: 'PLAN-555' } },
+    status: 'Success',
+  });
+}
+
+function postJson(harness: Harness, path: string, json: string, type = 'application/json') {
+  return callback(harness, path, json, { headers: { 'content-type': type } });
+}
+
+/** A handler that takes every callback: the app's own answer is the subject. */
+const taken: CallbackHandler = () =>
+  Promise.resolve({
+    outcome: 'published',
+    eventId: 'e',
+    accountName: 'a',
+    topic: 't',
+    partition: 0,
+    offset: '0',
+    spooled: false,
+  });
+
+describe('JSON callers', () => {
+  it('JSON goes in on the same routes, by any of its media types, and is answered in JSON', async () => {
+    const harness = await start({ handler: taken });
+    for (const type of [
+      'application/json',
+      'Application/JSON; charset=UTF-8',
+      'text/json',
+      'application/vnd.example.callback+json',
+    ]) {
+      const answer = await postJson(harness, '/callbacks/CarrierService', '{}', type);
+      expect([answer.status, answer.headers['content-type'], JSON.parse(answer.body)]).toEqual([
+        200,
+        'application/json; charset=utf-8',
+        { status: 'ok' },
+      ]);
+      expect(harness.last).toEqual({ service: 'CarrierService', format: 'rest' });
+    }
+    // SOAP, as before.
+    const soap = await callback(harness, '/callbacks/CarrierService', CARRIER_XML);
+    expect([soap.status, soap.headers['content-type']]).toEqual([200, 'text/xml; charset=utf-8']);
+    expect(harness.last).toEqual({ service: 'CarrierService', format: 'soap' });
+  });
+
+  it('through the real pipeline: acknowledged once published, refused with JSON bodies', async () => {
+    const harness = await start({ delivers: true });
+    const ok = await postJson(harness, '/callbacks/CarrierService', carrierJson('fixture-user', PASSWORD));
+    expect([ok.status, JSON.parse(ok.body)]).toEqual([200, { status: 'ok' }]);
+    expect(harness.published).toBe(1);
+
+    const refused = await postJson(
+      harness,
+      '/callbacks/CarrierService',
+      carrierJson('fixture-user', 'wrong'),
+    );
+    expectJsonError(refused, 401, 'AUTH_FAILED');
+    expect(JSON.parse(refused.body)).toEqual({ code: 'AUTH_FAILED', message: 'authentication failed' });
+    const malformed = await postJson(harness, '/callbacks/CarrierService', `{"username": "${PASSWORD}`);
+    expectJsonError(malformed, 400, 'MALFORMED_JSON');
+    expect(harness.published).toBe(1);
+    expect(await scrape(harness)).toContain(
+      'thingspace_bridge_requests_total{service="CarrierService",outcome="rejected",status="401"} 1\n',
+    );
+  });
+
+  it('without a Content-Type, the first byte that is not whitespace decides; the parser gets every byte', async () => {
+    const harness = await start();
+    // An auth failure proves the body was parsed whole, whitespace and all.
+    const json = await call(harness, '/callbacks/CarrierService', {
+      body: `\n  ${carrierJson('fixture-user', 'wrong')}`,
+    });
+    expectJsonError(json, 401, 'AUTH_FAILED');
+    expect(harness.last?.format).toBe('rest');
+    const xml = await call(harness, '/callbacks/CarrierService', {
+      body: withCredentials(CARRIER_XML, 'fixture-user', 'wrong'),
+    });
+    expectFault(xml, 401, 'AUTH_FAILED');
+    expect(harness.last?.format).toBe('soap');
+  });
+
+  it('the Content-Type decides, not the body: JSON sent as text/xml is malformed XML, and back', async () => {
+    const harness = await start();
+    expectFault(
+      await callback(harness, '/callbacks/CarrierService', carrierJson('fixture-user', PASSWORD)),
+      400,
+      'MALFORMED_XML',
+    );
+    expectJsonError(await postJson(harness, '/callbacks/CarrierService', CARRIER_XML), 400, 'MALFORMED_JSON');
+    expect(harness.published).toBe(0);
+  });
+
+  it("refusals before the body is read answer in the Content-Type's format, with the row's headers", async () => {
+    const harness = await start({ disabled: ['PromoChange'] });
+    const json = { 'content-type': 'application/json' };
+    expectJsonError(
+      await call(harness, '/callbacks/NiddService', { headers: json, body: '{}' }),
+      404,
+      'UNKNOWN_SERVICE',
+    );
+    expectJsonError(
+      await call(harness, '/callbacks/PromoChange', { headers: json, body: '{}' }),
+      404,
+      'SERVICE_DISABLED',
+    );
+    expectJsonError(await call(harness, '/elsewhere', { headers: json, body: '{}' }), 404, 'NOT_FOUND');
+    const get = await call(harness, '/callbacks/CarrierService', { method: 'GET', headers: json });
+    expectJsonError(get, 405, 'METHOD_NOT_ALLOWED');
+    expect(get.headers.allow).toBe('POST');
+    const large = await partial(
+      harness.port,
+      '/callbacks/CarrierService',
+      { ...json, 'content-length': MAX_BODY_BYTES + 1 },
+      [],
+    );
+    expectJsonError(large, 413, 'BODY_TOO_LARGE');
+    expect(large.headers.connection).toBe('close');
+    harness.setReadiness('draining');
+    const draining = await postJson(harness, '/callbacks/CarrierService', '{}');
+    expectJsonError(draining, 503, 'NOT_READY');
+    expect(draining.headers['retry-after']).toBe('5');
+    expect(JSON.parse(draining.body)).toEqual({
+      code: 'NOT_READY',
+      message: 'the bridge is starting or shutting down; retry later',
+    });
+    expect(harness.handled).toHaveLength(0);
+  });
+
+  it('403 in JSON too', async () => {
+    const harness = await start({
+      http: {
+        allowedSources: parseConfig(
+          {
+            http: { allowedSources: ['10.0.0.0/8'] },
+            accounts: ACCOUNTS,
+            kafka: { brokers: ['127.0.0.1:1'] },
+            schemaRegistry: { url: 'http://127.0.0.1:1' },
+          },
+          {},
+        ).config.http.allowedSources,
+      },
+    });
+    expectJsonError(await postJson(harness, '/callbacks/CarrierService', '{}'), 403, 'SOURCE_NOT_ALLOWED');
+  });
+
+  it('unknown errors: the fixed 500 in JSON, their text kept in the process', async () => {
+    const harness = await start({ handler: () => Promise.reject(new TypeError('secret detail')) });
+    const answer = await postJson(harness, '/callbacks/CarrierService', '{}');
+    expectJsonError(answer, 500, 'INTERNAL');
+    expect(answer.body).not.toContain('secret detail');
+  });
+});
+
+describe('path tokens: POST /callbacks/<token>/<service>', () => {
+  it("takes the callback as the token's account: empty credentials, JSON or SOAP", async () => {
+    const harness = await start({ delivers: true });
+    const answer = await postJson(harness, `/callbacks/${TOKEN}/CarrierService`, carrierJson('', ''));
+    expect([answer.status, JSON.parse(answer.body)]).toEqual([200, { status: 'ok' }]);
+    expect(harness.last).toEqual({
+      service: 'CarrierService',
+      format: 'rest',
+      pathAccount: '0000555123-00003',
+    });
+    const soap = await callback(
+      harness,
+      `/callbacks/${TOKEN}/carrierservice`,
+      withCredentials(CARRIER_XML, '', ''),
+    );
+    expect(soap.status).toBe(200);
+    expect(harness.published).toBe(2);
+    // Counted under the service: the token is in no label (checked() looks at every scrape).
+    expect(await scrape(harness)).toContain(
+      'thingspace_bridge_requests_total{service="CarrierService",outcome="published",status="200"} 2\n',
+    );
+  });
+
+  it("refuses, with 401, another account's credentials and the services the account does not have", async () => {
+    const harness = await start();
+    expectJsonError(
+      await postJson(harness, `/callbacks/${TOKEN}/CarrierService`, carrierJson('fixture-user', PASSWORD)),
+      401,
+      'AUTH_FAILED',
+    );
+    expectJsonError(
+      await postJson(harness, `/callbacks/${TOKEN}/DeviceUsage`, carrierJson('', '')),
+      401,
+      'AUTH_FAILED',
+    );
+    // Without the token, empty credentials name nobody.
+    expectJsonError(
+      await postJson(harness, '/callbacks/CarrierService', carrierJson('', '')),
+      401,
+      'AUTH_FAILED',
+    );
+    expect(harness.published).toBe(0);
+    const metrics = await scrape(harness);
+    expect(metrics).toContain('thingspace_bridge_auth_failures_total{reason="unknown-user"} 1\n');
+    expect(metrics).toContain('thingspace_bridge_auth_failures_total{reason="service-not-allowed"} 1\n');
+    expect(metrics).toContain('thingspace_bridge_auth_failures_total{reason="empty-credentials"} 1\n');
+  });
+
+  it('an unknown token is NOT_FOUND, like any path the bridge does not serve, and is never repeated', async () => {
+    const harness = await start();
+    const near = `${TOKEN.slice(0, -1)}X`;
+    const answers = [];
+    for (const path of [
+      `/callbacks/${near}/CarrierService`,
+      `/callbacks/${TOKEN.toLowerCase()}/CarrierService`,
+      `/callbacks/${near}/NiddService`,
+      `/callbacks/${TOKEN}/CarrierService/more`,
+      '/callbacks/CarrierService/',
+      // The token without its service: not echoed as the name of an unknown service.
+      `/callbacks/${TOKEN}`,
+    ]) {
+      const answer = await postJson(harness, path, carrierJson('', ''));
+      expectJsonError(answer, 404, 'NOT_FOUND');
+      answers.push(answer.body);
+    }
+    // Nothing tells one from another, nor from a path that was never a callback path.
+    const elsewhere = await postJson(harness, '/nowhere', '{}');
+    expect(new Set([...answers, elsewhere.body]).size).toBe(1);
+    for (const line of harness.logs) expect(line).not.toContain(near);
+    expect(harness.handled).toHaveLength(0);
+    expect(await scrape(harness)).toContain(
+      // The six, and /nowhere.
+      'thingspace_bridge_requests_total{service="unknown",outcome="rejected",status="404"} 7\n',
+    );
+  });
+
+  it('a known token with an unknown or disabled service: said as for a path without a token', async () => {
+    const harness = await start({ disabled: ['PromoChange'] });
+    const unknown = await postJson(harness, `/callbacks/${TOKEN}/NiddService`, '{}');
+    expectJsonError(unknown, 404, 'UNKNOWN_SERVICE');
+    expect(JSON.parse(unknown.body)).toEqual({
+      code: 'UNKNOWN_SERVICE',
+      message: "unknown callback service 'NiddService'",
+    });
+    expectJsonError(
+      await postJson(harness, `/callbacks/${TOKEN}/PromoChange`, '{}'),
+      404,
+      'SERVICE_DISABLED',
+    );
+    const get = await call(harness, `/callbacks/${TOKEN}/CarrierService`, { method: 'GET' });
+    expectFault(get, 405, 'METHOD_NOT_ALLOWED');
+  });
+
+  it('a per-service listener takes /callbacks/<token>/<its service>, and no /<token>', async () => {
+    const harness = await start({ onlyService: 'CarrierService', handler: taken });
+    expect((await postJson(harness, `/callbacks/${TOKEN}/CarrierService`, '{}')).status).toBe(200);
+    expect(harness.last?.pathAccount).toBe('0000555123-00003');
+    expectJsonError(await postJson(harness, `/callbacks/${TOKEN}/PromoChange`, '{}'), 404, 'UNKNOWN_SERVICE');
+    expectJsonError(await postJson(harness, `/${TOKEN}`, '{}'), 404, 'NOT_FOUND');
+    expect(harness.handled).toHaveLength(1);
   });
 });
 

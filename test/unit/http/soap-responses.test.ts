@@ -1,13 +1,7 @@
 import { SaxesParser } from 'saxes';
-import { ANSWER_CODES, ERRORS, faultSpec } from '../../../src/errors';
+import { ANSWER_CODES, ERRORS, faultSpec, hasFixedText } from '../../../src/errors';
 import { NotReadyError, UnsupportedMediaTypeError } from '../../../src/http/errors';
-import {
-  ACK_BODY,
-  FIXED_FAULTS,
-  INTERNAL_FAULT,
-  faultFor,
-  hasFixedText,
-} from '../../../src/http/soap-responses';
+import { ACK_BODY, SOAP_ANSWERS } from '../../../src/http/soap-responses';
 import { MissingTopicsError, QueueFullError } from '../../../src/kafka/errors';
 import { SpoolFullError } from '../../../src/kafka/spool/errors';
 import { ParseError } from '../../../src/message/errors';
@@ -24,9 +18,13 @@ function read(body: Buffer): { names: string[]; text: string } {
 }
 
 const SOAP = 'http://schemas.xmlsoap.org/soap/envelope/';
+const faultFor = SOAP_ANSWERS.errorFor;
+const { fixed: FIXED_FAULTS, internal: INTERNAL_FAULT } = SOAP_ANSWERS;
 
 describe('SOAP responses', () => {
-  it('acknowledges with a well-formed SOAP 1.1 envelope', () => {
+  it('acknowledges with a well-formed SOAP 1.1 envelope, as text/xml', () => {
+    expect(SOAP_ANSWERS.contentType).toBe('text/xml; charset=utf-8');
+    expect(SOAP_ANSWERS.ack).toBe(ACK_BODY);
     expect(read(ACK_BODY).names).toEqual([
       `${SOAP}|Envelope`,
       `${SOAP}|Body`,

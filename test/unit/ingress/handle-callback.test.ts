@@ -1,23 +1,29 @@
 /**
- * The pipeline's own decisions, short of Kafka: which record goes out (event or dead letter) and when a message
- * is refused as too large. `publish` records what it is given; what Kafka then does is the integration tests'.
+ * The pipeline's own decisions, short of Kafka: which parser reads the body, who the message is from, which
+ * record goes out (event or dead letter) and when a message is refused as too large. `publish` records what it
+ * is given; what Kafka then does is the integration tests'.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createAuthenticator } from '../../../src/auth';
+import { AuthError, createAuthenticator } from '../../../src/auth';
 import { parseConfig } from '../../../src/config';
 import { createEventEncoder, valueSubject, type EncodedRecord } from '../../../src/events/encode';
 import { AVRO_TYPES } from '../../../src/events/avro';
 import { DEFAULT_TOPICS } from '../../../src/events/schemas';
-import { createCallbackHandler } from '../../../src/ingress/handle-callback';
+import { createCallbackHandler, type IncomingCallback } from '../../../src/ingress/handle-callback';
+import { ParseError } from '../../../src/message/errors';
 import { EventTooLargeError } from '../../../src/ingress/errors';
 import { decodeWireFormat } from '../../../src/events/wire-format';
 
+const TOKEN = 'handler-test-token-Rt5Yu8Io1P';
 const fixture = readFileSync(join(__dirname, '../../fixtures/callbacks/device-usage.xml'), 'utf8');
 const { config } = parseConfig(
   {
-    accounts: [{ name: 'acct', username: 'fixture-user', password: 's3cret-fixture-pw', services: ['*'] }],
+    accounts: [
+      { name: 'acct', username: 'fixture-user', password: 's3cret-fixture-pw', services: ['*'] },
+      { name: 'token-acct', pathToken: TOKEN, services: ['DeviceUsage'] },
+    ],
     kafka: { brokers: ['127.0.0.1:9092'] },
     schemaRegistry: { url: 'http://127.0.0.1:8081' },
   },
@@ -25,11 +31,22 @@ const { config } = parseConfig(
 );
 const schemaIds = new Map(Object.values(DEFAULT_TOPICS).map((topic, id) => [valueSubject(topic), id + 1]));
 
+/** A REST callback (THINGSPACE.md §6) of the same account, with invented values. */
+const json = JSON.stringify({
+  username: 'fixture-user',
+  password: 's3cret-fixture-pw',
+  requestId: '5b0c3a51-0000-4000-8000-00000000a001',
+  deviceIds: [{ id: '89148000000000000001', kind: 'Iccid' }],
+  deviceResponse: { usageResponse: [{ bytesUsed: 1024, smsUsed: 1 }] },
+  status: 'Success',
+});
+
 function handler(maxRecordBytes: number) {
   const published: EncodedRecord[] = [];
+  const authenticator = createAuthenticator(config.accounts);
   const handle = createCallbackHandler({
     parserLimits: {},
-    authenticator: createAuthenticator(config.accounts),
+    authenticator,
     normalizeOptions: {},
     encoder: createEventEncoder(DEFAULT_TOPICS, schemaIds),
     delivery: {
@@ -42,9 +59,15 @@ function handler(maxRecordBytes: number) {
     maxRecordBytes,
     ingressNode: 'unit-test',
   });
-  const call = (body: string) =>
-    handle({ service: 'DeviceUsage', body: Readable.from([Buffer.from(body)]), receivedAt: new Date(0) });
-  return { call, published };
+  const call = (body: string, more: Partial<IncomingCallback> = {}) =>
+    handle({
+      service: 'DeviceUsage',
+      format: 'soap',
+      body: Readable.from([Buffer.from(body)]),
+      receivedAt: new Date(0),
+      ...more,
+    });
+  return { call, published, authenticator };
 }
 
 /** The fixture with its generic payload nested `depth` levels deeper: a small body, a large flattened event. */
@@ -88,5 +111,32 @@ describe('handle-callback', () => {
     expect(error).toBeInstanceOf(EventTooLargeError);
     expect((error as EventTooLargeError).status).toBe(413);
     expect(published).toHaveLength(0);
+  });
+
+  it('reads the body with the parser of its format', async () => {
+    const { call, published } = handler(1_000_000);
+    expect((await call(json, { format: 'rest' })).accountName).toBe('acct');
+    // The event says how it came.
+    const event = AVRO_TYPES['async-response'].fromBuffer(decodeWireFormat(published[0]!.value).avro) as {
+      format: string;
+    };
+    expect(event.format).toBe('rest');
+    // Each parser refuses the other's format: nothing chooses by looking.
+    await expect(call(json, { format: 'soap' })).rejects.toMatchObject({ code: 'MALFORMED_XML' });
+    await expect(call(fixture, { format: 'rest' })).rejects.toBeInstanceOf(ParseError);
+    expect(published).toHaveLength(1);
+  });
+
+  it("takes a message that came with a path token as the token's account", async () => {
+    const { call, authenticator } = handler(1_000_000);
+    const empty = json.replace('"fixture-user"', '""').replace('"s3cret-fixture-pw"', '""');
+    const pathAccount = authenticator.pathAccount(TOKEN)!;
+    expect((await call(empty, { format: 'rest', pathAccount })).accountName).toBe('token-acct');
+    // Without the token, the same message names nobody.
+    await expect(call(empty, { format: 'rest' })).rejects.toBeInstanceOf(AuthError);
+    // With it, another account's credentials do not pass.
+    await expect(call(json, { format: 'rest', pathAccount })).rejects.toMatchObject({
+      reason: 'unknown-user',
+    });
   });
 });

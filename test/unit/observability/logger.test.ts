@@ -44,6 +44,7 @@ describe('createLogger', () => {
     logger.info({ req: { headers: { authorization: basic, cookie: `session=${PASSWORD}` } } });
     logger.info({ res: { headers: { 'set-cookie': [`session=${PASSWORD}`] } } });
     logger.info({ registration: { token: PASSWORD } });
+    logger.info({ accounts: [{ name: 'acme', pathToken: PASSWORD }] });
     logger.child({ password: PASSWORD }).info('child bindings');
     logger.error({ err: Object.assign(new Error('login failed'), { password: PASSWORD }) }, 'with an error');
     // Secrets, wherever they go: objects, arrays, format arguments, error causes, messages.
@@ -54,7 +55,7 @@ describe('createLogger', () => {
     logger.error({ err: new Error('failed', { cause: secret }) }, 'cause');
     logger.warn(secret as unknown as object, 'a Secret as the merge object');
 
-    expect(lines.length).toBe(16);
+    expect(lines.length).toBe(17);
     const output = lines.join('\n');
     expect(output).not.toContain(PASSWORD);
     expect(output).not.toContain(basic);

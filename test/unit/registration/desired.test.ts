@@ -5,7 +5,9 @@ import {
   desiredRegistration,
   desiredRegistrations,
   InvalidRegistrationError,
+  maskedUrl,
 } from '../../../src/registration';
+import { Secret } from '../../../src/util/secret';
 import type { DesiredRegistration } from '../../../src/registration';
 
 function settings(overrides: Record<string, unknown> = {}) {
@@ -102,5 +104,62 @@ describe('callbackUrl', () => {
     ['http://127.0.0.1:8080/?q=1#h', undefined, 'http://127.0.0.1:8080/callbacks/PromoChange'],
   ])('%s on port %s', (base, port, url) => {
     expect(callbackUrl(base, 'PromoChange', port)).toBe(url);
+  });
+});
+
+describe('an account with a path token', () => {
+  const TOKEN = 'desired-test-token-4Kq9Zt2w';
+  const withToken = (account: Record<string, unknown>) =>
+    settings({
+      accounts: [{ name: '0000333333-00001', services: ['PromoChange', 'CarrierService'], ...account }],
+    });
+
+  it('is registered at /callbacks/<token>/<Service>, on a service port too; without credentials, empty ones', () => {
+    const desired = desiredRegistrations(withToken({ pathToken: TOKEN }));
+    expect(brief(desired)).toEqual([
+      `0000333333-00001 CarrierService https://bridge.example.com:9002/edge/callbacks/${TOKEN}/CarrierService `,
+      `0000333333-00001 PromoChange https://bridge.example.com:9001/edge/callbacks/${TOKEN}/PromoChange `,
+    ]);
+    expect(desired.every((entry) => entry.password.isEmpty)).toBe(true);
+    expect(desiredRegistration(withToken({ pathToken: TOKEN }), '0000333333-00001', 'PromoChange').url).toBe(
+      `https://bridge.example.com:9001/edge/callbacks/${TOKEN}/PromoChange`,
+    );
+  });
+
+  it('keeps its credentials beside the token when it has them', () => {
+    const [first] = desiredRegistrations(withToken({ pathToken: TOKEN, username: 'u', password: 'pw' }));
+    expect([first!.username, first!.password.reveal()]).toEqual(['u', 'pw']);
+  });
+});
+
+describe('callbackUrl with a path token, and maskedUrl', () => {
+  const TOKEN = 'mask-test-token-Hh3Jk9Lm0Pq';
+
+  it('puts the token before the service', () => {
+    expect(callbackUrl('https://b.example.com/base/', 'PromoChange', 9004, new Secret(TOKEN))).toBe(
+      `https://b.example.com:9004/base/callbacks/${TOKEN}/PromoChange`,
+    );
+  });
+
+  it.each([
+    [
+      `https://b.example.com/callbacks/${TOKEN}/PromoChange`,
+      'https://b.example.com/callbacks/****/PromoChange',
+    ],
+    [
+      `https://b.example.com:9001/callbacks/edge/callbacks/${TOKEN}/PromoChange`,
+      'https://b.example.com:9001/callbacks/edge/callbacks/****/PromoChange',
+    ],
+    [
+      `https://b.example.com/callbacks/${TOKEN}/PromoChange/?a#b`,
+      'https://b.example.com/callbacks/****/PromoChange/?a#b',
+    ],
+    // Nothing to hide.
+    ['https://b.example.com/callbacks/PromoChange', 'https://b.example.com/callbacks/PromoChange'],
+    ['https://b.example.com/callbacks/PromoChange/', 'https://b.example.com/callbacks/PromoChange/'],
+    ['https://rest.example.com/nidd', 'https://rest.example.com/nidd'],
+    ['not a url', 'not a url'],
+  ])('%s -> %s', (url, shown) => {
+    expect(maskedUrl(url)).toBe(shown);
   });
 });

@@ -66,6 +66,20 @@ describe('registrationProblems / checkRegistrations', () => {
     ]);
   });
 
+  it('names a URL with a path token masked', () => {
+    const token = 'rules-test-token-Vb5Nm8Qw2Er';
+    const problems = registrationProblems([
+      entry('CarrierService', `http://a.example.com:8080/callbacks/${token}/CarrierService`),
+    ]);
+    expect(problems).toEqual([
+      expect.stringMatching(
+        /^acct CarrierService: http:\/\/a.example.com:8080\/callbacks\/\*{4}\/CarrierService must be https/,
+      ),
+      expect.stringMatching(/ port 8080 /),
+    ]);
+    expect(problems.join('\n')).not.toContain(token);
+  });
+
   it('throws InvalidRegistrationError with the problems, or nothing when there are none', () => {
     expect(() => checkRegistrations([entry('CarrierService', 'https://a.example.com/1')])).not.toThrow();
     let thrown: unknown;
