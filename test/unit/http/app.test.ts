@@ -658,7 +658,7 @@ describe('JSON callers', () => {
     const harness = await start({ disabled: ['PromoChange'] });
     const json = { 'content-type': 'application/json' };
     expectJsonError(
-      await call(harness, '/callbacks/NiddService', { headers: json, body: '{}' }),
+      await call(harness, '/callbacks/NetworkEventService', { headers: json, body: '{}' }),
       404,
       'UNKNOWN_SERVICE',
     );
@@ -770,7 +770,7 @@ describe('path tokens: POST /callbacks/<token>/<service>', () => {
     for (const path of [
       `/callbacks/${near}/CarrierService`,
       `/callbacks/${TOKEN.toLowerCase()}/CarrierService`,
-      `/callbacks/${near}/NiddService`,
+      `/callbacks/${near}/NetworkEventService`,
       `/callbacks/${TOKEN}/CarrierService/more`,
       '/callbacks/CarrierService/',
       // The token without its service: not echoed as the name of an unknown service.
@@ -793,11 +793,11 @@ describe('path tokens: POST /callbacks/<token>/<service>', () => {
 
   it('a known token with an unknown or disabled service: said as for a path without a token', async () => {
     const harness = await start({ disabled: ['PromoChange'] });
-    const unknown = await postJson(harness, `/callbacks/${TOKEN}/NiddService`, '{}');
+    const unknown = await postJson(harness, `/callbacks/${TOKEN}/NetworkEventService`, '{}');
     expectJsonError(unknown, 404, 'UNKNOWN_SERVICE');
     expect(JSON.parse(unknown.body)).toEqual({
       code: 'UNKNOWN_SERVICE',
-      message: "unknown callback service 'NiddService'",
+      message: "unknown callback service 'NetworkEventService'",
     });
     expectJsonError(
       await postJson(harness, `/callbacks/${TOKEN}/PromoChange`, '{}'),
