@@ -60,10 +60,10 @@ export interface CallbackHandlerDeps {
 
 export type CallbackHandler = (incoming: IncomingCallback) => Promise<HandledCallback>;
 
-type Parser = (body: CallbackBody, limits: Partial<ParserLimits>) => Promise<ParsedCallback>;
+type Parser = (body: CallbackBody, limits?: Partial<ParserLimits>) => Promise<ParsedCallback>;
 
 /** One parser per wire format, with one signature and one result type. */
-const PARSERS: Readonly<Record<WireFormat, Parser>> = { soap: parseCallback, rest: parseJsonCallback };
+export const PARSERS: Readonly<Record<WireFormat, Parser>> = { soap: parseCallback, rest: parseJsonCallback };
 
 export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandler {
   const { authenticator, encoder, delivery, ingressNode, normalizeOptions, parserLimits } = deps;

@@ -6,18 +6,15 @@
  * anomaly, so a load run measures ordinary traffic.
  */
 import { join } from 'node:path';
-import { parseJsonCallback } from '../../../src/json/parser';
-import type { WireFormat } from '../../../src/message/types';
+import { PARSERS } from '../../../src/ingress/handle-callback';
 import { normalize } from '../../../src/thingspace/normalize';
 import { loadTemplates, renderCallback } from '../../../src/simulator/templates';
 import type { CallbackTemplate } from '../../../src/simulator/templates';
 import type { MessageValues } from '../../../src/simulator/values';
-import { parseCallback } from '../../../src/soap/parser';
 import { SOAP_SERVICES, findService } from '../../../src/thingspace/catalogue';
 import { Secret } from '../../../src/util/secret';
 
 const BENCH = join(__dirname, '..', '..', '..', 'bench');
-const PARSERS = { soap: parseCallback, rest: parseJsonCallback } satisfies Record<WireFormat, unknown>;
 
 /** Each corpus with the size band of its rendered messages and of their mean. */
 const CORPORA = [

@@ -7,12 +7,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AVRO_TYPES } from '../../../src/events/avro';
-import { parseJsonCallback } from '../../../src/json/parser';
+import { PARSERS } from '../../../src/ingress/handle-callback';
 import type { ParsedCallback, WireFormat } from '../../../src/message/types';
 import { normalize } from '../../../src/thingspace/normalize';
 import type { NormalizedCallback } from '../../../src/thingspace/normalize';
 import type { CallbackEvent } from '../../../src/events/types';
-import { parseCallback } from '../../../src/soap/parser';
 import { avroProblems, roundTrip } from '../schemas/avro-check';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures');
@@ -37,17 +36,11 @@ interface FixtureSet {
   format: WireFormat;
   dir: string;
   extension: string;
-  parse(source: string): Promise<ParsedCallback>;
 }
 
 const SETS: readonly FixtureSet[] = [
-  { format: 'soap', dir: join(FIXTURES, 'callbacks'), extension: '.xml', parse: (xml) => parseCallback(xml) },
-  {
-    format: 'rest',
-    dir: join(FIXTURES, 'rest'),
-    extension: '.json',
-    parse: (json) => parseJsonCallback(json),
-  },
+  { format: 'soap', dir: join(FIXTURES, 'callbacks'), extension: '.xml' },
+  { format: 'rest', dir: join(FIXTURES, 'rest'), extension: '.json' },
 ];
 const SET: Readonly<Record<WireFormat, FixtureSet>> = { soap: SETS[0]!, rest: SETS[1]! };
 
@@ -77,7 +70,7 @@ async function run(
   expected: Expected,
   receivedAt = RECEIVED_AT,
 ): Promise<NormalizedCallback> {
-  const parsed = await set.parse(source);
+  const parsed = await PARSERS[set.format](source);
   return normalize(parsed, { ...expected.context, receivedAt, ingressNode: INGRESS_NODE });
 }
 
@@ -99,7 +92,7 @@ describe.each(SETS.map((set) => [set.format, set] as const))('%s fixtures', (_fo
     let parsed: ParsedCallback;
 
     beforeAll(async () => {
-      parsed = await set.parse(source);
+      parsed = await PARSERS[set.format](source);
       normalized = await run(set, source, expected);
     });
 
