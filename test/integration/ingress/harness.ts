@@ -3,10 +3,8 @@
  * (its own topics, 3 partitions, schemas registered), generated callbacks, reading every record of a set of
  * topics back, and the cleanup of topics, subjects and consumer groups.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createBridge, type Bridge, type Listener } from '../../../src/bridge';
 import { parseConfig, topicSettings, type Config } from '../../../src/config';
@@ -18,19 +16,14 @@ import { readToEnd, testServers, uniqueName, type TestServers, type TopicRecord 
 import { prefixedTopics } from '../../support/clients';
 import type { Answer } from '../../support/http';
 
-export const USERNAME = 'fixture-user';
-export const PASSWORD = 's3cret-fixture-pw';
+import { FIXTURE_SETS, fixtureSource, PASSWORD, USERNAME } from '../../support/fixtures';
+
+export { PASSWORD, USERNAME };
 export const ACCOUNT = '0000555123-00001';
 export const NODE = 'ingress-it-1';
 export const PARTITIONS = 3;
 
-export const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'callbacks');
-export const FIXTURE_NAMES = readdirSync(FIXTURES)
-  .filter((file) => file.endsWith('.xml'))
-  .map((file) => file.slice(0, -'.xml'.length))
-  .sort();
-
-export const fixtureXml = (name: string): string => readFileSync(join(FIXTURES, `${name}.xml`), 'utf8');
+export const fixtureXml = (name: string): string => fixtureSource(FIXTURE_SETS.soap, name);
 
 export interface RunningBridge {
   bridge: Bridge;
@@ -50,6 +43,8 @@ export interface BridgeOptions {
   services?: Record<string, unknown>;
   /** More accounts, after the fixtures' one (USERNAME/PASSWORD, every service). */
   accounts?: Record<string, unknown>[];
+  /** Services for which the fixtures' account also takes messages without credentials. */
+  allowEmptyCredentials?: string[];
   /** Bootstrap brokers instead of the test servers' (e.g. a port where nothing listens). */
   brokers?: string[];
   /** Wait for bridge.ready() (the default), or return once listening. */
@@ -72,7 +67,13 @@ export class IngressHarness {
         http: { port: 0, host: '127.0.0.1', ...options.http },
         ...(options.services ? { services: options.services } : {}),
         accounts: [
-          { name: ACCOUNT, username: USERNAME, password: PASSWORD, services: ['*'] },
+          {
+            name: ACCOUNT,
+            username: USERNAME,
+            password: PASSWORD,
+            services: ['*'],
+            allowEmptyCredentials: options.allowEmptyCredentials ?? [],
+          },
           ...(options.accounts ?? []),
         ],
         kafka: {

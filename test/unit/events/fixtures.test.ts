@@ -4,65 +4,28 @@
  * <name>.expected.json -> Avro round trip through its topic's schema -> no credential anywhere in the event's
  * JSON or Avro bytes. One body for both formats: only where the files are and how they parse differ.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AVRO_TYPES } from '../../../src/events/avro';
 import { PARSERS } from '../../../src/ingress/handle-callback';
-import type { ParsedCallback, WireFormat } from '../../../src/message/types';
+import type { ParsedCallback } from '../../../src/message/types';
 import { normalize } from '../../../src/thingspace/normalize';
 import type { NormalizedCallback } from '../../../src/thingspace/normalize';
 import type { CallbackEvent } from '../../../src/events/types';
+import {
+  expectationNames,
+  expectedOf,
+  FIXTURE_SETS,
+  fixtureSource,
+  jsonForm,
+  PASSWORD,
+  USERNAME,
+  type Expected,
+  type FixtureSet,
+} from '../../support/fixtures';
 import { avroProblems, roundTrip } from '../schemas/avro-check';
 
-const FIXTURES = join(__dirname, '..', '..', 'fixtures');
-const USERNAME = 'fixture-user';
-const PASSWORD = 's3cret-fixture-pw';
 const RECEIVED_AT = new Date('2026-03-01T10:00:00.123Z');
 const INGRESS_NODE = 'ingress-fixture-1';
-
-/** What <name>.expected.json holds: the event minus what the test supplies (receivedAt, ingressNode). */
-interface Expected {
-  /** The quirks of THINGSPACE.md this fixture covers, for the reader. */
-  covers: string;
-  context: { service: string; accountName: string };
-  category: string;
-  key: string;
-  anomalies: string[];
-  /** Avro bytes (NiddMoData.message) appear as `{ "$bytes": "<base64>" }`: JSON has no bytes. */
-  event: Omit<CallbackEvent, 'receivedAt' | 'ingressNode'>;
-}
-
-interface FixtureSet {
-  format: WireFormat;
-  dir: string;
-  extension: string;
-}
-
-const SETS: readonly FixtureSet[] = [
-  { format: 'soap', dir: join(FIXTURES, 'callbacks'), extension: '.xml' },
-  { format: 'rest', dir: join(FIXTURES, 'rest'), extension: '.json' },
-];
-const SET: Readonly<Record<WireFormat, FixtureSet>> = { soap: SETS[0]!, rest: SETS[1]! };
-
-/** The JSON form expected files hold: bytes as `{ "$bytes": base64 }`, everything else as it is. */
-function jsonForm(value: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(value, function (this: Record<string, unknown>, key, json: unknown) {
-      const original = this[key];
-      return original instanceof Buffer ? { $bytes: original.toString('base64') } : json;
-    }),
-  );
-}
-
-const namesOf = (set: FixtureSet): string[] =>
-  readdirSync(set.dir)
-    .filter((file) => file.endsWith(set.extension) && !file.endsWith('.expected.json'))
-    .map((file) => file.slice(0, -set.extension.length))
-    .sort();
-const sourceOf = (set: FixtureSet, name: string): string =>
-  readFileSync(join(set.dir, `${name}${set.extension}`), 'utf8');
-const expectedOf = (set: FixtureSet, name: string): Expected =>
-  JSON.parse(readFileSync(join(set.dir, `${name}.expected.json`), 'utf8')) as Expected;
+const SETS = Object.values(FIXTURE_SETS);
 
 async function run(
   set: FixtureSet,
@@ -75,18 +38,15 @@ async function run(
 }
 
 describe.each(SETS.map((set) => [set.format, set] as const))('%s fixtures', (_format, set) => {
-  const names = namesOf(set);
+  const { names } = set;
 
   it('every fixture has its expected event, and every expected event its fixture', () => {
-    const expectations = readdirSync(set.dir)
-      .filter((file) => file.endsWith('.expected.json'))
-      .map((file) => file.slice(0, -'.expected.json'.length));
-    expect(expectations.sort()).toEqual(names);
+    expect(expectationNames(set)).toEqual(names);
     expect(names.length).toBeGreaterThan(0);
   });
 
   describe.each(names)('%s', (name) => {
-    const source = sourceOf(set, name);
+    const source = fixtureSource(set, name);
     const expected = expectedOf(set, name);
     let normalized: NormalizedCallback;
     let parsed: ParsedCallback;
@@ -144,9 +104,9 @@ describe.each(SETS.map((set) => [set.format, set] as const))('%s fixtures', (_fo
 });
 
 describe('a re-sent SOAP callback keeps its eventId', () => {
-  const set = SET.soap;
+  const set = FIXTURE_SETS.soap;
   const name = 'carrier-service-change-identifier';
-  const xml = sourceOf(set, name);
+  const xml = fixtureSource(set, name);
   const expected = expectedOf(set, name);
 
   it('with another CallbackCount, another password and another receipt time', async () => {
@@ -167,9 +127,9 @@ describe('a re-sent SOAP callback keeps its eventId', () => {
 });
 
 describe('a re-sent REST callback keeps its eventId', () => {
-  const set = SET.rest;
+  const set = FIXTURE_SETS.rest;
   const name = 'carrier-service-activate';
-  const source = sourceOf(set, name);
+  const source = fixtureSource(set, name);
   const expected = expectedOf(set, name);
   type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
