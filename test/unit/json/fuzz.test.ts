@@ -13,19 +13,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { parseJsonCallback } from '../../../src/json/parser';
 import { ParseError } from '../../../src/message/errors';
 import type { ParsedCallback } from '../../../src/message/types';
-import {
-  deleteSpan,
-  duplicateSpan,
-  flipByte,
-  fuzz,
-  FUZZ_RUNS,
-  FUZZ_SEED,
-  insertOneOf,
-  rejections,
-  truncate,
-  type Mutation,
-  type Random,
-} from '../message/fuzz';
+import { fuzz, FUZZ_RUNS, FUZZ_SEED, rejections, type Random } from '../message/fuzz';
+import { JSON_MUTATIONS } from './mutations';
 import { CALLBACKS } from './helpers';
 
 const HEAP_GROWTH_BOUND_BYTES = 32 * 1024 * 1024;
@@ -42,77 +31,6 @@ function corpus(): Buffer[] {
     : [];
   return [...Object.values(CALLBACKS).map((text) => Buffer.from(text)), ...theirs];
 }
-
-const INSERTS = [
-  '{',
-  '}',
-  '[',
-  ']',
-  '"',
-  ',',
-  ':',
-  '\\',
-  '\\u',
-  '\\ud800',
-  '-',
-  '0',
-  'é',
-  '€',
-  '😀',
-  '\u0000',
-  '\n',
-  '\uFEFF',
-];
-
-/** From each key's opening quote to the comma after its member: duplicated, a repeated or broken member. */
-function members(bytes: Buffer): [number, number][] {
-  const found: [number, number][] = [];
-  for (let at = bytes.indexOf(0x22); at !== -1; at = bytes.indexOf(0x22, at + 1)) {
-    const before = bytes.subarray(0, at).toString('latin1').trimEnd().at(-1);
-    const comma = bytes.indexOf(0x2c, at);
-    if ((before === '{' || before === ',') && comma !== -1) found.push([at, comma + 1]);
-  }
-  return found;
-}
-
-/** Nested arrays or objects around a null, put where a value may be (after a ':') or anywhere. */
-const deepNesting: Mutation = (bytes, random) => {
-  const levels = 1 + random(100);
-  const [open, close] = random(2) === 0 ? ['[', ']'] : ['{"n":', '}'];
-  const colons: number[] = [];
-  for (let at = bytes.indexOf(0x3a); at !== -1; at = bytes.indexOf(0x3a, at + 1)) colons.push(at + 1);
-  const at =
-    random(2) === 0 && colons.length > 0
-      ? (colons[random(colons.length)] as number)
-      : random(bytes.length + 1);
-  const nested = Buffer.from(`${open.repeat(levels)}null${close.repeat(levels)}`);
-  return [`nest ${levels} deep at ${at}`, Buffer.concat([bytes.subarray(0, at), nested, bytes.subarray(at)])];
-};
-
-const REPLACEMENTS = ['1', '-0.5', 'true', 'null', '{}', '[]', '"x"', '{"kind":"mdn"}', '"4"'];
-
-/** A string value that follows a ':' replaced by another value: credentials, counters and fields of other types. */
-const replaceValue: Mutation = (bytes, random) => {
-  const values: [number, number][] = [];
-  for (let at = bytes.indexOf(0x3a); at !== -1; at = bytes.indexOf(0x3a, at + 1)) {
-    let from = at + 1;
-    while (bytes[from] === 0x20) from++;
-    const to = bytes[from] === 0x22 ? bytes.indexOf(0x22, from + 1) : -1;
-    if (to !== -1) values.push([from, to + 1]);
-  }
-  const [from, to] = values[random(values.length)] ?? [0, 0];
-  const value = REPLACEMENTS[random(REPLACEMENTS.length)] as string;
-  return [
-    `replace ${from}-${to} by ${value}`,
-    Buffer.concat([bytes.subarray(0, from), Buffer.from(value), bytes.subarray(to)]),
-  ];
-};
-
-/** The message inside an array or a string: a top level that is no object. */
-const wrap: Mutation = (bytes, random) => {
-  const [open, close] = random(2) === 0 ? ['[', ']'] : ['"', '"'];
-  return [`wrap in ${open}${close}`, Buffer.concat([Buffer.from(open), bytes, Buffer.from(close)])];
-};
 
 function limitsFor(random: Random) {
   if (random(5) !== 0) return undefined;
@@ -144,16 +62,7 @@ describe('parseJsonCallback under random mutation', () => {
       const outcome = await fuzz({
         parse: parseJsonCallback,
         messages,
-        mutations: [
-          flipByte,
-          truncate,
-          insertOneOf(INSERTS),
-          deleteSpan,
-          duplicateSpan('member', members),
-          deepNesting,
-          replaceValue,
-          wrap,
-        ],
+        mutations: JSON_MUTATIONS,
         limitsFor,
         acceptable: (err, message, bytes) => {
           if (!(err instanceof ParseError)) return false;

@@ -117,7 +117,8 @@ function gc(): () => void {
 }
 
 export interface FuzzTarget {
-  parse(body: CallbackBody, limits?: Partial<ParserLimits>): Promise<unknown>;
+  /** `message` is the index in `messages` of the message this body is a mutant of. */
+  parse(body: CallbackBody, limits: Partial<ParserLimits> | undefined, message: number): Promise<unknown>;
   messages: readonly Buffer[];
   mutations: readonly Mutation[];
   /** Small limits now and then, so the limit checks run at every place a mutation can put them. */
@@ -160,7 +161,7 @@ export async function fuzz(target: FuzzTarget, runs = FUZZ_RUNS, seed = FUZZ_SEE
     const [shape, body] = bodyFor(bytes, random);
     const started = performance.now();
     try {
-      const parsed = await settle(target.parse(body, limits));
+      const parsed = await settle(target.parse(body, limits, pick));
       target.checkParsed?.(parsed, pick, bytes);
       outcome.parsed++;
     } catch (err) {
