@@ -23,7 +23,7 @@ import { parseCount } from '../message/counts';
 import { ParseError } from '../message/errors';
 import { resolveLimits, type ParserLimits } from '../message/limits';
 import type { JsonType, ParsedCallback, PayloadNode, RawDevice } from '../message/types';
-import { positionAt, readJson, type JsonDocument, type JsonNode, type TopMember } from './reader';
+import { positionAt, readJson, type JsonDocument, type JsonNode, type SourcedNode } from './reader';
 
 /** Members whose own members are payload nodes, each with its raw text. */
 const RESPONSES: ReadonlySet<string> = new Set(['deviceResponse', 'niddResponse']);
@@ -51,11 +51,11 @@ class CallbackFields {
   maxCallbackThreshold: number | undefined;
   readonly devices: RawDevice[] = [];
   // The payload's parts, joined in their order at the end.
-  deviceResponse: TopMember | undefined;
-  niddResponse: TopMember | undefined;
-  faultResponse: TopMember | undefined;
-  comment: TopMember | undefined;
-  summary: TopMember | undefined;
+  deviceResponse: SourcedNode | undefined;
+  niddResponse: SourcedNode | undefined;
+  faultResponse: SourcedNode | undefined;
+  comment: SourcedNode | undefined;
+  summary: SourcedNode | undefined;
   readonly extra: PayloadNode[] = [];
   /** Where the credentials' string values are in the source: [start, end). */
   readonly #secrets: [number, number][] = [];
@@ -69,7 +69,7 @@ class CallbackFields {
   }
 
   /** Takes a member into its field; false when it is to be kept in extra. */
-  #take(member: TopMember): boolean {
+  #take(member: SourcedNode): boolean {
     const { json, text } = member;
     switch (member.name) {
       case 'username':
@@ -116,7 +116,7 @@ class CallbackFields {
     }
   }
 
-  #credential(name: Credential, member: TopMember): boolean {
+  #credential(name: Credential, member: SourcedNode): boolean {
     // Every member of the top-level object has its start.
     const start = this.#document.starts.get(name) as number;
     if (member.json === 'string') {
@@ -136,7 +136,7 @@ class CallbackFields {
    * Reads `{kind, id}` items into devices; true when the member had exactly that shape (an array of objects of
    * two strings naming a device), so nothing of it is lost without it in extra.
    */
-  #readDevices(member: TopMember): boolean {
+  #readDevices(member: SourcedNode): boolean {
     let regular = member.json === 'array';
     // A lone device object where a list belongs is still read.
     const items = regular ? member.children : member.json === 'object' ? [member] : [];
@@ -164,8 +164,8 @@ class CallbackFields {
     const payload: PayloadNode[] = [];
     for (const response of [this.deviceResponse, this.niddResponse]) {
       if (response?.json === 'object') {
-        // Their members have raw text: readJson was asked for it (RESPONSES).
-        for (const node of response.children as readonly TopMember[]) payload.push(node);
+        // readJson gave their members their source text: they are rawMembersOf (RESPONSES).
+        for (const node of response.children as readonly SourcedNode[]) payload.push(node);
       } else if (response !== undefined) payload.push(response);
     }
     for (const node of [this.faultResponse, this.comment, this.summary]) if (node) payload.push(node);

@@ -23,14 +23,14 @@ export interface JsonNode extends MessageNode {
   raw?: string;
 }
 
-/** A member of the top-level object: it always has its source text. */
-export type TopMember = JsonNode & { raw: string };
+/** A node with its source text: every member of the top-level object, and the members of rawMembersOf. */
+export type SourcedNode = JsonNode & { raw: string };
 
 export interface JsonDocument {
   /** The text read, which offsets refer to. */
   source: string;
-  /** The top-level value. When it is an object, its members are TopMembers. */
-  root: JsonNode & { children: readonly TopMember[] };
+  /** The top-level value. When it is an object, its members are SourcedNodes. */
+  root: JsonNode & { children: readonly SourcedNode[] };
   /** Where each member of the top-level object starts in the source (its `raw` says where it ends). */
   starts: ReadonlyMap<string, number>;
 }
@@ -104,7 +104,7 @@ class Frame {
   key = '';
   previousKey = '';
   sorted = true;
-  /** Objects of more than SCAN_LIMIT members: their keys, for the duplicate check. */
+  /** Objects of SCAN_LIMIT members or more: their keys, for the duplicate check. */
   keys: Set<string> | undefined;
 }
 

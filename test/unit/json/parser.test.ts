@@ -327,6 +327,16 @@ describe('extra', () => {
     // An empty deviceResponse has no members to be payload.
     expect(parsed.payload).toEqual([]);
   });
+
+  it('keeps keys that name Object.prototype members as plain members', async () => {
+    const parsed = await parse('{"__proto__":{"polluted":true},"constructor":1,"toString":"x"}');
+    expect(parsed.extra.map((e) => [e.name, e.raw])).toEqual([
+      ['__proto__', '{"polluted":true}'],
+      ['constructor', '1'],
+      ['toString', '"x"'],
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
 });
 
 describe('the tree', () => {
