@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_TOPICS } from '../events/schemas';
-import { DEFAULT_PARSER_LIMITS } from '../soap/parser';
+import { DEFAULT_PARSER_LIMITS } from '../message/limits';
 import { DEVICE_KINDS } from '../thingspace/devices';
 import { Secret } from '../util/secret';
 import { isRecord, itemsWithoutIssues, reportDuplicates, sameAs, whenList, whenValid } from './checks';

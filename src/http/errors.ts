@@ -1,6 +1,6 @@
 /**
  * What the HTTP edge refuses before the pipeline runs. The pipeline's own failures are typed where they arise
- * (src/soap/errors.ts, src/auth, src/thingspace/errors.ts, src/kafka/errors.ts, src/http/body.ts).
+ * (src/message/errors.ts, src/auth, src/thingspace/errors.ts, src/kafka/errors.ts, src/http/body.ts).
  */
 import { BridgeError } from '../errors';
 

@@ -35,7 +35,6 @@ import {
 } from './xml';
 
 // src/config reads the default body limit from here; it moves to src/message/limits.ts with the REST branches.
-export { DEFAULT_PARSER_LIMITS } from '../message/limits';
 
 /** What an open element is to us, decided once, at its open tag, from its parent's role and its local name. */
 enum Role {
