@@ -12,8 +12,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createAuthenticator } from '../../../src/auth';
 import { parseConfig, type Config } from '../../../src/config';
-import { createEventEncoder, valueSubject } from '../../../src/events/encode';
-import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createApp, type AppDeps, type Readiness } from '../../../src/http/app';
 import { SOAP_ANSWERS } from '../../../src/http/soap-responses';
 import { KafkaUnavailableError, QueueFullError } from '../../../src/kafka/errors';
@@ -22,6 +20,7 @@ import { createCallbackHandler, type CallbackHandler } from '../../../src/ingres
 import { createLogger, createMetrics, type Metrics } from '../../../src/observability';
 import type { WireFormat } from '../../../src/message/types';
 import type { ServiceName } from '../../../src/thingspace/catalogue';
+import { testEncoder } from '../../support/encoder';
 import { faultCodeOf, faultString, send, post, type Answer, type RequestOptions } from '../../support/http';
 
 const PASSWORD = 's3cret-fixture-pw';
@@ -62,6 +61,17 @@ const config: Config = parseConfig(
   },
   {},
 ).config;
+
+/** `http.allowedSources: ['10.0.0.0/8']`, as the config parses it. */
+const ONLY_10_0_0_0_8 = parseConfig(
+  {
+    http: { allowedSources: ['10.0.0.0/8'] },
+    accounts: ACCOUNTS,
+    kafka: { brokers: ['127.0.0.1:1'] },
+    schemaRegistry: { url: 'http://127.0.0.1:1' },
+  },
+  {},
+).config.http.allowedSources;
 
 interface Harness {
   port: number;
@@ -129,10 +139,7 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
       parserLimits: { maxBodyBytes: options.http?.maxBodyBytes ?? MAX_BODY_BYTES },
       authenticator,
       normalizeOptions: { kindPriority: config.normalize.kindPriority },
-      encoder: createEventEncoder(
-        DEFAULT_TOPICS,
-        new Map(Object.values(DEFAULT_TOPICS).map((topic, id) => [valueSubject(topic), id + 1])),
-      ),
+      encoder: testEncoder(),
       delivery: {
         deliver: (record) => {
           harness.published++;
@@ -250,15 +257,7 @@ describe('guards before the body is read', () => {
   it('403: a source outside allowedSources, the client address taken trustProxy hops from the right', async () => {
     const harness = await start({
       http: {
-        allowedSources: parseConfig(
-          {
-            http: { allowedSources: ['10.0.0.0/8'] },
-            accounts: ACCOUNTS,
-            kafka: { brokers: ['127.0.0.1:1'] },
-            schemaRegistry: { url: 'http://127.0.0.1:1' },
-          },
-          {},
-        ).config.http.allowedSources,
+        allowedSources: ONLY_10_0_0_0_8,
         trustProxy: 1,
       },
     });
@@ -693,15 +692,7 @@ describe('JSON callers', () => {
   it('403 in JSON too', async () => {
     const harness = await start({
       http: {
-        allowedSources: parseConfig(
-          {
-            http: { allowedSources: ['10.0.0.0/8'] },
-            accounts: ACCOUNTS,
-            kafka: { brokers: ['127.0.0.1:1'] },
-            schemaRegistry: { url: 'http://127.0.0.1:1' },
-          },
-          {},
-        ).config.http.allowedSources,
+        allowedSources: ONLY_10_0_0_0_8,
       },
     });
     expectJsonError(await postJson(harness, '/callbacks/CarrierService', '{}'), 403, 'SOURCE_NOT_ALLOWED');

@@ -13,13 +13,12 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createAuthenticator } from '../../../src/auth';
 import { parseConfig } from '../../../src/config';
-import { createEventEncoder, valueSubject } from '../../../src/events/encode';
-import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createApp } from '../../../src/http/app';
 import { createCallbackHandler } from '../../../src/ingress/handle-callback';
 import type { CallbackBody } from '../../../src/message/body';
 import { createLogger, createMetrics } from '../../../src/observability';
 import { expectedOf, FIXTURE_SETS, fixtureSource, PASSWORD, USERNAME } from '../../support/fixtures';
+import { testEncoder } from '../../support/encoder';
 import { send, type Answer } from '../../support/http';
 import { fuzz, FUZZ_RUNS, FUZZ_SEED, rejections } from '../message/fuzz';
 import { JSON_MUTATIONS } from '../json/mutations';
@@ -79,10 +78,7 @@ beforeAll(async () => {
     parserLimits: { maxBodyBytes: config.http.maxBodyBytes },
     authenticator,
     normalizeOptions: { kindPriority: config.normalize.kindPriority },
-    encoder: createEventEncoder(
-      DEFAULT_TOPICS,
-      new Map(Object.values(DEFAULT_TOPICS).map((topic, id) => [valueSubject(topic), id + 1])),
-    ),
+    encoder: testEncoder(),
     delivery: {
       deliver: (record) => {
         acknowledged++;

@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { AuthError, createAuthenticator } from '../../../src/auth';
 import { parseConfig } from '../../../src/config';
-import { createEventEncoder, valueSubject, type EncodedRecord } from '../../../src/events/encode';
+import type { EncodedRecord } from '../../../src/events/encode';
 import { AVRO_TYPES } from '../../../src/events/avro';
 import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createCallbackHandler, type IncomingCallback } from '../../../src/ingress/handle-callback';
 import { ParseError } from '../../../src/message/errors';
 import { EventTooLargeError } from '../../../src/ingress/errors';
 import { decodeWireFormat } from '../../../src/events/wire-format';
+import { testEncoder } from '../../support/encoder';
 
 const TOKEN = 'handler-test-token-Rt5Yu8Io1P';
 const fixture = readFileSync(join(__dirname, '../../fixtures/callbacks/device-usage.xml'), 'utf8');
@@ -29,7 +30,6 @@ const { config } = parseConfig(
   },
   {},
 );
-const schemaIds = new Map(Object.values(DEFAULT_TOPICS).map((topic, id) => [valueSubject(topic), id + 1]));
 
 /** A REST callback (THINGSPACE.md §6) of the same account, with invented values. */
 const json = JSON.stringify({
@@ -48,7 +48,7 @@ function handler(maxRecordBytes: number) {
     parserLimits: {},
     authenticator,
     normalizeOptions: {},
-    encoder: createEventEncoder(DEFAULT_TOPICS, schemaIds),
+    encoder: testEncoder(),
     delivery: {
       deliver: (record) => {
         published.push(record);

@@ -13,7 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parseJsonCallback } from '../../../src/json/parser';
 import { ParseError } from '../../../src/message/errors';
 import type { ParsedCallback } from '../../../src/message/types';
-import { fuzz, FUZZ_RUNS, FUZZ_SEED, rejections, type Random } from '../message/fuzz';
+import { fuzz, FUZZ_RUNS, FUZZ_SEED, rejections, smallLimits } from '../message/fuzz';
 import { JSON_MUTATIONS } from './mutations';
 import { CALLBACKS } from './helpers';
 
@@ -30,16 +30,6 @@ function corpus(): Buffer[] {
         .map((name) => readFileSync(join(rest, name)))
     : [];
   return [...Object.values(CALLBACKS).map((text) => Buffer.from(text)), ...theirs];
-}
-
-function limitsFor(random: Random) {
-  if (random(5) !== 0) return undefined;
-  return {
-    maxBodyBytes: 200 + random(3000),
-    maxDepth: 1 + random(10),
-    maxElements: 1 + random(60),
-    maxTextBytes: 1 + random(100),
-  };
 }
 
 /** What JSON.parse makes of the text, or undefined when it refuses it. */
@@ -63,7 +53,7 @@ describe('parseJsonCallback under random mutation', () => {
         parse: parseJsonCallback,
         messages,
         mutations: JSON_MUTATIONS,
-        limitsFor,
+        limitsFor: smallLimits,
         acceptable: (err, message, bytes) => {
           if (!(err instanceof ParseError)) return false;
           const password = passwords[message];

@@ -17,6 +17,17 @@ export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? randomInt(2 ** 31));
 export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 5_000);
 const PARSE_TIMEOUT_MS = 2_000;
 
+/** Small random limits one case in five (the limits every parser has), else the defaults. */
+export function smallLimits(random: Random): Partial<ParserLimits> | undefined {
+  if (random(5) !== 0) return undefined;
+  return {
+    maxBodyBytes: 200 + random(3000),
+    maxDepth: 1 + random(10),
+    maxElements: 1 + random(60),
+    maxTextBytes: 1 + random(100),
+  };
+}
+
 /** A number in [0, below). */
 export type Random = (below: number) => number;
 

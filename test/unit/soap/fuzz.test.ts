@@ -18,6 +18,7 @@ import {
   FUZZ_SEED,
   insertOneOf,
   rejections,
+  smallLimits,
   truncate,
   type Random,
 } from '../message/fuzz';
@@ -64,15 +65,10 @@ function tags(bytes: Buffer): [number, number][] {
   return found;
 }
 
+/** The limits every parser has, and the one only XML has. */
 function limitsFor(random: Random) {
-  if (random(5) !== 0) return undefined;
-  return {
-    maxBodyBytes: 200 + random(3000),
-    maxDepth: 1 + random(10),
-    maxElements: 1 + random(60),
-    maxTextBytes: 1 + random(100),
-    maxAttributes: random(4),
-  };
+  const limits = smallLimits(random);
+  return limits && { ...limits, maxAttributes: random(4) };
 }
 
 describe('parseCallback under random mutation', () => {
