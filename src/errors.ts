@@ -221,6 +221,24 @@ export const ERRORS = {
     true,
   ),
   UWS_BAD_RESPONSE: plain('cli', 'a 2xx answer that is not the SOAP response the operation expects'),
+
+  // The same over the REST API (THINGSPACE.md §6, thingspace.api: rest).
+  REST_ERROR: plain('cli', 'the REST API answered an error (its text is quoted)'),
+  REST_HTTP_STATUS: plain('cli', 'the REST API answered a non-2xx status without an error body'),
+  REST_UNREACHABLE: plain(
+    'cli',
+    'no answer from the REST API on any attempt (refused, reset, DNS, TLS, timeout)',
+    true,
+  ),
+  REST_BAD_RESPONSE: plain('cli', 'a 2xx answer of the REST API that is not the JSON the call expects'),
+  REST_AUTH_FAILED: plain(
+    'cli',
+    'the OAuth2 token or the M2M session was refused (bad app key, secret or API user, or a 401 after a fresh login)',
+  ),
+  REST_REGISTERED_OVER_SOAP: plain(
+    'cli',
+    'registering over REST failed because the account has the service registered over SOAP (the platform allows one)',
+  ),
   REGISTRATION_INVALID: plain(
     'cli',
     'what would be registered breaks a rule of the platform; nothing was sent',

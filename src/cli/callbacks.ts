@@ -1,8 +1,9 @@
 /**
  * `thingspace-bridge callbacks <command>`: the account's callback registrations with ThingSpace (THINGSPACE.md
- * §5), managed from the bridge's own config: its accounts (names and callback credentials), its services, where
- * it is reached (http.publicBaseUrl) and the API it logs in to (the `thingspace` section). Passwords come from
- * the config (password, passwordFile, passwordEnv), never from the command line.
+ * §5 SOAP, §6 REST), managed from the bridge's own config: its accounts (names and callback credentials), its
+ * services, where it is reached (http.publicBaseUrl) and the API it logs in to (the `thingspace` section, whose
+ * `api` picks SOAP or REST). Passwords come from the config (password, passwordFile, passwordEnv), never from the
+ * command line.
  *
  *   list                         every registration of the accounts: service, URL, whether credentials are set
  *   register <service> [--url U] registers one service (the URL the config gives it, unless --url)
@@ -21,7 +22,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config';
 import type { Config, Env, ThingSpaceConfig } from '../config';
-import { findService, findSoapService } from '../thingspace/catalogue';
+import { findService, findServiceIn } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import {
   changesOf,
@@ -32,9 +33,9 @@ import {
   maskedUrl,
   RegistrationError,
   syncRegistrations,
-  withUwsSession,
+  withRegistrationApi,
 } from '../registration';
-import type { AppliedChange, Change, UwsClientOptions } from '../registration';
+import type { AppliedChange, Change, RegistrationApi, RegistrationApiOptions } from '../registration';
 
 /** Where a command writes and what it reads from outside: the process's, or a test's. */
 export interface CliIo {
@@ -86,7 +87,8 @@ class UsageError extends Error {}
 
 interface Context {
   config: Config;
-  client: UwsClientOptions;
+  thingspace: ThingSpaceConfig;
+  apiOptions: RegistrationApiOptions;
   values: Values;
   io: CliIo;
 }
@@ -124,9 +126,9 @@ const COMMANDS: Record<string, Command> = {
   list: async (operands, ctx) => {
     noOperands(operands);
     const accounts = selectedAccounts(ctx);
-    const registrations = await withUwsSession(ctx.client, async (session) => {
+    const registrations = await withApi(ctx, async (api) => {
       const all = [];
-      for (const account of accounts) all.push(...(await session.getCallbackRegistrations(account)));
+      for (const account of accounts) all.push(...(await api.list(account)));
       return all;
     });
     ctx.io.stdout(formatRegistrations(registrations));
@@ -134,11 +136,17 @@ const COMMANDS: Record<string, Command> = {
   },
 
   register: async (operands, ctx) => {
-    const service = knownService(oneOperand(operands, 'register <service>'));
+    const service = knownService(oneOperand(operands, 'register <service>'), ctx);
     const account = oneAccount(ctx);
-    const registration = desiredRegistration(ctx.config, account, service, ctx.values.url);
+    const registration = desiredRegistration(
+      ctx.config,
+      account,
+      service,
+      ctx.values.url,
+      ctx.thingspace.api,
+    );
     checkRegistrations([registration], urlOptions(ctx.values));
-    await withUwsSession(ctx.client, (session) => session.registerCallback(registration));
+    await withApi(ctx, (api) => api.register(registration));
     ctx.io.stdout(`registered ${service} for account ${account}: ${maskedUrl(registration.url)}\n`);
     return EXIT_OK;
   },
@@ -149,7 +157,7 @@ const COMMANDS: Record<string, Command> = {
     // operator's call, which sync never makes.
     const service = findService(name)?.name ?? name;
     const account = oneAccount(ctx);
-    await withUwsSession(ctx.client, (session) => session.unregisterCallback(account, service));
+    await withApi(ctx, (api) => api.unregister(account, service));
     ctx.io.stdout(`unregistered ${service} for account ${account}\n`);
     return EXIT_OK;
   },
@@ -157,14 +165,19 @@ const COMMANDS: Record<string, Command> = {
   sync: async (operands, ctx) => {
     noOperands(operands);
     const { values, io } = ctx;
-    const result = await syncRegistrations(ctx.config, ctx.client, {
-      ...urlOptions(values),
-      dryRun: values['dry-run'],
-      force: values.force,
-      accounts: values.account,
-      onPlan: (plan) => io.stdout(formatPlan(plan)),
-      onApplied: (applied) => io.stdout(appliedLine(applied)),
-    });
+    const result = await syncRegistrations(
+      ctx.config,
+      ctx.thingspace,
+      {
+        ...urlOptions(values),
+        dryRun: values['dry-run'],
+        force: values.force,
+        accounts: values.account,
+        onPlan: (plan) => io.stdout(formatPlan(plan)),
+        onApplied: (applied) => io.stdout(appliedLine(applied)),
+      },
+      ctx.apiOptions,
+    );
     const changes = changesOf(result.plan).length;
     if (changes === 0) return EXIT_OK;
     if (values['dry-run']) {
@@ -183,9 +196,9 @@ const COMMANDS: Record<string, Command> = {
   'start-sms': async (operands, ctx) => {
     noOperands(operands);
     const accounts = selectedAccounts(ctx);
-    await withUwsSession(ctx.client, async (session) => {
+    await withApi(ctx, async (api) => {
       for (const account of accounts) {
-        await session.startSmsCallback(account);
+        await api.startSms(account);
         ctx.io.stdout(`released queued device SMS of account ${account}\n`);
       }
     });
@@ -198,15 +211,18 @@ function contextOf(values: Values, io: CliIo): Context {
   const { config } = loadConfig({ argv, env: io.env, cwd: io.cwd });
   if (config.thingspace === undefined) {
     throw new UsageError(
-      'the config has no thingspace section: give thingspace.url (or THINGSPACE_URL), thingspace.username and its password',
+      'the config has no thingspace section: give thingspace.url (or THINGSPACE_URL; or api: rest with appKey and appSecret), thingspace.username and its password',
     );
   }
-  return { config, client: clientOptions(config.thingspace, io), values, io };
+  return { config, thingspace: config.thingspace, apiOptions: apiOptions(io), values, io };
 }
 
-function clientOptions(thingspace: ThingSpaceConfig, io: CliIo): UwsClientOptions {
+function withApi<T>(ctx: Context, work: (api: RegistrationApi) => Promise<T>): Promise<T> {
+  return withRegistrationApi(ctx.thingspace, work, ctx.apiOptions);
+}
+
+function apiOptions(io: CliIo): RegistrationApiOptions {
   return {
-    ...thingspace,
     onRetry: ({ operation, attempt, delayMs, reason }) =>
       io.stderr(
         `callbacks: ${operation}: no answer (${reason}), attempt ${attempt}; retrying in ${delayMs} ms\n`,
@@ -234,9 +250,12 @@ function oneAccount(ctx: Context): string {
   return accounts[0]!;
 }
 
-function knownService(name: string): ServiceName {
-  const entry = findSoapService(name);
-  if (entry === undefined) throw new UsageError(`'${name}' is not a ThingSpace SOAP callback service`);
+function knownService(name: string, ctx: Context): ServiceName {
+  const { api } = ctx.thingspace;
+  const entry = findServiceIn(api, name);
+  if (entry === undefined) {
+    throw new UsageError(`'${name}' is not a ThingSpace ${api.toUpperCase()} callback service`);
+  }
   return entry.name;
 }
 

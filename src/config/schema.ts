@@ -499,15 +499,32 @@ function schemaRegistry(ctx: LoadContext) {
     .meta({ description: 'The Confluent-compatible registry holding the Avro value schemas.' });
 }
 
+/** The ThingSpace registration APIs (THINGSPACE.md §5 SOAP, §6 REST); `soap` unless said. */
+export const THINGSPACE_APIS = ['soap', 'rest'] as const;
+
 function thingspace(ctx: LoadContext) {
-  return withPassword(
+  return withSecrets(
     {
-      url: httpUrl('give the API root here or set THINGSPACE_URL').meta({
+      api: z.enum(THINGSPACE_APIS).default('soap').meta({
         description:
-          "Root of ThingSpace's UWS v2 SOAP API, e.g. `https://<host>/api/v2`: SessionService.svc, CallbackRegistrationService.svc and EnhancedConnectivityService.svc are below it (THINGSPACE.md §5).",
+          'Which registration API `callbacks` speaks: the UWS v2 SOAP API (`url`), or the REST API (`restUrl`, with `appKey` and `appSecret`). A service registered over one cannot be registered over the other (THINGSPACE.md §6).',
+      }),
+      url: httpUrl().optional().meta({
+        description:
+          "Root of ThingSpace's UWS v2 SOAP API, e.g. `https://<host>/api/v2`: SessionService.svc, CallbackRegistrationService.svc and EnhancedConnectivityService.svc are below it (THINGSPACE.md §5). Required when api is soap.",
         env: 'THINGSPACE_URL',
       }),
-      username: z.string().min(1).meta({ description: 'The API user that logs in (SessionService LogIn).' }),
+      restUrl: httpUrl().default('https://thingspace.verizon.com/api/m2m/v1').meta({
+        description:
+          'Base of the REST M2M API (api: rest): session/login, callbacks, sms (THINGSPACE.md §6).',
+      }),
+      oauthTokenUrl: httpUrl().default('https://thingspace.verizon.com/api/ts/v1/oauth2/token').meta({
+        description: 'The OAuth2 token endpoint of the REST API (client-credentials grant; api: rest).',
+      }),
+      username: z
+        .string()
+        .min(1)
+        .meta({ description: 'The API user that logs in (SOAP SessionService LogIn; REST session/login).' }),
       timeoutMs: positiveMs.default(30_000).meta({
         description: 'Longest wait for one answer of the API, its body included.',
       }),
@@ -520,10 +537,33 @@ function thingspace(ctx: LoadContext) {
       }),
     },
     ctx,
+    { password: 'required', appKey: 'optional', appSecret: 'optional' },
+    { check: checkThingSpaceApi },
   ).meta({
     description:
       'The ThingSpace API that `thingspace-bridge callbacks` manages registrations with; `serve` does not use it.',
   });
+}
+
+/** What each API needs: SOAP its URL (no default: hosts differ), REST the app's key and secret. */
+function checkThingSpaceApi(value: Readonly<Record<string, unknown>>, issues: z.core.$RefinementCtx): void {
+  if (value.api === 'rest') {
+    for (const key of ['appKey', 'appSecret'] as const) {
+      if (givenSources(key, value).length === 0) {
+        issues.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `one of ${key}, ${key}File, ${key}Env is required when api is rest`,
+        });
+      }
+    }
+  } else if (value.url === undefined) {
+    issues.addIssue({
+      code: 'custom',
+      path: ['url'],
+      message: 'required: give the API root here or set THINGSPACE_URL',
+    });
+  }
 }
 
 const log = z

@@ -40,17 +40,31 @@ interface SecretKind {
   problem(value: string, origin: string): string | undefined;
 }
 
-const SECRET_KINDS = {
-  password: {
+/** A credential of up to MAX_CREDENTIAL_CHARS characters, never empty. */
+function credential(noun: string, about?: string): SecretKind {
+  return {
     inline: z.string().min(1).max(MAX_CREDENTIAL_CHARS),
-    noun: 'the password',
+    noun,
+    ...(about === undefined ? {} : { about }),
     problem: (value, origin) =>
       value.length === 0
         ? `${origin} is empty`
         : value.length > MAX_CREDENTIAL_CHARS
           ? `${origin} holds more than ${MAX_CREDENTIAL_CHARS} characters`
           : undefined,
-  },
+  };
+}
+
+const SECRET_KINDS = {
+  password: credential('the password'),
+  appKey: credential(
+    'the app key',
+    "The ThingSpace app's key (OAuth2 client id) for the REST API's client-credentials token.",
+  ),
+  appSecret: credential(
+    'the app secret',
+    "The ThingSpace app's secret (OAuth2 client secret) for the REST API's client-credentials token.",
+  ),
   pathToken: {
     inline: z.string().regex(PATH_TOKEN, `expected ${PATH_TOKEN_RULE}`),
     noun: 'the path token',

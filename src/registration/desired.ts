@@ -10,8 +10,9 @@
  * A URL with a path token holds a secret: whatever prints one shows `maskedUrl(url)`.
  */
 import type { AccountConfig, Config } from '../config';
+import type { WireFormat } from '../message/types';
 import { Secret } from '../util/secret';
-import { findSoapService, SOAP_SERVICES, serviceKey } from '../thingspace/catalogue';
+import { findServiceIn, servicesIn, serviceKey } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import { InvalidRegistrationError } from './errors';
 
@@ -26,12 +27,18 @@ export interface DesiredRegistration {
 /** The parts of the config that decide registrations. */
 export type RegistrationSettings = Pick<Config, 'accounts' | 'services' | 'http'>;
 
-/** Throws InvalidRegistrationError when the config cannot say where the bridge is reached. */
-export function desiredRegistrations(settings: RegistrationSettings): DesiredRegistration[] {
+/**
+ * Over `api` (default SOAP): only the services that API registers. Throws InvalidRegistrationError when the
+ * config cannot say where the bridge is reached.
+ */
+export function desiredRegistrations(
+  settings: RegistrationSettings,
+  api: WireFormat = 'soap',
+): DesiredRegistration[] {
   const base = publicBaseUrlOf(settings);
   const problems: string[] = [];
   const desired = settings.accounts.flatMap((account) =>
-    servicesTaken(settings, account.services).flatMap(({ serviceName, port }): DesiredRegistration[] => {
+    servicesTaken(settings, account.services, api).flatMap(({ serviceName, port }): DesiredRegistration[] => {
       if (port === 0) {
         problems.push(portZero(serviceName));
         return [];
@@ -53,12 +60,15 @@ export function desiredRegistration(
   accountName: string,
   serviceName: ServiceName,
   url?: string,
+  api: WireFormat = 'soap',
 ): DesiredRegistration {
   const account = settings.accounts.find((candidate) => candidate.name === accountName);
   if (account === undefined) {
     throw new InvalidRegistrationError([`no account named ${accountName} in the config`]);
   }
-  const taken = servicesTaken(settings, account.services).find((entry) => entry.serviceName === serviceName);
+  const taken = servicesTaken(settings, account.services, api).find(
+    (entry) => entry.serviceName === serviceName,
+  );
   if (taken === undefined) {
     throw new InvalidRegistrationError([
       `the bridge does not take ${serviceName} callbacks for account ${accountName} (disabled in services, or not among the account's services)`,
@@ -130,17 +140,19 @@ function publicBaseUrlOf(settings: RegistrationSettings): string {
 }
 
 /**
- * The SOAP services the bridge takes from an account, in catalogue order, with the port of their own listener. A
- * name the catalogue does not know is left out: the bridge answers its callbacks 404, so registering it would
- * only get them archived (§3). So is a REST-only service: the UWS SOAP API cannot register it (§6).
+ * The services the bridge takes from an account that `api` registers, in catalogue order, with the port of their
+ * own listener. A name the catalogue does not know is left out: the bridge answers its callbacks 404, so
+ * registering it would only get them archived (§3). So is a REST-only service over SOAP: the UWS SOAP API cannot
+ * register it (§6).
  */
 function servicesTaken(
   settings: RegistrationSettings,
   names: readonly string[],
+  api: WireFormat,
 ): { serviceName: ServiceName; port?: number }[] {
   const wanted =
-    names[0] === '*' ? undefined : new Set(names.flatMap((name) => findSoapService(name)?.name ?? []));
-  return SOAP_SERVICES.flatMap(({ name }) => {
+    names[0] === '*' ? undefined : new Set(names.flatMap((name) => findServiceIn(api, name)?.name ?? []));
+  return servicesIn(api).flatMap(({ name }) => {
     if (wanted !== undefined && !wanted.has(name)) return [];
     const options = serviceOptions(settings.services, name);
     if (options?.enabled === false) return [];

@@ -85,3 +85,97 @@ export class InvalidRegistrationError extends RegistrationError {
     );
   }
 }
+
+/**
+ * The REST API answered an error (THINGSPACE.md §6). Verizon's M2M API answers `{errorCode, errorMessage}`, its
+ * OAuth endpoint `{error, error_description}`: the platform's text, quoted as sent.
+ */
+export class RestError extends RegistrationError {
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+    readonly errorCode: string,
+    readonly errorMessage: string,
+  ) {
+    super(
+      'REST_ERROR',
+      `${operation}: ThingSpace answered HTTP ${status} (${errorCode || 'no code'}): ${errorMessage}`,
+    );
+  }
+}
+
+/** A non-2xx REST answer without an error body: a proxy's error page, a wrong thingspace.restUrl. */
+export class RestHttpStatusError extends RegistrationError {
+  constructor(
+    readonly operation: string,
+    readonly status: number,
+  ) {
+    super(
+      'REST_HTTP_STATUS',
+      `${operation}: ThingSpace answered HTTP ${status} without an error body (is thingspace.restUrl right?)`,
+    );
+  }
+}
+
+/** No answer from the REST API: refused, reset, DNS, TLS, or the timeout, on every attempt. */
+export class RestUnreachableError extends RegistrationError {
+  constructor(
+    readonly operation: string,
+    readonly endpoint: string,
+    readonly attempts: number,
+    reason: string,
+    cause: unknown,
+  ) {
+    super(
+      'REST_UNREACHABLE',
+      `${operation}: no answer from ${endpoint} after ${attempts} attempt${attempts === 1 ? '' : 's'} (${reason})`,
+      { cause },
+    );
+  }
+}
+
+/** A 2xx REST answer that is not the JSON the call expects. */
+export class RestBadResponseError extends RegistrationError {
+  constructor(
+    readonly operation: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super('REST_BAD_RESPONSE', `${operation}: unexpected answer from ThingSpace: ${reason}`, { cause });
+  }
+}
+
+/**
+ * The OAuth2 token or the M2M session was refused, or a call was refused (401) again right after both were
+ * fetched anew. `cause` is the platform's answer (a RestError or RestHttpStatusError).
+ */
+export class RestAuthFailedError extends RegistrationError {
+  constructor(
+    readonly operation: string,
+    reason: string,
+    cause?: unknown,
+  ) {
+    super('REST_AUTH_FAILED', `${operation}: ThingSpace refused the credentials: ${reason}`, { cause });
+  }
+}
+
+/**
+ * Registering a service over REST failed because the account has it registered over SOAP: the platform keeps a
+ * service on the API it was first registered over (§6). `cause` is the platform's error.
+ */
+export class RegisteredOverSoapError extends RegistrationError {
+  constructor(
+    readonly accountName: string,
+    readonly serviceName: string,
+    cause: RestError,
+  ) {
+    super(
+      'REST_REGISTERED_OVER_SOAP',
+      `cannot register ${serviceName} for account ${accountName} over REST: the account has it registered over ` +
+        `SOAP, and ThingSpace allows one API per service (THINGSPACE.md §6). Unregister it over SOAP first ` +
+        `(thingspace.api: soap, \`callbacks unregister ${serviceName}\`), or keep managing it over SOAP. ` +
+        `ThingSpace said: ${cause.errorMessage || cause.errorCode}`,
+      { cause },
+    );
+  }
+}

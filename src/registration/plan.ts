@@ -7,14 +7,15 @@
  *   (or twice, or --force)                            §1, so the new registration takes the service's place)
  *   registered, not desired any more               -> unregister
  *   registered as desired                          -> unchanged
- *   registered for a service that is not a SOAP    -> ignored: a REST-only service (§6) is not SOAP's to manage,
- *   service the bridge knows                          and a registration we cannot read is not ours to remove
+ *   registered for a service that the API does     -> ignored: a REST-only service (§6) is not SOAP's to manage,
+ *   not register, or the bridge does not know         and a registration we cannot read is not ours to remove
  *
  * Passwords cannot be compared: the platform never reports them. After changing one, `--force` re-registers.
  * A service is compared through the catalogue (case, other spellings), URLs as parsed (`:443` on https is the
  * same URL as none), usernames only where the platform reports them.
  */
-import { findSoapService, SOAP_SERVICES } from '../thingspace/catalogue';
+import type { WireFormat } from '../message/types';
+import { findServiceIn, SERVICES } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import type { CallbackRegistration } from './client';
 import type { DesiredRegistration } from './desired';
@@ -46,19 +47,22 @@ export interface PlanInput {
   actual: readonly CallbackRegistration[];
   /** Re-register what looks unchanged (a password was changed: the platform cannot show it). */
   force?: boolean;
+  /** The API the registrations are read and made over (default SOAP): which services it manages. */
+  api?: WireFormat;
 }
 
 export interface SyncPlan {
+  api: WireFormat;
   /** Per account (in the order given), per service in catalogue order; ignored ones last. */
   entries: readonly PlannedChange[];
 }
 
 const CATALOGUE_ORDER: ReadonlyMap<ServiceName, number> = new Map(
-  SOAP_SERVICES.map((entry, index) => [entry.name, index]),
+  SERVICES.map((entry, index) => [entry.name, index]),
 );
 
 /** Throws InvalidRegistrationError when `desired` names a service twice for an account. */
-export function planSync({ accounts, desired, actual, force = false }: PlanInput): SyncPlan {
+export function planSync({ accounts, desired, actual, force = false, api = 'soap' }: PlanInput): SyncPlan {
   // Only the one-URL-per-service rule: the URL rules are the caller's (its options decide them).
   checkRegistrations(desired, { allowHttp: true, allowAnyPort: true });
   const managed = [...new Set([...accounts, ...desired.map((entry) => entry.accountName)])];
@@ -67,20 +71,22 @@ export function planSync({ accounts, desired, actual, force = false }: PlanInput
       desired.filter((entry) => entry.accountName === account),
       actual.filter((entry) => entry.accountName === account),
       force,
+      api,
     ),
   );
-  return { entries };
+  return { api, entries };
 }
 
 function planAccount(
   desired: readonly DesiredRegistration[],
   actual: readonly CallbackRegistration[],
   force: boolean,
+  api: WireFormat,
 ): PlannedChange[] {
   const registered = new Map<ServiceName, CallbackRegistration[]>();
   const ignored: Extract<PlannedChange, { action: 'ignored' }>[] = [];
   for (const entry of actual) {
-    const service = findSoapService(entry.serviceName)?.name;
+    const service = findServiceIn(api, entry.serviceName)?.name;
     if (service === undefined) ignored.push({ action: 'ignored', actual: entry });
     else registered.set(service, [...(registered.get(service) ?? []), entry]);
   }

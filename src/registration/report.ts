@@ -3,6 +3,7 @@
  * a sign for what happens to it, a summary line. Credentials never appear: only whether they are set; nor do
  * path tokens: every URL is shown masked (desired.ts).
  */
+import type { WireFormat } from '../message/types';
 import type { CallbackRegistration } from './client';
 import { maskedUrl } from './desired';
 import { countByAction } from './plan';
@@ -34,7 +35,7 @@ export function formatPlan(plan: SyncPlan): string {
       lines.push(`account ${owner}`);
       account = owner;
     }
-    lines.push(`  ${SIGNS[entry.action]} ${serviceOf(entry).padEnd(width)}  ${describe(entry)}`);
+    lines.push(`  ${SIGNS[entry.action]} ${serviceOf(entry).padEnd(width)}  ${describe(entry, plan.api)}`);
   }
   if (lines.length > 0) lines.push('');
   lines.push(summary(plan));
@@ -45,7 +46,7 @@ function serviceOf(entry: PlannedChange): string {
   return 'desired' in entry ? entry.desired.serviceName : entry.actual.serviceName;
 }
 
-function describe(entry: PlannedChange): string {
+function describe(entry: PlannedChange, api: WireFormat): string {
   switch (entry.action) {
     case 'register':
       return maskedUrl(entry.desired.url);
@@ -63,7 +64,7 @@ function describe(entry: PlannedChange): string {
     case 'unchanged':
       return maskedUrl(entry.actual.url);
     case 'ignored':
-      return `${maskedUrl(entry.actual.url)}  (left alone: not a SOAP callback service the bridge knows)`;
+      return `${maskedUrl(entry.actual.url)}  (left alone: not a ${api.toUpperCase()} callback service the bridge knows)`;
   }
 }
 

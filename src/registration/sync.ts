@@ -1,11 +1,12 @@
 /**
- * `callbacks sync` as a library: desired registrations from the config, checked against the platform's rules
- * before anything is sent; then, in one session, the actual ones read per account, the plan made, and (unless a
- * dry run) its changes applied one by one. A failed change does not stop the others: each one left undone is
- * reported, and the next run plans exactly those again.
+ * `callbacks sync` as a library: desired registrations from the config (the services the API registers),
+ * checked against the platform's rules before anything is sent; then, over one open API (`thingspace.api`, ./api),
+ * the actual ones read per account, the plan made, and (unless a dry run) its changes applied one by one. A failed
+ * change does not stop the others: each one left undone is reported, and the next run plans exactly those again.
  */
-import { withUwsSession } from './client';
-import type { UwsClientOptions, UwsSession } from './client';
+import type { ThingSpaceConfig } from '../config';
+import { withRegistrationApi } from './api';
+import type { RegistrationApi, RegistrationApiOptions } from './api';
 import { desiredRegistrations } from './desired';
 import type { RegistrationSettings } from './desired';
 import { InvalidRegistrationError } from './errors';
@@ -41,25 +42,32 @@ export interface SyncResult {
 
 export async function syncRegistrations(
   settings: RegistrationSettings,
-  client: UwsClientOptions,
+  thingspace: ThingSpaceConfig,
   options: SyncOptions = {},
+  apiOptions: RegistrationApiOptions = {},
 ): Promise<SyncResult> {
   const accounts = selectAccounts(settings, options.accounts);
-  const desired = desiredRegistrations(settings).filter((entry) => accounts.includes(entry.accountName));
+  const desired = desiredRegistrations(settings, thingspace.api).filter((entry) =>
+    accounts.includes(entry.accountName),
+  );
   checkRegistrations(desired, options);
-  return withUwsSession(client, async (session) => {
-    const actual = [];
-    for (const account of accounts) actual.push(...(await session.getCallbackRegistrations(account)));
-    const plan = planSync({ accounts, desired, actual, force: options.force });
-    options.onPlan?.(plan);
-    const applied = options.dryRun ? [] : await applyChanges(session, changesOf(plan), options.onApplied);
-    return { plan, applied };
-  });
+  return withRegistrationApi(
+    thingspace,
+    async (api) => {
+      const actual = [];
+      for (const account of accounts) actual.push(...(await api.list(account)));
+      const plan = planSync({ accounts, desired, actual, force: options.force, api: api.api });
+      options.onPlan?.(plan);
+      const applied = options.dryRun ? [] : await applyChanges(api, changesOf(plan), options.onApplied);
+      return { plan, applied };
+    },
+    apiOptions,
+  );
 }
 
 /** Applies changes in order; a failure is recorded and the next change tried. */
 export async function applyChanges(
-  session: Pick<UwsSession, 'registerCallback' | 'unregisterCallback'>,
+  api: Pick<RegistrationApi, 'register' | 'unregister'>,
   changes: readonly Change[],
   onApplied?: (result: AppliedChange) => void,
 ): Promise<AppliedChange[]> {
@@ -68,9 +76,9 @@ export async function applyChanges(
     let result: AppliedChange;
     try {
       if (change.action === 'unregister') {
-        await session.unregisterCallback(change.actual.accountName, change.actual.serviceName);
+        await api.unregister(change.actual.accountName, change.actual.serviceName);
       } else {
-        await session.registerCallback(change.desired);
+        await api.register(change.desired);
       }
       result = { change };
     } catch (error) {

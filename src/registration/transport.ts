@@ -2,31 +2,43 @@
  * One SOAP 1.1 call to the UWS API over fetch: a timeout per attempt (AbortSignal.timeout, covering the answer's
  * body too), and retries with doubling delays when no answer came (refused, reset, DNS, TLS, timeout). An answer
  * is never retried, whatever it says: a fault or an error page will say the same again, and a registration call
- * that did reach the platform must not be repeated blindly.
+ * that did reach the platform must not be repeated blindly. The REST client (./rest) shares that policy:
+ * `untilAnswered` and `readLimited`.
  */
 import { readEnvelope, faultOf, SOAP_CONTENT_TYPE } from '../soap/envelope';
 import type { SoapEnvelope } from '../soap/envelope';
-import { UwsBadResponseError, UwsFaultError, UwsHttpStatusError, UwsUnreachableError } from './errors';
+import {
+  RegistrationError,
+  UwsBadResponseError,
+  UwsFaultError,
+  UwsHttpStatusError,
+  UwsUnreachableError,
+} from './errors';
 import { endpointOf, soapActionOf } from './protocol';
 import type { Operation } from './protocol';
 
-export interface TransportOptions {
+export interface TransportOptions extends RetryPolicy {
   /** The API root, e.g. `https://<host>/api/v2`. */
   url: string;
+  /** For tests; the global fetch otherwise. */
+  fetch?: typeof fetch;
+}
+
+/** How long to wait for an answer and how often to try again when none came. */
+export interface RetryPolicy {
   /** Per attempt, from sending the request to the answer's last byte. */
   timeoutMs: number;
   /** Attempts after the first when no answer came. */
   retries: number;
   /** Wait before the first retry; doubled for each next one. */
   retryDelayMs: number;
-  /** For tests; the global fetch otherwise. */
-  fetch?: typeof fetch;
   /** Told before each retry (the CLI prints it). */
   onRetry?: (event: RetryEvent) => void;
 }
 
 export interface RetryEvent {
-  operation: Operation;
+  /** A SOAP operation, or a REST call (`GET /callbacks`). */
+  operation: string;
   /** The attempt that failed, from 1. */
   attempt: number;
   delayMs: number;
@@ -44,22 +56,37 @@ export async function soapCall(
 ): Promise<SoapEnvelope> {
   const endpoint = endpointOf(options.url, operation);
   const send = options.fetch ?? fetch;
-  for (let attempt = 1; ; attempt++) {
-    let answer: { status: number; body: Uint8Array };
+  const answer = await untilAnswered(
+    options,
+    operation,
+    () => exchange(send, endpoint, operation, requestXml, options.timeoutMs),
+    (attempts, reason, cause) => new UwsUnreachableError(operation, endpoint, attempts, reason, cause),
+  );
+  return interpret(operation, answer.status, answer.body);
+}
+
+/**
+ * Runs `attempt` until it gives an answer: a failure that is a RegistrationError came with one (an answer too
+ * large, say) and is thrown at once; any other is the network's, retried after a doubling delay, and after the
+ * last attempt turned into `unreachable`'s error.
+ */
+export async function untilAnswered<T>(
+  policy: RetryPolicy,
+  operation: string,
+  attempt: () => Promise<T>,
+  unreachable: (attempts: number, reason: string, cause: unknown) => RegistrationError,
+): Promise<T> {
+  for (let count = 1; ; count++) {
     try {
-      answer = await exchange(send, endpoint, operation, requestXml, options.timeoutMs);
+      return await attempt();
     } catch (err) {
-      if (err instanceof UwsBadResponseError) throw err;
-      const reason = networkReason(err, options.timeoutMs);
-      if (attempt > options.retries) {
-        throw new UwsUnreachableError(operation, endpoint, attempt, reason, err);
-      }
-      const delayMs = options.retryDelayMs * 2 ** (attempt - 1);
-      options.onRetry?.({ operation, attempt, delayMs, reason });
+      if (err instanceof RegistrationError) throw err;
+      const reason = networkReason(err, policy.timeoutMs);
+      if (count > policy.retries) throw unreachable(count, reason, err);
+      const delayMs = policy.retryDelayMs * 2 ** (count - 1);
+      policy.onRetry?.({ operation, attempt: count, delayMs, reason });
       await new Promise((resolve) => setTimeout(resolve, delayMs));
-      continue;
     }
-    return interpret(operation, answer.status, answer.body);
   }
 }
 
@@ -79,14 +106,21 @@ async function exchange(
     // A redirect is an answer (a wrong thingspace.url), reported as its status rather than followed.
     redirect: 'manual',
   });
-  return { status: response.status, body: await readLimited(response, operation) };
+  return {
+    status: response.status,
+    body: await readLimited(response, (reason) => new UwsBadResponseError(operation, reason)),
+  };
 }
 
-async function readLimited(response: Response, operation: Operation): Promise<Uint8Array> {
+/** The answer's body, refused with `tooLarge`'s error beyond MAX_RESPONSE_BYTES (declared or as it streams). */
+export async function readLimited(
+  response: Response,
+  tooLarge: (reason: string) => RegistrationError,
+): Promise<Uint8Array> {
   const declared = Number(response.headers.get('content-length') ?? 0);
   if (declared > MAX_RESPONSE_BYTES) {
     await response.body?.cancel();
-    throw new UwsBadResponseError(operation, `an answer of ${declared} bytes`);
+    throw tooLarge(`an answer of ${declared} bytes`);
   }
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -94,7 +128,7 @@ async function readLimited(response: Response, operation: Operation): Promise<Ui
   for await (const chunk of body ?? []) {
     total += chunk.byteLength;
     if (total > MAX_RESPONSE_BYTES) {
-      throw new UwsBadResponseError(operation, `an answer longer than ${MAX_RESPONSE_BYTES} bytes`);
+      throw tooLarge(`an answer longer than ${MAX_RESPONSE_BYTES} bytes`);
     }
     chunks.push(chunk);
   }

@@ -177,8 +177,31 @@ export function findService(name: string): ServiceEntry | undefined {
 
 /** As findService, for a service the UWS SOAP API registers: undefined for REST-only and unknown ones. */
 export function findSoapService(name: string): ServiceEntry | undefined {
+  return findServiceIn('soap', name);
+}
+
+/** As findService, for a service that can be registered over this API (`soap`: UWS §5, `rest`: §6). */
+export function findServiceIn(format: WireFormat, name: string): ServiceEntry | undefined {
   const entry = findService(name);
-  return entry?.formats.includes('soap') ? entry : undefined;
+  return entry?.formats.includes(format) ? entry : undefined;
+}
+
+const REST_SERVICES: readonly ServiceEntry[] = SERVICES.filter((entry) => entry.formats.includes('rest'));
+
+/** The services that can be registered over this API, in catalogue order. */
+export function servicesIn(format: WireFormat): readonly ServiceEntry[] {
+  return format === 'soap' ? SOAP_SERVICES : REST_SERVICES;
+}
+
+/** Where REST's spelling of a service differs from the canonical (SOAP) one: its list in §6. */
+const REST_SPELLINGS: Readonly<Partial<Record<ServiceName, string>>> = {
+  PromoChange: 'PromoChanges',
+  AlertService: 'AlertsService',
+};
+
+/** The `name` the REST registration API takes for this service (§6). */
+export function restServiceName(name: ServiceName): string {
+  return REST_SPELLINGS[name] ?? name;
 }
 
 /** How to turn this service's message with this root into an event; throws the typed errors of ./errors. */

@@ -43,7 +43,13 @@ import { PARSE_ERROR_CODES, ParseError } from '../../src/message/errors';
 import { UnexpectedRootError, UnknownServiceError } from '../../src/thingspace/errors';
 import {
   InvalidRegistrationError,
+  RegisteredOverSoapError,
   RegistrationError,
+  RestAuthFailedError,
+  RestBadResponseError,
+  RestError,
+  RestHttpStatusError,
+  RestUnreachableError,
   UwsBadResponseError,
   UwsFaultError,
   UwsHttpStatusError,
@@ -83,6 +89,16 @@ const SAMPLES: Reported[] = [
   new UwsUnreachableError('LogIn', 'https://uws.example.com', 1, 'ENOTFOUND', undefined),
   new UwsBadResponseError('LogIn', 'no SessionToken'),
   new InvalidRegistrationError(['a: one']),
+  new RestError('POST /callbacks', 400, 'REQUEST_FAILED', 'Bad request'),
+  new RestHttpStatusError('GET /callbacks', 502),
+  new RestUnreachableError('GET /callbacks', 'https://ts.example.com', 1, 'ECONNREFUSED', undefined),
+  new RestBadResponseError('GET /callbacks', 'not a list'),
+  new RestAuthFailedError('POST /session/login', 'the API user was not accepted'),
+  new RegisteredOverSoapError(
+    '0000555123-00001',
+    'CarrierService',
+    new RestError('POST /callbacks', 400, '', 'x'),
+  ),
 ];
 
 /** The codes reported without an error class of their own, and the source that reports each. */

@@ -16,6 +16,9 @@ describe('config: thingspace', () => {
     );
     const { password, ...rest } = config.thingspace!;
     expect(rest).toEqual({
+      api: 'soap',
+      restUrl: 'https://thingspace.verizon.com/api/m2m/v1',
+      oauthTokenUrl: 'https://thingspace.verizon.com/api/ts/v1/oauth2/token',
       url: 'https://uws.example.com/api/v2',
       username: 'api',
       timeoutMs: 30_000,
@@ -28,10 +31,37 @@ describe('config: thingspace', () => {
 
   it('reports every problem, the missing password and URL included', () => {
     expect(problems(withThingspace({ username: '', retries: 11 }))).toEqual([
-      'thingspace.url: required: give the API root here or set THINGSPACE_URL',
       'thingspace.username: Too small: expected string to have >=1 characters',
       'thingspace.retries: Too big: expected number to be <=10',
       'thingspace.password: one of password, passwordFile, passwordEnv is required',
+      'thingspace.url: required: give the API root here or set THINGSPACE_URL',
+    ]);
+  });
+
+  it('api rest: no SOAP URL needed; the app key and secret resolve like the password', () => {
+    const { config } = parseConfig(
+      withThingspace({
+        api: 'rest',
+        username: 'api',
+        password: PASSWORD,
+        appKeyEnv: 'TS_APP_KEY',
+        appSecret: 'fixture-app-secret',
+      }),
+      { TS_APP_KEY: 'fixture-app-key' },
+    );
+    const thingspace = config.thingspace!;
+    expect(thingspace.api).toBe('rest');
+    expect(thingspace.url).toBeUndefined();
+    expect(thingspace.restUrl).toBe('https://thingspace.verizon.com/api/m2m/v1');
+    expect(thingspace.appKey?.reveal()).toBe('fixture-app-key');
+    expect(thingspace.appSecret?.reveal()).toBe('fixture-app-secret');
+    expect(JSON.stringify(config)).not.toMatch(/fixture-app-(key|secret)/);
+  });
+
+  it('api rest without the app key and secret is reported, both at once', () => {
+    expect(problems(withThingspace({ api: 'rest', username: 'api', password: PASSWORD }))).toEqual([
+      'thingspace.appKey: one of appKey, appKeyFile, appKeyEnv is required when api is rest',
+      'thingspace.appSecret: one of appSecret, appSecretFile, appSecretEnv is required when api is rest',
     ]);
   });
 

@@ -244,7 +244,7 @@ describe('docker-compose.yml', () => {
       const option = (name: string) =>
         command.find((arg) => arg.startsWith(`${name}=`))?.slice(name.length + 1);
       const { config } = loadComposeConfig();
-      const api = new URL(config.thingspace!.url);
+      const api = new URL(config.thingspace!.url!);
       expect(`${api.hostname}:${api.port}${api.pathname}`).toBe(`simulator:${option('--port')}/api/v2`);
       expect(option('--host')).toBe('0.0.0.0');
       expect(option('--user')).toBe(config.thingspace!.username);

@@ -16,7 +16,8 @@ import {
   syncRegistrations,
   UwsFaultError,
 } from '../../../src/registration';
-import type { Change, SyncOptions, UwsClientOptions } from '../../../src/registration';
+import type { Change, SyncOptions } from '../../../src/registration';
+import type { ThingSpaceConfig } from '../../../src/config';
 import { Secret } from '../../../src/util/secret';
 
 const ACCOUNT = '0000555123-00001';
@@ -45,11 +46,14 @@ describe('syncRegistrations against the fake UWS', () => {
     { users: [{ username: 'api', password: new Secret('api-pw') }], accounts: [ACCOUNT, '0000555123-00002'] },
     { onCall: (call) => calls.push(call) },
   );
-  let client: UwsClientOptions;
+  let thingspace: ThingSpaceConfig;
 
   beforeAll(async () => {
-    client = {
+    thingspace = {
+      api: 'soap',
       url: await uws.start(),
+      restUrl: 'https://unused.example.com',
+      oauthTokenUrl: 'https://unused.example.com',
       username: 'api',
       password: new Secret('api-pw'),
       timeoutMs: 10_000,
@@ -59,7 +63,8 @@ describe('syncRegistrations against the fake UWS', () => {
   });
   afterAll(() => uws.close());
 
-  const sync = (settings: Config, options: SyncOptions = {}) => syncRegistrations(settings, client, options);
+  const sync = (settings: Config, options: SyncOptions = {}) =>
+    syncRegistrations(settings, thingspace, options);
   const registered = () =>
     uws.registrations().map((entry) => `${entry.accountName} ${entry.serviceName} ${entry.url}`);
 
@@ -183,11 +188,11 @@ describe('applyChanges', () => {
     const boom = new Error('refused');
     const results = await applyChanges(
       {
-        registerCallback: async ({ serviceName }) => {
+        register: async ({ serviceName }) => {
           if (serviceName === 'CarrierService') throw boom;
           done.push(`register ${serviceName}`);
         },
-        unregisterCallback: async (_account, serviceName) => void done.push(`unregister ${serviceName}`),
+        unregister: async (_account, serviceName) => void done.push(`unregister ${serviceName}`),
       },
       changes,
     );
