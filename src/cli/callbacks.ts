@@ -10,7 +10,8 @@
  *   unregister <service>         removes one service's registration
  *   sync [--dry-run] [--force]   converges the registrations to what the config wants; --dry-run prints the plan
  *                                only, --force re-registers what looks unchanged (after a password change)
- *   start-sms                    StartSmsCallback: releases the device SMS queued while the bridge was away
+ *   start-sms                    StartSmsCallback (REST: PUT startCallbacks): releases the device SMS queued
+ *                                while the bridge was away
  *
  *   --config FILE (or BRIDGE_CONFIG), --account NAME (repeatable; needed by register/unregister when the config
  *   has several), --allow-http and --allow-any-port (for a simulator; the platform wants https and its ports, §4)

@@ -12,7 +12,7 @@
  */
 import { Secret } from '../../util/secret';
 import { RestAuthFailedError, RestBadResponseError, RestError, RestHttpStatusError } from '../errors';
-import { isUnauthorized, restCall } from './http';
+import { restCall } from './http';
 import type { RestHttpOptions } from './http';
 
 export interface RestCredentials {
@@ -50,20 +50,12 @@ export class RestAuth {
 
   /** The headers of an M2M call: both tokens, fetched first when missing or expired. */
   async headers(): Promise<Record<string, string>> {
-    let access = await this.#accessToken();
-    if (this.#session === undefined) {
-      try {
-        this.#session = await this.#logIn(access);
-      } catch (err) {
-        if (!isUnauthorized(err)) throw loginFailure(err);
-        // The access token may have been revoked before its time: once more with a new one.
-        this.#access = undefined;
-        access = await this.#accessToken();
-        this.#session = await this.#logIn(access).catch((again: unknown) => {
-          throw loginFailure(again);
-        });
-      }
-    }
+    const access = await this.#accessToken();
+    // Only ever missing together with a fresh access token (at first, after invalidate()): a refused login is
+    // the API user's fault, not an expired bearer's.
+    this.#session ??= await this.#logIn(access).catch((err: unknown) => {
+      throw loginFailure(err);
+    });
     return { authorization: `Bearer ${access.reveal()}`, 'vz-m2m-token': this.#session.reveal() };
   }
 
