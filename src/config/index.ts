@@ -20,5 +20,6 @@ export type {
   SchemaRegistryConfig,
   ServiceConfig,
   ThingSpaceConfig,
+  RecoveryConfig,
 } from './schema';
 export type { Env } from './secrets';
