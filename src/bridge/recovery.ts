@@ -87,7 +87,7 @@ export class RecoveryLoop {
   }
 
   start(): void {
-    this.#timer ??= setInterval(() => this.tick(), this.#deps.options.checkIntervalMs).unref();
+    this.#timer ??= setInterval(() => void this.tick(), this.#deps.options.checkIntervalMs).unref();
   }
 
   /** Stops ticking; resolves once a round of calls under way has ended. */
@@ -96,7 +96,10 @@ export class RecoveryLoop {
     await this.#running;
   }
 
-  /** One look: readiness sampled, the due accounts called (unless a round is under way). */
+  /**
+   * One look: readiness sampled, the due accounts called (unless a round is under way); the round it started, if
+   * any, which never rejects (a failed call is counted, logged and retried later).
+   */
   tick(): Promise<void> | undefined {
     const notReady = this.#deps.readiness();
     if (notReady !== undefined) {
