@@ -7,12 +7,13 @@
  * the queue, and every queued SMS is found in Kafka.
  */
 import { createServer as createTcpServer, connect, type Server, type Socket } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Consumer } from 'kafkajs';
 import { createBridge } from '../../../src/bridge';
 import type { Bridge } from '../../../src/bridge';
+import { RUN_MARKER } from '../../../src/bridge/run-marker';
 import { run as callbacks } from '../../../src/cli/callbacks';
 import { platformStartSms } from '../../../src/cli/start-sms';
 import { parseConfig } from '../../../src/config';
@@ -224,4 +225,11 @@ describe('recovery: device SMS queued during an outage are released by the bridg
       inKafka: expected.filter((id) => inKafka.get(id) === topics.deviceOriginated).length,
     });
   }, 180_000);
+
+  it('a close in time removes the run marker: the next start is no crash', async () => {
+    const marker = join(dir, 'state', RUN_MARKER);
+    expect(existsSync(marker)).toBe(true);
+    await expect(bridge.close()).resolves.toBe(true);
+    expect(existsSync(marker)).toBe(false);
+  });
 });
