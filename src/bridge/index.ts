@@ -105,13 +105,15 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     lifecycle = 'draining';
     stopBooting.abort();
     const drained = (async () => {
-      await recovery?.stop();
+      // No call starts from here; one under way is not waited for before the drain, only before the end.
+      const recoveryStopped = recovery?.stop();
       await listeners.drain();
       // A boot attempt under way ends first (a kafkajs connect keeps retrying for ~10 s and cannot be called off):
       // a producer it connected after the delivery's close would keep the process alive.
       await booted?.catch(() => undefined);
       await delivery?.close();
       await listeners.close();
+      await recoveryStopped;
     })();
     const inTime = await withinGrace(drained, config.http.shutdownGraceMs, logger);
     if (!inTime) {
