@@ -6,13 +6,13 @@
  *   answers, readiness says "starting", callbacks get 503), then boots the Kafka side in the background (boot.ts),
  *   retrying until it succeeds or close() is called.
  * close(): readiness false and new callbacks 503 (draining), in-flight requests finish, the delivery flushes and
- *   disconnects, then the listeners close; all within http.shutdownGraceMs.
- *
- * With `thingspace.recovery.enabled`, the recovery loop (recovery.ts) watches the node from start to close, and
- *   its run marker (run-marker.ts) is removed only by a close that finished in time. The listeners stay open during the
+ *   disconnects, then the listeners close; all within http.shutdownGraceMs. The listeners stay open during the
  *   drain so that whoever still reaches the node (a load balancer that has not seen readiness fail yet, a
  *   kept-alive connection) gets a 503 with Retry-After and /readyz answers, instead of a refused or reset
  *   connection.
+ *
+ * With `thingspace.recovery.enabled`, the recovery loop (recovery.ts) watches the node from start to close, and
+ * its run marker (run-marker.ts) is removed only by a close that finished in time.
  */
 import { createAuthenticator } from '../auth';
 import { topicsOf, type Config } from '../config';

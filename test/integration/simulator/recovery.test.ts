@@ -4,7 +4,8 @@
  * unreachable (a port nobody listens on yet), so it answers device SMS with 503 NOT_READY; the simulator queues
  * them (THINGSPACE.md §3: device SMS is not re-sent). Then the registry becomes reachable (a TCP relay opens on
  * that port), the bridge gets ready, its recovery loop calls StartSmsCallback by itself, the simulator releases
- * the queue, and every queued SMS is found in Kafka.
+ * the queue, and every queued SMS is found in Kafka. Then the run marker: removed by a close in time; left behind
+ * (as by a killed node), it makes the next start call StartSmsCallback with no refusal seen.
  */
 import { createServer as createTcpServer, connect, type Server, type Socket } from 'node:net';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,7 @@ describe('recovery: device SMS queued during an outage are released by the bridg
     deadLetter: uniqueName('recovery-dead'),
   };
   const dir = mkdtempSync(join(tmpdir(), 'recovery-'));
+  const stateDir = join(dir, 'state');
   const delivered: DeliveredCallback[] = [];
   const startSmsCalls: string[] = [];
   /** eventId -> topic, as consumed. */
@@ -97,38 +99,34 @@ describe('recovery: device SMS queued during an outage are released by the bridg
       onStartSmsCallback: (account) => startSmsCalls.push(account),
     });
     relayPort = await closedPort();
+    // The registry's URL (its path included) with the relay's port.
+    bridge = startedBridge(withPort(registryUrl, relayPort));
+    [{ port: bridgePort }] = (await bridge.start()) as [{ port: number }];
+  }, 120_000);
+
+  /** A bridge with the recovery loop on, wired as `serve` wires it (its calls counted on the simulator's side). */
+  function startedBridge(schemaRegistryUrl: string): Bridge {
     const { config } = parseConfig(
       {
         node: 'recovery-it',
         http: { port: 0, host: '127.0.0.1', shutdownGraceMs: 10_000 },
         accounts: [{ name: ACCOUNT, username: CALLBACK_USER, password: CALLBACK_PASSWORD, services: ['*'] }],
         kafka: { brokers, topics, createTopics: true, newTopics: { numPartitions: 3, replicationFactor: 1 } },
-        // The registry's URL (its path included) with the relay's port.
-        schemaRegistry: { url: withPort(registryUrl, relayPort), registerSchemas: true },
+        schemaRegistry: { url: schemaRegistryUrl, registerSchemas: true },
         thingspace: {
           url: simulator.url,
           username: API_USER,
           password: API_PASSWORD,
           retryDelayMs: 100,
-          recovery: {
-            enabled: true,
-            quietMs: 500,
-            checkIntervalMs: 100,
-            retryDelayMs: 200,
-            stateDir: join(dir, 'state'),
-          },
+          recovery: { enabled: true, quietMs: 500, checkIntervalMs: 100, retryDelayMs: 200, stateDir },
         },
         // The boot's failures while the registry is away are the point, not news.
         log: { level: 'fatal' },
       },
       {},
     );
-    // The wiring `serve` uses, counted on the simulator's side.
-    bridge = createBridge(config, createLogger(config.log), {
-      startSms: platformStartSms(config.thingspace!),
-    });
-    [{ port: bridgePort }] = (await bridge.start()) as [{ port: number }];
-  }, 120_000);
+    return createBridge(config, createLogger(config.log), { startSms: platformStartSms(config.thingspace!) });
+  }
 
   /** Reads the device topic, which the bridge creates as it boots. */
   async function consume(): Promise<void> {
@@ -227,9 +225,22 @@ describe('recovery: device SMS queued during an outage are released by the bridg
   }, 180_000);
 
   it('a close in time removes the run marker: the next start is no crash', async () => {
-    const marker = join(dir, 'state', RUN_MARKER);
+    const marker = join(stateDir, RUN_MARKER);
     expect(existsSync(marker)).toBe(true);
     await expect(bridge.close()).resolves.toBe(true);
     expect(existsSync(marker)).toBe(false);
   });
+
+  it('a marker left by a killed run: the next start calls StartSmsCallback once ready, with no refusal seen', async () => {
+    // What a SIGKILLed node leaves behind.
+    writeFileSync(join(stateDir, RUN_MARKER), '{"pid":1}\n');
+    startSmsCalls.length = 0;
+    bridge = startedBridge(registryUrl);
+    await bridge.start();
+    await bridge.ready();
+    await until('StartSmsCallback after the crash', () => startSmsCalls.length > 0);
+    expect(startSmsCalls).toEqual([ACCOUNT]);
+    report('recovery after a crash', { startSmsCalls: startSmsCalls.length });
+    await expect(bridge.close()).resolves.toBe(true);
+  }, 60_000);
 });
