@@ -10,6 +10,9 @@
  *   drain so that whoever still reaches the node (a load balancer that has not seen readiness fail yet, a
  *   kept-alive connection) gets a 503 with Retry-After and /readyz answers, instead of a refused or reset
  *   connection.
+ *
+ * With `thingspace.recovery.enabled`, the recovery loop (recovery.ts) watches the node from start to close, and
+ * its run marker (run-marker.ts) is removed only by a close that finished in time.
  */
 import { createAuthenticator } from '../auth';
 import { topicsOf, type Config } from '../config';
@@ -24,9 +27,18 @@ import { bootKafkaSide } from './boot';
 import { openDelivery } from './delivery';
 import { Listeners, type Listener } from './listeners';
 import { createPipeline } from './pipeline';
+import { RecoveryLoop, type RecoveryDeps, type StartSms } from './recovery';
+import { markRunning, type RunMarker } from './run-marker';
 import { readinessDetails, readinessOf, sampleGauges, type Lifecycle } from './status';
 
 export type { Listener } from './listeners';
+export type { StartSms } from './recovery';
+
+/** What the node is given besides its config. */
+export interface BridgeParts {
+  /** StartSmsCallback for the recovery loop; required when `thingspace.recovery.enabled`. */
+  startSms?: StartSms;
+}
 
 export interface Bridge {
   readonly metrics: Metrics;
@@ -38,7 +50,7 @@ export interface Bridge {
   close(): Promise<boolean>;
 }
 
-export function createBridge(config: Config, logger: Logger): Bridge {
+export function createBridge(config: Config, logger: Logger, parts: BridgeParts = {}): Bridge {
   const metrics = createMetrics();
   const topics = topicsOf(config.kafka);
   const kafka = createKafkaClient(config.kafka, { logger });
@@ -51,6 +63,9 @@ export function createBridge(config: Config, logger: Logger): Bridge {
   let handle: CallbackHandler = () => Promise.reject(new NotReadyError('starting'));
   let booted: Promise<void> | undefined;
   let closed: Promise<boolean> | undefined;
+  let marker: RunMarker | undefined;
+  const readiness = () => readinessOf(lifecycle, delivery);
+  const recovery = recoveryLoop(config, parts, { readiness, metrics, logger });
 
   const appDeps: AppDeps = {
     http: config.http,
@@ -58,18 +73,29 @@ export function createBridge(config: Config, logger: Logger): Bridge {
     pathAccount: (token) => authenticator.pathAccount(token),
     // Through a closure: the handler exists only once the Kafka side is booted.
     handle: (incoming) => handle(incoming),
-    readiness: () => readinessOf(lifecycle, delivery),
+    readiness,
     readinessDetails: () => readinessDetails(delivery),
     beforeScrape: () => sampleGauges(metrics, delivery),
     metrics,
     logger,
+    onServerError: recovery && ((service, reason) => recovery.refused(service, reason)),
   };
 
   async function boot(opened: Delivery): Promise<void> {
     const registry = createRegistryClient(config.schemaRegistry);
     const side = { config, kafka, registry, topics, delivery: opened, logger };
     const schemaIds = await bootKafkaSide(side, stopBooting.signal);
-    handle = createPipeline({ config, authenticator, topics, schemaIds, delivery: opened, metrics, logger });
+    handle = createPipeline({
+      config,
+      authenticator,
+      topics,
+      schemaIds,
+      delivery: opened,
+      metrics,
+      logger,
+      onUndelivered:
+        recovery && ((service, account, reason) => recovery.refusedAfterAuth(service, account, reason)),
+    });
     lifecycle = 'ready';
     logger.info({ topics }, 'ready: Kafka reachable, topics present, schema ids resolved');
   }
@@ -79,18 +105,22 @@ export function createBridge(config: Config, logger: Logger): Bridge {
     lifecycle = 'draining';
     stopBooting.abort();
     const drained = (async () => {
+      // No call starts from here; one under way is not waited for before the drain, only before the end.
+      const recoveryStopped = recovery?.stop();
       await listeners.drain();
       // A boot attempt under way ends first (a kafkajs connect keeps retrying for ~10 s and cannot be called off):
       // a producer it connected after the delivery's close would keep the process alive.
       await booted?.catch(() => undefined);
       await delivery?.close();
       await listeners.close();
+      await recoveryStopped;
     })();
     const inTime = await withinGrace(drained, config.http.shutdownGraceMs, logger);
     if (!inTime) {
       logger.warn({ unanswered: listeners.unanswered }, 'shutdown grace period over: closing what is left');
     }
     listeners.destroy();
+    if (inTime) await marker?.clear();
     return inTime;
   }
 
@@ -101,6 +131,7 @@ export function createBridge(config: Config, logger: Logger): Bridge {
       if (lifecycle !== 'new') throw new Error(`Bridge.start() when ${lifecycle}`);
       lifecycle = 'starting';
       const opened = (delivery = await openDelivery(config, kafka, metrics, logger));
+      if (recovery) marker = await watchForRecovery(recovery, config, logger);
       const listening = await openListeners(listeners, config, appDeps);
       booted = boot(opened);
       // Observed through ready(); an unobserved rejection here would crash the process.
@@ -118,6 +149,45 @@ export function createBridge(config: Config, logger: Logger): Bridge {
       return closed;
     },
   };
+}
+
+/** The recovery loop when `thingspace.recovery.enabled`, else undefined. */
+function recoveryLoop(
+  config: Config,
+  { startSms }: BridgeParts,
+  node: Pick<RecoveryDeps, 'readiness' | 'metrics' | 'logger'>,
+): RecoveryLoop | undefined {
+  const options = config.thingspace?.recovery;
+  if (!options?.enabled) return undefined;
+  if (startSms === undefined)
+    throw new Error('thingspace.recovery.enabled, but the bridge was given no startSms');
+  return new RecoveryLoop({ config, options, startSms, ...node });
+}
+
+/**
+ * Starts the loop; with a state directory (`recovery.stateDir`, else the spool's), writes the run marker and takes
+ * one left by the last run as a crash.
+ */
+async function watchForRecovery(
+  recovery: RecoveryLoop,
+  config: Config,
+  logger: Logger,
+): Promise<RunMarker | undefined> {
+  const dir = config.thingspace?.recovery.stateDir ?? (config.spool.enabled ? config.spool.dir : undefined);
+  let marker: RunMarker | undefined;
+  if (dir === undefined) {
+    logger.warn(
+      'recovery: no stateDir and no spool, so a crash of this node will not be noticed at its restart',
+    );
+  } else {
+    marker = await markRunning(dir);
+    if (marker.crashed) {
+      logger.warn({ dir }, 'recovery: the last run did not shut down cleanly');
+      recovery.observe({ kind: 'crashed' });
+    }
+  }
+  recovery.start();
+  return marker;
 }
 
 /** The main listener, then one per service with a port of its own; never half-started. */

@@ -3,7 +3,11 @@ import type { Authenticator } from '../auth';
 import type { Config } from '../config';
 import { createEventEncoder } from '../events/encode';
 import type { Stream } from '../events/schemas';
-import { createCallbackHandler, type CallbackHandler } from '../ingress/handle-callback';
+import {
+  createCallbackHandler,
+  type CallbackHandler,
+  type CallbackHandlerDeps,
+} from '../ingress/handle-callback';
 import type { Delivery } from '../kafka/delivery';
 import type { Logger, Metrics } from '../observability';
 
@@ -16,6 +20,8 @@ export interface PipelineParts {
   delivery: Delivery;
   metrics: Metrics;
   logger: Logger;
+  /** An authenticated callback the delivery refused: the recovery loop's evidence. */
+  onUndelivered?: CallbackHandlerDeps['onUndelivered'];
 }
 
 export function createPipeline({
@@ -26,6 +32,7 @@ export function createPipeline({
   delivery,
   metrics,
   logger,
+  onUndelivered,
 }: PipelineParts): CallbackHandler {
   return createCallbackHandler({
     parserLimits: { maxBodyBytes: config.http.maxBodyBytes },
@@ -40,5 +47,6 @@ export function createPipeline({
     onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
     onAnomalies: (anomalies) => anomalies.forEach((anomaly) => metrics.anomalies.inc({ anomaly })),
     onDeadLetter: (reason, eventId) => logger.warn({ eventId, err: reason }, 'dead-lettering a callback'),
+    onUndelivered,
   });
 }

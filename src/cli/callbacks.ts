@@ -12,6 +12,8 @@
  *                                only, --force re-registers what looks unchanged (after a password change)
  *   start-sms                    StartSmsCallback (REST: PUT startCallbacks): releases the device SMS queued
  *                                while the bridge was away
+ *   recover                      StartSmsCallback for every account that takes device SMS or NIDD data (or the
+ *                                --account ones), each tried even when another fails: `serve`'s recovery, by hand
  *
  *   --config FILE (or BRIDGE_CONFIG), --account NAME (repeatable; needed by register/unregister when the config
  *   has several), --allow-http and --allow-any-port (for a simulator; the platform wants https and its ports, §4)
@@ -21,6 +23,7 @@
  * else here.
  */
 import { parseArgs } from 'node:util';
+import { recoverableAccounts } from '../bridge/outage';
 import { ConfigError, loadConfig } from '../config';
 import type { Config, Env, ThingSpaceConfig } from '../config';
 import { findService, findServiceIn } from '../thingspace/catalogue';
@@ -37,6 +40,7 @@ import {
   withRegistrationApi,
 } from '../registration';
 import type { AppliedChange, Change, RegistrationApi, RegistrationApiOptions } from '../registration';
+import { platformStartSms } from './start-sms';
 
 /** Where a command writes and what it reads from outside: the process's, or a test's. */
 export interface CliIo {
@@ -66,6 +70,7 @@ commands:
   unregister <service>              remove one service's registration
   sync [--dry-run] [--force]        converge the registrations to the config (exit 2 when something changed)
   start-sms                         release device SMS queued during an outage (StartSmsCallback)
+  recover                           start-sms for each account taking device SMS or NIDD data, all tried
 options: --allow-http, --allow-any-port (a simulator; ThingSpace wants https on 80, 443, 9001-9006,
   28200-28220, 50551-50559)
 `;
@@ -204,6 +209,33 @@ const COMMANDS: Record<string, Command> = {
       }
     });
     return EXIT_OK;
+  },
+
+  recover: async (operands, ctx) => {
+    noOperands(operands);
+    const accounts =
+      ctx.values.account === undefined ? recoverableAccounts(ctx.config) : selectedAccounts(ctx);
+    if (accounts.length === 0) {
+      ctx.io.stdout('no account takes EnhancedConnectivityService or NiddService: nothing to release\n');
+      return EXIT_OK;
+    }
+    const startSms = platformStartSms(ctx.thingspace, ctx.apiOptions.onRetry);
+    let failed = 0;
+    for (const account of accounts) {
+      try {
+        await startSms(account);
+        ctx.io.stdout(`released queued device messages of account ${account}\n`);
+      } catch (err) {
+        if (!(err instanceof RegistrationError)) throw err;
+        failed += 1;
+        ctx.io.stdout(`FAILED to release queued device messages of account ${account}: ${err.message}\n`);
+      }
+    }
+    if (failed === 0) return EXIT_OK;
+    ctx.io.stdout(
+      `Recovery incomplete: ${failed} of ${accounts.length} accounts failed; run recover again.\n`,
+    );
+    return EXIT_FAILED;
   },
 };
 

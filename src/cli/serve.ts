@@ -2,11 +2,13 @@
  * `thingspace-bridge serve [--config FILE]` (also `npm start`): runs an ingress node until SIGTERM or SIGINT,
  * then shuts down gracefully. The config file comes from --config or BRIDGE_CONFIG (YAML or JSON); KAFKA_BROKERS,
  * SCHEMA_REGISTRY_URL and BRIDGE_PORT override it. An invalid config lists every problem and exits 2 before
- * anything starts.
+ * anything starts. With `thingspace.recovery.enabled`, the node calls StartSmsCallback after an outage
+ * (src/bridge/recovery.ts) through the API of the `thingspace` section.
  */
 import { createBridge } from '../bridge';
 import { loadConfig } from '../config';
 import { startWithConfig } from './config';
+import { platformStartSms } from './start-sms';
 
 export async function run(args: string[]): Promise<number> {
   const started = startWithConfig('serve', () =>
@@ -15,7 +17,11 @@ export async function run(args: string[]): Promise<number> {
   if (started === undefined) return 2;
   const { config, file, logger } = started;
 
-  const bridge = createBridge(config, logger);
+  const { thingspace } = config;
+  const startSms =
+    thingspace &&
+    platformStartSms(thingspace, (event) => logger.warn(event, 'ThingSpace API: no answer, retrying'));
+  const bridge = createBridge(config, logger, { startSms });
   const listeners = await bridge.start();
   logger.info({ config: file, node: config.node, listeners }, 'listening');
 

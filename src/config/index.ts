@@ -19,6 +19,8 @@ export type {
   ProducerConfig,
   SchemaRegistryConfig,
   ServiceConfig,
+  ThingSpaceApiConfig,
   ThingSpaceConfig,
+  RecoveryConfig,
 } from './schema';
 export type { Env } from './secrets';

@@ -502,6 +502,50 @@ function schemaRegistry(ctx: LoadContext) {
 /** The ThingSpace registration APIs (THINGSPACE.md §5 SOAP, §6 REST); `soap` unless said. */
 export const THINGSPACE_APIS = ['soap', 'rest'] as const;
 
+/** `serve`'s recovery loop (src/bridge/recovery.ts, README "Recovery after an outage"). */
+const recovery = z
+  .strictObject({
+    enabled: z.boolean().default(false).meta({
+      description:
+        'After an outage that may have made the platform queue device SMS or NIDD device data (5xx answers to those services, readiness lost to Kafka or a full spool, a crash), call StartSmsCallback for the affected accounts once the node is ready again (THINGSPACE.md §3).',
+    }),
+    quietMs: positiveMs.default(30_000).meta({
+      description:
+        'How long the node must be ready, with no new refusal, before the calls: the platform queues what it could not deliver only after its attempt failed.',
+    }),
+    checkIntervalMs: positiveMs.default(1_000).meta({
+      description: 'How often the loop samples readiness and looks for accounts to recover.',
+    }),
+    retryDelayMs: positiveMs.default(5_000).meta({
+      description: "Wait after an account's failed call before the next, doubled for each failure.",
+    }),
+    maxRetryDelayMs: positiveMs.default(300_000).meta({
+      description: 'The longest wait between two calls for one account.',
+    }),
+    stateDir: z.string().min(1).optional().meta({
+      description:
+        'Directory of the marker file written at start and removed on a clean shutdown: found at the next start, it means a crash, and every account is recovered. Defaults to spool.dir when the spool is enabled; without either, crashes go unseen.',
+      defaultText: 'spool.dir with the spool',
+    }),
+  })
+  .superRefine(
+    (value, issues) => {
+      if (value.maxRetryDelayMs < value.retryDelayMs) {
+        issues.addIssue({
+          code: 'custom',
+          path: ['maxRetryDelayMs'],
+          message: 'must be at least retryDelayMs',
+        });
+      }
+    },
+    whenValid(['maxRetryDelayMs'], ['retryDelayMs']),
+  )
+  .prefault({})
+  .meta({
+    description:
+      "`serve`'s opt-in StartSmsCallback after an outage; it calls the API of this section, which `serve` needs only for it.",
+  });
+
 function thingspace(ctx: LoadContext) {
   return withSecrets(
     {
@@ -535,13 +579,14 @@ function thingspace(ctx: LoadContext) {
       retryDelayMs: positiveMs.default(1_000).meta({
         description: 'Wait before the first retry, doubled for each next one.',
       }),
+      recovery,
     },
     ctx,
     { password: 'required', appKey: 'optional', appSecret: 'optional' },
     { check: checkThingSpaceApi },
   ).meta({
     description:
-      'The ThingSpace API that `thingspace-bridge callbacks` manages registrations with; `serve` does not use it.',
+      'The ThingSpace API that `thingspace-bridge callbacks` manages registrations with; `serve` uses it only for `recovery`.',
   });
 }
 
@@ -655,6 +700,9 @@ export type NormalizeConfig = Config['normalize'];
 export type LogConfig = Config['log'];
 export type SpoolConfig = Config['spool'];
 export type ThingSpaceConfig = NonNullable<Config['thingspace']>;
+export type RecoveryConfig = ThingSpaceConfig['recovery'];
+/** What talking to the API takes: the section without `serve`'s recovery settings. */
+export type ThingSpaceApiConfig = Omit<ThingSpaceConfig, 'recovery'>;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 /** The Kafka side of a config: what `clientConfigSchema` gives, and a part of every `Config`. */
 export type ClientConfig = Frozen<z.output<ClientConfigSchema>>;

@@ -64,6 +64,8 @@ export interface AppDeps {
   readinessDetails?: () => Record<string, unknown>;
   /** Called before each /metrics scrape, to sample gauges. */
   beforeScrape?: () => void;
+  /** A callback of a known service answered with a 5xx (the recovery loop's evidence); must not throw. */
+  onServerError?: (service: ServiceName, reason: unknown) => void;
 }
 
 const CALLBACKS = '/callbacks/';
@@ -100,6 +102,7 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
       await next();
     } catch (err) {
       state.outcome = answerError(ctx, err, ANSWERS[state.answer], requestLogger(logger, reqId));
+      if (ctx.status >= 500 && state.service !== 'unknown') deps.onServerError?.(state.service, err);
     }
     if (state.outcome !== undefined) {
       metrics.requests.inc({ service: state.service, outcome: state.outcome, status: ctx.status });

@@ -56,6 +56,8 @@ export interface CallbackHandlerDeps {
   onAuthFailure?: (reason: AuthFailureReason) => void;
   onAnomalies?: (anomalies: readonly Anomaly[]) => void;
   onDeadLetter?: (reason: unknown, eventId: string) => void;
+  /** An authenticated callback the delivery refused (the error is then thrown, and answered with a 5xx). */
+  onUndelivered?: (service: ServiceName, accountName: string, reason: unknown) => void;
 }
 
 export type CallbackHandler = (incoming: IncomingCallback) => Promise<HandledCallback>;
@@ -96,7 +98,13 @@ export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandle
       checkSize(record, deps.maxRecordBytes);
     }
 
-    const receipt = await delivery.deliver(record);
+    let receipt: Receipt;
+    try {
+      receipt = await delivery.deliver(record);
+    } catch (reason) {
+      deps.onUndelivered?.(service, accountName, reason);
+      throw reason;
+    }
     return { ...receipt, outcome, eventId: record.eventId, accountName };
   };
 }

@@ -28,6 +28,10 @@ export interface Metrics {
   spoolAppendedRecords: Counter;
   /** What messages did that the platform's docs don't lead us to expect (src/thingspace/anomalies.ts). */
   anomalies: Counter<'anomaly'>;
+  /** StartSmsCallback calls of the recovery loop (src/bridge/recovery.ts), by outcome: released or failed. */
+  recoveryCalls: Counter<'outcome'>;
+  /** Accounts waiting for the recovery loop's StartSmsCallback. */
+  recoveryPendingAccounts: Gauge;
 }
 
 const PREFIX = 'thingspace_bridge_';
@@ -50,6 +54,13 @@ export function createMetrics(): Metrics {
   });
   // Every reason shows from the start, so a dashboard sees 0 rather than no data.
   for (const reason of AUTH_FAILURE_REASONS) authFailures.inc({ reason }, 0);
+  const recoveryCalls = new Counter({
+    name: `${PREFIX}recovery_calls_total`,
+    help: 'StartSmsCallback calls made after an outage, by outcome (released, failed).',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  for (const outcome of ['released', 'failed']) recoveryCalls.inc({ outcome }, 0);
 
   return {
     registry,
@@ -113,6 +124,12 @@ export function createMetrics(): Metrics {
       name: `${PREFIX}anomalies_total`,
       help: 'Callbacks showing something the platform documentation does not lead us to expect, by anomaly.',
       labelNames: ['anomaly'] as const,
+      registers,
+    }),
+    recoveryCalls,
+    recoveryPendingAccounts: new Gauge({
+      name: `${PREFIX}recovery_pending_accounts`,
+      help: 'Accounts whose queued device messages the recovery loop has yet to release.',
       registers,
     }),
   };

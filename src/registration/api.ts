@@ -3,7 +3,7 @@
  * API (THINGSPACE.md §5, ./client) or the REST M2M API (§6, ./rest). `callbacks` and the recovery loop speak
  * this interface and let the config decide.
  */
-import type { ThingSpaceConfig } from '../config';
+import type { ThingSpaceApiConfig } from '../config';
 import type { WireFormat } from '../message/types';
 import { UwsSession } from './client';
 import type { CallbackRegistration, NewCallbackRegistration } from './client';
@@ -34,7 +34,7 @@ export interface RegistrationApiOptions {
 
 /** Logs in to the API the config names. */
 export async function openRegistrationApi(
-  config: ThingSpaceConfig,
+  config: ThingSpaceApiConfig,
   options: RegistrationApiOptions = {},
 ): Promise<RegistrationApi> {
   const { fetch, onRetry, now } = options;
@@ -66,7 +66,7 @@ export async function openRegistrationApi(
  * own failure is the one to report), and the platform expires idle sessions by itself.
  */
 export async function withRegistrationApi<T>(
-  config: ThingSpaceConfig,
+  config: ThingSpaceApiConfig,
   work: (api: RegistrationApi) => Promise<T>,
   options: RegistrationApiOptions = {},
 ): Promise<T> {

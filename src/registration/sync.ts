@@ -4,7 +4,7 @@
  * the actual ones read per account, the plan made, and (unless a dry run) its changes applied one by one. A failed
  * change does not stop the others: each one left undone is reported, and the next run plans exactly those again.
  */
-import type { ThingSpaceConfig } from '../config';
+import type { ThingSpaceApiConfig } from '../config';
 import { withRegistrationApi } from './api';
 import type { RegistrationApi, RegistrationApiOptions } from './api';
 import { desiredRegistrations } from './desired';
@@ -42,7 +42,7 @@ export interface SyncResult {
 
 export async function syncRegistrations(
   settings: RegistrationSettings,
-  thingspace: ThingSpaceConfig,
+  thingspace: ThingSpaceApiConfig,
   options: SyncOptions = {},
   apiOptions: RegistrationApiOptions = {},
 ): Promise<SyncResult> {

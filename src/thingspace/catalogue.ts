@@ -222,3 +222,12 @@ export function resolveRoute(name: string, root: CallbackRoot): Route {
 export function serviceKey(name: string): string {
   return (findService(name)?.name ?? name).toLowerCase();
 }
+
+/**
+ * The services whose device-originated messages the platform queues, not re-sends, when their delivery failed,
+ * until the account calls StartSmsCallback (THINGSPACE.md §3): device SMS, and NIDD device data (REST).
+ */
+export const QUEUED_UNTIL_START_SMS: ReadonlySet<ServiceName> = new Set<ServiceName>([
+  'EnhancedConnectivityService',
+  'NiddService',
+]);

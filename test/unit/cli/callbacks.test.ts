@@ -161,6 +161,77 @@ describe('thingspace-bridge callbacks', () => {
     });
   });
 
+  it('recover: start-sms for each account taking device SMS or NIDD data, every one tried, exit 1 if one failed', async () => {
+    const released: string[] = [];
+    const platform = new FakeUws(
+      {
+        users: [{ username: 'api', password: new Secret(API_PASSWORD) }],
+        accounts: [ACCOUNT, '0000555123-00003'],
+      },
+      { onStartSmsCallback: (account) => released.push(account) },
+    );
+    await platform.start();
+    try {
+      const accounts = configFile('recover.json', {
+        accounts: [
+          {
+            name: '0000555123-00002',
+            username: 'u2',
+            password: CALLBACK_PASSWORD,
+            services: ['CarrierService'],
+          },
+          {
+            name: '0000555123-00003',
+            username: 'u3',
+            password: CALLBACK_PASSWORD,
+            services: ['NiddService'],
+          },
+          { name: '0000555123-00004', username: 'u4', password: CALLBACK_PASSWORD, services: ['*'] },
+          {
+            name: ACCOUNT,
+            username: 'u1',
+            password: CALLBACK_PASSWORD,
+            services: ['enhancedconnectivityservice'],
+          },
+        ],
+      });
+      const env = { THINGSPACE_URL: platform.url };
+      const all = await callbacks(['recover', '--config', accounts], env);
+      // -00002 takes neither service; -00004 is unknown to the platform, which faults, and the others go on.
+      expect(released).toEqual(['0000555123-00003', ACCOUNT]);
+      expect(all.code).toBe(1);
+      expect(all.stdout.split('\n')).toEqual([
+        'released queued device messages of account 0000555123-00003',
+        expect.stringMatching(/^FAILED to release queued device messages of account 0000555123-00004: .+/),
+        `released queued device messages of account ${ACCOUNT}`,
+        'Recovery incomplete: 1 of 3 accounts failed; run recover again.',
+        '',
+      ]);
+
+      released.length = 0;
+      const one = await callbacks(['recover', '--account', ACCOUNT, '--config', accounts], env);
+      expect(one).toEqual({
+        code: 0,
+        stdout: `released queued device messages of account ${ACCOUNT}\n`,
+        stderr: '',
+      });
+      expect(released).toEqual([ACCOUNT]);
+
+      const none = configFile('no-device.json', {
+        accounts: [
+          { name: ACCOUNT, username: 'u1', password: CALLBACK_PASSWORD, services: ['CarrierService'] },
+        ],
+      });
+      expect(await callbacks(['recover', '--config', none], env)).toEqual({
+        code: 0,
+        stdout: 'no account takes EnhancedConnectivityService or NiddService: nothing to release\n',
+        stderr: '',
+      });
+    } finally {
+      await platform.close();
+    }
+  });
+
   it('a removed service is unregistered by sync', async () => {
     const fewer = configFile('fewer.json', { services: { DeviceService: { enabled: false } } });
     const { code, stdout } = await callbacks(['sync', '--config', fewer]);

@@ -24,9 +24,31 @@ describe('config: thingspace', () => {
       timeoutMs: 30_000,
       retries: 3,
       retryDelayMs: 1_000,
+      recovery: {
+        enabled: false,
+        quietMs: 30_000,
+        checkIntervalMs: 1_000,
+        retryDelayMs: 5_000,
+        maxRetryDelayMs: 300_000,
+      },
     });
     expect(password.reveal()).toBe(PASSWORD);
     expect(JSON.stringify(config)).not.toContain(PASSWORD);
+  });
+
+  it('recovery: the longest retry delay is not below the first', () => {
+    const base = { url: 'https://uws.example.com/api/v2', username: 'api', password: PASSWORD };
+    expect(
+      problems(
+        withThingspace({
+          ...base,
+          recovery: { enabled: true, retryDelayMs: 10_000, maxRetryDelayMs: 5_000 },
+        }),
+      ),
+    ).toEqual(['thingspace.recovery.maxRetryDelayMs: must be at least retryDelayMs']);
+    expect(problems(withThingspace({ ...base, recovery: { enabled: true, tries: 3 } }))).toEqual([
+      'thingspace.recovery.tries: unknown key',
+    ]);
   });
 
   it('reports every problem, the missing password and URL included', () => {

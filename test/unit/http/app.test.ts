@@ -95,6 +95,7 @@ interface HarnessOptions {
   disabled?: ServiceName[];
   onlyService?: ServiceName;
   beforeScrape?: () => void;
+  onServerError?: AppDeps['onServerError'];
 }
 
 const servers: Server[] = [];
@@ -171,6 +172,7 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
       metrics,
       logger,
       ...(options.beforeScrape ? { beforeScrape: options.beforeScrape } : {}),
+      ...(options.onServerError ? { onServerError: options.onServerError } : {}),
     },
     options.onlyService,
   );
@@ -502,6 +504,29 @@ describe('the pipeline refusing, through the real handler', () => {
     ]);
     expect(answers[2]!.body).not.toContain('10.9.8.7');
     expect(harness.logs.some((line) => line.includes('broker 10.9.8.7'))).toBe(true);
+  });
+
+  it('onServerError hears of every 5xx answered to a callback of a known service, with its error', async () => {
+    const refused = new KafkaUnavailableError('down');
+    const seen: unknown[][] = [];
+    const harness = await start({
+      handler: () => Promise.reject(refused),
+      onServerError: (...args) => seen.push(args),
+    });
+    await callback(harness, '/callbacks/EnhancedConnectivityService', CARRIER_XML);
+    harness.setReadiness('starting');
+    await callback(harness, '/callbacks/NiddService', CARRIER_XML);
+    // Not 5xx, or no service: nothing to hear.
+    await callback(harness, '/callbacks/NoSuchService', CARRIER_XML);
+    harness.setReadiness(undefined);
+    await callback(harness, '/callbacks/CarrierService', CARRIER_XML, {
+      headers: { 'content-type': 'image/png' },
+    });
+    expect(seen.map(([service, err]) => [service, (err as Error).constructor.name])).toEqual([
+      ['EnhancedConnectivityService', 'KafkaUnavailableError'],
+      ['NiddService', 'NotReadyError'],
+    ]);
+    expect(seen[0]![1]).toBe(refused);
   });
 
   it('unknown errors become the fixed 500 fault, their text kept in the process', async () => {

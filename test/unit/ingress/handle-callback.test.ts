@@ -140,3 +140,23 @@ describe('handle-callback', () => {
     });
   });
 });
+
+it('tells onUndelivered of an authenticated callback its delivery refused, and still fails it', async () => {
+  const refused = new Error('Kafka is down');
+  const undelivered: unknown[][] = [];
+  const handle = createCallbackHandler({
+    parserLimits: {},
+    authenticator: createAuthenticator(config.accounts),
+    normalizeOptions: {},
+    encoder: testEncoder(),
+    delivery: { deliver: () => Promise.reject(refused) },
+    maxRecordBytes: 1_000_000,
+    ingressNode: 'unit-test',
+    onUndelivered: (...args) => undelivered.push(args),
+  });
+  const body = () => Readable.from([Buffer.from(fixture)]);
+  await expect(
+    handle({ service: 'DeviceUsage', format: 'soap', body: body(), receivedAt: new Date(0) }),
+  ).rejects.toBe(refused);
+  expect(undelivered).toEqual([['DeviceUsage', 'acct', refused]]);
+});

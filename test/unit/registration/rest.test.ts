@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import type { ThingSpaceConfig } from '../../../src/config';
+import type { ThingSpaceApiConfig } from '../../../src/config';
 import {
   openRegistrationApi,
   RegisteredOverSoapError,
@@ -28,7 +28,7 @@ const APP_SECRET = 'app-secret-51be';
 const LOGIN = '/api/m2m/v1/session/login';
 const TOKEN = '/oauth2/token';
 
-function restConfig(origin: string, overrides: Partial<ThingSpaceConfig> = {}): ThingSpaceConfig {
+function restConfig(origin: string, overrides: Partial<ThingSpaceApiConfig> = {}): ThingSpaceApiConfig {
   return {
     api: 'rest',
     restUrl: `${origin}/api/m2m/v1`,
@@ -63,7 +63,7 @@ async function failureOf(work: Promise<unknown>): Promise<Error> {
 
 describe('the REST registration client', () => {
   let fake: FakeRestApi;
-  let config: ThingSpaceConfig;
+  let config: ThingSpaceApiConfig;
 
   beforeEach(async () => {
     fake = new FakeRestApi({

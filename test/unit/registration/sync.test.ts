@@ -17,7 +17,7 @@ import {
   UwsFaultError,
 } from '../../../src/registration';
 import type { Change, SyncOptions } from '../../../src/registration';
-import type { ThingSpaceConfig } from '../../../src/config';
+import type { ThingSpaceApiConfig } from '../../../src/config';
 import { Secret } from '../../../src/util/secret';
 
 const ACCOUNT = '0000555123-00001';
@@ -46,7 +46,7 @@ describe('syncRegistrations against the fake UWS', () => {
     { users: [{ username: 'api', password: new Secret('api-pw') }], accounts: [ACCOUNT, '0000555123-00002'] },
     { onCall: (call) => calls.push(call) },
   );
-  let thingspace: ThingSpaceConfig;
+  let thingspace: ThingSpaceApiConfig;
 
   beforeAll(async () => {
     thingspace = {
