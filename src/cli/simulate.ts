@@ -124,7 +124,7 @@ export async function run(
   await Promise.all(sending);
   addReport(totals, await simulator.settled());
   await simulator.close();
-  io.stdout(`simulator: ${reportLine(totals)}; ${simulator.queuedSms()} device SMS still queued\n`);
+  io.stdout(`simulator: ${reportLine(totals)}; ${simulator.queued()} device SMS still queued\n`);
   return EXIT_OK;
 }
 

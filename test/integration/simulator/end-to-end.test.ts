@@ -80,7 +80,7 @@ describe('end to end: sync registers the bridge with the simulator, every callba
 
   /** The eventId the bridge gives a callback the simulator sent: the same parse and normalize it runs. */
   async function expectedEvent(callback: DeliveredCallback): Promise<{ eventId: string; topic: string }> {
-    const normalized = normalize(await parseCallback(callback.xml), {
+    const normalized = normalize(await parseCallback(callback.body), {
       service: callback.target.serviceName,
       accountName: ACCOUNT,
       receivedAt: new Date(),
@@ -236,11 +236,11 @@ describe('end to end: sync registers the bridge with the simulator, every callba
     ).toBe(true);
 
     // The device SMS waits for StartSmsCallback (§3).
-    expect(simulator.queuedSms(ACCOUNT)).toBe(sms);
+    expect(simulator.queued(ACCOUNT)).toBe(sms);
     const released = await callbacksCommand(gateBase, 'start-sms');
     expect(released).toMatchObject({ code: 0, stdout: `released queued device SMS of account ${ACCOUNT}\n` });
     expect(await simulator.settled()).toMatchObject({ sent: sms, acknowledged: sms });
-    expect(simulator.queuedSms()).toBe(0);
+    expect(simulator.queued()).toBe(0);
 
     const ids = (await Promise.all(delivered.map(expectedEvent))).map((event) => event.eventId);
     await untilInKafka(ids);

@@ -56,6 +56,7 @@ function target(serviceName: ServiceName, url: string, accountName = '0000555123
     url,
     username: 'fixture-user',
     password: new Secret('s3cret-fixture-pw'),
+    api: 'soap',
   };
 }
 
@@ -96,7 +97,7 @@ describe('CallbackSender', () => {
     expect(callbacks).toEqual([
       expect.objectContaining({ outcome: 'acknowledged', attempts: 3, template: 'promo-change' }),
     ]);
-    expect(callbacks[0]!.xml).toBe(bridge.bodies[0]);
+    expect(callbacks[0]!.body).toBe(bridge.bodies[0]);
   });
 
   it('gives up after four attempts (§3), any non-2xx counting', async () => {
@@ -134,9 +135,9 @@ describe('CallbackSender', () => {
     expect(instance.queued('another-account')).toBe(0);
 
     // No registration for the service any more: they stay queued.
-    expect(await instance.release('0000555123-00001', () => undefined)).toMatchObject({ sent: 0 });
+    expect(await instance.release('0000555123-00001', 'soap', () => undefined)).toMatchObject({ sent: 0 });
     up = true;
-    const released = await instance.release('0000555123-00001', () => where);
+    const released = await instance.release('0000555123-00001', 'soap', () => where);
     expect(released).toMatchObject({ sent: 2, acknowledged: 2, queued: 0 });
     expect(instance.queued()).toBe(0);
     expect(counts(bridge.bodies)).toEqual(['1', '1', '2', '2']);

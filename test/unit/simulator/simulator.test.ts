@@ -73,15 +73,15 @@ describe('Simulator', () => {
       '/callbacks/PromoChange callback',
     ]);
     for (const callback of delivered) {
-      const parsed = await parseCallback(callback.xml);
+      const parsed = await parseCallback(callback.body);
       expect([parsed.username, parsed.password.reveal()]).toEqual(['registered-user', 'registered-pw']);
     }
-    expect(simulator.queuedSms(ACCOUNT)).toBe(1);
+    expect(simulator.queued(ACCOUNT)).toBe(1);
 
     smsAccepted = true;
     await withUwsSession(client, (session) => session.startSmsCallback(ACCOUNT));
     expect(await simulator.settled()).toMatchObject({ sent: 1, acknowledged: 1 });
-    expect(simulator.queuedSms()).toBe(0);
+    expect(simulator.queued()).toBe(0);
     expect(delivered.map((callback) => `${callback.root} ${callback.outcome}`).sort()).toEqual([
       'CallbackRequest acknowledged',
       'CallbackRequest acknowledged',
