@@ -169,7 +169,7 @@ export class FakeRest {
     const [first, second, third, fourth, ...rest] = url.pathname
       .slice(REST_BASE_PATH.length + 1)
       .split('/')
-      .map(decodeURIComponent);
+      .map(decodeSegment);
     this.#requireAccessToken(req);
     if (first === 'session' && second === 'login' && third === undefined) {
       call.operation = `${method} /session/login`;
@@ -337,6 +337,14 @@ function listed(registration: SimulatedRegistration): Record<string, string> {
     ...(username === '' ? {} : { username }),
     ...(password.isEmpty ? {} : { password: password.reveal() }),
   };
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RestError(400, 'InvalidPath', 'The path is not valid percent-encoding.');
+  }
 }
 
 function allow(method: string, allowed: string): void {
