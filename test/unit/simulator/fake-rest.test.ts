@@ -11,6 +11,7 @@ import { Secret } from '../../../src/util/secret';
 const ACCOUNT = '0000555123-00001';
 const APP = { key: 'app-key', secret: new Secret('app-secret') };
 const USER = { username: 'api', password: new Secret('api-pw') };
+const ANY_TEXT: unknown = expect.any(String);
 
 describe('FakeRest', () => {
   const registry = new Registry();
@@ -86,7 +87,7 @@ describe('FakeRest', () => {
       // A string goes as it is (not JSON, perhaps); anything else as JSON.
       ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
-    return { status: response.status, body: (await response.json()) as unknown };
+    return { status: response.status, body: await response.json() };
   }
 
   it('serves the API under /api/m2m/v1 and the token endpoint under /api/ts/v1/oauth2/token', () => {
@@ -97,7 +98,7 @@ describe('FakeRest', () => {
   it('gives a bearer token for the app key and secret (Basic or form), an RFC 6749 error otherwise', async () => {
     expect(await token()).toEqual({
       status: 200,
-      body: { access_token: expect.any(String), token_type: 'bearer', expires_in: 60 },
+      body: { access_token: ANY_TEXT, token_type: 'bearer', expires_in: 60 },
     });
     const form = await fetch(rest.oauthTokenUrl, {
       method: 'POST',
@@ -122,7 +123,7 @@ describe('FakeRest', () => {
     const access = (await token()).body.access_token as string;
     expect(await login(access)).toEqual({
       status: 200,
-      body: { sessionToken: expect.any(String), expiresIn: 30 },
+      body: { sessionToken: ANY_TEXT, expiresIn: 30 },
     });
     expect(await login(access, 'wrong')).toEqual({
       status: 400,
@@ -239,7 +240,7 @@ describe('FakeRest', () => {
   ])('%s: %s %s', async (_what, method, path, body, status, errorCode) => {
     const auth = await tokens();
     const answer = await call(method, path, auth, body);
-    expect(answer).toEqual({ status, body: { errorCode, errorMessage: expect.any(String) } });
+    expect(answer).toEqual({ status, body: { errorCode, errorMessage: ANY_TEXT } });
     expect(calls.at(-1)).toMatchObject({ status });
   });
 
