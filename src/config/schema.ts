@@ -504,7 +504,7 @@ function thingspace(ctx: LoadContext) {
     {
       url: httpUrl('give the API root here or set THINGSPACE_URL').meta({
         description:
-          "Root of ThingSpace's UWS v2 SOAP API, e.g. `https://<host>/api/v2`: SessionService.svc, CallbackRegistrationService.svc and SmsService.svc are below it (THINGSPACE.md §5).",
+          "Root of ThingSpace's UWS v2 SOAP API, e.g. `https://<host>/api/v2`: SessionService.svc, CallbackRegistrationService.svc and EnhancedConnectivityService.svc are below it (THINGSPACE.md §5).",
         env: 'THINGSPACE_URL',
       }),
       username: z.string().min(1).meta({ description: 'The API user that logs in (SessionService LogIn).' }),

@@ -10,8 +10,11 @@
  *   answer:    Body / <Operation>Response / Output / fields      or a SOAP Fault
  *
  * Field order follows §5 (RegisterCallback: AccountName, ServiceName, Url, Username, Password). LogIn's fields
- * and its SessionToken output, and the SessionService and SmsService endpoints by the pattern of §5, are
- * "likely" (public client code shows them); LogOut sends only the token: its input is unpublished.
+ * and its SessionToken output, and the SessionService endpoint by the pattern of §5, are "likely" (public client
+ * code shows them); LogOut sends only the token: its input is unpublished. StartSmsCallback belongs to the
+ * EnhancedConnectivityService: Verizon's own sample response declares that data-contract namespace (known), so
+ * its endpoint `EnhancedConnectivityService.svc` and SOAPAction `.../IEnhancedConnectivityService/StartSmsCallback`
+ * follow by the pattern (likely).
  */
 import { childNamed, textElement, writeEnvelope } from '../soap/envelope';
 import type { SoapEnvelope } from '../soap/envelope';
@@ -21,7 +24,7 @@ import { escapeXml } from '../soap/xml';
 const UWS_NS = 'http://nphase.com/unifiedwebservice/v2';
 const CONTRACT_NS = 'http://schemas.datacontract.org/2004/07/NPhase.UnifiedWebService.APIs.v2.Contract.';
 
-export type UwsService = 'SessionService' | 'CallbackRegistrationService' | 'SmsService';
+export type UwsService = 'SessionService' | 'CallbackRegistrationService' | 'EnhancedConnectivityService';
 
 /** Each operation and the service that offers it. */
 export const OPERATIONS = {
@@ -30,7 +33,7 @@ export const OPERATIONS = {
   GetCallbackRegistrations: 'CallbackRegistrationService',
   RegisterCallback: 'CallbackRegistrationService',
   UnregisterCallback: 'CallbackRegistrationService',
-  StartSmsCallback: 'SmsService',
+  StartSmsCallback: 'EnhancedConnectivityService',
 } as const satisfies Record<string, UwsService>;
 
 export type Operation = keyof typeof OPERATIONS;

@@ -23,7 +23,7 @@ describe('endpoints and actions (§5)', () => {
     ['GetCallbackRegistrations', 'CallbackRegistrationService'],
     ['RegisterCallback', 'CallbackRegistrationService'],
     ['UnregisterCallback', 'CallbackRegistrationService'],
-    ['StartSmsCallback', 'SmsService'],
+    ['StartSmsCallback', 'EnhancedConnectivityService'],
   ] as const)('%s: %s.svc', (operation, service) => {
     expect(endpointOf('https://uws.example.com/api/v2/', operation)).toBe(
       `https://uws.example.com/api/v2/${service}.svc`,
@@ -71,6 +71,17 @@ describe('requests', () => {
         `<s:Body><LogIn xmlns="${V2}"><Input xmlns:d="${CONTRACT}SessionService">` +
         '<d:Username>api</d:Username><d:Password>pw</d:Password></Input></LogIn></s:Body></s:Envelope>',
     );
+  });
+
+  it("StartSmsCallback: the EnhancedConnectivityService contract of Verizon's sample response (§5)", () => {
+    const contract = `${CONTRACT}EnhancedConnectivityService`;
+    expect(contract).toBe(
+      'http://schemas.datacontract.org/2004/07/NPhase.UnifiedWebService.APIs.v2.Contract.EnhancedConnectivityService',
+    );
+    expect(writeRequest('StartSmsCallback', [['AccountName', '007']], 't')).toContain(
+      `<StartSmsCallback xmlns="${V2}"><Input xmlns:d="${contract}"><d:AccountName>007</d:AccountName>`,
+    );
+    expect(writeResponse('StartSmsCallback', [])).toContain(`<Output xmlns:a="${contract}">`);
   });
 
   it('reads back as the fake reads it: operation, token, Input fields', () => {
