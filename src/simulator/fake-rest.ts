@@ -148,7 +148,7 @@ export class FakeRest {
       call.status = error.status;
       call.error = error.message;
       body =
-        req.url === OAUTH_TOKEN_PATH
+        new URL(req.url ?? '/', 'http://fake').pathname === OAUTH_TOKEN_PATH
           ? { error: error.code, error_description: error.message }
           : { errorCode: error.code, errorMessage: error.message };
     }

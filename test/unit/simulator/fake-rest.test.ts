@@ -113,6 +113,15 @@ describe('FakeRest', () => {
       status: 401,
       body: { error: 'invalid_client' },
     });
+    // The token endpoint's errors are RFC 6749's shape, with a query string too.
+    const query = await fetch(`${rest.oauthTokenUrl}?x=1`, {
+      method: 'POST',
+      body: 'grant_type=client_credentials',
+    });
+    expect([query.status, await query.json()]).toEqual([
+      401,
+      { error: 'invalid_client', error_description: 'The application key or secret is wrong.' },
+    ]);
     expect(await token(undefined, 'password')).toMatchObject({
       status: 400,
       body: { error: 'unsupported_grant_type' },
