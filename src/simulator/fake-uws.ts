@@ -7,19 +7,27 @@
  *
  * Where the platform's behaviour is unpublished, the fake picks the strict reading and says so: unregistering a
  * service that has no registration is a fault; the list reports ServiceName, Url and Username (never the
- * password); registering a service again replaces its registration (one URL per service, §1).
+ * password) of the SOAP registrations only; registering a service again replaces its registration (one URL per
+ * service, §1), but not one registered over REST (./registry.ts).
+ *
+ * Where each operation is served, its SOAPAction and the data-contract namespace of its Input's fields are the
+ * fake's own table (OPERATION_CONTRACTS), from §5, not the client's protocol module: a client that drifts from
+ * §5 gets a fault instead of a fake that agrees with it. StartSmsCallback is the case in point (issue 14).
  */
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SaxesParser } from 'saxes';
 import { childText, readEnvelope, SOAP_CONTENT_TYPE, writeFault } from '../soap/envelope';
 import { ParseError } from '../message/errors';
 import { findSoapService } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
-import { isOperation, OPERATIONS, readRequest, soapActionOf, writeResponse } from '../registration/protocol';
-import type { OutputItem, UwsRequest } from '../registration/protocol';
+import { readRequest, writeResponse } from '../registration/protocol';
+import type { Operation, OutputItem, UwsRequest } from '../registration/protocol';
+import { localName } from '../soap/xml';
 import { Secret } from '../util/secret';
+import { Endpoint, readBody, sameText } from './endpoint';
+import { OtherApiError, Registry } from './registry';
+import type { SimulatedRegistration } from './registry';
 
 export interface FakeUwsUser {
   username: string;
@@ -35,15 +43,8 @@ export interface FakeUwsOptions {
   host?: string;
   /** 0 (a free port) unless given. */
   port?: number;
-}
-
-/** A callback registration as the fake keeps it: what the sender posts with. */
-export interface SimulatedRegistration {
-  accountName: string;
-  serviceName: ServiceName;
-  url: string;
-  username: string;
-  password: Secret;
+  /** Shared with the REST fake when both run (one account, two APIs); its own otherwise. */
+  registry?: Registry;
 }
 
 /** One call the fake answered, for logs and tests. */
@@ -76,33 +77,49 @@ class Fault extends Error {
 }
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
+/** Where the API lives under the simulator's origin, as on the platform. */
+export const UWS_BASE_PATH = '/api/v2';
 const API_PATH = /^\/api\/v2\/([A-Za-z]+)\.svc$/;
+const UWS_ACTION_BASE = 'http://nphase.com/unifiedwebservice/v2';
+const CONTRACT_NS = 'http://schemas.datacontract.org/2004/07/NPhase.UnifiedWebService.APIs.v2.Contract.';
+
+/**
+ * Each operation's service (its endpoint `<Service>.svc`, its SOAPAction `<v2>/I<Service>/<Operation>` and its
+ * data-contract namespace `...Contract.<Service>`), THINGSPACE.md §5. StartSmsCallback: Verizon's sample response
+ * declares `...Contract.EnhancedConnectivityService` (known); endpoint and action by the same pattern (likely).
+ */
+const OPERATION_SERVICES: Readonly<Record<Operation, string>> = {
+  LogIn: 'SessionService',
+  LogOut: 'SessionService',
+  GetCallbackRegistrations: 'CallbackRegistrationService',
+  RegisterCallback: 'CallbackRegistrationService',
+  UnregisterCallback: 'CallbackRegistrationService',
+  StartSmsCallback: 'EnhancedConnectivityService',
+};
 
 export class FakeUws {
   readonly #options: FakeUwsOptions;
   readonly #events: FakeUwsEvents;
-  readonly #server: Server;
+  readonly #endpoint: Endpoint;
   readonly #sessions = new Set<string>();
-  /** By account, then canonical service. */
-  readonly #registrations = new Map<string, Map<ServiceName, SimulatedRegistration>>();
+  readonly #registry: Registry;
   #url: string | undefined;
 
   constructor(options: FakeUwsOptions, events: FakeUwsEvents = {}) {
     this.#options = options;
     this.#events = events;
-    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#registry = options.registry ?? new Registry();
+    this.#endpoint = new Endpoint((req, res) => this.handle(req, res));
   }
 
-  /** Listens; resolves with the API root to configure as `thingspace.url`. */
+  /** Listens on its own; resolves with the API root to configure as `thingspace.url`. */
   async start(): Promise<string> {
-    const { host = '127.0.0.1', port = 0 } = this.#options;
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => resolve());
-    });
-    const address = this.#server.address() as AddressInfo;
-    const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    this.#url = `http://${hostPart}:${address.port}/api/v2`;
+    return this.servedAt(await this.#endpoint.start(this.#options.host, this.#options.port));
+  }
+
+  /** Tells the fake the origin its requests come to (when another listener routes them here); its API root. */
+  servedAt(origin: string): string {
+    this.#url = `${origin}${UWS_BASE_PATH}`;
     return this.#url;
   }
 
@@ -111,26 +128,22 @@ export class FakeUws {
     return this.#url;
   }
 
-  /** The current registrations, of one account or all, in registration order per account. */
+  /** The current SOAP registrations, of one account or all, in registration order per account. */
   registrations(accountName?: string): SimulatedRegistration[] {
-    const accounts =
-      accountName === undefined ? [...this.#registrations.values()] : [this.#registrations.get(accountName)];
-    return accounts.flatMap((byService) => [...(byService?.values() ?? [])]);
+    return this.#registry.list(accountName, 'soap');
   }
 
-  /** The registration that receives this account's callbacks of this service, if any. */
+  /** The registration that receives this account's callbacks of this service, if any (over either API). */
   registration(accountName: string, serviceName: ServiceName): SimulatedRegistration | undefined {
-    return this.#registrations.get(accountName)?.get(serviceName);
+    return this.#registry.get(accountName, serviceName);
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
+    await this.#endpoint.close();
   }
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** Answers one request to `<origin>/api/v2/...`. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const service = API_PATH.exec(req.url ?? '')?.[1];
     if (req.method !== 'POST' || service === undefined) {
       res.writeHead(req.method === 'POST' ? 404 : 405, { 'content-type': 'text/plain' });
@@ -141,10 +154,11 @@ export class FakeUws {
     let status = 200;
     let body: string;
     try {
-      const request = readRequest(readEnvelope(await readBody(req)));
+      const bytes = await readBody(req, MAX_REQUEST_BYTES, () => new Fault('The message is too large.'));
+      const request = readRequest(readEnvelope(bytes));
       if (request === undefined) throw new Fault('The SOAP Body holds no operation.');
       call.operation = request.operation;
-      body = this.#answer(service, soapAction(req), request, call);
+      body = this.#answer(service, soapAction(req), request, call, bytes);
     } catch (err) {
       // SOAP 1.1: a Fault travels with HTTP 500, the caller's mistakes as much as ours.
       status = 500;
@@ -162,13 +176,31 @@ export class FakeUws {
     this.#events.onCall?.(call);
   }
 
-  #answer(service: string, action: string | undefined, request: UwsRequest, call: UwsCall): string {
-    const { operation, input } = request;
+  #answer(
+    service: string,
+    action: string | undefined,
+    request: UwsRequest,
+    call: UwsCall,
+    bytes: Buffer,
+  ): string {
+    const { input } = request;
+    const operation = request.operation as Operation;
     // WCF dispatches on the SOAPAction; an operation posted to another service's endpoint, or under another
     // action, does not reach it.
-    if (!isOperation(operation) || OPERATIONS[operation] !== service || action !== soapActionOf(operation)) {
+    if (
+      !Object.hasOwn(OPERATION_SERVICES, operation) ||
+      OPERATION_SERVICES[operation] !== service ||
+      action !== `${UWS_ACTION_BASE}/I${service}/${operation}`
+    ) {
       throw new Fault(
         `The message with Action '${action ?? ''}' cannot be processed at the receiver (${service}.svc).`,
+      );
+    }
+    // WCF's DataContractSerializer ignores members of another namespace: to it the fields are missing.
+    const namespace = inputNamespace(bytes);
+    if (namespace !== undefined && namespace !== `${CONTRACT_NS}${service}`) {
+      throw new Fault(
+        `The fields of ${operation} are in namespace '${namespace}', expected '${CONTRACT_NS}${service}'.`,
       );
     }
     if (operation === 'LogIn') {
@@ -238,17 +270,19 @@ export class FakeUws {
       url,
       username: childText(input, 'Username') ?? '',
       password: new Secret(childText(input, 'Password') ?? ''),
+      api: 'soap',
     };
-    const byService = this.#registrations.get(accountName) ?? new Map<ServiceName, SimulatedRegistration>();
-    // A Map keeps the first insertion's place: delete first, so a re-registration counts as the newest.
-    byService.delete(serviceName);
-    byService.set(serviceName, registration);
-    this.#registrations.set(accountName, byService);
+    try {
+      this.#registry.add(registration);
+    } catch (err) {
+      if (err instanceof OtherApiError) throw new Fault(err.message);
+      throw err;
+    }
     this.#events.onRegistered?.(registration);
   }
 
   #unregister(accountName: string, serviceName: ServiceName): void {
-    if (!this.#registrations.get(accountName)?.delete(serviceName)) {
+    if (!this.#registry.remove(accountName, serviceName, 'soap')) {
       throw new Fault(`No callback is registered for service '${serviceName}'.`);
     }
   }
@@ -280,19 +314,20 @@ function soapAction(req: IncomingMessage): string | undefined {
   return typeof value === 'string' ? value.replace(/^"(.*)"$/, '$1') : undefined;
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > MAX_REQUEST_BYTES) throw new Fault('The message is too large.');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+/**
+ * The namespace URI of the first field of the request's Input (Envelope / Body / Operation / Input / field);
+ * undefined when the Input has none. The envelope was read already, so this parse cannot fail on syntax.
+ */
+function inputNamespace(bytes: Buffer): string | undefined {
+  const sax = new SaxesParser({ xmlns: true });
+  const path: string[] = [];
+  let found: string | undefined;
+  sax.on('opentag', (tag) => {
+    if (found === undefined && path.length === 4 && path[1] === 'Body' && path[3] === 'Input')
+      found = tag.uri;
+    path.push(localName(tag.name));
+  });
+  sax.on('closetag', () => path.pop());
+  sax.write(bytes.toString('utf8')).close();
+  return found;
 }

@@ -15,6 +15,8 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 export interface JsonTemplateBody {
   root: CallbackRoot;
+  /** A device SMS (top-level smsMessage) or NIDD data sent by a device (niddMONotificationResponse, §6). */
+  fromDevice: boolean;
   value: { [key: string]: Json };
 }
 
@@ -24,7 +26,11 @@ export function compileJsonBody(name: string, source: string): JsonTemplateBody 
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new Error(`template ${name}: not a JSON object`);
   }
-  return { root: typeof value.smsMessage === 'string' ? 'SmsCallbackRequest' : 'CallbackRequest', value };
+  const sms = typeof value.smsMessage === 'string';
+  const nidd = value.niddResponse;
+  const niddFromDevice =
+    nidd !== null && typeof nidd === 'object' && !Array.isArray(nidd) && 'niddMONotificationResponse' in nidd;
+  return { root: sms ? 'SmsCallbackRequest' : 'CallbackRequest', fromDevice: sms || niddFromDevice, value };
 }
 
 export function renderJson({ value }: JsonTemplateBody, values: MessageValues): string {

@@ -1,29 +1,28 @@
 /**
- * The platform's side of callback delivery (THINGSPACE.md §3), for the simulator: posts callbacks to registered
- * URLs and treats every answer but a 2xx as unacknowledged.
+ * The platform's side of callback delivery (THINGSPACE.md §3, §6), for the simulator: posts callbacks to
+ * registered URLs, as SOAP envelopes to a SOAP registration and as JSON to a REST one (the same retry policy,
+ * §6), and treats every answer but a 2xx as unacknowledged.
  *
- *   CallbackRequest     re-sent three more times, `retryIntervalMs` apart (5 minutes on the platform), with
- *                       CallbackCount counting the attempts; after the fourth it is given up (archived).
- *   SmsCallbackRequest  not re-sent: queued per account until StartSmsCallback releases the queue (§3), which
- *                       sends each queued message once more (and queues it again if that fails too).
+ *   a response or notice   re-sent three more times, `retryIntervalMs` apart (5 minutes on the platform), with
+ *                          CallbackCount counting the attempts; after the fourth it is given up (archived).
+ *   a message of a device  (device SMS, NIDD data from a device) not re-sent: queued per account until
+ *                          StartSmsCallback (SOAP) or startCallbacks (REST) releases the queue (§3), which sends
+ *                          each queued message once more (and queues it again if that fails too).
  *
  * No answer (refused, reset, `attemptTimeoutMs` passed) counts as unacknowledged, like a 5xx.
  */
 import { randomUUID } from 'node:crypto';
 import type { ServiceName } from '../thingspace/catalogue';
-import type { Secret } from '../util/secret';
 import { CONTENT_TYPES, renderCallback } from './templates';
 import { MAX_ATTEMPTS } from './values';
+import type { RegistrationApi, SimulatedRegistration } from './registry';
 import type { CallbackTemplate } from './templates';
 
-/** Where and as whom one service's callbacks of one account go: a registration. */
-export interface CallbackTarget {
-  accountName: string;
-  serviceName: ServiceName;
-  url: string;
-  username: string;
-  password: Secret;
-}
+/**
+ * Where, as whom and in which format one service's callbacks of one account go: a registration (its API
+ * chooses the templates: SOAP ones for `soap`, JSON ones for `rest`).
+ */
+export type CallbackTarget = SimulatedRegistration;
 
 export interface SenderOptions {
   /** Between the attempts of one callback; the platform waits 5 minutes (§3). */
@@ -56,8 +55,8 @@ export interface DeliveredCallback {
   root: CallbackTemplate['root'];
   /** Undefined for device SMS, which carries none (§2). */
   requestId: string | undefined;
-  /** The message of the first attempt (later ones differ only in CallbackCount). */
-  xml: string;
+  /** The message of the first attempt, XML or JSON (later ones differ only in CallbackCount). */
+  body: string;
   attempts: number;
   outcome: Outcome;
 }
@@ -97,7 +96,7 @@ interface Message {
   requestId: string | undefined;
   serial: number;
   attempts: number;
-  xml: string;
+  body: string;
 }
 
 export function emptyReport(): SendReport {
@@ -109,7 +108,7 @@ export class CallbackSender {
   readonly #attemptTimeoutMs: number;
   readonly #options: SenderOptions;
   readonly #slots: Semaphore;
-  /** Device SMS waiting for StartSmsCallback. */
+  /** Device messages waiting for StartSmsCallback or startCallbacks. */
   readonly #queue: Message[] = [];
   #serial = 0;
 
@@ -144,7 +143,7 @@ export class CallbackSender {
     return report;
   }
 
-  /** Device SMS waiting for StartSmsCallback, of one account or all. */
+  /** Device messages waiting for StartSmsCallback or startCallbacks, of one account or all. */
   queued(accountName?: string): number {
     return this.#queue.filter(
       (queued) => accountName === undefined || queued.target.accountName === accountName,
@@ -152,18 +151,23 @@ export class CallbackSender {
   }
 
   /**
-   * StartSmsCallback: sends the account's queued device SMS once more, each to the URL now registered for its
-   * service (`targetOf`); one without a registration stays queued.
+   * StartSmsCallback (`soap`) or startCallbacks (`rest`): sends the account's device messages queued in that
+   * API's format once more, each to the registration its service now has (`targetOf`). One whose service has
+   * no registration over that API now stays queued. Whether one API's call releases the other's queue is
+   * unpublished; the simulator keeps them apart.
    */
   async release(
     accountName: string,
+    api: RegistrationApi,
     targetOf: (serviceName: ServiceName) => CallbackTarget | undefined,
   ): Promise<SendReport> {
     const report = emptyReport();
     const deliveries: Promise<void>[] = [];
-    for (const queued of this.#queue.filter((message) => message.target.accountName === accountName)) {
+    const mine = (message: Message) =>
+      message.target.accountName === accountName && message.template.format === api;
+    for (const queued of this.#queue.filter(mine)) {
       const target = targetOf(queued.target.serviceName);
-      if (target === undefined) continue;
+      if (target?.api !== api) continue;
       this.#queue.splice(this.#queue.indexOf(queued), 1);
       report.sent += 1;
       const release = await this.#slots.take();
@@ -176,7 +180,9 @@ export class CallbackSender {
   /** Round-robin over the targets, so services interleave as they would on the platform. */
   *#messages(plan: SendPlan): Generator<Message> {
     const perTarget = plan.targets.map((target) => {
-      const templates = plan.templates.filter((template) => template.service === target.serviceName);
+      const templates = plan.templates.filter(
+        (template) => template.service === target.serviceName && template.format === target.api,
+      );
       return { target, templates, count: templates.length === 0 ? 0 : (plan.count ?? templates.length) };
     });
     for (let round = 0; perTarget.some(({ count }) => round < count); round++) {
@@ -184,7 +190,7 @@ export class CallbackSender {
         if (round >= count) continue;
         const template = templates[round % templates.length]!;
         const requestId = template.root === 'CallbackRequest' ? randomUUID() : undefined;
-        yield { target, template, requestId, serial: this.#serial++, attempts: 0, xml: '' };
+        yield { target, template, requestId, serial: this.#serial++, attempts: 0, body: '' };
       }
     }
   }
@@ -202,7 +208,7 @@ export class CallbackSender {
         outcome = 'acknowledged';
         break;
       }
-      if (message.template.root === 'SmsCallbackRequest') {
+      if (message.template.fromDevice) {
         this.#queue.push(message);
         outcome = 'queued';
         break;
@@ -225,7 +231,7 @@ export class CallbackSender {
       template: message.template.name,
       root: message.template.root,
       requestId: message.requestId,
-      xml: message.xml,
+      body: message.body,
       attempts: message.attempts,
       outcome,
     });
@@ -235,20 +241,20 @@ export class CallbackSender {
   async #attempt(message: Message): Promise<boolean> {
     message.attempts += 1;
     const { target, template } = message;
-    const xml = renderCallback(template, {
+    const body = renderCallback(template, {
       username: target.username,
       password: target.password,
       requestId: message.requestId ?? '',
       serial: message.serial,
       callbackCount: message.attempts,
     });
-    if (message.xml === '') message.xml = xml;
+    if (message.body === '') message.body = body;
     let status: number | undefined;
     try {
       const response = await fetch(target.url, {
         method: 'POST',
         headers: { 'content-type': CONTENT_TYPES[template.format] },
-        body: xml,
+        body,
         signal: AbortSignal.timeout(this.#attemptTimeoutMs),
       });
       // Read to the end, so the connection can carry the next callback.

@@ -25,6 +25,8 @@ import { MAX_ATTEMPTS, varyIdentifier, type MessageValues } from './values';
 
 /** The fixtures, next to the sources in a checkout (src/simulator and dist/simulator alike). */
 export const DEFAULT_TEMPLATE_DIR = join(__dirname, '..', '..', 'test', 'fixtures', 'callbacks');
+/** The JSON fixtures the simulator sends to REST registrations. */
+export const DEFAULT_REST_TEMPLATE_DIR = join(__dirname, '..', '..', 'test', 'fixtures', 'rest');
 
 type SlotKind = 'username' | 'password' | 'requestId' | 'identifier' | 'callbackCount' | 'rootEnd';
 
@@ -45,6 +47,11 @@ interface TemplateCommon {
   name: string;
   service: ServiceName;
   root: CallbackRoot;
+  /**
+   * Sent by a device (device SMS, NIDD data from a device): queued when undelivered, not re-sent, until the
+   * account calls StartSmsCallback or startCallbacks (§3; NIDD data as device SMS, issue 14).
+   */
+  fromDevice: boolean;
   readonly source: string;
 }
 
@@ -106,13 +113,21 @@ export function compileTemplate(name: string, service: ServiceName, source: stri
   // The end of the root is where a missing CallbackCount goes; once present, it has its own slot.
   const kept = slots.filter((slot) => slot.kind !== 'rootEnd' || !sawCallbackCount);
   kept.sort((a, b) => a.start - b.start);
-  return { name, service, root, source, format: 'soap', slots: kept };
+  return {
+    name,
+    service,
+    root,
+    fromDevice: root === 'SmsCallbackRequest',
+    source,
+    format: 'soap',
+    slots: kept,
+  };
 }
 
 /** A JSON fixture as a template; throws when it is not a JSON object. */
 export function compileJsonTemplate(name: string, service: ServiceName, source: string): CallbackTemplate {
   const body = compileJsonBody(name, source);
-  return { name, service, root: body.root, source, format: 'rest', body };
+  return { name, service, root: body.root, fromDevice: body.fromDevice, source, format: 'rest', body };
 }
 
 /** `depth` is the element's own: Envelope 1, Body 2, the root 3, its children 4. */

@@ -15,43 +15,21 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Consumer } from 'kafkajs';
-import { createBridge } from '../../../src/bridge';
-import type { Bridge } from '../../../src/bridge';
 import { run as callbacks } from '../../../src/cli/callbacks';
-import { parseConfig, topicsOf } from '../../../src/config';
-import { normalize } from '../../../src/thingspace/normalize';
-import { createLogger } from '../../../src/observability';
 import { Simulator } from '../../../src/simulator';
 import type { DeliveredCallback } from '../../../src/simulator';
-import { parseCallback } from '../../../src/soap/parser';
 import { SOAP_SERVICES } from '../../../src/thingspace/catalogue';
-import type { Category } from '../../../src/events/types';
 import { Secret } from '../../../src/util/secret';
-import { testServers, uniqueName } from '../../infra/kafka';
+import { ACCOUNT, CALLBACK_PASSWORD, CALLBACK_USER, startE2eStack } from './stack';
+import type { E2eStack } from './stack';
 
-const ACCOUNT = '0000555123-00001';
-const CALLBACK_USER = 'fixture-user';
-const CALLBACK_PASSWORD = 's3cret-fixture-pw';
 const API_PASSWORD = 'e2e-api-pw';
 
 describe('end to end: sync registers the bridge with the simulator, every callback ends in Kafka', () => {
-  const { kafka, registry, brokers, registryUrl } = testServers();
-  const topics = {
-    asyncResponses: uniqueName('e2e-async'),
-    externalChanges: uniqueName('e2e-external'),
-    deviceOriginated: uniqueName('e2e-device'),
-    deadLetter: uniqueName('e2e-dead'),
-  };
-  const topicOf: Record<Category | 'dead-letter', string> = topicsOf({ topics });
   const dir = mkdtempSync(join(tmpdir(), 'e2e-'));
   const delivered: DeliveredCallback[] = [];
-  /** eventId -> topic, as consumed. */
-  const inKafka = new Map<string, string>();
   let simulator: Simulator;
-  let bridge: Bridge;
-  let bridgePort: number;
-  let consumer: Consumer;
+  let stack: E2eStack;
   let gate: Server | undefined;
 
   /** `callbacks <args>` with the bridge's config as operators would have it, publicBaseUrl as given. */
@@ -62,8 +40,8 @@ describe('end to end: sync registers the bridge with the simulator, every callba
       JSON.stringify({
         http: { publicBaseUrl },
         accounts: [{ name: ACCOUNT, username: CALLBACK_USER, password: CALLBACK_PASSWORD, services: ['*'] }],
-        kafka: { brokers },
-        schemaRegistry: { url: registryUrl },
+        kafka: { brokers: stack.brokers },
+        schemaRegistry: { url: stack.registryUrl },
         thingspace: { url: simulator.url, username: 'bridge-admin', passwordEnv: 'E2E_API_PASSWORD' },
       }),
     );
@@ -78,27 +56,6 @@ describe('end to end: sync registers the bridge with the simulator, every callba
     return { code, stdout, stderr };
   }
 
-  /** The eventId the bridge gives a callback the simulator sent: the same parse and normalize it runs. */
-  async function expectedEvent(callback: DeliveredCallback): Promise<{ eventId: string; topic: string }> {
-    const normalized = normalize(await parseCallback(callback.xml), {
-      service: callback.target.serviceName,
-      accountName: ACCOUNT,
-      receivedAt: new Date(),
-      ingressNode: 'e2e',
-    });
-    return { eventId: normalized.event.eventId, topic: topicOf[normalized.event.category] };
-  }
-
-  async function untilInKafka(eventIds: readonly string[]): Promise<void> {
-    const deadline = Date.now() + 90_000;
-    while (!eventIds.every((id) => inKafka.has(id))) {
-      if (Date.now() > deadline) {
-        throw new Error(`${eventIds.filter((id) => !inKafka.has(id)).length} events never arrived in Kafka`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
   beforeAll(async () => {
     simulator = await Simulator.start({
       users: [{ username: 'bridge-admin', password: new Secret(API_PASSWORD) }],
@@ -106,45 +63,18 @@ describe('end to end: sync registers the bridge with the simulator, every callba
       retryIntervalMs: 1_000,
       onCallback: (callback) => delivered.push(callback),
     });
-    const { config } = parseConfig(
-      {
-        http: { port: 0, host: '127.0.0.1', shutdownGraceMs: 10_000 },
-        accounts: [{ name: ACCOUNT, username: CALLBACK_USER, password: CALLBACK_PASSWORD, services: ['*'] }],
-        kafka: { brokers, topics, createTopics: true, newTopics: { numPartitions: 3, replicationFactor: 1 } },
-        schemaRegistry: { url: registryUrl, registerSchemas: true },
-        log: { level: 'error' },
-      },
-      {},
-    );
-    bridge = createBridge(config, createLogger(config.log));
-    [{ port: bridgePort }] = (await bridge.start()) as [{ port: number }];
-    await bridge.ready();
-
-    consumer = kafka.consumer({ groupId: uniqueName('e2e') });
-    await consumer.connect();
-    await consumer.subscribe({ topics: Object.values(topics), fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ topic, message }) => {
-        const event = (await registry.decode(message.value!)) as { eventId: string };
-        inKafka.set(event.eventId, topic);
-      },
-    });
+    stack = await startE2eStack('e2e');
   }, 120_000);
 
   afterAll(async () => {
-    await consumer?.disconnect();
-    await bridge?.close();
+    await stack?.close();
     await simulator?.close();
     await new Promise((resolve) => (gate ? gate.close(resolve) : resolve(undefined)));
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: Object.values(topics) });
-    await admin.disconnect();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('registers by sync, sends 4 callbacks per service, finds all of them in Kafka', async () => {
-    const base = `http://127.0.0.1:${bridgePort}`;
+    const { base, topics, inKafka } = stack;
     const sync = await callbacksCommand(base, 'sync');
     expect(sync.stderr).toBe('');
     expect(sync.code).toBe(2);
@@ -162,14 +92,14 @@ describe('end to end: sync registers the bridge with the simulator, every callba
       queued: 0,
       unfinished: 0,
     });
-    const expected = await Promise.all(delivered.map(expectedEvent));
+    const expected = await Promise.all(delivered.map(stack.expectedEvent));
     const ids = expected.map((event) => event.eventId);
     // Every callback is its own message: 44 distinct events.
     expect(new Set(ids).size).toBe(4 * SOAP_SERVICES.length);
     expect(new Set(delivered.map((callback) => callback.root))).toEqual(
       new Set(['CallbackRequest', 'SmsCallbackRequest']),
     );
-    await untilInKafka(ids);
+    await stack.untilInKafka(ids);
     for (const { eventId, topic } of expected)
       expect([eventId, inKafka.get(eventId)]).toEqual([eventId, topic]);
     const perTopic = Object.fromEntries(
@@ -199,7 +129,7 @@ describe('end to end: sync registers the bridge with the simulator, every callba
           res.writeHead(503, { 'retry-after': '1' }).end();
           return;
         }
-        fetch(`http://127.0.0.1:${bridgePort}${req.url}`, {
+        fetch(`${stack.base}${req.url}`, {
           method: 'POST',
           headers: { 'content-type': 'text/xml; charset=utf-8' },
           body,
@@ -236,14 +166,14 @@ describe('end to end: sync registers the bridge with the simulator, every callba
     ).toBe(true);
 
     // The device SMS waits for StartSmsCallback (§3).
-    expect(simulator.queuedSms(ACCOUNT)).toBe(sms);
+    expect(simulator.queued(ACCOUNT)).toBe(sms);
     const released = await callbacksCommand(gateBase, 'start-sms');
     expect(released).toMatchObject({ code: 0, stdout: `released queued device SMS of account ${ACCOUNT}\n` });
     expect(await simulator.settled()).toMatchObject({ sent: sms, acknowledged: sms });
-    expect(simulator.queuedSms()).toBe(0);
+    expect(simulator.queued()).toBe(0);
 
-    const ids = (await Promise.all(delivered.map(expectedEvent))).map((event) => event.eventId);
-    await untilInKafka(ids);
+    const ids = (await Promise.all(delivered.map(stack.expectedEvent))).map((event) => event.eventId);
+    await stack.untilInKafka(ids);
     process.stdout.write(
       `end-to-end retry: ${report.sent} callbacks, ${attempts.length} attempts at the gate ` +
         `(${report.retried} re-sent after a 503, ${sms} device SMS queued then released by start-sms), ` +

@@ -8,6 +8,7 @@ import type { CliIo } from '../../../src/cli/callbacks';
 import { run } from '../../../src/cli/simulate';
 import { withUwsSession } from '../../../src/registration';
 import { Secret } from '../../../src/util/secret';
+import { restSession } from '../../support/rest-registrar';
 
 function capture(env: Record<string, string | undefined>) {
   const out = { stdout: '', stderr: '' };
@@ -74,13 +75,56 @@ describe('thingspace-bridge simulate', () => {
     expect(out.stdout).toContain('uws  RegisterCallback 0000555123-00001 ResumeTrackingNotification: ok\n');
     expect(out.stdout).toMatch(/^send 200 +ResumeTrackingNotification resume-tracking-\S+ CallbackCount=1$/m);
     expect(out.stdout).toContain(
-      'simulator: sent 2, acknowledged 2, retried 0, given up 0, queued 0, unfinished 0; 0 device SMS still queued\n',
+      'simulator: sent 2, acknowledged 2, retried 0, given up 0, queued 0, unfinished 0; 0 device messages still queued\n',
     );
     expect(out.stdout + out.stderr).not.toContain('sim-pw-71');
   });
 
+  it('--api rest: prints what to configure, serves the REST API, sends JSON; no secret printed', async () => {
+    const types: string[] = [];
+    const bridge = createServer((req, res) => {
+      types.push(`${req.url} ${req.headers['content-type']}`);
+      req.resume().on('end', () => res.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => bridge.listen(0, '127.0.0.1', resolve));
+    const bridgeUrl = `http://127.0.0.1:${(bridge.address() as AddressInfo).port}`;
+    const { io, out } = capture({ THINGSPACE_PASSWORD: 'sim-pw-72', THINGSPACE_APP_SECRET: 'app-secret-73' });
+    let stop!: () => void;
+    const running = run(
+      ['--api', 'rest', '--count', '1', '--app-key', 'my-app'],
+      io,
+      new Promise<void>((resolve) => (stop = resolve)),
+    );
+    await until(() => out.stdout.includes('waiting for registrations'));
+    expect(out.stdout).not.toContain('THINGSPACE_URL=');
+    const restUrl = /^THINGSPACE_REST_URL=(\S+)$/m.exec(out.stdout)![1]!;
+    const oauthTokenUrl = /^THINGSPACE_OAUTH_TOKEN_URL=(\S+)$/m.exec(out.stdout)![1]!;
+    expect(out.stdout).toContain('THINGSPACE_APP_KEY=my-app\n');
+    expect(out.stdout).toContain('REST app secret: the value of THINGSPACE_APP_SECRET');
+
+    const rest = await restSession(
+      { restUrl, oauthTokenUrl },
+      { key: 'my-app', secret: new Secret('app-secret-73') },
+      { username: 'simulator', password: new Secret('sim-pw-72') },
+    );
+    const url = `${bridgeUrl}/callbacks/StateService`;
+    expect(await rest('POST', '/callbacks/0000555123-00001', { name: 'StateService', url })).toMatchObject({
+      status: 200,
+    });
+    await until(() => out.stdout.includes('done StateService'));
+    stop();
+    expect(await running).toBe(0);
+    await new Promise((resolve) => bridge.close(resolve));
+
+    expect(types).toEqual(['/callbacks/StateService application/json']);
+    expect(out.stdout).toContain('rest POST /callbacks/{account} 0000555123-00001 StateService: ok\n');
+    expect(out.stdout + out.stderr).not.toMatch(/sim-pw-72|app-secret-73/);
+  });
+
   it.each([
     [[], {}, /set THINGSPACE_PASSWORD to the API user's password/],
+    [['--api', 'grpc'], { THINGSPACE_PASSWORD: 'x' }, /--api expects soap, rest or both, got 'grpc'/],
+    [['--api', 'both'], { THINGSPACE_PASSWORD: 'x' }, /set THINGSPACE_APP_SECRET to the REST app's secret/],
     [['--count', '0'], { THINGSPACE_PASSWORD: 'x' }, /--count expects a positive integer, got '0'/],
     [['--rate', 'fast'], { THINGSPACE_PASSWORD: 'x' }, /--rate expects a positive number, got 'fast'/],
     [['--port', '70000'], { THINGSPACE_PASSWORD: 'x' }, /--port expects 0-65535, got '70000'/],

@@ -241,8 +241,9 @@ describe('docker-compose.yml', () => {
       const simulator = service('simulator');
       const command = simulator.command as string[];
       expect(command[0]).toBe('simulate');
-      const option = (name: string) =>
-        command.find((arg) => arg.startsWith(`${name}=`))?.slice(name.length + 1);
+      const options = (name: string) =>
+        command.filter((arg) => arg.startsWith(`${name}=`)).map((arg) => arg.slice(name.length + 1));
+      const option = (name: string) => options(name)[0];
       const { config } = loadComposeConfig();
       const api = new URL(config.thingspace!.url!);
       expect(`${api.hostname}:${api.port}${api.pathname}`).toBe(`simulator:${option('--port')}/api/v2`);
@@ -250,8 +251,15 @@ describe('docker-compose.yml', () => {
       expect(option('--user')).toBe(config.thingspace!.username);
       expect(simulator.environment![option('--password-env')!]).toBeDefined();
       expect(config.thingspace!.password.reveal()).toBe(simulator.environment![option('--password-env')!]);
-      expect(simulator.volumes).toEqual([`./test/fixtures/callbacks:${option('--templates')}:ro`]);
-      expect(existsSync(join(ROOT, 'test', 'fixtures', 'callbacks'))).toBe(true);
+      expect(simulator.volumes).toEqual(
+        options('--templates').map((dir) => `./${dir.replace('/app/', '')}:${dir}:ro`),
+      );
+      expect(options('--templates')).toEqual(['/app/test/fixtures/callbacks', '/app/test/fixtures/rest']);
+      for (const dir of options('--templates'))
+        expect(existsSync(join(ROOT, dir.replace('/app/', '')))).toBe(true);
+      // SOAP unless SIMULATOR_API says otherwise (interpolated as compose does); REST's app secret from the env.
+      expect(option('--api')).toBe('soap');
+      expect(simulator.environment![option('--app-secret-env')!]).toBeDefined();
       expect(simulator.healthcheck!.test.join(' ')).toContain(`connect(${option('--port')},`);
     });
 

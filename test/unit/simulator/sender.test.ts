@@ -6,16 +6,24 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CallbackSender, loadTemplates } from '../../../src/simulator';
-import type { AttemptResult, CallbackTarget, DeliveredCallback, SenderOptions } from '../../../src/simulator';
+import { CallbackSender, DEFAULT_REST_TEMPLATE_DIR, loadTemplates } from '../../../src/simulator';
+import type {
+  AttemptResult,
+  CallbackTarget,
+  DeliveredCallback,
+  RegistrationApi,
+  SenderOptions,
+} from '../../../src/simulator';
 import type { ServiceName } from '../../../src/thingspace/catalogue';
 import { Secret } from '../../../src/util/secret';
 
-const templates = loadTemplates();
+const templates = [...loadTemplates(), ...loadTemplates(DEFAULT_REST_TEMPLATE_DIR)];
 
 interface Listener {
   url: string;
   bodies: string[];
+  /** The Content-Type of each. */
+  types: string[];
   maxInFlight: number;
   close(): Promise<void>;
 }
@@ -24,7 +32,7 @@ interface Listener {
 async function listen(status: (n: number) => number, delayMs = 0): Promise<Listener> {
   const bodies: string[] = [];
   let inFlight = 0;
-  const listener = { bodies, maxInFlight: 0 } as Listener;
+  const listener = { bodies, types: [] as string[], maxInFlight: 0 } as Listener;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     inFlight += 1;
     listener.maxInFlight = Math.max(listener.maxInFlight, inFlight);
@@ -32,6 +40,7 @@ async function listen(status: (n: number) => number, delayMs = 0): Promise<Liste
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       bodies.push(body);
+      listener.types.push(req.headers['content-type'] ?? '');
       const answer = status(bodies.length);
       setTimeout(() => {
         inFlight -= 1;
@@ -49,13 +58,19 @@ async function listen(status: (n: number) => number, delayMs = 0): Promise<Liste
   return listener;
 }
 
-function target(serviceName: ServiceName, url: string, accountName = '0000555123-00001'): CallbackTarget {
+function target(
+  serviceName: ServiceName,
+  url: string,
+  accountName = '0000555123-00001',
+  api: RegistrationApi = 'soap',
+): CallbackTarget {
   return {
     accountName,
     serviceName,
     url,
     username: 'fixture-user',
     password: new Secret('s3cret-fixture-pw'),
+    api,
   };
 }
 
@@ -96,7 +111,7 @@ describe('CallbackSender', () => {
     expect(callbacks).toEqual([
       expect.objectContaining({ outcome: 'acknowledged', attempts: 3, template: 'promo-change' }),
     ]);
-    expect(callbacks[0]!.xml).toBe(bridge.bodies[0]);
+    expect(callbacks[0]!.body).toBe(bridge.bodies[0]);
   });
 
   it('gives up after four attempts (§3), any non-2xx counting', async () => {
@@ -134,9 +149,9 @@ describe('CallbackSender', () => {
     expect(instance.queued('another-account')).toBe(0);
 
     // No registration for the service any more: they stay queued.
-    expect(await instance.release('0000555123-00001', () => undefined)).toMatchObject({ sent: 0 });
+    expect(await instance.release('0000555123-00001', 'soap', () => undefined)).toMatchObject({ sent: 0 });
     up = true;
-    const released = await instance.release('0000555123-00001', () => where);
+    const released = await instance.release('0000555123-00001', 'soap', () => where);
     expect(released).toMatchObject({ sent: 2, acknowledged: 2, queued: 0 });
     expect(instance.queued()).toBe(0);
     expect(counts(bridge.bodies)).toEqual(['1', '1', '2', '2']);
@@ -150,7 +165,10 @@ describe('CallbackSender', () => {
 
   it('by default sends each template of a service once; a count cycles through them, services interleaved', async () => {
     const bridge = await open(() => 200);
-    const carrier = templates.filter((template) => template.service === 'CarrierService').map((t) => t.name);
+    // A SOAP registration: the SOAP templates only.
+    const carrier = templates
+      .filter((template) => template.service === 'CarrierService' && template.format === 'soap')
+      .map((t) => t.name);
     const { instance, callbacks } = sender();
     const once = await instance.send({
       targets: [target('CarrierService', bridge.url), target('PromoChange', bridge.url)],
@@ -213,5 +231,78 @@ describe('CallbackSender', () => {
     const report = await sending;
     expect(report.sent).toBeGreaterThanOrEqual(3);
     expect(report).toMatchObject({ acknowledged: 0, givenUp: 0, retried: 0, unfinished: report.sent });
+  });
+
+  describe('to a REST registration', () => {
+    const ACCOUNT = '0000555123-00001';
+    const json = (body: string) => JSON.parse(body) as Record<string, unknown>;
+
+    it('sends JSON from the REST templates only, with the same retries: 4 attempts, callbackCount counting', async () => {
+      const bridge = await open(() => 503);
+      const { instance, callbacks } = sender();
+      const report = await instance.send({
+        targets: [target('PromoChange', bridge.url, ACCOUNT, 'rest')],
+        templates,
+      });
+      expect(report).toMatchObject({ sent: 1, retried: 3, givenUp: 1, queued: 0 });
+      expect(callbacks.map((callback) => callback.template)).toEqual(['promo-changes']);
+      expect(new Set(bridge.types)).toEqual(new Set(['application/json']));
+      expect(
+        bridge.bodies.map((body) => [json(body).callbackCount, json(body).maxCallbackThreshold]),
+      ).toEqual([
+        [1, 4],
+        [2, 4],
+        [3, 4],
+        [4, 4],
+      ]);
+      expect(json(bridge.bodies[0]!)).toMatchObject({
+        username: 'fixture-user',
+        password: 's3cret-fixture-pw',
+      });
+    });
+
+    it('queues device SMS and NIDD data from devices, releases them on the REST call only', async () => {
+      let up = false;
+      const bridge = await open(() => (up ? 200 : 503));
+      const { instance, callbacks } = sender();
+      const sms = target('EnhancedConnectivityService', bridge.url, ACCOUNT, 'rest');
+      const nidd = target('NiddService', bridge.url, ACCOUNT, 'rest');
+      const report = await instance.send({ targets: [sms, nidd], templates });
+      const fromDevices = callbacks
+        .filter((callback) => callback.outcome === 'queued')
+        .map((c) => c.template);
+      expect(fromDevices.sort()).toEqual([
+        'enhanced-connectivity-device-sms',
+        'nidd-mo-data',
+        'nidd-mo-data-not-base64',
+      ]);
+      // The others (send results, NIDD MT and config results) are re-sent and given up as usual.
+      expect(report).toMatchObject({ queued: 3, givenUp: report.sent - 3, acknowledged: 0 });
+      expect(instance.queued(ACCOUNT)).toBe(3);
+
+      up = true;
+      const byRegistration = (service: ServiceName) => (service === 'NiddService' ? nidd : sms);
+      // StartSmsCallback (SOAP) leaves what was queued for a REST registration.
+      expect(await instance.release(ACCOUNT, 'soap', byRegistration)).toMatchObject({ sent: 0 });
+      const released = await instance.release(ACCOUNT, 'rest', byRegistration);
+      expect(released).toMatchObject({ sent: 3, acknowledged: 3 });
+      expect(instance.queued()).toBe(0);
+      const again = bridge.bodies.slice(-3).map(json);
+      expect(again.map((body) => body.callbackCount)).toEqual([2, 2, 2]);
+      expect(again.filter((body) => 'smsMessage' in body)).toHaveLength(1);
+    });
+
+    it('keeps a queued message queued when its service is now registered over the other API', async () => {
+      const bridge = await open(() => 503);
+      const { instance } = sender();
+      await instance.send({
+        targets: [target('EnhancedConnectivityService', bridge.url, ACCOUNT, 'rest')],
+        templates: templates.filter((template) => template.fromDevice),
+      });
+      expect(instance.queued(ACCOUNT)).toBe(1);
+      const nowSoap = target('EnhancedConnectivityService', bridge.url, ACCOUNT, 'soap');
+      expect(await instance.release(ACCOUNT, 'rest', () => nowSoap)).toMatchObject({ sent: 0 });
+      expect(instance.queued(ACCOUNT)).toBe(1);
+    });
   });
 });
