@@ -178,7 +178,7 @@ describe('recovery: device SMS queued during an outage are released by the bridg
     // The outage: the bridge cannot boot, every device SMS is answered 503 and queued by the platform.
     const outage = await simulator.send({ services: ['EnhancedConnectivityService'], count: SMS_SENT });
     expect(outage).toMatchObject({ sent: SMS_SENT, acknowledged: 0, queued: SMS_SENT });
-    expect(simulator.queuedSms(ACCOUNT)).toBe(SMS_SENT);
+    expect(simulator.queued(ACCOUNT)).toBe(SMS_SENT);
     const metrics = (await send(bridgePort, '/metrics', { method: 'GET' })).body;
     expect(metrics).toContain(
       'thingspace_bridge_requests_total{service="EnhancedConnectivityService",outcome="failed",status="503"} 8\n',
@@ -196,13 +196,13 @@ describe('recovery: device SMS queued during an outage are released by the bridg
     const released = await simulator.settled();
     expect(startSmsCalls).toEqual([ACCOUNT]);
     expect(released).toMatchObject({ sent: SMS_SENT, acknowledged: SMS_SENT });
-    expect(simulator.queuedSms()).toBe(0);
+    expect(simulator.queued()).toBe(0);
 
     const expected = await Promise.all(
       delivered
         .filter((callback) => callback.outcome === 'acknowledged')
         .map(async (callback) => {
-          const normalized = normalize(await parseCallback(callback.xml), {
+          const normalized = normalize(await parseCallback(callback.body), {
             service: callback.target.serviceName,
             accountName: ACCOUNT,
             receivedAt: new Date(),
