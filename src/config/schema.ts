@@ -552,6 +552,7 @@ function thingspace(ctx: LoadContext) {
       api: z.enum(THINGSPACE_APIS).default('soap').meta({
         description:
           'Which registration API `callbacks` speaks: the UWS v2 SOAP API (`url`), or the REST API (`restUrl`, with `appKey` and `appSecret`). A service registered over one cannot be registered over the other (THINGSPACE.md §6).',
+        env: 'THINGSPACE_API',
       }),
       url: httpUrl().optional().meta({
         description:
@@ -561,9 +562,11 @@ function thingspace(ctx: LoadContext) {
       restUrl: httpUrl().default('https://thingspace.verizon.com/api/m2m/v1').meta({
         description:
           'Base of the REST M2M API (api: rest): session/login, callbacks, sms (THINGSPACE.md §6).',
+        env: 'THINGSPACE_REST_URL',
       }),
       oauthTokenUrl: httpUrl().default('https://thingspace.verizon.com/api/ts/v1/oauth2/token').meta({
         description: 'The OAuth2 token endpoint of the REST API (client-credentials grant; api: rest).',
+        env: 'THINGSPACE_OAUTH_TOKEN_URL',
       }),
       username: z
         .string()

@@ -106,6 +106,11 @@ export const ENV_OVERRIDES: Readonly<Record<string, Override>> = {
   // ports chosen at start), not on the file.
   BRIDGE_PUBLIC_BASE_URL: { path: ['http', 'publicBaseUrl'], parse: (text) => text.trim() },
   THINGSPACE_URL: { path: ['thingspace', 'url'], parse: (text) => text.trim() },
+  // Which API, and the REST one's addresses: what `thingspace-bridge simulate` prints for its chosen API.
+  THINGSPACE_API: { path: ['thingspace', 'api'], parse: (text) => text.trim() },
+  THINGSPACE_REST_URL: { path: ['thingspace', 'restUrl'], parse: (text) => text.trim() },
+  THINGSPACE_OAUTH_TOKEN_URL: { path: ['thingspace', 'oauthTokenUrl'], parse: (text) => text.trim() },
+  THINGSPACE_APP_KEY: { path: ['thingspace', 'appKey'], parse: (text) => text.trim() },
 };
 
 export interface Overridden {
