@@ -110,7 +110,6 @@ export const ENV_OVERRIDES: Readonly<Record<string, Override>> = {
   THINGSPACE_API: { path: ['thingspace', 'api'], parse: (text) => text.trim() },
   THINGSPACE_REST_URL: { path: ['thingspace', 'restUrl'], parse: (text) => text.trim() },
   THINGSPACE_OAUTH_TOKEN_URL: { path: ['thingspace', 'oauthTokenUrl'], parse: (text) => text.trim() },
-  THINGSPACE_APP_KEY: { path: ['thingspace', 'appKey'], parse: (text) => text.trim() },
 };
 
 export interface Overridden {
