@@ -1,18 +1,22 @@
 /**
- * `npm run demo`: the bridge's main job end to end on this machine, with the simulator playing ThingSpace.
+ * `npm run demo`: the bridge's main job end to end on this machine, with the simulator playing ThingSpace over
+ * both of its APIs.
  *
  *   1. a real Kafka broker and schema registry (the local stack, or KAFKA_BROKERS / SCHEMA_REGISTRY_URL);
- *   2. the simulator: a fake ThingSpace registration API, and the platform's callback sender;
+ *   2. the simulator: ThingSpace's registration APIs (SOAP UWS v2 and REST, on one port), and the platform's
+ *      callback sender;
  *   3. the bridge (`thingspace-bridge serve`, examples/demo-bridge.yaml) as a child process;
- *   4. `thingspace-bridge callbacks sync` registers the bridge with the simulator, as an operator would; run
- *      twice, the second run has nothing to do;
- *   5. the simulator sends a callback of every sample in test/fixtures/callbacks to the registered URLs, with
- *      the registered credentials;
- *   6. the events read back from Kafka, decoded with the registry, printed per topic.
+ *   4. `thingspace-bridge callbacks sync` registers the bridge as an operator would: one account over SOAP (its
+ *      callbacks come as SOAP, with its credentials), one over REST (JSON, its URLs carrying a path token); each
+ *      run twice, the second run has nothing to do;
+ *   5. the simulator sends a callback of every sample (test/fixtures/callbacks, test/fixtures/rest) to the
+ *      registered URLs, in the format of the API each was registered through;
+ *   6. the events read back from Kafka, decoded with the registry, printed per topic; no secret in any.
  *
  * A stack the demo started is stopped at the end; one that was already running is left running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tail, toJsonLine, type TailedRecord } from '../src/cli/tail';
@@ -25,10 +29,14 @@ import { provideInfra } from '../test/infra/environment';
 
 const root = join(__dirname, '..');
 const CONFIG = join(root, 'examples/demo-bridge.yaml');
-/** Invented, like every value in the fixtures: the callback password, and the API user's. */
+/** Invented, like every value in the fixtures: the callback password, the API user's, the REST app's. */
 const CALLBACK_PASSWORD = 's3cret-fixture-pw';
 const API_PASSWORD = 'demo-api-pw';
-const ACCOUNT = '0000555123-00001';
+const APP_KEY = 'demo-app';
+const APP_SECRET = 'demo-app-secret';
+/** The account registered over SOAP (with credentials), and the one registered over REST (with a path token). */
+const SOAP_ACCOUNT = '0000555123-00001';
+const REST_ACCOUNT = '0000555123-00002';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -76,7 +84,9 @@ async function main(): Promise<void> {
   const infra = await provideInfra();
   const simulator = await Simulator.start({
     users: [{ username: 'demo-admin', password: new Secret(API_PASSWORD) }],
-    accounts: [ACCOUNT],
+    accounts: [SOAP_ACCOUNT, REST_ACCOUNT],
+    apis: ['soap', 'rest'],
+    rest: { app: { key: APP_KEY, secret: new Secret(APP_SECRET) } },
     retryIntervalMs: 2_000,
     onAttempt: ({ status, target, template, callbackCount }) =>
       process.stdout.write(
@@ -85,6 +95,10 @@ async function main(): Promise<void> {
   });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  // 128 random bits, as a real one must have: the REST account's URLs carry it.
+  const pathToken = randomBytes(16).toString('base64url');
+  const secrets = [CALLBACK_PASSWORD, API_PASSWORD, APP_SECRET, pathToken];
+  const { restUrl, oauthTokenUrl } = simulator.restUrls;
   const env = {
     ...process.env,
     KAFKA_BROKERS: infra.kafkaBrokers,
@@ -92,26 +106,47 @@ async function main(): Promise<void> {
     BRIDGE_PORT: String(port),
     BRIDGE_PUBLIC_BASE_URL: base,
     THINGSPACE_URL: simulator.url,
+    THINGSPACE_REST_URL: restUrl,
+    THINGSPACE_OAUTH_TOKEN_URL: oauthTokenUrl,
     DEMO_CALLBACK_PASSWORD: CALLBACK_PASSWORD,
+    DEMO_PATH_TOKEN: pathToken,
     DEMO_THINGSPACE_PASSWORD: API_PASSWORD,
+    DEMO_THINGSPACE_APP_KEY: APP_KEY,
+    DEMO_THINGSPACE_APP_SECRET: APP_SECRET,
   };
   const bridge = thingspaceBridge(['serve', '--config', CONFIG], env, 'bridge');
   try {
     await waitUntilReady(base, bridge);
 
     // The simulator's URLs are http on a chosen port; ThingSpace itself wants https on its ports (§4).
-    const sync = ['callbacks', 'sync', '--config', CONFIG, '--allow-http', '--allow-any-port'];
-    for (const [round, expected] of [
-      ['registering the bridge with the simulator', 2],
-      ['again: nothing to change', 0],
+    for (const [api, account] of [
+      ['soap', SOAP_ACCOUNT],
+      ['rest', REST_ACCOUNT],
     ] as const) {
-      process.stdout.write(`\nthingspace-bridge ${sync.join(' ')}  (${round})\n`);
-      const code = await exitCode(thingspaceBridge(sync, env, 'sync'));
-      if (code !== expected) throw new Error(`callbacks sync exited with ${code}, expected ${expected}`);
+      const sync = [
+        'callbacks',
+        'sync',
+        '--config',
+        CONFIG,
+        '--account',
+        account,
+        '--allow-http',
+        '--allow-any-port',
+      ];
+      for (const [round, expected] of [
+        [`registering ${account} with the simulator over ${api.toUpperCase()}`, 2],
+        ['again: nothing to change', 0],
+      ] as const) {
+        process.stdout.write(`\nTHINGSPACE_API=${api} thingspace-bridge ${sync.join(' ')}  (${round})\n`);
+        const code = await exitCode(thingspaceBridge(sync, { ...env, THINGSPACE_API: api }, `sync ${api}`));
+        if (code !== expected) throw new Error(`callbacks sync exited with ${code}, expected ${expected}`);
+      }
     }
 
     const startedAt = Date.now();
-    process.stdout.write(`\nThe simulator sends a callback of every sample to the registered URLs:\n`);
+    process.stdout.write(
+      `\nThe simulator sends a callback of every sample to the registered URLs, SOAP or JSON by registration:\n`,
+    );
     const report = await simulator.send();
     process.stdout.write(`${reportLine(report)}\n`);
     if (report.acknowledged !== report.sent) throw new Error('not every callback was acknowledged');
@@ -141,11 +176,12 @@ async function main(): Promise<void> {
       process.stdout.write(`\n== ${topic}: ${ofTopic.length} event(s)\n`);
       for (const event of ofTopic) process.stdout.write(`${toJsonLine(event)}\n`);
     }
-    const leaked = events.some((e) =>
-      [CALLBACK_PASSWORD, API_PASSWORD].some((pw) => toJsonLine(e).includes(pw)),
-    );
+    const leaked = events.some((e) => secrets.some((secret) => toJsonLine(e).includes(secret)));
+    const byFormat = (format: string) =>
+      events.filter((e) => (e.value as { format?: string }).format === format).length;
     process.stdout.write(
-      `\n${events.length} of ${report.acknowledged} acknowledged callbacks are in Kafka; the passwords appear in ` +
+      `\n${events.length} of ${report.acknowledged} acknowledged callbacks are in Kafka (${byFormat('soap')} SOAP, ` +
+        `${byFormat('rest')} REST); the passwords and the path token appear in ` +
         `${leaked ? 'SOME EVENTS (a bug)' : 'none of them'}.\n`,
     );
     if (events.length !== report.acknowledged || leaked) process.exitCode = 1;

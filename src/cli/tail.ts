@@ -94,9 +94,11 @@ export async function tail(options: TailOptions): Promise<number> {
 
 /** JSON for decoded Avro: Dates as ISO strings, bytes as base64, longs as numbers where avsc gives bigint. */
 export function toJsonLine(record: TailedRecord): string {
-  return JSON.stringify(record, (_key, value: unknown) => {
+  return JSON.stringify(record, function (this: Record<string, unknown>, key, value: unknown) {
+    // JSON.stringify has already called Buffer's toJSON ({type, data}) by now: look at the value as it was.
+    const original = this[key];
+    if (original instanceof Buffer) return original.toString('base64');
     if (typeof value === 'bigint') return Number(value);
-    if (value instanceof Buffer) return value.toString('base64');
     return value;
   });
 }

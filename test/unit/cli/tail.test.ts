@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../../../src/cli/tail';
+import { run, toJsonLine } from '../../../src/cli/tail';
 
 describe('thingspace-bridge tail: refusals', () => {
   let stderr: string;
@@ -45,5 +45,24 @@ describe('thingspace-bridge tail: refusals', () => {
     expect(await run(['--config', file])).toBe(2);
     expect(stderr).toContain('kafka.brokers[0]');
     expect(stderr).toContain('schemaRegistry.url');
+  });
+});
+
+describe('toJsonLine', () => {
+  it('writes Avro bytes as base64 at any depth, and longs as numbers', () => {
+    const line = toJsonLine({
+      topic: 't',
+      partition: 0,
+      offset: '1',
+      key: 'k',
+      value: { payload: { NiddMoData: { message: Buffer.from('Invented reading') } }, big: 12n },
+    });
+    expect(JSON.parse(line)).toEqual({
+      topic: 't',
+      partition: 0,
+      offset: '1',
+      key: 'k',
+      value: { payload: { NiddMoData: { message: 'SW52ZW50ZWQgcmVhZGluZw==' } }, big: 12 },
+    });
   });
 });
