@@ -48,9 +48,13 @@ export class UwsHttpStatusError extends RegistrationError {
   }
 }
 
-/** No answer: refused, reset, DNS, TLS, or the timeout, on every attempt. */
-export class UwsUnreachableError extends RegistrationError {
+/**
+ * No answer from an API: refused, reset, DNS, TLS, or the timeout, on every attempt. One shape for both APIs;
+ * the code says which.
+ */
+abstract class UnreachableError extends RegistrationError {
   constructor(
+    code: 'UWS_UNREACHABLE' | 'REST_UNREACHABLE',
     readonly operation: string,
     readonly endpoint: string,
     readonly attempts: number,
@@ -58,14 +62,20 @@ export class UwsUnreachableError extends RegistrationError {
     cause: unknown,
   ) {
     super(
-      'UWS_UNREACHABLE',
+      code,
       `${operation}: no answer from ${endpoint} after ${attempts} attempt${attempts === 1 ? '' : 's'} (${reason})`,
       { cause },
     );
   }
 }
 
-/** A 2xx answer that is not the SOAP response the operation expects. */
+/** No answer from the UWS SOAP API. */
+export class UwsUnreachableError extends UnreachableError {
+  constructor(operation: string, endpoint: string, attempts: number, reason: string, cause: unknown) {
+    super('UWS_UNREACHABLE', operation, endpoint, attempts, reason, cause);
+  }
+}
+
 export class UwsBadResponseError extends RegistrationError {
   constructor(
     readonly operation: string,
@@ -117,24 +127,13 @@ export class RestHttpStatusError extends RegistrationError {
   }
 }
 
-/** No answer from the REST API: refused, reset, DNS, TLS, or the timeout, on every attempt. */
-export class RestUnreachableError extends RegistrationError {
-  constructor(
-    readonly operation: string,
-    readonly endpoint: string,
-    readonly attempts: number,
-    reason: string,
-    cause: unknown,
-  ) {
-    super(
-      'REST_UNREACHABLE',
-      `${operation}: no answer from ${endpoint} after ${attempts} attempt${attempts === 1 ? '' : 's'} (${reason})`,
-      { cause },
-    );
+/** No answer from the REST API. */
+export class RestUnreachableError extends UnreachableError {
+  constructor(operation: string, endpoint: string, attempts: number, reason: string, cause: unknown) {
+    super('REST_UNREACHABLE', operation, endpoint, attempts, reason, cause);
   }
 }
 
-/** A 2xx REST answer that is not the JSON the call expects. */
 export class RestBadResponseError extends RegistrationError {
   constructor(
     readonly operation: string,
