@@ -1,14 +1,15 @@
 /**
- * The REST half of the loop, against the real Kafka and schema registry: the bridge is registered with the
- * simulator's REST API (OAuth2 token, M2M session, POST /callbacks) for every service the REST platform sends,
- * the simulator sends JSON callbacks of every REST sample (THINGSPACE.md §6), and every acknowledged one is
+ * The REST half of the loop, against the real Kafka and schema registry: the project's own REST client registers
+ * the bridge with the simulator's REST API (OAuth2 token, M2M session, POST /callbacks) for every service the
+ * REST platform sends, the simulator sends JSON callbacks of every REST sample (THINGSPACE.md §6), and every acknowledged one is
  * found in Kafka by its eventId, on its category's topic, each its own event.
  */
+import { withRegistrationApi } from '../../../src/registration';
 import { Simulator } from '../../../src/simulator';
 import type { DeliveredCallback } from '../../../src/simulator';
 import { SERVICES } from '../../../src/thingspace/catalogue';
 import { Secret } from '../../../src/util/secret';
-import { restSession } from '../../support/rest-registrar';
+import { restApiConfig } from '../../support/rest-api';
 import { ACCOUNT, CALLBACK_PASSWORD, CALLBACK_USER, startE2eStack } from './stack';
 import type { E2eStack } from './stack';
 
@@ -39,16 +40,21 @@ describe('end to end over REST: JSON callbacks of every REST service end in Kafk
   });
 
   it('registers every REST service, sends every JSON sample, finds each acknowledged one in Kafka', async () => {
-    const rest = await restSession(simulator.restUrls, APP, API_USER);
-    for (const name of REST_SERVICES) {
-      const answer = await rest('POST', `/callbacks/${ACCOUNT}`, {
-        name,
-        url: `${stack.base}/callbacks/${name}`,
-        username: CALLBACK_USER,
-        password: CALLBACK_PASSWORD,
-      });
-      expect(answer).toEqual({ status: 200, body: { accountName: ACCOUNT, serviceName: name } });
-    }
+    const config = restApiConfig({ urls: simulator.restUrls, app: APP, user: API_USER });
+    await withRegistrationApi(config, async (api) => {
+      for (const name of REST_SERVICES) {
+        await api.register({
+          accountName: ACCOUNT,
+          serviceName: name,
+          url: `${stack.base}/callbacks/${name}`,
+          username: CALLBACK_USER,
+          password: new Secret(CALLBACK_PASSWORD),
+        });
+      }
+    });
+    expect(simulator.registrations(ACCOUNT).map((entry) => `${entry.serviceName} ${entry.api}`)).toEqual(
+      REST_SERVICES.map((name) => `${name} rest`),
+    );
 
     const report = await simulator.send();
     const jsonSamples = simulator.templates.filter((template) => template.format === 'rest');

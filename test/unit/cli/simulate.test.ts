@@ -6,9 +6,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CliIo } from '../../../src/cli/callbacks';
 import { run } from '../../../src/cli/simulate';
-import { withUwsSession } from '../../../src/registration';
+import { withRegistrationApi, withUwsSession } from '../../../src/registration';
 import { Secret } from '../../../src/util/secret';
-import { restSession } from '../../support/rest-registrar';
+import { restApiConfig } from '../../support/rest-api';
 
 function capture(env: Record<string, string | undefined>) {
   const out = { stdout: '', stderr: '' };
@@ -102,15 +102,20 @@ describe('thingspace-bridge simulate', () => {
     expect(out.stdout).toContain('THINGSPACE_APP_KEY=my-app\n');
     expect(out.stdout).toContain('REST app secret: the value of THINGSPACE_APP_SECRET');
 
-    const rest = await restSession(
-      { restUrl, oauthTokenUrl },
-      { key: 'my-app', secret: new Secret('app-secret-73') },
-      { username: 'simulator', password: new Secret('sim-pw-72') },
-    );
-    const url = `${bridgeUrl}/callbacks/StateService`;
-    expect(await rest('POST', '/callbacks/0000555123-00001', { name: 'StateService', url })).toMatchObject({
-      status: 200,
+    const rest = restApiConfig({
+      urls: { restUrl, oauthTokenUrl },
+      app: { key: 'my-app', secret: new Secret('app-secret-73') },
+      user: { username: 'simulator', password: new Secret('sim-pw-72') },
     });
+    await withRegistrationApi(rest, (api) =>
+      api.register({
+        accountName: '0000555123-00001',
+        serviceName: 'StateService',
+        url: `${bridgeUrl}/callbacks/StateService`,
+        username: '',
+        password: new Secret(''),
+      }),
+    );
     await until(() => out.stdout.includes('done StateService'));
     stop();
     expect(await running).toBe(0);

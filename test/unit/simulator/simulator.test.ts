@@ -1,18 +1,18 @@
 /**
- * The simulator as the platform: what an account registers (through the real client) is where its callbacks go,
- * with the credentials it registered; StartSmsCallback releases its queued device SMS. And the fake endpoint's
- * answers to what is not a SOAP request at all.
+ * The simulator as the platform: what an account registers (through the project's own clients, SOAP and REST) is
+ * where its callbacks go, with the credentials it registered; StartSmsCallback or startCallbacks releases its
+ * queued device SMS. And the fake endpoint's answers to what is not a SOAP request at all.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseCallback } from '../../../src/soap/parser';
 import { Simulator } from '../../../src/simulator';
 import type { DeliveredCallback } from '../../../src/simulator';
-import { withUwsSession } from '../../../src/registration';
+import { withRegistrationApi, withUwsSession } from '../../../src/registration';
 import { writeRequest } from '../../../src/registration/protocol';
 import type { UwsClientOptions } from '../../../src/registration';
 import { Secret } from '../../../src/util/secret';
-import { restSession } from '../../support/rest-registrar';
+import { restApiConfig } from '../../support/rest-api';
 
 const ACCOUNT = '0000555123-00001';
 
@@ -224,14 +224,18 @@ describe('Simulator with both APIs: a mixed account', () => {
           password: new Secret('p'),
         }),
     );
-    const rest = await restSession(simulator.restUrls, app, user);
-    for (const name of ['EnhancedConnectivityService', 'NiddService']) {
-      expect(
-        await rest('POST', `/callbacks/${ACCOUNT}`, { name, url: `${bridgeUrl}/rest/${name}` }),
-      ).toMatchObject({
-        status: 200,
-      });
-    }
+    const rest = restApiConfig({ urls: simulator.restUrls, app, user });
+    await withRegistrationApi(rest, async (api) => {
+      for (const serviceName of ['EnhancedConnectivityService', 'NiddService']) {
+        await api.register({
+          accountName: ACCOUNT,
+          serviceName,
+          url: `${bridgeUrl}/rest/${serviceName}`,
+          username: '',
+          password: new Secret(''),
+        });
+      }
+    });
     expect(simulator.registrations(ACCOUNT).map((entry) => `${entry.serviceName} ${entry.api}`)).toEqual([
       'PromoChange soap',
       'EnhancedConnectivityService rest',
@@ -254,10 +258,7 @@ describe('Simulator with both APIs: a mixed account', () => {
     );
 
     smsAccepted = true;
-    expect(await rest('PUT', `/sms/${ACCOUNT}/startCallbacks`)).toEqual({
-      status: 200,
-      body: { success: true },
-    });
+    await withRegistrationApi(rest, (api) => api.startSms(ACCOUNT));
     expect(await simulator.settled()).toMatchObject({ sent: 3, acknowledged: 3 });
     expect(simulator.queued()).toBe(0);
   });
