@@ -22,7 +22,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { findService } from '../thingspace/catalogue';
+import { findService, restServiceName } from '../thingspace/catalogue';
 import type { ServiceName } from '../thingspace/catalogue';
 import { Secret } from '../util/secret';
 import { Endpoint, readBody, sameText } from './endpoint';
@@ -185,7 +185,7 @@ export class FakeRest {
       allow(method, 'POST');
       const registration = this.#register(accountName, await readJson(req));
       call.serviceName = registration.serviceName;
-      return { accountName, serviceName: registration.serviceName };
+      return { accountName, serviceName: restServiceName(registration.serviceName) };
     }
     if (first === 'callbacks' && second && third === 'name' && fourth && rest.length === 0) {
       call.operation = `${method} /callbacks/{account}/name/{service}`;
@@ -200,7 +200,7 @@ export class FakeRest {
           `No callback is registered over REST for '${serviceName}'.`,
         );
       }
-      return { accountName, serviceName };
+      return { accountName, serviceName: restServiceName(serviceName) };
     }
     if (first === 'sms' && second && third === 'startCallbacks' && fourth === undefined) {
       call.operation = `${method} /sms/{account}/startCallbacks`;
@@ -332,7 +332,8 @@ function listed(registration: SimulatedRegistration): Record<string, string> {
   const { accountName, serviceName, url, username, password } = registration;
   return {
     accountName,
-    serviceName,
+    // The platform names services as REST spells them (PromoChanges, AlertsService), THINGSPACE.md §6.
+    serviceName: restServiceName(serviceName),
     url,
     ...(username === '' ? {} : { username }),
     ...(password.isEmpty ? {} : { password: password.reveal() }),

@@ -178,7 +178,7 @@ describe('thingspace-bridge callbacks over REST', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(
       new RegExp(
-        `^${ACCOUNT}\\s+PromoChange\\s+https://bridge.example.com/callbacks/PromoChange\\s+yes$`,
+        `^${ACCOUNT}\\s+PromoChanges\\s+https://bridge.example.com/callbacks/PromoChange\\s+yes$`,
         'm',
       ),
     );

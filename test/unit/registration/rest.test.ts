@@ -124,7 +124,7 @@ describe('the REST registration client', () => {
     expect(listed).toEqual([
       {
         accountName: ACCOUNT,
-        serviceName: 'PromoChange',
+        serviceName: 'PromoChanges',
         url: 'https://bridge.example.com/callbacks/PromoChange',
         username: 'fixture-user',
       },

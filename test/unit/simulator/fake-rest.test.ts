@@ -171,13 +171,13 @@ describe('FakeRest', () => {
           username: 'u',
           password: 'p',
         },
-        { accountName: ACCOUNT, serviceName: 'AlertService', url: 'http://bridge.example/a' },
+        { accountName: ACCOUNT, serviceName: 'AlertsService', url: 'http://bridge.example/a' },
       ],
     });
     expect(registry.get(ACCOUNT, 'NiddService')).toMatchObject({ api: 'rest', username: 'u' });
     expect(await call('DELETE', `/callbacks/${ACCOUNT}/name/AlertsService`, auth)).toEqual({
       status: 200,
-      body: { accountName: ACCOUNT, serviceName: 'AlertService' },
+      body: { accountName: ACCOUNT, serviceName: 'AlertsService' },
     });
     expect(rest.registrations(ACCOUNT).map((entry) => entry.serviceName)).toEqual(['NiddService']);
   });
