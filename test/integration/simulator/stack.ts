@@ -1,7 +1,7 @@
 /**
  * What the simulator's end-to-end tests share: a bridge running in-process against the real Kafka and schema
  * registry (its own topics, every service of one account allowed), a consumer that records every event's
- * eventId and topic, the eventId the bridge gives a callback the simulator sent (the same parse, SOAP or JSON,
+ * eventId and topic, the event the bridge makes of a callback the simulator sent (the same parse, SOAP or JSON,
  * and normalize it runs), and the cleanup.
  */
 import type { Consumer } from 'kafkajs';
@@ -14,6 +14,7 @@ import { createLogger } from '../../../src/observability';
 import type { DeliveredCallback } from '../../../src/simulator';
 import { parseCallback } from '../../../src/soap/parser';
 import { normalize } from '../../../src/thingspace/normalize';
+import type { NormalizedCallback } from '../../../src/thingspace/normalize';
 import { testServers, uniqueName } from '../../infra/kafka';
 
 export const ACCOUNT = '0000555123-00001';
@@ -35,6 +36,21 @@ export interface E2eStack {
   untilInKafka: (eventIds: readonly string[]) => Promise<void>;
   /** Stops the consumer and the bridge, deletes the topics. */
   close: () => Promise<void>;
+}
+
+/** The event the bridge makes of a callback the simulator sent to `accountName`: the same parse and normalize. */
+export async function eventOf(
+  callback: DeliveredCallback,
+  accountName: string,
+): Promise<NormalizedCallback['event']> {
+  const parse = callback.target.api === 'rest' ? parseJsonCallback : parseCallback;
+  const normalized = normalize(await parse(callback.body), {
+    service: callback.target.serviceName,
+    accountName,
+    receivedAt: new Date(),
+    ingressNode: 'e2e',
+  });
+  return normalized.event;
 }
 
 export async function startE2eStack(prefix: string): Promise<E2eStack> {
@@ -79,14 +95,8 @@ export async function startE2eStack(prefix: string): Promise<E2eStack> {
     brokers,
     registryUrl,
     expectedEvent: async (callback) => {
-      const parse = callback.target.api === 'rest' ? parseJsonCallback : parseCallback;
-      const normalized = normalize(await parse(callback.body), {
-        service: callback.target.serviceName,
-        accountName: ACCOUNT,
-        receivedAt: new Date(),
-        ingressNode: 'e2e',
-      });
-      return { eventId: normalized.event.eventId, topic: topicOf[normalized.event.category] };
+      const event = await eventOf(callback, ACCOUNT);
+      return { eventId: event.eventId, topic: topicOf[event.category] };
     },
     untilInKafka: async (eventIds) => {
       const deadline = Date.now() + 90_000;
