@@ -76,13 +76,21 @@ export class UwsUnreachableError extends UnreachableError {
   }
 }
 
-export class UwsBadResponseError extends RegistrationError {
+/** A 2xx answer that is not what the operation expects. One shape for both APIs; the code says which. */
+abstract class BadResponseError extends RegistrationError {
   constructor(
+    code: 'UWS_BAD_RESPONSE' | 'REST_BAD_RESPONSE',
     readonly operation: string,
     reason: string,
     cause?: unknown,
   ) {
-    super('UWS_BAD_RESPONSE', `${operation}: unexpected answer from ThingSpace: ${reason}`, { cause });
+    super(code, `${operation}: unexpected answer from ThingSpace: ${reason}`, { cause });
+  }
+}
+
+export class UwsBadResponseError extends BadResponseError {
+  constructor(operation: string, reason: string, cause?: unknown) {
+    super('UWS_BAD_RESPONSE', operation, reason, cause);
   }
 }
 
@@ -134,13 +142,9 @@ export class RestUnreachableError extends UnreachableError {
   }
 }
 
-export class RestBadResponseError extends RegistrationError {
-  constructor(
-    readonly operation: string,
-    reason: string,
-    cause?: unknown,
-  ) {
-    super('REST_BAD_RESPONSE', `${operation}: unexpected answer from ThingSpace: ${reason}`, { cause });
+export class RestBadResponseError extends BadResponseError {
+  constructor(operation: string, reason: string, cause?: unknown) {
+    super('REST_BAD_RESPONSE', operation, reason, cause);
   }
 }
 

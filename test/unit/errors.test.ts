@@ -107,7 +107,7 @@ const WITHOUT_CLASS: Partial<Record<ErrorCode, string>> = {
   NORMALIZE_FAILED: 'ingress/handle-callback.ts', // a dead letter's reason when the error is not a BridgeError
 };
 
-/** Every non-abstract `class X extends BridgeError | RegistrationError` (or UnreachableError, their shared shape for no answer) under src/. */
+/** Every non-abstract `class X extends BridgeError | RegistrationError` (or UnreachableError, BadResponseError: shapes both APIs share) under src/. */
 function declaredSubclasses(dir = SRC): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -115,7 +115,7 @@ function declaredSubclasses(dir = SRC): string[] {
     if (!entry.name.endsWith('.ts')) return [];
     return [
       ...readFileSync(path, 'utf8').matchAll(
-        /(?<!abstract\s+)\bclass\s+(\w+)\s+extends\s+(?:BridgeError|RegistrationError|UnreachableError)\b/g,
+        /(?<!abstract\s+)\bclass\s+(\w+)\s+extends\s+(?:BridgeError|RegistrationError|UnreachableError|BadResponseError)\b/g,
       ),
     ].map((match) => match[1]!);
   });
