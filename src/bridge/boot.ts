@@ -1,7 +1,8 @@
 /**
  * The Kafka side of a node, booted in the background once it listens: topics checked or created, schema ids
- * resolved, the delivery connected. Retried with backoff until it succeeds or the signal aborts it (close()),
- * so a node started before its brokers comes up by itself, as Kubernetes expects.
+ * resolved (into the node's table, which the encoder and the spool read), the delivery connected. Retried with
+ * backoff until it succeeds or the signal aborts it (close()), so a node started before its brokers comes up by
+ * itself, as Kubernetes expects; each failed attempt is reported, for /readyz to say why the node waits.
  */
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
@@ -20,17 +21,18 @@ export interface KafkaSide {
   registry: SchemaRegistry;
   topics: Readonly<Record<Stream, string>>;
   delivery: Delivery;
+  /** Filled by the boot, before the delivery starts. */
+  schemaIds: Map<string, number>;
   logger: Logger;
+  /** A failed attempt, before the next one. */
+  onAttemptFailed?: (err: unknown) => void;
 }
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
-/** Resolves with the schema id of each topic's subject; rejects with NotReadyError once the signal aborts. */
-export async function bootKafkaSide(
-  side: KafkaSide,
-  signal: AbortSignal,
-): Promise<ReadonlyMap<string, number>> {
+/** Resolves once booted; rejects with NotReadyError once the signal aborts. */
+export async function bootKafkaSide(side: KafkaSide, signal: AbortSignal): Promise<void> {
   const admin = side.kafka.admin();
   try {
     for (let delay = RETRY_MIN_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
@@ -39,6 +41,7 @@ export async function bootKafkaSide(
       } catch (err) {
         if (signal.aborted) throw err;
         side.logger.error({ err, retryInMs: delay }, 'cannot boot the Kafka side yet');
+        side.onAttemptFailed?.(err);
         await sleep(delay, signal);
         throwIfAborted(signal);
       }
@@ -49,11 +52,7 @@ export async function bootKafkaSide(
 }
 
 /** One attempt; no further step is taken once the signal aborted. */
-async function bootOnce(
-  side: KafkaSide,
-  admin: Admin,
-  signal: AbortSignal,
-): Promise<ReadonlyMap<string, number>> {
+async function bootOnce(side: KafkaSide, admin: Admin, signal: AbortSignal): Promise<void> {
   const { config, topics } = side;
   await admin.connect();
   throwIfAborted(signal);
@@ -68,10 +67,10 @@ async function bootOnce(
     register: config.schemaRegistry.registerSchemas,
   });
   throwIfAborted(signal);
+  for (const [subject, id] of schemaIds) side.schemaIds.set(subject, id);
   // Last: a failed start leaves the delivery unstarted, so the next attempt starts it again.
   await side.delivery.start();
   throwIfAborted(signal);
-  return schemaIds;
 }
 
 function throwIfAborted(signal: AbortSignal): void {

@@ -1,7 +1,8 @@
 /**
  * The node's Delivery (src/kafka/delivery.ts) from its config: the Publisher alone, or with `spool.enabled` the
  * SpoolingPublisher over a spool opened here, before the node listens (a spool that cannot be opened fails the
- * start; one left non-empty by the last run starts the node in 'spooling' and is replayed once booted).
+ * start). The spooling one takes records from the moment it is opened, into the spool until the Kafka side is
+ * booted; `schemaIds` is the table the boot fills, with which it frames the records encoded before that.
  */
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config';
@@ -15,6 +16,7 @@ import type { Logger, Metrics } from '../observability';
 export async function openDelivery(
   config: Pick<Config, 'kafka' | 'spool'>,
   kafka: Kafka,
+  schemaIds: ReadonlyMap<string, number>,
   metrics: Metrics,
   logger: Logger,
 ): Promise<Delivery> {
@@ -36,6 +38,7 @@ export async function openDelivery(
   logger.info({ dir, records, bytes }, 'spool opened');
   return new SpoolingPublisher(publisher, spool, {
     handoffMs,
+    schemaIds,
     maxBatchRecords: limits.maxBatchRecords,
     maxBatchBytes: limits.maxBatchBytes,
     log,

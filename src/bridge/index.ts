@@ -2,9 +2,11 @@
  * One ingress node, assembled from its config: the listeners, the pipeline and the Kafka side, with their
  * lifecycle (status.ts: new -> starting -> ready -> draining).
  *
- * start(): opens the delivery (delivery.ts: with `spool.enabled`, the spool first), listens at once (health
- *   answers, readiness says "starting", callbacks get 503), then boots the Kafka side in the background (boot.ts),
- *   retrying until it succeeds or close() is called.
+ * start(): opens the delivery (delivery.ts: with `spool.enabled`, the spool first), listens at once, then boots the
+ *   Kafka side in the background (boot.ts), retrying until it succeeds or close() is called. Without a spool the
+ *   node says "starting" and answers callbacks 503 until booted; with one it is ready at once, taking callbacks
+ *   into the spool (boot into the spool), replayed to Kafka once booted. /readyz tells the boot's state and last
+ *   error either way.
  * close(): readiness false and new callbacks 503 (draining), in-flight requests finish, the delivery flushes and
  *   disconnects, then the listeners close; all within http.shutdownGraceMs. The listeners stay open during the
  *   drain so that whoever still reaches the node (a load balancer that has not seen readiness fail yet, a
@@ -29,7 +31,7 @@ import { Listeners, type Listener } from './listeners';
 import { createPipeline } from './pipeline';
 import { RecoveryLoop, type RecoveryDeps, type StartSms } from './recovery';
 import { markRunning, type RunMarker } from './run-marker';
-import { readinessDetails, readinessOf, sampleGauges, type Lifecycle } from './status';
+import { readinessDetails, readinessOf, sampleGauges, type KafkaSideState, type Lifecycle } from './status';
 
 export type { Listener } from './listeners';
 export type { StartSms } from './recovery';
@@ -61,6 +63,9 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
   let lifecycle: Lifecycle = 'new';
   let delivery: Delivery | undefined;
   let handle: CallbackHandler = () => Promise.reject(new NotReadyError('starting'));
+  // Filled by the boot; read by the encoder and the spool's replay at each record.
+  const schemaIds = new Map<string, number>();
+  const kafkaSide: KafkaSideState = { booted: false, lastError: undefined };
   let booted: Promise<void> | undefined;
   let closed: Promise<boolean> | undefined;
   let marker: RunMarker | undefined;
@@ -74,18 +79,15 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     // Through a closure: the handler exists only once the Kafka side is booted.
     handle: (incoming) => handle(incoming),
     readiness,
-    readinessDetails: () => readinessDetails(delivery),
+    readinessDetails: () => readinessDetails(kafkaSide, delivery),
     beforeScrape: () => sampleGauges(metrics, delivery),
     metrics,
     logger,
     onServerError: recovery && ((service, reason) => recovery.refused(service, reason)),
   };
 
-  async function boot(opened: Delivery): Promise<void> {
-    const registry = createRegistryClient(config.schemaRegistry);
-    const side = { config, kafka, registry, topics, delivery: opened, logger };
-    const schemaIds = await bootKafkaSide(side, stopBooting.signal);
-    handle = createPipeline({
+  const pipeline = (opened: Delivery) =>
+    createPipeline({
       config,
       authenticator,
       topics,
@@ -96,8 +98,21 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
       onUndelivered:
         recovery && ((service, account, reason) => recovery.refusedAfterAuth(service, account, reason)),
     });
-    lifecycle = 'ready';
-    logger.info({ topics }, 'ready: Kafka reachable, topics present, schema ids resolved');
+
+  async function boot(opened: Delivery): Promise<void> {
+    const registry = createRegistryClient(config.schemaRegistry);
+    const onAttemptFailed = (err: unknown) => {
+      kafkaSide.lastError = err instanceof Error ? err.message : String(err);
+    };
+    const side = { config, kafka, registry, topics, delivery: opened, schemaIds, logger, onAttemptFailed };
+    await bootKafkaSide(side, stopBooting.signal);
+    kafkaSide.booted = true;
+    kafkaSide.lastError = undefined;
+    if (lifecycle === 'starting') {
+      handle = pipeline(opened);
+      lifecycle = 'ready';
+    }
+    logger.info({ topics }, 'Kafka side booted: Kafka reachable, topics present, schema ids resolved');
   }
 
   async function drain(): Promise<boolean> {
@@ -130,8 +145,14 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     async start() {
       if (lifecycle !== 'new') throw new Error(`Bridge.start() when ${lifecycle}`);
       lifecycle = 'starting';
-      const opened = (delivery = await openDelivery(config, kafka, metrics, logger));
+      const opened = (delivery = await openDelivery(config, kafka, schemaIds, metrics, logger));
       if (recovery) marker = await watchForRecovery(recovery, config, logger);
+      if (config.spool.enabled) {
+        // Callbacks go to the spool until the Kafka side is booted: a node started during a Kafka or registry
+        // outage still takes them.
+        handle = pipeline(opened);
+        lifecycle = 'ready';
+      }
       const listening = await openListeners(listeners, config, appDeps);
       booted = boot(opened);
       // Observed through ready(); an unobserved rejection here would crash the process.

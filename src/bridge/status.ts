@@ -6,8 +6,17 @@ import type { Readiness } from '../http/app';
 import type { Delivery } from '../kafka/delivery';
 import type { Metrics } from '../observability';
 
-/** new -> starting (listening, Kafka side booting) -> ready -> draining (close() called). */
+/**
+ * new -> starting (listening, Kafka side booting) -> ready -> draining (close() called). With a spool, ready comes
+ * before the Kafka side is booted (bridge/index.ts).
+ */
 export type Lifecycle = 'new' | 'starting' | 'ready' | 'draining';
+
+/** The boot's progress (boot.ts), for /readyz: whether it finished, and why its last attempt failed. */
+export interface KafkaSideState {
+  booted: boolean;
+  lastError: string | undefined;
+}
 
 export function readinessOf(lifecycle: Lifecycle, delivery: Delivery | undefined): ReturnType<Readiness> {
   if (lifecycle === 'draining') return 'draining';
@@ -15,12 +24,16 @@ export function readinessOf(lifecycle: Lifecycle, delivery: Delivery | undefined
   return delivery.status().unavailable;
 }
 
-/** With a spool, /readyz shows the delivery mode and the spool's depth. */
-export function readinessDetails(delivery: Delivery | undefined): Record<string, unknown> {
+/** /readyz's details: the Kafka side's boot (and why it waits), and with a spool the delivery mode and depth. */
+export function readinessDetails(
+  { booted, lastError }: KafkaSideState,
+  delivery: Delivery | undefined,
+): Record<string, unknown> {
+  const kafka = booted ? { kafka: 'booted' } : { kafka: 'booting', ...(lastError ? { lastError } : {}) };
   const status = delivery?.status();
-  if (status?.spool === undefined) return {};
+  if (status?.spool === undefined) return kafka;
   const { records, bytes, maxBytes } = status.spool;
-  return { delivery: status.mode, spool: { records, bytes, maxBytes } };
+  return { ...kafka, delivery: status.mode, spool: { records, bytes, maxBytes } };
 }
 
 export function sampleGauges(metrics: Metrics, delivery: Delivery | undefined): void {

@@ -21,6 +21,8 @@ export interface EncodedRecord {
   key: string;
   value: Buffer;
   eventId: string;
+  /** Set when the subject had no schema id yet: the value holds UNRESOLVED_SCHEMA_ID until framed (delivery.ts). */
+  schemaSubject?: string;
 }
 
 export interface EventEncoder {
@@ -34,15 +36,19 @@ export function valueSubject(topic: string): string {
   return `${topic}-value`;
 }
 
+/** The placeholder id of a value encoded before its subject's id was known; no registry hands out 0. */
+export const UNRESOLVED_SCHEMA_ID = 0;
+
 interface Target {
   topic: string;
+  subject: string;
   type: Type;
-  schemaId: number;
 }
 
 /**
  * @param topics the topic of each stream
- * @param schemaIds schema id by subject, as resolveSchemaIds returned them; every topic's subject must be there
+ * @param schemaIds schema id by subject, as resolveSchemaIds returned them. Read at each encoding: a node booted
+ *   into the spool encodes before the registry answered (the ids are then filled in), its records marked so.
  */
 export function createEventEncoder(
   topics: Readonly<Record<Stream, string>>,
@@ -50,9 +56,7 @@ export function createEventEncoder(
 ): EventEncoder {
   const target = (stream: Stream): Target => {
     const topic = topics[stream];
-    const schemaId = schemaIds.get(valueSubject(topic));
-    if (schemaId === undefined) throw new Error(`no schema id for subject ${valueSubject(topic)}`);
-    return { topic, type: AVRO_TYPES[stream], schemaId };
+    return { topic, subject: valueSubject(topic), type: AVRO_TYPES[stream] };
   };
   const byCategory = {
     'async-response': target('async-response'),
@@ -61,18 +65,20 @@ export function createEventEncoder(
   };
   const deadLetter = target('dead-letter');
 
+  function encode({ topic, subject, type }: Target, key: string, value: CallbackEvent | DeadLetter) {
+    const schemaId = schemaIds.get(subject);
+    const record: EncodedRecord = {
+      topic,
+      key,
+      value: encodeWireFormat(type, schemaId ?? UNRESOLVED_SCHEMA_ID, value),
+      eventId: value.eventId,
+    };
+    if (schemaId === undefined) record.schemaSubject = subject;
+    return record;
+  }
+
   return {
-    encodeEvent({ category, key, event }) {
-      const { topic, type, schemaId } = byCategory[category];
-      return { topic, key, value: encodeWireFormat(type, schemaId, event), eventId: event.eventId };
-    },
-    encodeDeadLetter(letter) {
-      return {
-        topic: deadLetter.topic,
-        key: letter.eventId,
-        value: encodeWireFormat(deadLetter.type, deadLetter.schemaId, letter),
-        eventId: letter.eventId,
-      };
-    },
+    encodeEvent: ({ category, key, event }) => encode(byCategory[category], key, event),
+    encodeDeadLetter: (letter) => encode(deadLetter, letter.eventId, letter),
   };
 }

@@ -32,6 +32,11 @@ export function encodeWireFormat(type: Type, schemaId: number, value: unknown): 
   return out;
 }
 
+/** Writes the schema id into an encoded value whose id was not known when it was encoded (a placeholder). */
+export function setSchemaId(value: Buffer, schemaId: number): void {
+  value.writeInt32BE(schemaId, 1);
+}
+
 export interface WireFormatValue {
   schemaId: number;
   /** The Avro binary encoding, a view into the input (no copy). */

@@ -3,10 +3,10 @@
  * wire format (wire-format.ts), the one error exit that answers every failure in the caller's format, health and
  * metrics. The callback itself goes through the pipeline in src/ingress/handle-callback.ts.
  *
- *   POST /callbacks/:service          guards -> format -> pipeline -> 200 ack | error (table in the README)
+ *   POST /callbacks/:service          guards -> format -> pipeline -> 200 ack + receipt | error (README table)
  *   POST /callbacks/:token/:service   the same, for the account whose path token this is
  *   GET  /healthz                     the process answers
- *   GET  /readyz                      Kafka reachable, schema ids resolved, not draining
+ *   GET  /readyz                      takes callbacks (Kafka booted, or the spool); says why not
  *   GET  /metrics                     Prometheus
  *
  * Answers come in the format the request was read in: a SOAP envelope or Fault (soap-responses.ts), or JSON
@@ -33,6 +33,7 @@ import { requestLogger, type Logger, type Metrics } from '../observability';
 import { findService, type ServiceName } from '../thingspace/catalogue';
 import { UnknownServiceError } from '../thingspace/errors';
 import { requestBody } from './body';
+import { EVENT_ID_HEADER, RECEIPT_HEADER, receiptHeader } from './receipts';
 import {
   MethodNotAllowedError,
   NotFoundError,
@@ -132,6 +133,15 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
         pathAccount: route.pathAccount,
       });
       state.outcome = handled.outcome;
+      const receipt = receiptHeader(handled.receipt);
+      ctx.set(EVENT_ID_HEADER, handled.eventId);
+      ctx.set(RECEIPT_HEADER, receipt);
+      if (logger.isLevelEnabled('debug')) {
+        requestLogger(logger, ctx.response.get('X-Request-Id')).debug(
+          { service: route.service, account: handled.accountName, eventId: handled.eventId, receipt },
+          `callback ${handled.outcome}`,
+        );
+      }
       const answers = ANSWERS[format];
       ctx.status = 200;
       ctx.type = answers.contentType;

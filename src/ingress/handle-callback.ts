@@ -36,10 +36,12 @@ export interface IncomingCallback {
   pathAccount?: PathAccount;
 }
 
-export interface HandledCallback extends Receipt {
+export interface HandledCallback {
   outcome: 'published' | 'dead-lettered';
   eventId: string;
   accountName: string;
+  /** Where the record is held: Kafka or the spool. */
+  receipt: Receipt;
 }
 
 export interface CallbackHandlerDeps {
@@ -105,7 +107,7 @@ export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandle
       deps.onUndelivered?.(service, accountName, reason);
       throw reason;
     }
-    return { ...receipt, outcome, eventId: record.eventId, accountName };
+    return { outcome, eventId: record.eventId, accountName, receipt };
   };
 }
 

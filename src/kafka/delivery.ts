@@ -14,17 +14,31 @@ export interface DeliveryRecord {
   value: Buffer;
   headers?: Record<string, string>;
   eventId: string;
+  /**
+   * Set when the value was encoded before the registry gave its subject an id (a node booted into the spool):
+   * its schema id is a placeholder until framed with this subject's id (events/wire-format.ts), which happens
+   * before the record goes to Kafka.
+   */
+  schemaSubject?: string;
 }
 
-/**
- * Where the record is held. Kafka: its partition and offset (int64, hence a string as everywhere in kafkajs).
- * The spool: partition -1 and offset "-1" until the replay writes it to Kafka.
- */
-export interface Receipt {
+/** Where a record is held, given back to the caller as its receipt (the HTTP answer's `Receipt` header). */
+export type Receipt = KafkaReceipt | SpoolReceipt;
+
+/** Written to Kafka: its partition and offset (int64, hence a string as everywhere in kafkajs). */
+export interface KafkaReceipt {
+  held: 'kafka';
   topic: string;
   partition: number;
   offset: string;
-  spooled: boolean;
+}
+
+/** Durable in the node's spool, to be replayed to `topic`: the segment file and the position in the log. */
+export interface SpoolReceipt {
+  held: 'spool';
+  topic: string;
+  segment: string;
+  position: number;
 }
 
 export type DeliveryMode = 'direct' | 'spooling';

@@ -9,11 +9,12 @@
  * deliveryTimeoutMs rejects (DeliveryTimeoutError), and close() returns once every accepted record has an answer.
  *
  * The Delivery without a spool (delivery.ts): a failed batch, an expired deadline or a full queue makes status()
- * report Kafka unavailable until the next acknowledged batch.
+ * report Kafka unavailable until the next acknowledged batch. A failed batch fails every record queued behind it
+ * too, so that no record of a key is written after a failed older one of that key.
  */
 import type { Message, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { ProducerConfig } from '../config';
-import type { Delivery, DeliveryRecord, DeliveryStatus, Receipt } from './delivery';
+import type { Delivery, DeliveryRecord, DeliveryStatus, KafkaReceipt } from './delivery';
 import { DeliveryTimeoutError, KafkaUnavailableError, QueueFullError, ShuttingDownError } from './errors';
 import type { BatchProducer } from './producer';
 
@@ -41,7 +42,7 @@ interface Pending {
   /** performance.now() time by which Kafka must have acknowledged. */
   readonly deadline: number;
   settled: boolean;
-  resolve(receipt: Receipt): void;
+  resolve(receipt: KafkaReceipt): void;
   reject(error: Error): void;
 }
 
@@ -89,7 +90,7 @@ export class Publisher implements Delivery {
     if (this.state === 'new') this.state = 'running';
   }
 
-  deliver(record: DeliveryRecord): Promise<Receipt> {
+  deliver(record: DeliveryRecord): Promise<KafkaReceipt> {
     if (this.state !== 'running') {
       return Promise.reject(
         this.state === 'new' ? new Error('Publisher.deliver() before start()') : new ShuttingDownError(),
@@ -103,7 +104,7 @@ export class Publisher implements Delivery {
       this.kafkaFailing = true;
       return Promise.reject(new QueueFullError(this.retryAfterSeconds()));
     }
-    return new Promise<Receipt>((resolve, reject) => {
+    return new Promise<KafkaReceipt>((resolve, reject) => {
       const { topic, key, value, headers } = record;
       const deadline = performance.now() + this.options.deliveryTimeoutMs;
       this.queue.push({
@@ -212,6 +213,9 @@ export class Publisher implements Delivery {
       // One error for the whole batch: it failed as one.
       const error = new KafkaUnavailableError('Kafka did not accept the event', { cause: err });
       for (const pending of batch) settle(pending)?.reject(error);
+      // What queued behind the batch fails with it: sent now, a newer record of a key could reach Kafka before
+      // the failed one's retry (the caller's or the spool's replay).
+      this.failQueued(error);
     }
     const durationMs = performance.now() - started;
     if (acks !== undefined) {
@@ -233,6 +237,21 @@ export class Publisher implements Delivery {
     }
     // Last, so that a throwing hook cannot leave the publisher stuck.
     if (acks !== undefined) this.options.onBatch?.(batch.length, bytes, durationMs);
+  }
+
+  /**
+   * Rejects every queued record (none in flight): the spool took them over (spooling-publisher.ts), so sending
+   * them now would put them in Kafka ahead of older records of their keys still to be replayed.
+   */
+  withdrawQueued(): void {
+    this.failQueued(new KafkaUnavailableError('Handed off to the spool before it was sent'));
+    this.checkIdle();
+  }
+
+  private failQueued(error: Error): void {
+    const queued = this.queue.splice(0);
+    this.queuedBytes = 0;
+    for (const pending of queued) settle(pending)?.reject(error);
   }
 
   private takeBatch(): { batch: Pending[]; bytes: number } {
@@ -343,6 +362,6 @@ function settleWithOffsets(batch: readonly Pending[], acks: readonly RecordMetad
       continue;
     }
     const offset = cursor.base + cursor.next++;
-    settle(pending)?.resolve({ topic, partition, offset: offset.toString(), spooled: false });
+    settle(pending)?.resolve({ held: 'kafka', topic, partition, offset: offset.toString() });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The spool's record framing: [u32 length][u32 crc32 of the payload][payload], big-endian. The payload holds one
- * encoded record (topic, key, headers, eventId, value) and the time it was appended. The checksum is what tells a
+ * encoded record (topic, key, headers, eventId, schema subject while unframed, value) and the time it was appended. The checksum is what tells a
  * torn or corrupt tail (a crash mid-write) from a record, so the scan on open can cut the log there.
  */
 import { crc32 } from 'node:zlib';
@@ -13,6 +13,8 @@ export interface SpoolRecord {
   headers?: Record<string, string>;
   /** For logs only: the event's id, so a record can be followed from request to replay. */
   eventId?: string;
+  /** The value's schema id is a placeholder, to be set from this subject's id before it goes to Kafka. */
+  schemaSubject?: string;
 }
 
 export interface DecodedRecord extends SpoolRecord {
@@ -34,6 +36,7 @@ export function encodeFrame(record: SpoolRecord, appendedAt: number): Buffer {
       k: record.key,
       ...(record.headers ? { h: record.headers } : {}),
       ...(record.eventId !== undefined ? { e: record.eventId } : {}),
+      ...(record.schemaSubject !== undefined ? { s: record.schemaSubject } : {}),
     }),
   );
   const payloadBytes = PAYLOAD_PREFIX + meta.length + record.value.length;
@@ -82,6 +85,7 @@ export function decodeFrame(buf: Buffer, offset = 0): FrameResult {
       k: string;
       h?: Record<string, string>;
       e?: string;
+      s?: string;
     };
     // A copy: the read buffer is reused for the next chunk and must not be pinned by a queued record.
     const value = Buffer.from(payload.subarray(PAYLOAD_PREFIX + metaLength));
@@ -94,6 +98,7 @@ export function decodeFrame(buf: Buffer, offset = 0): FrameResult {
         value,
         ...(meta.h ? { headers: meta.h } : {}),
         ...(meta.e !== undefined ? { eventId: meta.e } : {}),
+        ...(meta.s !== undefined ? { schemaSubject: meta.s } : {}),
         appendedAt,
       },
     };

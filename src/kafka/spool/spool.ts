@@ -43,8 +43,10 @@ export interface SpoolStats {
   oldestAppendedAt: number | undefined;
 }
 
-/** A record read back, with the position just after it (what acknowledge() takes). */
+/** A record read back, with its position and the one just after it (what acknowledge() takes). */
 export interface SpooledRecord extends DecodedRecord {
+  /** Its position (as in its append's SpoolPosition). */
+  start: number;
   end: number;
 }
 
@@ -54,9 +56,15 @@ interface Segment {
   size: number;
 }
 
+/** Where an appended record lies: its segment file and its position in the log (both in receipts). */
+export interface SpoolPosition {
+  segment: string;
+  position: number;
+}
+
 interface PendingAppend {
   frame: Buffer;
-  resolve(): void;
+  resolve(at: SpoolPosition): void;
   reject(error: Error): void;
 }
 
@@ -158,15 +166,18 @@ export class Spool {
     });
   }
 
-  /** Resolves once the record is durable (fsynced when options.fsync); rejects with SpoolFullError when full. */
-  append(record: SpoolRecord): Promise<void> {
+  /**
+   * Resolves with the record's position once it is durable (fsynced when options.fsync); rejects with
+   * SpoolFullError when full (maxBytes, or the disk itself).
+   */
+  append(record: SpoolRecord): Promise<SpoolPosition> {
     if (this.closed) return Promise.reject(new SpoolUnavailableError('The spool is closed'));
     const frame = encodeFrame(record, Date.now());
     if (this.diskBytes() + frame.length > this.options.maxBytes) {
       return Promise.reject(new SpoolFullError(this.options.maxBytes));
     }
     this.reservedBytes += frame.length;
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<SpoolPosition>((resolve, reject) => {
       this.pending.push({ frame, resolve, reject });
       this.writing ??= this.writeGroups();
     });
@@ -228,9 +239,10 @@ export class Spool {
         if (out.length > 0 && bytes + size > maxBytes) return out;
         bytes += size;
         offset += decoded.bytes;
+        const start = this.readPos;
         this.readPos += decoded.bytes;
         progressed = true;
-        out.push({ ...decoded.record, end: this.readPos });
+        out.push({ ...decoded.record, start, end: this.readPos });
       }
       if (!progressed || bytes >= maxBytes) break;
     }
@@ -352,8 +364,9 @@ export class Spool {
       const group = this.pending;
       this.pending = [];
       const bytes = group.reduce((sum, p) => sum + p.frame.length, 0);
+      let segment: Segment;
       try {
-        await this.writeGroup(group, bytes);
+        segment = await this.writeGroup(group, bytes);
       } catch (err) {
         this.reservedBytes -= bytes;
         const error =
@@ -367,13 +380,19 @@ export class Spool {
       this.durableTail += bytes;
       this.records += group.length;
       this.oldestAppendedAt ??= group[0]!.frame.readDoubleBE(FRAME_HEADER_BYTES + 1);
-      for (const p of group) p.resolve();
+      const name = segmentName(segment.base);
+      let position = this.durableTail - bytes;
+      for (const p of group) {
+        p.resolve({ segment: name, position });
+        position += p.frame.length;
+      }
       for (const listener of [...this.appendListeners]) listener();
     }
     this.writing = undefined;
   }
 
-  private async writeGroup(group: PendingAppend[], bytes: number): Promise<void> {
+  /** Writes the group at the end of the log; returns the segment it went to. */
+  private async writeGroup(group: PendingAppend[], bytes: number): Promise<Segment> {
     let segment = this.segments[this.segments.length - 1]!;
     if (this.uncut) {
       // Left in a segment that is then finished, they would be cut on open as a torn tail, and every later
@@ -418,6 +437,7 @@ export class Spool {
       throw err;
     }
     segment.size += bytes;
+    return segment;
   }
 }
 

@@ -13,10 +13,19 @@
  *   the whole window it advances the checkpoint. When it finds the spool empty it switches back to 'direct' in
  *   that same tick: no record can be appended in between.
  *
- * A handed-off record whose direct attempt was still in flight may reach Kafka twice (that attempt, then the
- * replay): allowed, the copies carry the same eventId, and the direct copy comes first (the Publisher is FIFO).
+ * Order without exceptions: a handoff also withdraws from the Publisher every handed-off record not yet sent
+ *   (Publisher.withdrawQueued), and a failed batch takes the records queued behind it along (publisher.ts); so
+ *   the only direct copies that can still reach Kafka are those of the batch in flight, which lands before any
+ *   replay (the replayer waits for the Publisher to be idle). A handed-off record that did land that way is
+ *   skipped by the replay, so that no newer record of its key is followed by a copy of it. (After a crash that
+ *   knowledge is gone: such a record is replayed again, a duplicate with the same eventId.)
+ *
+ * Booting into the spool: until start() (the Kafka side booted), the mode is 'spooling', so a node whose Kafka or
+ *   registry is unreachable at start still takes callbacks. Records encoded before the registry answered carry
+ *   their schema subject (DeliveryRecord.schemaSubject) and are framed with its id on their way to Kafka.
  */
 import type { BridgeError } from '../../errors';
+import { setSchemaId } from '../../events/wire-format';
 import {
   isDeliveryFailure,
   type Delivery,
@@ -24,6 +33,7 @@ import {
   type DeliveryRecord,
   type DeliveryStatus,
   type Receipt,
+  type SpoolReceipt,
 } from '../delivery';
 import type { Publisher } from '../publisher';
 import { SpoolFullError } from './errors';
@@ -35,6 +45,8 @@ export interface SpoolingPublisherOptions {
   maxBatchRecords: number;
   maxBatchBytes: number;
   log: (level: 'info' | 'warn', fields: Record<string, unknown>, message: string) => void;
+  /** Schema id by subject, filled when the Kafka side boots: frames records spooled before that. */
+  schemaIds: ReadonlyMap<string, number>;
   /** Metrics: records the spool took, and records the replayer wrote to Kafka. */
   onSpooled?: () => void;
   onReplayed?: (records: number) => void;
@@ -44,13 +56,15 @@ interface DirectAttempt {
   readonly record: DeliveryRecord;
   done: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** After a handoff: Kafka took the direct copy after all, and where the spool put the record. */
+  landed: boolean;
+  spooledAt: number | undefined;
   readonly resolve: (receipt: Receipt) => void;
   readonly reject: (error: Error) => void;
 }
 
 const REPLAY_RETRY_MIN_MS = 250;
 const REPLAY_RETRY_MAX_MS = 5_000;
-const SPOOLED = { partition: -1, offset: '-1', spooled: true } as const;
 
 export class SpoolingPublisher implements Delivery {
   private mode: DeliveryMode;
@@ -58,10 +72,14 @@ export class SpoolingPublisher implements Delivery {
   private full = false;
   /** Direct attempts not yet answered, in arrival order (a Set iterates in insertion order). */
   private readonly direct = new Set<DirectAttempt>();
+  /** Spool positions of handed-off records whose direct copy Kafka took: the replay skips them. */
+  private readonly landed = new Set<number>();
   private stopped = false;
   private wakeStop: (() => void) | undefined;
   private readonly stopSignal: Promise<void>;
   private replaying: Promise<void> | undefined;
+  /** Records the replay wrote (or found written) since it last switched to 'direct': for its log line. */
+  private drained = 0;
   private closed: Promise<void> | undefined;
 
   constructor(
@@ -69,8 +87,8 @@ export class SpoolingPublisher implements Delivery {
     private readonly spool: Spool,
     private readonly options: SpoolingPublisherOptions,
   ) {
-    // A spool left non-empty by the last run (a crash, Kafka down at shutdown) is replayed before anything new.
-    this.mode = spool.isEmpty() ? 'direct' : 'spooling';
+    // Until started, and while a spool left by the last run is replayed, everything goes to the spool.
+    this.mode = 'spooling';
     this.stopSignal = new Promise((resolve) => (this.wakeStop = resolve));
   }
 
@@ -88,12 +106,25 @@ export class SpoolingPublisher implements Delivery {
   deliver(record: DeliveryRecord): Promise<Receipt> {
     if (this.mode === 'spooling') return this.toSpool(record);
     return new Promise<Receipt>((resolve, reject) => {
-      const attempt: DirectAttempt = { record, done: false, timer: undefined, resolve, reject };
+      const attempt: DirectAttempt = {
+        record,
+        done: false,
+        timer: undefined,
+        landed: false,
+        spooledAt: undefined,
+        resolve,
+        reject,
+      };
       this.direct.add(attempt);
       attempt.timer = setTimeout(() => this.enterSpooling('handoff'), this.options.handoffMs);
-      this.publisher.deliver(record).then(
+      this.publisher.deliver(this.framed(record)).then(
         (receipt) => {
-          if (attempt.done) return; // handed off already: the spool answered it
+          if (attempt.done) {
+            // Handed off already (the spool answered it), yet written: its spooled copy need not follow.
+            attempt.landed = true;
+            if (attempt.spooledAt !== undefined) this.landed.add(attempt.spooledAt);
+            return;
+          }
           this.finish(attempt);
           resolve(receipt);
         },
@@ -136,6 +167,17 @@ export class SpoolingPublisher implements Delivery {
     return this.closed;
   }
 
+  /** The record with its schema id set, if it was encoded before the registry answered. */
+  private framed(record: DeliveryRecord): DeliveryRecord {
+    const { schemaSubject, ...rest } = record;
+    if (schemaSubject === undefined) return record;
+    const id = this.options.schemaIds.get(schemaSubject);
+    // Only reachable before start(), which comes after the ids are resolved (boot.ts): a bug, not an outage.
+    if (id === undefined) throw new Error(`no schema id yet for ${schemaSubject}`);
+    setSchemaId(rest.value, id);
+    return rest;
+  }
+
   private finish(attempt: DirectAttempt): void {
     attempt.done = true;
     clearTimeout(attempt.timer);
@@ -155,17 +197,23 @@ export class SpoolingPublisher implements Delivery {
     for (const attempt of handed) {
       this.finish(attempt);
       this.toSpool(attempt.record).then(
-        (delivered) => attempt.resolve(delivered),
+        (receipt) => {
+          attempt.spooledAt = receipt.position;
+          if (attempt.landed) this.landed.add(receipt.position);
+          attempt.resolve(receipt);
+        },
         (err: Error) => attempt.reject(err),
       );
     }
+    // Those not sent yet never will be directly: behind the batch in flight, they would overtake the replay.
+    this.publisher.withdrawQueued();
   }
 
-  private toSpool(record: DeliveryRecord): Promise<Receipt> {
+  private toSpool(record: DeliveryRecord): Promise<SpoolReceipt> {
     return this.spool.append(record).then(
-      () => {
+      ({ segment, position }) => {
         this.options.onSpooled?.();
-        return { topic: record.topic, ...SPOOLED };
+        return { held: 'spool', topic: record.topic, segment, position };
       },
       (err: unknown) => {
         if (err instanceof SpoolFullError) this.full = true;
@@ -201,7 +249,12 @@ export class SpoolingPublisher implements Delivery {
         // Same tick as the check: no append can come between it and the switch.
         if (this.mode === 'spooling') {
           this.mode = 'direct';
-          this.options.log('info', {}, 'spool drained: delivering directly again');
+          // Nothing left to replay: room the disk lacked (another writer filled it) is for the next handoff to find.
+          this.full = false;
+          if (this.drained > 0) {
+            this.options.log('info', { records: this.drained }, 'spool drained: delivering directly again');
+          }
+          this.drained = 0;
         }
         await Promise.race([this.spool.whenAppended(), this.stopSignal]);
         continue;
@@ -218,12 +271,15 @@ export class SpoolingPublisher implements Delivery {
       // Direct attempts left from before the switch go first: the window is then exactly one sendBatch.
       await Promise.race([this.publisher.idle(), this.stopSignal]);
       if (this.stopped) break;
+      const toSend = window.filter((record) => !this.landed.has(record.start));
       const results = await Promise.allSettled(
-        window.map((record) => this.publisher.deliver(toDeliver(record))),
+        toSend.map((record) => this.publisher.deliver(this.framed(toDeliver(record)))),
       );
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed === undefined) {
         await this.spool.acknowledge(window[window.length - 1]!.end, window.length);
+        for (const record of window) this.landed.delete(record.start);
+        this.drained += window.length;
         this.full = false;
         this.options.onReplayed?.(window.length);
         retryMs = REPLAY_RETRY_MIN_MS;
@@ -246,9 +302,16 @@ export class SpoolingPublisher implements Delivery {
   }
 }
 
-function toDeliver({ topic, key, value, headers, eventId }: SpooledRecord): DeliveryRecord {
+function toDeliver({ topic, key, value, headers, eventId, schemaSubject }: SpooledRecord): DeliveryRecord {
   // Frames written before records carried their eventId have none; the Publisher does not read it.
-  return { topic, key, value, ...(headers ? { headers } : {}), eventId: eventId ?? '' };
+  return {
+    topic,
+    key,
+    value,
+    ...(headers ? { headers } : {}),
+    eventId: eventId ?? '',
+    ...(schemaSubject !== undefined ? { schemaSubject } : {}),
+  };
 }
 
 function sleep(ms: number): Promise<void> {

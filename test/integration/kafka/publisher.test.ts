@@ -88,10 +88,10 @@ describe('Publisher against Kafka', () => {
     records.forEach((record, i) => {
       const got = byValue.get(record.value.toString())!;
       expect(results[i]).toEqual<Receipt>({
+        held: 'kafka',
         topic,
         partition: got.partition,
         offset: got.offset,
-        spooled: false,
       });
       expect(got.key).toBe(record.key);
       // Where any Java-compatible producer would put the key.
@@ -120,10 +120,10 @@ describe('Publisher against Kafka', () => {
     records.forEach((record, i) => {
       const got = received.get(record.value.toString())!;
       expect(results[i]).toEqual<Receipt>({
+        held: 'kafka',
         topic: got.topic,
         partition: got.partition,
         offset: got.offset,
-        spooled: false,
       });
     });
   });

@@ -145,7 +145,7 @@ async function start(options: HarnessOptions = {}): Promise<Harness> {
         deliver: (record) => {
           harness.published++;
           return options.delivers
-            ? Promise.resolve({ topic: record.topic, partition: 0, offset: '0', spooled: false })
+            ? Promise.resolve({ held: 'kafka' as const, topic: record.topic, partition: 0, offset: '0' })
             : Promise.reject(new Error('this test must not reach Kafka'));
         },
       },
@@ -602,10 +602,7 @@ const taken: CallbackHandler = () =>
     outcome: 'published',
     eventId: 'e',
     accountName: 'a',
-    topic: 't',
-    partition: 0,
-    offset: '0',
-    spooled: false,
+    receipt: { held: 'kafka', topic: 't', partition: 0, offset: '0' },
   });
 
 describe('JSON callers', () => {

@@ -82,7 +82,7 @@ beforeAll(async () => {
     delivery: {
       deliver: (record) => {
         acknowledged++;
-        return Promise.resolve({ topic: record.topic, partition: 0, offset: '0', spooled: false });
+        return Promise.resolve({ held: 'kafka' as const, topic: record.topic, partition: 0, offset: '0' });
       },
     },
     maxRecordBytes: config.kafka.producer.maxBatchBytes,

@@ -53,7 +53,7 @@ function handler(maxRecordBytes: number) {
       deliver: (record) => {
         published.push(record);
         const offset = String(published.length - 1);
-        return Promise.resolve({ topic: record.topic, partition: 0, offset, spooled: false });
+        return Promise.resolve({ held: 'kafka' as const, topic: record.topic, partition: 0, offset });
       },
     },
     maxRecordBytes,

@@ -166,7 +166,7 @@ describe('Publisher', () => {
 
       results.forEach((result, i) => {
         const { topic, value } = records[i]!;
-        expect(result).toEqual<Receipt>({ topic, ...producer.positionOf(value.toString())!, spooled: false });
+        expect(result).toEqual<Receipt>({ held: 'kafka', topic, ...producer.positionOf(value.toString())! });
       });
       expect(new Set(results.map((r) => `${r.topic}/${r.partition}/${r.offset}`)).size).toBe(300);
     });
@@ -298,7 +298,7 @@ describe('Publisher', () => {
       expect(await early).toBeInstanceOf(DeliveryTimeoutError);
       producer.calls[1]!.complete();
       expect(producer.sentValues()).toEqual(['0', '1', '2']);
-      await expect(late).resolves.toEqual({ topic: 'topic-a', partition: 0, offset: '2', spooled: false });
+      await expect(late).resolves.toEqual({ held: 'kafka', topic: 'topic-a', partition: 0, offset: '2' });
     });
   });
 

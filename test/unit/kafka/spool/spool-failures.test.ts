@@ -406,7 +406,7 @@ describe('Spool write failures', () => {
 
     const results = await Promise.allSettled([2, 3, 4].map((i) => spool.append(record(i))));
     expect(datasync).toHaveBeenCalledTimes(2);
-    expect(results[0]).toEqual({ status: 'fulfilled', value: undefined });
+    expect(results[0]).toMatchObject({ status: 'fulfilled', value: { segment: '00000000000000000000.seg' } });
     const [, failed3, failed4] = results as PromiseRejectedResult[];
     expect(failed3!.reason).toBeInstanceOf(SpoolUnavailableError);
     expect(failed3!.reason).toMatchObject({ message: 'Could not write to the spool', cause: eio });

@@ -58,6 +58,7 @@ async function setUp({
     handoffMs,
     maxBatchRecords: 10,
     maxBatchBytes: 1_000_000,
+    schemaIds: new Map(),
     log: (_level, _fields, message) => logs.push(message),
     onSpooled: () => counts.spooled++,
     onReplayed: (records) => (counts.replayed += records),
@@ -91,7 +92,7 @@ describe('SpoolingPublisher', () => {
   it('delivers directly while Kafka answers', async () => {
     const t = await setUp();
     const receipts = await Promise.all(['a1', 'a2'].map(t.send));
-    expect(receipts.map((r) => r.spooled)).toEqual([false, false]);
+    expect(receipts.map((r) => r.held)).toEqual(['kafka', 'kafka']);
     expect(t.delivery.status()).toEqual({
       mode: 'direct',
       unavailable: undefined,
@@ -106,17 +107,24 @@ describe('SpoolingPublisher', () => {
     const t = await setUp();
     t.producer.down = true;
     const first = await Promise.all(['k1-1', 'k2-1', 'k1-2'].map(t.send));
-    expect(first).toEqual(first.map(() => ({ topic: 't', partition: -1, offset: '-1', spooled: true })));
+    // Receipts name where each record lies in the spool, in arrival order.
+    const positions = first.map((r) => (r.held === 'spool' ? r.position : -1));
+    expect(first.map((r) => r.held === 'spool' && r.segment)).toEqual(
+      first.map(() => '00000000000000000000.seg'),
+    );
+    expect(positions[0]).toBe(0);
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(new Set(positions).size).toBe(3);
     expect(t.delivery.status()).toMatchObject({ mode: 'spooling', unavailable: undefined });
     expect(t.delivery.status().spool?.records).toBe(3);
     expect(t.delivery.status().spool?.oldestAppendedAt).toBeGreaterThan(0);
     // Kafka is back, but the spool is not empty: new records still go behind the spooled ones.
     t.producer.down = false;
-    expect((await t.send('k1-3')).spooled).toBe(true);
+    expect((await t.send('k1-3')).held).toBe('spool');
     await until(() => t.delivery.status().mode === 'direct');
     expect(t.producer.writtenKeys.filter((k) => k.startsWith('k1'))).toEqual(['k1-1', 'k1-2', 'k1-3']);
     expect(t.spool.stats().records).toBe(0);
-    expect((await t.send('k1-4')).spooled).toBe(false);
+    expect((await t.send('k1-4')).held).toBe('kafka');
     expect(t.counts).toEqual({ spooled: 4, replayed: 4 });
     expect(t.logs).toEqual(
       expect.arrayContaining([
@@ -130,13 +138,41 @@ describe('SpoolingPublisher', () => {
     const t = await setUp({ handoffMs: 30 });
     t.producer.hold();
     const results = await Promise.all(['k-1', 'k-2', 'k-3'].map(t.send));
-    expect(results.every((r) => r.spooled)).toBe(true);
-    expect((await t.send('k-4')).spooled).toBe(true);
+    expect(results.every((r) => r.held === 'spool')).toBe(true);
+    expect((await t.send('k-4')).held).toBe('spool');
     expect(t.logs).toEqual(['Kafka is not keeping up: spooling']);
     t.producer.release();
     await until(() => t.spool.isEmpty() && t.delivery.status().mode === 'direct');
-    // The direct attempt lands first (a duplicate, the same eventId); the first occurrences keep the order.
-    expect([...new Set(t.producer.writtenKeys)]).toEqual(['k-1', 'k-2', 'k-3', 'k-4']);
+    // The direct attempt landed after all: the replay skips those records rather than write copies after them.
+    expect(t.producer.writtenKeys).toEqual(['k-1', 'k-2', 'k-3', 'k-4']);
+  });
+
+  it('a failed batch takes what queued behind it along: no newer record of a key is written before an older one', async () => {
+    const t = await setUp({ handoffMs: 60_000 });
+    t.producer.hold();
+    const first = t.send('k-1');
+    await until(() => t.producer.calls.length === 1);
+    const second = t.send('k-2'); // queued behind the batch in flight
+    t.producer.calls[0]!.fail(new Error('leader gone'));
+    // Kafka is back at once: whatever is sent from now on is written.
+    t.producer.release();
+    expect((await Promise.all([first, second])).map((r) => r.held)).toEqual(['spool', 'spool']);
+    await until(() => t.spool.isEmpty() && t.delivery.status().mode === 'direct');
+    expect(t.producer.writtenKeys).toEqual(['k-1', 'k-2']);
+  });
+
+  it('a handoff withdraws what was not sent yet: only the batch in flight can still land directly, before the replay', async () => {
+    const t = await setUp({ handoffMs: 40 });
+    t.producer.hold();
+    const first = t.send('k-1');
+    await until(() => t.producer.calls.length === 1);
+    const queued = ['k-2', 'k-3'].map(t.send); // behind the batch in flight when the handoff comes
+    expect((await Promise.all([first, ...queued])).every((r) => r.held === 'spool')).toBe(true);
+    // The batch in flight is written only now, long after the handoff: it was not withdrawn, the others were.
+    t.producer.release();
+    await until(() => t.spool.isEmpty() && t.delivery.status().mode === 'direct');
+    expect(t.producer.writtenKeys).toEqual(['k-1', 'k-2', 'k-3']);
+    expect(t.producer.calls.length).toBe(2);
   });
 
   it('keeps the eventId with each spooled record', async () => {
@@ -217,7 +253,7 @@ describe('SpoolingPublisher', () => {
 
     const t = await setUp({ dir: first.dir, start: false });
     expect(t.delivery.status().mode).toBe('spooling');
-    expect((await t.send('new-1')).spooled).toBe(true);
+    expect((await t.send('new-1')).held).toBe('spool');
     await t.delivery.start();
     await until(() => t.delivery.status().mode === 'direct');
     expect(t.producer.writtenKeys).toEqual(['old-1', 'old-2', 'old-3', 'new-1']);
@@ -230,7 +266,7 @@ describe('SpoolingPublisher', () => {
     await expect(t.delivery.start()).rejects.toThrow('Could not connect to Kafka');
     producer.down = false;
     await t.delivery.start();
-    expect((await t.send('after')).spooled).toBe(false);
+    expect((await t.send('after')).held).toBe('kafka');
   });
 
   it('close() stops a replayer that is waiting for Kafka, keeps what is spooled, and refuses what comes after', async () => {
