@@ -3,7 +3,7 @@
  * (its own topics, 3 partitions, schemas registered), generated callbacks, reading every record of a set of
  * topics back, and the cleanup of topics, subjects and consumer groups.
  */
-import { createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createBridge, type Bridge, type Listener } from '../../../src/bridge';
@@ -47,6 +47,10 @@ export interface BridgeOptions {
   allowEmptyCredentials?: string[];
   /** Bootstrap brokers instead of the test servers' (e.g. a port where nothing listens). */
   brokers?: string[];
+  /** The schema registry's URL instead of the test servers'. */
+  registryUrl?: string;
+  /** A spool in this directory (fsync on). */
+  spoolDir?: string;
   /** Wait for bridge.ready() (the default), or return once listening. */
   ready?: boolean;
 }
@@ -83,7 +87,8 @@ export class IngressHarness {
           newTopics: { numPartitions: PARTITIONS, replicationFactor: 1 },
           ...(options.producer ? { producer: options.producer } : {}),
         },
-        schemaRegistry: { url: this.servers.registryUrl, registerSchemas: true },
+        schemaRegistry: { url: options.registryUrl ?? this.servers.registryUrl, registerSchemas: true },
+        ...(options.spoolDir ? { spool: { enabled: true, dir: options.spoolDir } } : {}),
         log: { level: 'info' },
       },
       {},
@@ -186,6 +191,28 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * A TCP forwarder from `port` (on 127.0.0.1) to `target`: a server that was unreachable coming back, for a bridge
+ * told to use `port`. Resolves with a function that stops it and every connection it forwards.
+ */
+export async function forward(port: number, target: { host: string; port: number }): Promise<() => void> {
+  const sockets = new Set<Socket>();
+  const server = createServer((inbound) => {
+    const outbound = connect(target.port, target.host);
+    for (const socket of [inbound, outbound]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => (socket === inbound ? outbound : inbound).destroy());
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return () => {
+    server.close();
+    for (const socket of sockets) socket.destroy();
+  };
 }
 
 /** An answer, or the socket error that came instead (refused, reset). */

@@ -59,8 +59,20 @@ it('no broker listening: never ready, callbacks 503 NOT_READY with Retry-After, 
   expect(health.status).toBe(200);
   expect([readiness.status, JSON.parse(readiness.body)]).toEqual([
     503,
-    { status: 'not-ready', reason: 'starting' },
+    { status: 'not-ready', reason: 'starting', kafka: 'booting' },
   ]);
+  // Once a boot attempt has failed, /readyz says why the node waits (kafkajs retries a connect for a few seconds).
+  let explained: Record<string, unknown> = {};
+  for (const end = Date.now() + 60_000; explained.lastError === undefined && Date.now() < end;) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    explained = JSON.parse((await send(port, '/readyz', { method: 'GET' })).body) as Record<string, unknown>;
+  }
+  expect(explained).toEqual({
+    status: 'not-ready',
+    reason: 'starting',
+    kafka: 'booting',
+    lastError: expect.stringMatching(/connect/i) as unknown,
+  });
   for (const answer of callbacks) {
     expect([answer.status, faultCodeOf(answer.body), answer.headers['retry-after']]).toEqual([
       503,
