@@ -16,16 +16,16 @@ export interface RunMarker {
 }
 
 export async function markRunning(dir: string): Promise<RunMarker> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = join(dir, RUN_MARKER);
   // 'wx' fails when the file exists, which tells a crash without a separate read; the marker is then rewritten.
   let crashed = false;
   try {
-    await writeFile(file, marker(), { flag: 'wx' });
+    await writeFile(file, marker(), { flag: 'wx', mode: 0o600 });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     crashed = true;
-    await writeFile(file, marker());
+    await writeFile(file, marker(), { mode: 0o600 });
   }
   return { crashed, clear: () => rm(file, { force: true }) };
 }

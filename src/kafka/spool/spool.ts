@@ -15,7 +15,7 @@
  *   never a crash: what follows a bad frame cannot be trusted, and everything before it is intact.
  */
 import { mkdirSync } from 'node:fs';
-import { open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
+import { chmod, open, readdir, readFile, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeFrame, encodeFrame, FRAME_HEADER_BYTES, type DecodedRecord, type SpoolRecord } from './frame';
 import { SpoolFullError, SpoolUnavailableError } from './errors';
@@ -74,6 +74,10 @@ const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 /** Bytes read at a time by the replayer and the scan. */
 const READ_CHUNK = 1024 * 1024;
 
+/** Records hold device identifiers and SMS text: the spool is the node's user's alone. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
 const segmentName = (base: number) => `${String(base).padStart(20, '0')}${SEGMENT_SUFFIX}`;
 
 export class Spool {
@@ -94,6 +98,10 @@ export class Spool {
   private uncut = false;
   /** A roll failed half-way (its file may exist): the next write finishes it, whatever its size. */
   private rolling = false;
+  /** acknowledge() found the active segment wholly acknowledged: the writer empties it (emptyActive). */
+  private emptyWanted = false;
+  /** The last checkpoint write failed: logged once, until one succeeds. */
+  private checkpointFailing = false;
   private readonly segmentBytes: number;
   /** Called whenever records became durable: the replayer waits on it instead of polling. */
   private readonly appendListeners = new Set<() => void>();
@@ -118,8 +126,9 @@ export class Spool {
 
   static async open(options: SpoolOptions): Promise<Spool> {
     const log = options.log ?? (() => undefined);
-    mkdirSync(options.dir, { recursive: true });
+    mkdirSync(options.dir, { recursive: true, mode: DIR_MODE });
     const names = (await readdir(options.dir)).filter((name) => /^\d{20}\.seg$/.test(name)).sort();
+    await restrict(options.dir, names, log);
     const segments: Segment[] = [];
     for (const name of names) {
       const base = Number(name.slice(0, 20));
@@ -153,7 +162,7 @@ export class Spool {
       }
       last = { base: checkpoint, size: 0 };
       segments.push(last);
-      await (await open(join(options.dir, segmentName(last.base)), 'w')).close();
+      await (await open(join(options.dir, segmentName(last.base)), 'w', FILE_MODE)).close();
       await syncDir(options.dir, options.fsync);
     }
     const active = await open(join(options.dir, segmentName(last.base)), 'r+');
@@ -255,21 +264,19 @@ export class Spool {
   }
 
   /**
-   * Kafka acknowledged every record before `position` (`records` of them since the last checkpoint): writes the
-   * checkpoint durably, then deletes the segments wholly before it.
+   * Kafka acknowledged every record before `position` (`records` of them since the last checkpoint). In this
+   * order, so that a full disk cannot hold the spool up:
+   *
+   * 1. In memory: whatever becomes of the file below, Kafka holds these records, and replaying them again would
+   *    only duplicate them.
+   * 2. The segments wholly before it are deleted. Safe before the checkpoint is written (open() starts at the
+   *    first segment left when the checkpoint it finds is older), and on a full disk they are the room it needs.
+   * 3. An active segment wholly acknowledged is emptied and renamed to the checkpoint's position, by the writer,
+   *    between two groups: the disk a drained spool held is given back at once, not at the next roll.
+   * 4. The checkpoint file, durably. A failure (ENOSPC) is logged and mended by the next acknowledgement.
    */
   async acknowledge(position: number, records: number): Promise<void> {
     if (position <= this.checkpoint) return;
-    const tmp = join(this.options.dir, `${CHECKPOINT}.tmp`);
-    const handle = await open(tmp, 'w');
-    try {
-      await handle.writeFile(`${position}\n`);
-      if (this.options.fsync) await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, join(this.options.dir, CHECKPOINT));
-    await syncDir(this.options.dir, this.options.fsync);
     this.checkpoint = position;
     if (this.readPos < position) this.readPos = position;
     this.records = Math.max(0, this.records - records);
@@ -296,6 +303,11 @@ export class Spool {
         'spool segments deleted',
       );
     }
+    if (this.checkpoint === this.durableTail && first.size > 0) {
+      this.emptyWanted = true;
+      this.writing ??= this.writeGroups();
+    }
+    await this.writeCheckpoint(this.checkpoint);
   }
 
   /** Resolves at the next durable append (or at once if records are already readable). */
@@ -358,9 +370,63 @@ export class Spool {
     return head.length === FRAME_HEADER_BYTES + 9 ? head.readDoubleBE(FRAME_HEADER_BYTES + 1) : undefined;
   }
 
+  /** The checkpoint file, atomically (temp file + fsync + rename + directory fsync); a failure is logged. */
+  private async writeCheckpoint(position: number): Promise<void> {
+    const tmp = join(this.options.dir, `${CHECKPOINT}.tmp`);
+    try {
+      const handle = await open(tmp, 'w', FILE_MODE);
+      try {
+        await handle.writeFile(`${position}\n`);
+        if (this.options.fsync) await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await rename(tmp, join(this.options.dir, CHECKPOINT));
+      await syncDir(this.options.dir, this.options.fsync);
+      if (this.checkpointFailing) this.options.log?.('info', { position }, 'spool checkpoint written again');
+      this.checkpointFailing = false;
+    } catch (err) {
+      if (!this.checkpointFailing) {
+        this.options.log?.(
+          'warn',
+          { position, err: String(err) },
+          'spool checkpoint not written (a restart would replay more, duplicates); retrying at the next one',
+        );
+      }
+      this.checkpointFailing = true;
+    }
+  }
+
+  /**
+   * Empties the active segment once everything in it is acknowledged, and renames it to the checkpoint's
+   * position (where the log goes on). A crash between the two leaves either an empty segment before the
+   * checkpoint (open() starts a fresh one there) or the renamed one: nothing to replay either way.
+   */
+  private async emptyActive(): Promise<void> {
+    this.emptyWanted = false;
+    const segment = this.segments[this.segments.length - 1]!;
+    if (this.segments.length > 1 || this.checkpoint !== this.durableTail || segment.size === 0) return;
+    if (this.rolling || this.uncut) return;
+    try {
+      await this.active.truncate(0);
+      const base = this.checkpoint;
+      await rename(join(this.options.dir, segmentName(segment.base)), join(this.options.dir, segmentName(base)));
+      segment.base = base;
+      segment.size = 0;
+      await syncDir(this.options.dir, this.options.fsync);
+    } catch (err) {
+      // Emptied but not renamed: appends go on at its old size (a hole before them, never read).
+      this.options.log?.('warn', { err: String(err) }, 'spool: could not empty the drained segment');
+    }
+  }
+
   /** Writes the pending appends in groups, one writev + one fdatasync each, until none are left. */
   private async writeGroups(): Promise<void> {
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 || this.emptyWanted) {
+      if (this.emptyWanted) {
+        await this.emptyActive();
+        continue;
+      }
       const group = this.pending;
       this.pending = [];
       const bytes = group.reduce((sum, p) => sum + p.frame.length, 0);
@@ -370,8 +436,9 @@ export class Spool {
       } catch (err) {
         this.reservedBytes -= bytes;
         const error =
-          err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOSPC'
-            ? new SpoolFullError(this.options.maxBytes)
+          // Not `instanceof Error`: fs errors may come from another realm (a vm context, as under jest).
+          (err as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC'
+            ? new SpoolFullError()
             : new SpoolUnavailableError('Could not write to the spool', { cause: err });
         for (const p of group) p.reject(error);
         continue;
@@ -405,7 +472,7 @@ export class Spool {
       // a roll began: on open, the log goes on at the next segment's base, past anything written there.
       this.rolling = true;
       const next: Segment = { base: segment.base + segment.size, size: 0 };
-      const handle = await open(join(this.options.dir, segmentName(next.base)), 'w+');
+      const handle = await open(join(this.options.dir, segmentName(next.base)), 'w+', FILE_MODE);
       try {
         await syncDir(this.options.dir, this.options.fsync);
         await this.active.close();
@@ -453,6 +520,26 @@ function sliceFrom(buffers: Buffer[], skip: number): Buffer[] {
     skip = 0;
   }
   return out;
+}
+
+/**
+ * The directory 700 and what is in it 600, also when made by an older version or by someone else (a volume's
+ * root). A mode it cannot set (not the owner) is reported, not fatal: the files it writes are still 600.
+ */
+async function restrict(
+  dir: string,
+  segments: readonly string[],
+  log: NonNullable<SpoolOptions['log']>,
+): Promise<void> {
+  const files = [...segments, CHECKPOINT].map((name) => join(dir, name));
+  for (const [path, mode] of [[dir, DIR_MODE], ...files.map((file) => [file, FILE_MODE] as const)] as const) {
+    try {
+      await chmod(path, mode);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') log('warn', { path, mode: mode.toString(8), code }, 'spool: cannot restrict access');
+    }
+  }
 }
 
 async function readCheckpoint(dir: string): Promise<number | undefined> {

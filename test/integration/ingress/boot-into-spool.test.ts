@@ -4,7 +4,7 @@
  * finishes, the spool replays, and every acknowledged callback is in Kafka, decodable with the registry (its
  * schema id set on the way), in per-device order. A re-sent callback gets the same eventId.
  */
-import { post, send } from '../../support/http';
+import { post } from '../../support/http';
 import { tempDirs } from '../../support/temp';
 import {
   IngressHarness,
@@ -12,6 +12,9 @@ import {
   closedPort,
   expectedOf,
   forward,
+  hostPort,
+  readyz,
+  until,
   report,
   type RunningBridge,
 } from './harness';
@@ -57,17 +60,6 @@ async function sendInOrder(port: number, base: number): Promise<Sent[]> {
     }),
   );
   return perDevice.flat();
-}
-
-async function readyz(port: number): Promise<Record<string, unknown>> {
-  return JSON.parse((await send(port, '/readyz', { method: 'GET' })).body) as Record<string, unknown>;
-}
-
-async function until(check: () => Promise<boolean>, what: string, ms = 90_000): Promise<void> {
-  for (const end = Date.now() + ms; !(await check());) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /**
@@ -157,8 +149,3 @@ describe.each([
     }
   });
 });
-
-function hostPort(address: string): { host: string; port: number } {
-  const at = address.lastIndexOf(':');
-  return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
-}

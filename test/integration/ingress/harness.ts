@@ -14,7 +14,7 @@ import { createLogger } from '../../../src/observability';
 import { parseCallback } from '../../../src/soap/parser';
 import { readToEnd, testServers, uniqueName, type TestServers, type TopicRecord } from '../../infra/kafka';
 import { prefixedTopics } from '../../support/clients';
-import type { Answer } from '../../support/http';
+import { send, type Answer } from '../../support/http';
 
 import { FIXTURE_SETS, fixtureSource, PASSWORD, USERNAME } from '../../support/fixtures';
 
@@ -213,6 +213,25 @@ export async function forward(port: number, target: { host: string; port: number
     server.close();
     for (const socket of sockets) socket.destroy();
   };
+}
+
+/** `host:port` as forward() takes it. */
+export function hostPort(address: string): { host: string; port: number } {
+  const at = address.lastIndexOf(':');
+  return { host: address.slice(0, at), port: Number(address.slice(at + 1)) };
+}
+
+/** The node's /readyz body. */
+export async function readyz(port: number): Promise<Record<string, unknown>> {
+  return JSON.parse((await send(port, '/readyz', { method: 'GET' })).body) as Record<string, unknown>;
+}
+
+/** Polls `check` every 200 ms until it holds; throws naming `what` after `ms`. */
+export async function until(check: () => Promise<boolean>, what: string, ms = 90_000): Promise<void> {
+  for (const end = Date.now() + ms; !(await check());) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** An answer, or the socket error that came instead (refused, reset). */
