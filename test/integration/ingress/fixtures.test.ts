@@ -258,7 +258,7 @@ describe('the running bridge', () => {
   it('is healthy and ready, counts acknowledgements and auth failures by reason in /metrics', async () => {
     expect((await send(running.port, '/healthz', { method: 'GET' })).status).toBe(200);
     const ready = await send(running.port, '/readyz', { method: 'GET' });
-    expect([ready.status, JSON.parse(ready.body)]).toEqual([200, { status: 'ready' }]);
+    expect([ready.status, JSON.parse(ready.body)]).toEqual([200, { status: 'ready', kafka: 'booted' }]);
 
     const wrong = fixtureXml('promo-change').replace(
       `<Password>${PASSWORD}</Password>`,
