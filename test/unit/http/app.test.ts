@@ -15,6 +15,7 @@ import { parseConfig, type Config } from '../../../src/config';
 import { createApp, type AppDeps, type Readiness } from '../../../src/http/app';
 import { SOAP_ANSWERS } from '../../../src/http/soap-responses';
 import { KafkaUnavailableError, QueueFullError } from '../../../src/kafka/errors';
+import type { Receipt } from '../../../src/kafka/delivery';
 import { SpoolFullError } from '../../../src/kafka/spool/errors';
 import { createCallbackHandler, type CallbackHandler } from '../../../src/ingress/handle-callback';
 import { createLogger, createMetrics, type Metrics } from '../../../src/observability';
@@ -604,6 +605,43 @@ const taken: CallbackHandler = () =>
     accountName: 'a',
     receipt: { held: 'kafka', topic: 't', partition: 0, offset: '0' },
   });
+
+describe('receipts', () => {
+  it('every 200 says where the callback went: X-Event-Id and X-Receipt (Kafka or spool), and a debug access line', async () => {
+    const receipts: Receipt[] = [
+      { held: 'kafka', topic: 'ts.async', partition: 2, offset: '1042' },
+      { held: 'spool', topic: 'ts.async', segment: '00000000000000065536.seg', position: 70_000 },
+    ];
+    for (const receipt of receipts) {
+      const harness = await start({
+        handler: () =>
+          Promise.resolve({ outcome: 'published', eventId: 'ev-1', accountName: 'acct', receipt }),
+      });
+      const answer = await callback(harness, '/callbacks/CarrierService', CARRIER_XML);
+      const expected =
+        receipt.held === 'kafka'
+          ? 'kafka; topic=ts.async; partition=2; offset=1042'
+          : 'spool; topic=ts.async; segment=00000000000000065536.seg; position=70000';
+      expect([answer.status, answer.headers['x-event-id'], answer.headers['x-receipt']]).toEqual([
+        200,
+        'ev-1',
+        expected,
+      ]);
+      const access = harness.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(access).toContainEqual(
+        expect.objectContaining({
+          level: 'debug',
+          msg: 'callback published',
+          service: 'CarrierService',
+          account: 'acct',
+          eventId: 'ev-1',
+          receipt: expected,
+          reqId: answer.headers['x-request-id'],
+        }),
+      );
+    }
+  });
+});
 
 describe('JSON callers', () => {
   it('JSON goes in on the same routes, by any of its media types, and is answered in JSON', async () => {
