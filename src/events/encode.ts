@@ -21,6 +21,8 @@ export interface EncodedRecord {
   key: string;
   value: Buffer;
   eventId: string;
+  /** Only where the value alone does not say it all: an archive record (archive.ts), a replayed event. */
+  headers?: Record<string, string>;
 }
 
 export interface EventEncoder {
