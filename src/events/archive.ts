@@ -67,3 +67,16 @@ export function createArchiveEncoder(topic: string): ArchiveEncoder {
     },
   });
 }
+
+/**
+ * The headers of a replayed event (src/replay/): the value is an ordinary event of its topic, with the eventId it
+ * had, so a consumer that deduplicates by eventId should let a record with these headers through as a correction.
+ */
+export const REPLAY_HEADERS = {
+  /** Where the replayed body came from: `archive` or `dead-letter`. */
+  replay: 'replay',
+  /** The MAPPING_VERSION (src/thingspace/mapping-version.ts) that made the event. */
+  mappingVersion: 'mapping-version',
+} as const;
+
+export type ReplaySource = 'archive' | 'dead-letter';
