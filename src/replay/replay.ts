@@ -146,9 +146,7 @@ async function inputOf(
     from === 'dead-letter' && message.value !== null ? await deps.decode(message.value) : undefined;
   try {
     const input =
-      from === 'archive'
-        ? archivedInput(message.value, message.headers)
-        : deadLetterInput(letter ?? {});
+      from === 'archive' ? archivedInput(message.value, message.headers) : deadLetterInput(letter ?? {});
     return { input, source };
   } catch (err) {
     if (!(err instanceof UnreadableRecordError)) throw err;
