@@ -15,7 +15,7 @@
  * callback is acknowledged only once both are held.
  */
 import type { Authenticator, AuthFailureReason, PathAccount } from '../auth';
-import type { ArchiveEncoder } from '../events/archive';
+import type { ArchiveEncoder, ArchiveEntry } from '../events/archive';
 import type { EventEncoder, EncodedRecord } from '../events/encode';
 import { deadLetterIdOf } from '../thingspace/event-id';
 import { normalize, type NormalizeOptions } from '../thingspace/normalize';
@@ -108,7 +108,17 @@ export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandle
     }
 
     const archived =
-      archive && archiveRecord(archive, record, outcome, parsed, service, accountName, receivedAt, deps);
+      archive &&
+      archiveRecord(archive, record.key, deps, {
+        service,
+        format: parsed.format,
+        accountName,
+        receivedAt,
+        ingressNode,
+        eventId: record.eventId,
+        outcome,
+        body: parsed.redacted,
+      });
     let receipt: Receipt;
     try {
       receipt =
@@ -153,20 +163,14 @@ function deadLetter(
  */
 function archiveRecord(
   archive: ArchiveEncoder,
-  delivered: EncodedRecord,
-  outcome: HandledCallback['outcome'],
-  parsed: ParsedCallback,
-  service: ServiceName,
-  accountName: string,
-  receivedAt: Date,
-  deps: Pick<CallbackHandlerDeps, 'ingressNode' | 'maxRecordBytes' | 'onArchiveTooLarge'>,
+  key: string,
+  deps: Pick<CallbackHandlerDeps, 'maxRecordBytes' | 'onArchiveTooLarge'>,
+  entry: ArchiveEntry,
 ): EncodedRecord | undefined {
-  const { eventId } = delivered;
-  const entry = { service, format: parsed.format, accountName, receivedAt, eventId, outcome };
-  const record = archive({ ...entry, ingressNode: deps.ingressNode, body: parsed.redacted }, delivered.key);
+  const record = archive(entry, key);
   const bytes = recordBytes(record);
   if (bytes <= deps.maxRecordBytes) return record;
-  deps.onArchiveTooLarge?.(eventId, bytes);
+  deps.onArchiveTooLarge?.(entry.eventId, bytes);
   return undefined;
 }
 

@@ -17,7 +17,14 @@ import { normalize } from '../../../src/thingspace/normalize';
 import type { TopicRecord } from '../../infra/kafka';
 import { expectedOf, FIXTURE_SETS, fixtureSource } from '../../support/fixtures';
 import { send } from '../../support/http';
-import { expectNoPassword, fixtureXml, IngressHarness, report, type RunningBridge } from '../ingress/harness';
+import {
+  closedPort,
+  expectNoPassword,
+  fixtureXml,
+  IngressHarness,
+  report,
+  type RunningBridge,
+} from '../ingress/harness';
 
 const CHANGED_SERVICE = 'DeviceUsage';
 const FIXTURES = Object.values(FIXTURE_SETS).flatMap((set) =>
@@ -276,5 +283,13 @@ describe('failures', () => {
     await expect(
       runReplay({ plan: { from: 'archive', window, dryRun: true }, config, logger }),
     ).rejects.toMatchObject({ code: 'REPLAY_REGISTRY_FAILED' });
+  });
+
+  it('brokers that do not answer: REPLAY_KAFKA_FAILED', async () => {
+    const brokers = [`127.0.0.1:${await closedPort()}`];
+    const config = { ...running.config, kafka: { ...running.config.kafka, brokers } };
+    await expect(
+      runReplay({ plan: { from: 'archive', window, dryRun: false }, config, logger }),
+    ).rejects.toMatchObject({ code: 'REPLAY_KAFKA_FAILED' });
   });
 });
