@@ -13,7 +13,10 @@ import type { EncodedRecord } from '../../../src/events/encode';
 import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createCallbackHandler, type CallbackHandlerDeps } from '../../../src/ingress/handle-callback';
 import type { Receipt } from '../../../src/kafka/delivery';
+import { Publisher } from '../../../src/kafka/publisher';
+import { PRODUCER_DEFAULTS } from '../../../src/config';
 import { testEncoder } from '../../support/encoder';
+import { FakeProducer } from '../../support/fake-producer';
 
 const PASSWORD = 's3cret-archive-pw';
 const fixture = readFileSync(join(__dirname, '../../fixtures/callbacks/device-usage.xml'), 'utf8').replace(
@@ -160,4 +163,17 @@ describe('the archive step', () => {
     calls[0]!.hold();
     await expect(handled).resolves.toMatchObject({ outcome: 'published' });
   });
+});
+
+it('through the Publisher, the event and its archive record go in one sendBatch', async () => {
+  const producer = new FakeProducer();
+  const publisher = new Publisher(producer, PRODUCER_DEFAULTS);
+  await publisher.start();
+  const { call } = handler({ delivery: publisher });
+  await call(fixture);
+  await publisher.close();
+  const topics = producer.calls.map(({ batch }) =>
+    batch.topicMessages!.map(({ topic, messages }) => `${topic}:${messages.length}`).sort(),
+  );
+  expect(topics).toEqual([['test.archive:1', `${DEFAULT_TOPICS['async-response']}:1`]]);
 });
