@@ -243,6 +243,17 @@ export const ERRORS = {
     'cli',
     'what would be registered breaks a rule of the platform; nothing was sent',
   ),
+  // The `replay` command (src/replay/); its usage errors exit 2, these 1.
+  REPLAY_TOPIC_MISSING: plain(
+    'cli',
+    'the topic to replay from does not exist (the archive was never enabled, or the config names other topics)',
+  ),
+  REPLAY_KAFKA_FAILED: plain('cli', 'Kafka could not be reached, or did not take the replayed events', true),
+  REPLAY_REGISTRY_FAILED: plain(
+    'cli',
+    'the schema registry could not be reached, or lacks the schemas the events are encoded or decoded with',
+    true,
+  ),
 } as const satisfies Record<string, FaultSpec | PlainSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -12,11 +12,11 @@ import { SCHEMAS, type Stream } from '../events/schemas';
 import { NotReadyError } from '../http/errors';
 import type { Delivery } from '../kafka/delivery';
 import { resolveSchemaIds } from '../kafka/schema-ids';
-import { ensureTopics } from '../kafka/topics';
+import { ensureTopics, type TopicSpec } from '../kafka/topics';
 import type { Logger } from '../observability';
 
 export interface KafkaSide {
-  config: Pick<Config, 'kafka' | 'schemaRegistry'>;
+  config: Pick<Config, 'kafka' | 'schemaRegistry' | 'archive'>;
   kafka: Kafka;
   registry: SchemaRegistry;
   topics: Readonly<Record<Stream, string>>;
@@ -56,7 +56,8 @@ async function bootOnce(side: KafkaSide, admin: Admin, signal: AbortSignal): Pro
   const { config, topics } = side;
   await admin.connect();
   throwIfAborted(signal);
-  const specs = Object.values(topics).map((topic) => ({ topic, ...config.kafka.newTopics }));
+  const specs: TopicSpec[] = Object.values(topics).map((topic) => ({ topic, ...config.kafka.newTopics }));
+  if (config.archive.enabled) specs.push(archiveTopicSpec(config));
   await ensureTopics(admin, specs, { create: config.kafka.createTopics });
   throwIfAborted(signal);
   const subjects = (Object.keys(topics) as Stream[]).map((stream) => ({
@@ -71,6 +72,22 @@ async function bootOnce(side: KafkaSide, admin: Admin, signal: AbortSignal): Pro
   // Last: a failed start leaves the delivery unstarted, so the next attempt starts it again.
   await side.delivery.start();
   throwIfAborted(signal);
+}
+
+/**
+ * The archive topic: partitioned like the others (it is keyed like them), kept long, compressed by the broker.
+ * gzip because kafkajs, which `replay` reads it with, decompresses gzip by itself; zstd, lz4 and snappy would each
+ * need a codec it does not ship.
+ */
+export function archiveTopicSpec(config: Pick<Config, 'kafka' | 'archive'>): TopicSpec {
+  return {
+    topic: config.archive.topic,
+    ...config.kafka.newTopics,
+    configEntries: [
+      { name: 'retention.ms', value: String(config.archive.retentionMs) },
+      { name: 'compression.type', value: 'gzip' },
+    ],
+  };
 }
 
 function throwIfAborted(signal: AbortSignal): void {

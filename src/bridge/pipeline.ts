@@ -1,6 +1,7 @@
 /** The callback pipeline of a booted node (src/ingress/handle-callback.ts), wired to its config and metrics. */
 import type { Authenticator } from '../auth';
 import type { Config } from '../config';
+import { createArchiveEncoder } from '../events/archive';
 import { createEventEncoder } from '../events/encode';
 import type { Stream } from '../events/schemas';
 import {
@@ -44,9 +45,12 @@ export function createPipeline({
     // default sits just below: refuse or dead-letter it here rather than have ThingSpace retry it in vain.
     maxRecordBytes: config.kafka.producer.maxBatchBytes,
     ingressNode: config.node,
+    ...(config.archive.enabled ? { archive: createArchiveEncoder(config.archive.topic) } : {}),
     onAuthFailure: (reason) => metrics.authFailures.inc({ reason }),
     onAnomalies: (anomalies) => anomalies.forEach((anomaly) => metrics.anomalies.inc({ anomaly })),
     onDeadLetter: (reason, eventId) => logger.warn({ eventId, err: reason }, 'dead-lettering a callback'),
+    onArchiveTooLarge: (eventId, bytes) =>
+      logger.warn({ eventId, bytes }, 'not archiving a callback: its archive record exceeds a Kafka record'),
     onUndelivered,
   });
 }

@@ -6,6 +6,7 @@ import '../kafka/kafkajs-timer-warning';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as callbacks from './callbacks';
+import * as replay from './replay';
 import * as serve from './serve';
 import * as simulate from './simulate';
 import * as tail from './tail';
@@ -17,6 +18,7 @@ const commands: Record<string, Command> = {
   tail: tail.run,
   callbacks: (args) => callbacks.run(args),
   simulate: (args) => simulate.run(args),
+  replay: (args) => replay.run(args),
 };
 
 function version(): string {

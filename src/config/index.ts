@@ -8,6 +8,7 @@ export { PRODUCER_DEFAULTS } from './schema';
 export type { Cidr } from './cidr';
 export type {
   AccountConfig,
+  ArchiveConfig,
   ClientConfig,
   Config,
   HttpConfig,

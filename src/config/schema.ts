@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_ARCHIVE_TOPIC } from '../events/archive';
 import { DEFAULT_TOPICS } from '../events/schemas';
 import { DEFAULT_PARSER_LIMITS } from '../message/limits';
 import { DEVICE_KINDS } from '../thingspace/devices';
@@ -18,6 +19,7 @@ import type { LoadContext } from './secrets';
  */
 
 const MiB = 1024 * 1024;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -422,6 +424,60 @@ const spool = z
   })
   .meta({ description: 'The durable spool that keeps callbacks through a Kafka outage.' });
 
+const archive = z
+  .strictObject({
+    enabled: z.boolean().default(false).meta({
+      description:
+        'Publish the body of every accepted callback, credentials removed, to the archive topic in the same batch as its event, so that `thingspace-bridge replay` can run it through a later mapping.',
+    }),
+    topic: topicName.default(DEFAULT_ARCHIVE_TOPIC).meta({
+      description: 'The archive topic: raw bodies, with what a replay needs as headers (README, Replay).',
+    }),
+    retentionMs: count.default(35 * DAY_MS).meta({
+      description:
+        'retention.ms of the archive topic when kafka.createTopics creates it (gzip-compressed; an existing topic is left as it is).',
+    }),
+  })
+  .prefault({})
+  .meta({ description: 'The raw archive of accepted callbacks, for replay.' });
+
+/** The archive is no category: it must not share a topic with one. */
+function archiveApart(
+  value: { archive: { topic: string }; kafka: { topics: Record<string, string> } },
+  issues: z.core.$RefinementCtx,
+): void {
+  for (const [key, name] of Object.entries(value.kafka.topics)) {
+    if (name === value.archive.topic) {
+      issues.addIssue({
+        code: 'custom',
+        path: ['archive', 'topic'],
+        message: `same topic as kafka.topics.${key}`,
+      });
+    }
+  }
+}
+
+const normalize = z
+  .strictObject({
+    kindPriority: z
+      .array(z.enum(DEVICE_KINDS))
+      .min(1)
+      .default([...DEVICE_KINDS])
+      .superRefine((kinds, issues) =>
+        reportDuplicates(
+          issues,
+          kinds.map((kind, index) => ({ path: [index], key: kind })),
+          () => 'listed twice',
+        ),
+      )
+      .meta({
+        description:
+          'Device identifier kinds in order of preference for the event key (kind:identifier); a message with none of them is keyed by its first device.',
+      }),
+  })
+  .prefault({})
+  .meta({ description: 'How callbacks become events.' });
+
 function kafka(ctx: LoadContext) {
   return z
     .strictObject(
@@ -638,26 +694,8 @@ export function configSchema(ctx: LoadContext) {
       schemaRegistry: schemaRegistry(ctx),
       thingspace: thingspace(ctx).optional(),
       spool: spool.prefault({}),
-      normalize: z
-        .strictObject({
-          kindPriority: z
-            .array(z.enum(DEVICE_KINDS))
-            .min(1)
-            .default([...DEVICE_KINDS])
-            .superRefine((kinds, issues) =>
-              reportDuplicates(
-                issues,
-                kinds.map((kind, index) => ({ path: [index], key: kind })),
-                () => 'listed twice',
-              ),
-            )
-            .meta({
-              description:
-                'Device identifier kinds in order of preference for the event key (kind:identifier); a message with none of them is keyed by its first device.',
-            }),
-        })
-        .prefault({})
-        .meta({ description: 'How callbacks become events.' }),
+      archive,
+      normalize,
       log,
     })
     .superRefine(
@@ -675,18 +713,22 @@ export function configSchema(ctx: LoadContext) {
         );
       },
       whenValid(['http', 'port'], ['services']),
-    );
+    )
+    .superRefine(archiveApart, whenValid(['archive', 'topic'], ['kafka', 'topics']));
 }
 
 type ConfigSchema = ReturnType<typeof configSchema>;
 
 /**
  * The sections a Kafka client needs, validated exactly as in `configSchema` (same parts, same defaults), for the
- * commands and tools that only read Kafka (`tail`, the bench, the tests). The file's other sections are neither
- * needed nor checked: `tail` with the bridge's config works where the accounts' password files are not readable.
+ * commands and tools that only read Kafka (`tail`, `replay`, the bench, the tests). The file's other sections are
+ * neither needed nor checked: `tail` with the bridge's config works where the accounts' password files are not
+ * readable. `replay` reads the archive's topic, and keys events as `serve` does (normalize).
  */
 export function clientConfigSchema(ctx: LoadContext) {
-  return z.object({ kafka: kafka(ctx), schemaRegistry: schemaRegistry(ctx), log });
+  return z
+    .object({ kafka: kafka(ctx), schemaRegistry: schemaRegistry(ctx), log, archive, normalize })
+    .superRefine(archiveApart, whenValid(['archive', 'topic'], ['kafka', 'topics']));
 }
 
 type ClientConfigSchema = ReturnType<typeof clientConfigSchema>;
@@ -702,6 +744,7 @@ export type SchemaRegistryConfig = Config['schemaRegistry'];
 export type NormalizeConfig = Config['normalize'];
 export type LogConfig = Config['log'];
 export type SpoolConfig = Config['spool'];
+export type ArchiveConfig = Config['archive'];
 export type ThingSpaceConfig = NonNullable<Config['thingspace']>;
 export type RecoveryConfig = ThingSpaceConfig['recovery'];
 /** What talking to the API takes: the section without `serve`'s recovery settings. */

@@ -23,6 +23,8 @@ export interface EncodedRecord {
   eventId: string;
   /** Set when the subject had no schema id yet: the value holds UNRESOLVED_SCHEMA_ID until framed (delivery.ts). */
   schemaSubject?: string;
+  /** Only where the value alone does not say it all: an archive record (archive.ts), a replayed event. */
+  headers?: Record<string, string>;
 }
 
 export interface EventEncoder {

@@ -9,8 +9,13 @@
  * Every failure is a BridgeError for the HTTP layer to answer (src/http/app.ts), except one: a message that was
  * authenticated but cannot be normalized or encoded goes to the dead-letter topic and is acknowledged, because
  * nothing authenticated may be lost and ThingSpace re-sending it would not make it readable.
+ *
+ * With the archive (config `archive`), the redacted body goes along with its event or dead letter: both handed
+ * to the delivery in the same tick, so they share a batch (or go to the spool one after the other), and the
+ * callback is acknowledged only once both are held.
  */
 import type { Authenticator, AuthFailureReason, PathAccount } from '../auth';
+import type { ArchiveEncoder, ArchiveEntry } from '../events/archive';
 import type { EventEncoder, EncodedRecord } from '../events/encode';
 import { deadLetterIdOf } from '../thingspace/event-id';
 import { normalize, type NormalizeOptions } from '../thingspace/normalize';
@@ -54,10 +59,14 @@ export interface CallbackHandlerDeps {
   /** The largest record (key and value) Kafka takes: a larger event is dead-lettered, a larger dead letter 413. */
   maxRecordBytes: number;
   ingressNode: string;
+  /** The archive's encoder when `archive.enabled`; absent, nothing more is done per callback. */
+  archive?: ArchiveEncoder;
   /** Observers for metrics and logs; none of them may throw. */
   onAuthFailure?: (reason: AuthFailureReason) => void;
   onAnomalies?: (anomalies: readonly Anomaly[]) => void;
   onDeadLetter?: (reason: unknown, eventId: string) => void;
+  /** A body too large for an archive record: its event is delivered, unarchived. */
+  onArchiveTooLarge?: (eventId: string, bytes: number) => void;
   /** An authenticated callback the delivery refused (the error is then thrown, and answered with a 5xx). */
   onUndelivered?: (service: ServiceName, accountName: string, reason: unknown) => void;
 }
@@ -70,7 +79,7 @@ type Parser = (body: CallbackBody, limits?: Partial<ParserLimits>) => Promise<Pa
 export const PARSERS: Readonly<Record<WireFormat, Parser>> = { soap: parseCallback, rest: parseJsonCallback };
 
 export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandler {
-  const { authenticator, encoder, delivery, ingressNode, normalizeOptions, parserLimits } = deps;
+  const { authenticator, encoder, delivery, ingressNode, normalizeOptions, parserLimits, archive } = deps;
 
   return async ({ service, format, body, receivedAt, pathAccount }) => {
     const parsed = await PARSERS[format](body, parserLimits);
@@ -100,9 +109,25 @@ export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandle
       checkSize(record, deps.maxRecordBytes);
     }
 
+    const archived =
+      archive &&
+      archiveRecord(archive, record.key, deps, {
+        service,
+        format: parsed.format,
+        accountName,
+        receivedAt,
+        ingressNode,
+        eventId: record.eventId,
+        outcome,
+        body: parsed.redacted,
+      });
     let receipt: Receipt;
     try {
-      receipt = await delivery.deliver(record);
+      receipt =
+        archived === undefined
+          ? await delivery.deliver(record)
+          : // Same tick, so same batch; the callback's receipt is its event's.
+            (await Promise.all([delivery.deliver(record), delivery.deliver(archived)]))[0];
     } catch (reason) {
       deps.onUndelivered?.(service, accountName, reason);
       throw reason;
@@ -134,9 +159,34 @@ function deadLetter(
   });
 }
 
+/**
+ * The archive record of what is about to be delivered, keyed as it is; undefined when it would exceed a Kafka
+ * record. The event still goes: refusing a callback Kafka could take for the sake of its copy would lose it.
+ */
+function archiveRecord(
+  archive: ArchiveEncoder,
+  key: string,
+  deps: Pick<CallbackHandlerDeps, 'maxRecordBytes' | 'onArchiveTooLarge'>,
+  entry: ArchiveEntry,
+): EncodedRecord | undefined {
+  const record = archive(entry, key);
+  const bytes = recordBytes(record);
+  if (bytes <= deps.maxRecordBytes) return record;
+  deps.onArchiveTooLarge?.(entry.eventId, bytes);
+  return undefined;
+}
+
 function checkSize(record: EncodedRecord, maxBytes: number): void {
-  const bytes = record.value.length + Buffer.byteLength(record.key);
+  const bytes = recordBytes(record);
   if (bytes > maxBytes) throw new EventTooLargeError(bytes, maxBytes);
+}
+
+/** Key, value and headers: what counts against a batch (src/kafka/publisher.ts). */
+function recordBytes({ key, value, headers }: EncodedRecord): number {
+  let bytes = value.length + Buffer.byteLength(key);
+  if (headers)
+    for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!);
+  return bytes;
 }
 
 function reasonCode(reason: unknown): ErrorCode {

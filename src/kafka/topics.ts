@@ -10,6 +10,8 @@ export interface TopicSpec {
   topic: string;
   numPartitions: number;
   replicationFactor: number;
+  /** Topic configs set at creation (retention.ms, compression.type, ...); the broker's defaults otherwise. */
+  configEntries?: readonly { name: string; value: string }[];
 }
 
 export interface EnsureTopicsOptions {
@@ -34,7 +36,10 @@ export async function ensureTopics(
   if (!options.create) throw new MissingTopicsError(names, 'creation disabled');
   try {
     // Resolves false when another node created them first, which is as good.
-    await admin.createTopics({ topics: missing, waitForLeaders: true });
+    await admin.createTopics({
+      topics: missing.map((spec) => ({ ...spec, configEntries: spec.configEntries?.slice() })),
+      waitForLeaders: true,
+    });
   } catch (err) {
     throw new MissingTopicsError(
       names,

@@ -21,6 +21,12 @@ export interface NormalizeContext {
   accountName: string;
   receivedAt: Date;
   ingressNode: string;
+  /**
+   * The id the callback was given when received, for a replay (src/replay/): kept, not computed again, so that
+   * a consumer deduplicating by eventId sees the replayed event as the same callback, whatever the id's rules
+   * (or the redaction of the replayed body) do meanwhile.
+   */
+  eventId?: string;
 }
 
 export interface NormalizeOptions {
@@ -46,18 +52,20 @@ export function normalize(
   const devices = parsed.devices.map(normalizeDevice);
   const payloadDevices = findDevices(parsed.payload).map(normalizeDevice);
   const { payload, extraPayloads, category = route.category } = route.selectPayload(parsed);
-  const eventId = eventIdOf({
-    format: parsed.format,
-    accountName: context.accountName,
-    service: route.service,
-    root: parsed.root,
-    requestId: parsed.requestId,
-    devices,
-    payload: parsed.payload,
-    smsMessage: parsed.smsMessage,
-    extra: parsed.extra,
-    status: parsed.status,
-  });
+  const eventId =
+    context.eventId ??
+    eventIdOf({
+      format: parsed.format,
+      accountName: context.accountName,
+      service: route.service,
+      root: parsed.root,
+      requestId: parsed.requestId,
+      devices,
+      payload: parsed.payload,
+      smsMessage: parsed.smsMessage,
+      extra: parsed.extra,
+      status: parsed.status,
+    });
   return {
     category,
     key: partitionKey(

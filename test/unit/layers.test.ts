@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
-  ['bridge'],
+  ['bridge', 'replay'],
   ['http'],
   ['simulator'],
   ['ingress'],

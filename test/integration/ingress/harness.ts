@@ -33,6 +33,8 @@ export interface RunningBridge {
   /** Every listener, the per-service ones after the main one. */
   listeners: Listener[];
   topics: Record<Stream, string>;
+  /** Its archive topic (written to only with `archive: true`). */
+  archiveTopic: string;
   /** The bridge's log lines (JSON). */
   logs: string[];
 }
@@ -53,6 +55,8 @@ export interface BridgeOptions {
   spoolDir?: string;
   /** Wait for bridge.ready() (the default), or return once listening. */
   ready?: boolean;
+  /** Archive every accepted callback (config `archive`) to the bridge's own archive topic. */
+  archive?: boolean;
 }
 
 /**
@@ -64,7 +68,9 @@ export class IngressHarness {
   private readonly bridges: RunningBridge[] = [];
 
   async startBridge(options: BridgeOptions = {}): Promise<RunningBridge> {
-    const topics: Record<Stream, string> = prefixedTopics(uniqueName('ingress'));
+    const prefix = uniqueName('ingress');
+    const topics: Record<Stream, string> = prefixedTopics(prefix);
+    const archiveTopic = `${prefix}.archive`;
     const { config } = parseConfig(
       {
         node: NODE,
@@ -89,6 +95,7 @@ export class IngressHarness {
         },
         schemaRegistry: { url: options.registryUrl ?? this.servers.registryUrl, registerSchemas: true },
         ...(options.spoolDir ? { spool: { enabled: true, dir: options.spoolDir } } : {}),
+        archive: { enabled: options.archive ?? false, topic: archiveTopic },
         log: { level: 'info' },
       },
       {},
@@ -105,7 +112,7 @@ export class IngressHarness {
     );
     const bridge = createBridge(config, logger);
     const listeners = await bridge.start();
-    const running = { bridge, config, port: listeners[0]!.port, listeners, topics, logs };
+    const running = { bridge, config, port: listeners[0]!.port, listeners, topics, archiveTopic, logs };
     this.bridges.push(running);
     if (options.ready ?? true) await bridge.ready();
     return running;
@@ -122,7 +129,7 @@ export class IngressHarness {
 
   /** Every topic of every bridge this harness started. */
   allTopics(): string[] {
-    return this.bridges.flatMap(({ topics }) => Object.values(topics));
+    return this.bridges.flatMap(({ topics, archiveTopic }) => [...Object.values(topics), archiveTopic]);
   }
 
   async cleanup(): Promise<void> {

@@ -6,7 +6,8 @@ describe('parseClientConfig: the Kafka side alone', () => {
   it('has exactly the defaults of the full config', () => {
     const full = parseConfig(minimal(), {}).config;
     const { config } = parseClientConfig(minimal(), {});
-    expect(config).toEqual({ kafka: full.kafka, schemaRegistry: full.schemaRegistry, log: full.log });
+    const { kafka, schemaRegistry, log, archive, normalize } = full;
+    expect(config).toEqual({ kafka, schemaRegistry, log, archive, normalize });
   });
 
   it('takes everything from KAFKA_BROKERS and SCHEMA_REGISTRY_URL when there is no file', () => {
