@@ -350,11 +350,6 @@ export async function restartKafka(options: StackOptions = {}, nodeId = 1): Prom
   await waitForKafka(paths, server, broker, [nodeId]);
 }
 
-/** The Kafka nodes of a stack: node id (a partition's leader in metadata) and client port. */
-export function kafkaNodes(options: StackOptions = {}): { nodeId: number; port: number }[] {
-  return stackState(options).state.kafka.brokers.map(({ nodeId, port }) => ({ nodeId, port }));
-}
-
 function stackState(options: StackOptions): { paths: Paths; state: StackState } {
   const paths = resolvePaths(options);
   const state = readState(paths);
