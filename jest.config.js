@@ -1,8 +1,12 @@
-// Two projects: `unit` (pure code, no servers) and `integration` (a real Kafka broker and schema registry,
-// provided by test/infra/global-setup.ts; jest runs a project's global setup only when one of its tests runs).
+// Three projects: `unit` (pure code, no servers), `integration` (a real Kafka broker and schema registry,
+// provided by test/infra/global-setup.ts; jest runs a project's global setup only when one of its tests runs) and
+// `cluster` (the fault tests on a three-node Kafka cluster each file starts for itself, about 6 minutes: run by
+// `npm run test:cluster` and CI, not by `npm test`, which selects the first two).
 /** @type {import('ts-jest').TsJestTransformerOptions} */
 const tsJest = { tsconfig: 'tsconfig.json' };
 const transform = { '^.+\\.ts$': ['ts-jest', tsJest] };
+/** The `cluster` project's files, kept out of `integration`. */
+const clusterTests = ['/test/integration/faults/cluster.test.ts'];
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -24,10 +28,19 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...clusterTests],
       setupFiles: ['<rootDir>/src/kafka/kafkajs-timer-warning.ts'],
       globalSetup: '<rootDir>/test/infra/global-setup.ts',
       globalTeardown: '<rootDir>/test/infra/global-teardown.ts',
       slowTestThreshold: 30,
+    },
+    {
+      displayName: 'cluster',
+      testEnvironment: 'node',
+      transform,
+      testMatch: clusterTests.map((file) => `<rootDir>${file}`),
+      setupFiles: ['<rootDir>/src/kafka/kafkajs-timer-warning.ts'],
+      slowTestThreshold: 120,
     },
   ],
 };

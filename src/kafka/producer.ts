@@ -17,12 +17,16 @@ export interface BatchProducer {
 
 export function createProducer(kafka: Kafka): Producer {
   return kafka.producer({
-    // Exactly once per partition across kafkajs's internal retries. Retries stay at kafkajs's default for an
-    // idempotent producer, unlimited: a batch kafkajs gives up on has its sequence numbers rolled back and reused
-    // by the next batch (src/producer/sendMessages.js), so had the broker in fact written it, a next batch of the
-    // same size would pass for its duplicate: acknowledged, not written. The Publisher's deadline answers the
-    // caller instead, without abandoning the batch.
+    // Exactly once per partition across kafkajs's internal retries. Retries must be unlimited: a batch kafkajs
+    // gives up on has its sequence numbers rolled back and reused by the next batch (src/producer/sendMessages.js),
+    // so had the broker in fact written it, a next batch of the same size would pass for its duplicate:
+    // acknowledged, not written. The Publisher's deadline answers the caller instead, without abandoning the batch.
+    // Said explicitly: kafkajs's own unlimited default for an idempotent producer never applies through
+    // Kafka#producer(), which always passes a retry object (empty without one), so 5 retries (15 under
+    // NODE_ENV=test) was what ran. A three-node cluster with two nodes killed (the leader appends, the followers
+    // never confirm) lost 23 acknowledged callbacks that way (test/integration/faults/cluster.test.ts).
     idempotent: true,
+    retry: { retries: Number.MAX_SAFE_INTEGER },
     maxInFlightRequests: 1,
     createPartitioner: recordingPartitioner(Partitioners.DefaultPartitioner),
     // A typo'd or undeployed topic must fail, not appear with broker defaults: ensureTopics() owns creation.

@@ -36,8 +36,9 @@ async function main(command: string | undefined): Promise<void> {
       }
       for (const s of servers) {
         const rss = s.rssMiB === undefined ? '' : `, RSS ${s.rssMiB} MiB`;
+        const name = s.nodeId === undefined ? s.name : `${s.name} node ${s.nodeId}`;
         process.stdout.write(
-          `${s.name}: ${s.running ? 'running' : 'stopped'} (pid ${s.pid}, port ${s.port}${rss})\n`,
+          `${name}: ${s.running ? 'running' : 'stopped'} (pid ${s.pid}, port ${s.port}${rss})\n`,
         );
       }
       process.stdout.write(

@@ -1,13 +1,19 @@
 /**
- * The local stack: a single-node Apache Kafka broker (KRaft) and an Apicurio schema registry (its
- * Confluent-compatible API), both real servers from Maven Central jars, started on 127.0.0.1 without Docker.
+ * The local stack: Apache Kafka (KRaft: one combined broker+controller node, or a cluster of several) and an
+ * Apicurio schema registry (its Confluent-compatible API), all real servers from Maven Central jars, started on
+ * 127.0.0.1 without Docker.
+ *
+ * A cluster (`brokers: 3`, `STACK_KAFKA_BROKERS=3`) is what production runs: every node is a voter of the one
+ * controller quorum, topics default to 3 replicas and `min.insync.replicas=2`, so acks=all waits for a second copy
+ * and killing a partition leader makes a real failover. The fault tests (test/integration/faults/cluster.test.ts)
+ * kill, freeze and restart single nodes through killKafka() and friends.
  *
  * Why Apicurio and not Karapace: Karapace is not published on PyPI (pip finds no release at all), and Apicurio
  * 3.3.x needs Java 21 while Debian's JDK is 17; Apicurio 3.0.9 runs on 17. Its kafkasql storage keeps the schemas
  * in a topic of the same broker, as Confluent's and Karapace's registries do.
  *
  * State lives in `<stackDir>` (default `$STACK_DIR` or `.stack/` at the repo root): state.json (pids and ports), env
- * (the two URLs), logs/, kafka/. Downloads live in the cache (`~/.cache/thingspace-bridge`) and survive `down`.
+ * (the two URLs), logs/ (kafka-<node id>.log, registry.log), kafka/<node id>/ (config and data of each node). Downloads live in the cache (`~/.cache/thingspace-bridge`) and survive `down`.
  *
  * Ports: each is claimed (ports.ts: a lock file per port, shared by every stack of this user) before its server
  * starts, and released by `down`; so two stacks started together never pick the same one. A server counts as up
@@ -49,6 +55,11 @@ export interface StackOptions {
   cacheDir?: string;
   /** Apache Kafka version (3.9.x or 4.x). Default: `$STACK_KAFKA_VERSION` or DEFAULT_KAFKA_VERSION. */
   kafkaVersion?: string;
+  /**
+   * Kafka nodes (1 to MAX_BROKERS), node ids 1..n. Default: `$STACK_KAFKA_BROKERS` or 1. From 3 on, topics get 3
+   * replicas and `min.insync.replicas=2`; 2 nodes give 2 replicas and 1.
+   */
+  brokers?: number;
   /** Progress lines (default: stderr). */
   log?: (line: string) => void;
 }
@@ -71,20 +82,29 @@ interface ServerState {
   port: number;
 }
 
+interface BrokerState extends ServerState {
+  nodeId: number;
+  controllerPort: number;
+}
+
 interface StackState {
-  kafka: ServerState & { controllerPort: number; version: string };
+  kafka: { version: string; brokers: BrokerState[] };
   registry: ServerState;
 }
 
 export interface ServerStatus {
   name: 'kafka' | 'registry';
+  /** A Kafka node's node.id (also its broker id in metadata: a partition's leader). */
+  nodeId?: number;
   pid: number;
   port: number;
   running: boolean;
   rssMiB?: number;
 }
 
+/** Node n prefers 9092 + 2(n-1) and the controller port after it. */
 const DEFAULT_PORTS = { kafka: 9092, controller: 9093, registry: 8081 };
+export const MAX_BROKERS = 5;
 
 function resolvePaths(options: StackOptions) {
   const stackDir = resolve(options.stackDir ?? (process.env.STACK_DIR || join(repoRoot, '.stack')));
@@ -98,6 +118,7 @@ function resolvePaths(options: StackOptions) {
     stackDir,
     cacheDir,
     kafkaVersion,
+    brokers: brokerCount(options.brokers ?? process.env.STACK_KAFKA_BROKERS),
     stateFile: join(stackDir, 'state.json'),
     envFile: join(stackDir, 'env'),
     logDir: join(stackDir, 'logs'),
@@ -108,6 +129,23 @@ function resolvePaths(options: StackOptions) {
   };
 }
 type Paths = ReturnType<typeof resolvePaths>;
+
+function brokerCount(value: number | string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_BROKERS) {
+    throw new Error(
+      `STACK_KAFKA_BROKERS (brokers) must be a whole number from 1 to ${MAX_BROKERS}, not ${value}`,
+    );
+  }
+  return n;
+}
+
+/** Replicas of every topic (the internal ones too) and the in-sync replicas acks=all waits for. */
+function replication(brokers: number): { factor: number; minInsync: number } {
+  const factor = Math.min(brokers, 3);
+  return { factor, minInsync: Math.max(1, factor - 1) };
+}
 
 /** The directory a stack with these options lives in. */
 export function stackDirOf(options: StackOptions = {}): string {
@@ -130,13 +168,18 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
         async (s) => s.running && (await portAnswers(s.port)) && listensOn(s.pid, s.port) !== false,
       ),
     );
-    if (answering.every(Boolean) && previous.kafka.version === paths.kafkaVersion) {
+    if (
+      answering.every(Boolean) &&
+      previous.kafka.version === paths.kafkaVersion &&
+      previous.kafka.brokers.length === paths.brokers
+    ) {
       const env = envOf(previous);
       writeEnv(paths, env);
-      log(`reusing running servers (kafka pid ${previous.kafka.pid}, registry pid ${previous.registry.pid})`);
+      const pids = previous.kafka.brokers.map((b) => b.pid).join(', ');
+      log(`reusing running servers (kafka pid ${pids}, registry pid ${previous.registry.pid})`);
       return { ...env, reused: true };
     }
-    log('a previous stack is only partly running, or runs another Kafka version: stopping it');
+    log('a previous stack is only partly running, or runs another Kafka version or size: stopping it');
     await stackDown(options);
   }
 
@@ -144,37 +187,61 @@ export async function stackUp(options: StackOptions = {}): Promise<StackUpResult
   await Promise.all([ensureKafkaLibs(paths, log), ensureApicurio(paths, log)]);
 
   const state: StackState = {
-    kafka: { pid: 0, port: 0, controllerPort: 0, version: paths.kafkaVersion },
+    kafka: { version: paths.kafkaVersion, brokers: [] },
     registry: { pid: 0, port: 0 },
   };
   try {
     const kafkaStarted = Date.now();
+    // The whole cluster at once: each node's config names every controller port, and a quorum needs a majority
+    // of its voters running. A port taken behind a claim starts all of them again on other ports.
     await retryOnPortTaken('kafka', log, async () => {
-      const [port, controllerPort] = [
-        await claimFreePort(paths, DEFAULT_PORTS.kafka),
-        await claimFreePort(paths, DEFAULT_PORTS.controller),
-      ];
-      Object.assign(state.kafka, { pid: 0, port, controllerPort });
+      state.kafka.brokers = [];
+      for (let nodeId = 1; nodeId <= paths.brokers; nodeId++) {
+        const offset = 2 * (nodeId - 1);
+        state.kafka.brokers.push({
+          nodeId,
+          pid: 0,
+          port: await claimFreePort(paths, DEFAULT_PORTS.kafka + offset),
+          controllerPort: await claimFreePort(paths, DEFAULT_PORTS.controller + offset),
+        });
+      }
       writeState(paths, state); // written before each spawn, so that `down` can stop a half-started stack
-      const kafka = startKafka(paths, java, port, controllerPort);
-      state.kafka.pid = kafka.pid;
+      await prepareKafka(paths, java, state.kafka.brokers);
+      const servers = state.kafka.brokers.map((broker) => {
+        const server = launchKafka(paths, java, broker.nodeId);
+        broker.pid = server.pid;
+        return server;
+      });
       writeState(paths, state);
-      await abandonOnFailure(paths, kafka, [port, controllerPort], () =>
-        waitForKafka(kafka, port, controllerPort, join(paths.logDir, 'kafka.log')),
+      const ports = state.kafka.brokers.flatMap((b) => [b.port, b.controllerPort]);
+      await abandonOnFailure(paths, servers, ports, () =>
+        Promise.all(
+          state.kafka.brokers.map((b, i) =>
+            waitForKafka(
+              paths,
+              servers[i]!,
+              b,
+              state.kafka.brokers.map((other) => other.nodeId),
+            ),
+          ),
+        ),
       );
     });
     const kafkaSeconds = (Date.now() - kafkaStarted) / 1000;
-    log(`kafka ${paths.kafkaVersion} up on 127.0.0.1:${state.kafka.port} in ${kafkaSeconds.toFixed(1)} s`);
+    log(
+      `kafka ${paths.kafkaVersion} up on ${envOf(state).kafkaBrokers} (${paths.brokers} ` +
+        `node${paths.brokers > 1 ? 's' : ''}) in ${kafkaSeconds.toFixed(1)} s`,
+    );
 
     const registryStarted = Date.now();
     await retryOnPortTaken('apicurio registry', log, async () => {
       const port = await claimFreePort(paths, DEFAULT_PORTS.registry);
       Object.assign(state.registry, { pid: 0, port });
       writeState(paths, state);
-      const registry = startRegistry(paths, java, port, state.kafka.port);
+      const registry = startRegistry(paths, java, port, envOf(state).kafkaBrokers);
       state.registry.pid = registry.pid;
       writeState(paths, state);
-      await abandonOnFailure(paths, registry, [port], () =>
+      await abandonOnFailure(paths, [registry], [port], () =>
         waitForRegistry(registry, port, join(paths.logDir, 'registry.log')),
       );
     });
@@ -206,12 +273,17 @@ async function retryOnPortTaken(what: string, log: (line: string) => void, start
   }
 }
 
-/** Runs `wait`; when it fails, stops the server it waited for and gives up the ports claimed for it. */
-async function abandonOnFailure(paths: Paths, server: Server, ports: number[], wait: () => Promise<void>) {
+/** Runs `wait`; when it fails, stops the servers it waited for and gives up the ports claimed for them. */
+async function abandonOnFailure(
+  paths: Paths,
+  servers: Server[],
+  ports: number[],
+  wait: () => Promise<unknown>,
+) {
   try {
     await wait();
   } catch (err) {
-    if (!server.exited()) await terminate(server.pid);
+    await Promise.all(servers.filter((s) => !s.exited()).map((s) => terminate(s.pid)));
     for (const port of ports) releasePort(port, { owner: paths.stackDir });
     throw err;
   }
@@ -223,10 +295,14 @@ export async function stackDown(options: StackOptions = {}): Promise<ServerStatu
   const state = readState(paths);
   if (!state) return [];
   const statuses = serverStatuses(paths, state);
-  // The registry first: it is a client of the broker.
-  for (const s of [...statuses].reverse()) {
-    if (s.running) await terminate(s.pid);
-  }
+  // The registry first: it is a client of the brokers. The brokers together: a node waits for its quorum to
+  // shut down cleanly, so stopping them one by one would leave the last ones waiting for the first.
+  const registry = statuses.find((s) => s.name === 'registry');
+  if (registry?.running) await terminate(registry.pid);
+  // A frozen (SIGSTOPped) broker would never see SIGTERM.
+  const brokers = statuses.filter((s) => s.name === 'kafka' && s.running);
+  for (const s of brokers) process.kill(s.pid, 'SIGCONT');
+  await Promise.all(brokers.map((s) => terminate(s.pid)));
   for (const port of statePorts(state)) releasePort(port, { owner: paths.stackDir });
   rmSync(paths.stateFile, { force: true });
   rmSync(paths.envFile, { force: true });
@@ -234,54 +310,64 @@ export async function stackDown(options: StackOptions = {}): Promise<ServerStatu
 }
 
 /**
- * Fault injection (test/integration/faults): SIGKILL the stack's broker, as a crash would. Its data stays, for
- * restartKafka(). Resolves once the process is gone.
+ * Fault injection (test/integration/faults): SIGKILL Kafka node `nodeId` (default 1, the only one of a
+ * single-node stack), as a crash would. Its data stays, for restartKafka(). Resolves once the process is gone.
  */
-export async function killKafka(options: StackOptions = {}): Promise<void> {
-  await signalKafka(options, 'SIGKILL');
-  const { state } = kafkaState(options);
-  for (let i = 0; i < 200 && isOurs(state.kafka.pid, marker(resolvePaths(options))); i++)
-    await new Promise((r) => setTimeout(r, 50));
+export async function killKafka(options: StackOptions = {}, nodeId = 1): Promise<void> {
+  const { paths, broker } = brokerOf(options, nodeId);
+  signalBroker(paths, broker, 'SIGKILL');
+  for (let i = 0; i < 200 && isOurs(broker.pid, marker(paths)); i++) await sleep(50);
 }
 
-/** SIGSTOP / SIGCONT the broker: it hangs with its connections open, the cheapest "slow broker". */
-export async function pauseKafka(options: StackOptions = {}): Promise<void> {
-  await signalKafka(options, 'SIGSTOP');
+/** SIGSTOP / SIGCONT a Kafka node: it hangs with its connections open, the cheapest "slow broker". */
+export async function pauseKafka(options: StackOptions = {}, nodeId = 1): Promise<void> {
+  const { paths, broker } = brokerOf(options, nodeId);
+  signalBroker(paths, broker, 'SIGSTOP');
+  await Promise.resolve();
 }
 
-export async function resumeKafka(options: StackOptions = {}): Promise<void> {
-  await signalKafka(options, 'SIGCONT');
+export async function resumeKafka(options: StackOptions = {}, nodeId = 1): Promise<void> {
+  const { paths, broker } = brokerOf(options, nodeId);
+  signalBroker(paths, broker, 'SIGCONT');
+  await Promise.resolve();
 }
 
 /**
- * Starts the broker again after killKafka(), with its data (topics, records) and on the same ports; resolves
- * once it answers. Unlike stackUp(), which always starts from an empty data dir.
+ * Starts Kafka node `nodeId` again after killKafka(), with its data (topics, records) and on the same ports;
+ * resolves once it answers. Unlike stackUp(), which always starts from empty data dirs. In a cluster the node
+ * rejoins as a follower: it answers before it has caught up, so a test that needs its replicas back in sync waits
+ * for that itself.
  */
-export async function restartKafka(options: StackOptions = {}): Promise<void> {
-  const { paths, state } = kafkaState(options);
-  if (alive(state.kafka.pid) && isOurs(state.kafka.pid, marker(paths))) {
-    throw new Error(`restartKafka(): the broker (pid ${state.kafka.pid}) still runs`);
+export async function restartKafka(options: StackOptions = {}, nodeId = 1): Promise<void> {
+  const { paths, state, broker } = brokerOf(options, nodeId);
+  if (isOurs(broker.pid, marker(paths))) {
+    throw new Error(`restartKafka(): Kafka node ${nodeId} (pid ${broker.pid}) still runs`);
   }
-  const kafka = launchKafka(paths, checkPrerequisites());
-  state.kafka.pid = kafka.pid;
+  const server = launchKafka(paths, checkPrerequisites(), nodeId);
+  broker.pid = server.pid;
   writeState(paths, state);
   // Same ports as before (clients know them); they are still claimed by this stack.
-  await waitForKafka(kafka, state.kafka.port, state.kafka.controllerPort, join(paths.logDir, 'kafka.log'));
+  await waitForKafka(paths, server, broker, [nodeId]);
 }
 
-function kafkaState(options: StackOptions): { paths: Paths; state: StackState } {
+function stackState(options: StackOptions): { paths: Paths; state: StackState } {
   const paths = resolvePaths(options);
   const state = readState(paths);
   if (!state) throw new Error(`no stack in ${paths.stackDir}`);
   return { paths, state };
 }
 
-async function signalKafka(options: StackOptions, signal: NodeJS.Signals): Promise<void> {
-  const { paths, state } = kafkaState(options);
-  if (!isOurs(state.kafka.pid, marker(paths)))
-    throw new Error(`the stack's broker (pid ${state.kafka.pid}) is not running`);
-  process.kill(state.kafka.pid, signal);
-  await Promise.resolve();
+function brokerOf(options: StackOptions, nodeId: number) {
+  const { paths, state } = stackState(options);
+  const broker = state.kafka.brokers.find((b) => b.nodeId === nodeId);
+  if (!broker) throw new Error(`the stack in ${paths.stackDir} has no Kafka node ${nodeId}`);
+  return { paths, state, broker };
+}
+
+function signalBroker(paths: Paths, broker: BrokerState, signal: NodeJS.Signals): void {
+  if (!isOurs(broker.pid, marker(paths)))
+    throw new Error(`the stack's Kafka node ${broker.nodeId} (pid ${broker.pid}) is not running`);
+  process.kill(broker.pid, signal);
 }
 
 export function stackStatus(options: StackOptions = {}): { env?: StackEnv; servers: ServerStatus[] } {
@@ -299,7 +385,7 @@ export function readStackEnv(options: StackOptions = {}): StackEnv | undefined {
 
 function envOf(state: StackState): StackEnv {
   return {
-    kafkaBrokers: `127.0.0.1:${state.kafka.port}`,
+    kafkaBrokers: state.kafka.brokers.map((b) => `127.0.0.1:${b.port}`).join(','),
     schemaRegistryUrl: `http://127.0.0.1:${state.registry.port}${CCOMPAT_PATH}`,
   };
 }
@@ -311,9 +397,17 @@ function writeEnv(paths: Paths, env: StackEnv): void {
   );
 }
 
+/** A single-node stack started before clusters existed kept its one broker under `kafka` itself. */
+type LegacyKafkaState = BrokerState & { version: string };
+
 function readState(paths: Paths): StackState | undefined {
   if (!existsSync(paths.stateFile)) return undefined;
-  return JSON.parse(readFileSync(paths.stateFile, 'utf8')) as StackState;
+  const state = JSON.parse(readFileSync(paths.stateFile, 'utf8')) as StackState;
+  if (!Array.isArray(state.kafka.brokers)) {
+    const { version, pid, port, controllerPort } = state.kafka as unknown as LegacyKafkaState;
+    state.kafka = { version, brokers: [{ nodeId: 1, pid, port, controllerPort }] };
+  }
+  return state;
 }
 
 function writeState(paths: Paths, state: StackState): void {
@@ -321,15 +415,28 @@ function writeState(paths: Paths, state: StackState): void {
 }
 
 function statePorts(state: StackState): number[] {
-  return [state.kafka.port, state.kafka.controllerPort, state.registry.port].filter((port) => port > 0);
+  return [...state.kafka.brokers.flatMap((b) => [b.port, b.controllerPort]), state.registry.port].filter(
+    (port) => port > 0,
+  );
 }
 
+/** The Kafka nodes in node id order, then the registry. */
 function serverStatuses(paths: Paths, state: StackState): ServerStatus[] {
-  return (['kafka', 'registry'] as const).map((name) => {
-    const { pid, port } = state[name];
+  const status = (name: ServerStatus['name'], { pid, port }: ServerState, nodeId?: number): ServerStatus => {
     const running = pid > 0 && isOurs(pid, marker(paths));
-    return { name, pid, port, running, ...(running ? { rssMiB: rssMiB(pid) } : {}) };
-  });
+    return {
+      name,
+      ...(nodeId === undefined ? {} : { nodeId }),
+      pid,
+      port,
+      running,
+      ...(running ? { rssMiB: rssMiB(pid) } : {}),
+    };
+  };
+  return [
+    ...state.kafka.brokers.map((b) => status('kafka', b, b.nodeId)),
+    status('registry', state.registry),
+  ];
 }
 
 function isOurs(pid: number, mark: string): boolean {
@@ -561,11 +668,6 @@ function spawnServer(command: string, args: string[], logFile: string): Server {
   return { pid, exited: () => exited, exit };
 }
 
-function startKafka(paths: Paths, java: string, port: number, controllerPort: number): Server {
-  prepareKafka(paths, java, port, controllerPort);
-  return launchKafka(paths, java);
-}
-
 function kafkaJvm(paths: Paths): string[] {
   return [
     // IPv4 sockets, as the advertised 127.0.0.1 listeners are: a dual-stack socket would not clash with another
@@ -580,8 +682,11 @@ function kafkaJvm(paths: Paths): string[] {
   ];
 }
 
-/** Starts the broker on the config and data prepareKafka() left: same ports, same topics and records. */
-function launchKafka(paths: Paths, java: string): Server {
+const nodeDir = (paths: Paths, nodeId: number) => join(paths.kafkaDir, String(nodeId));
+const kafkaLog = (paths: Paths, nodeId: number) => join(paths.logDir, `kafka-${nodeId}.log`);
+
+/** Starts Kafka node `nodeId` on the config and data prepareKafka() left: same ports, same topics and records. */
+function launchKafka(paths: Paths, java: string, nodeId: number): Server {
   return spawnServer(
     java,
     [
@@ -589,46 +694,65 @@ function launchKafka(paths: Paths, java: string): Server {
       '-cp',
       `${paths.kafkaLibs}/*`,
       'kafka.Kafka',
-      join(paths.kafkaDir, 'server.properties'),
+      join(nodeDir(paths, nodeId), 'server.properties'),
     ],
-    join(paths.logDir, 'kafka.log'),
+    kafkaLog(paths, nodeId),
   );
 }
 
-function prepareKafka(paths: Paths, java: string, port: number, controllerPort: number): void {
-  // A fresh log dir each start: the stack is disposable, and stale metadata from other ports only confuses.
-  const dataDir = join(paths.kafkaDir, 'data');
+/** Writes each node's config and formats its data dir with the one cluster id they share. */
+async function prepareKafka(paths: Paths, java: string, brokers: readonly BrokerState[]): Promise<void> {
+  // Fresh log dirs each start: the stack is disposable, and stale metadata from other ports only confuses.
   rmSync(paths.kafkaDir, { recursive: true, force: true });
-  mkdirSync(dataDir, { recursive: true });
-  const config = join(paths.kafkaDir, 'server.properties');
-  writeFileSync(
-    config,
-    [
-      'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-      'controller.listener.names=CONTROLLER',
-      'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-      'inter.broker.listener.name=PLAINTEXT',
-      `log.dirs=${dataDir}`,
-      'num.partitions=1',
-      'offsets.topic.replication.factor=1',
-      'offsets.topic.num.partitions=3',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      'group.initial.rebalance.delay.ms=0',
-      // kafkajs needs topics created explicitly on KRaft anyway; auto-creation only hides typos.
-      'auto.create.topics.enable=false',
-      '',
-    ].join('\n'),
+  const voters = brokers.map((b) => `${b.nodeId}@127.0.0.1:${b.controllerPort}`).join(',');
+  const { factor, minInsync } = replication(brokers.length);
+  const id = clusterId();
+  await Promise.all(
+    brokers.map(async ({ nodeId, port, controllerPort }) => {
+      const dataDir = join(nodeDir(paths, nodeId), 'data');
+      mkdirSync(dataDir, { recursive: true });
+      const config = join(nodeDir(paths, nodeId), 'server.properties');
+      writeFileSync(
+        config,
+        [
+          'process.roles=broker,controller',
+          `node.id=${nodeId}`,
+          `controller.quorum.voters=${voters}`,
+          `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+          `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+          'controller.listener.names=CONTROLLER',
+          'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+          'inter.broker.listener.name=PLAINTEXT',
+          `log.dirs=${dataDir}`,
+          'num.partitions=1',
+          `default.replication.factor=${factor}`,
+          `min.insync.replicas=${minInsync}`,
+          `offsets.topic.replication.factor=${factor}`,
+          'offsets.topic.num.partitions=3',
+          `transaction.state.log.replication.factor=${factor}`,
+          `transaction.state.log.min.isr=${minInsync}`,
+          'group.initial.rebalance.delay.ms=0',
+          // kafkajs needs topics created explicitly on KRaft anyway; auto-creation only hides typos.
+          'auto.create.topics.enable=false',
+          '',
+        ].join('\n'),
+      );
+      await run(java, [
+        ...kafkaJvm(paths),
+        '-cp',
+        `${paths.kafkaLibs}/*`,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        id,
+        '-c',
+        config,
+      ]);
+    }),
   );
   // 3.x logs through reload4j, 4.x through log4j2; each reads its own file and flag.
-  const log4j = join(paths.kafkaDir, 'log4j.properties');
-  const log4j2 = join(paths.kafkaDir, 'log4j2.properties');
   writeFileSync(
-    log4j,
+    join(paths.kafkaDir, 'log4j.properties'),
     [
       'log4j.rootLogger=INFO, stdout',
       'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
@@ -638,7 +762,7 @@ function prepareKafka(paths: Paths, java: string, port: number, controllerPort: 
     ].join('\n'),
   );
   writeFileSync(
-    log4j2,
+    join(paths.kafkaDir, 'log4j2.properties'),
     [
       'rootLogger.level=INFO',
       'rootLogger.appenderRef.stdout.ref=STDOUT',
@@ -649,30 +773,14 @@ function prepareKafka(paths: Paths, java: string, port: number, controllerPort: 
       '',
     ].join('\n'),
   );
-  execFileSync(
-    java,
-    [
-      ...kafkaJvm(paths),
-      '-cp',
-      `${paths.kafkaLibs}/*`,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      clusterId(),
-      '-c',
-      config,
-    ],
-    {
-      stdio: 'ignore',
-    },
-  );
 }
 
 function kafkaMajor(paths: Paths): number {
   return Number(paths.kafkaVersion.split('.')[0]);
 }
 
-function startRegistry(paths: Paths, java: string, port: number, kafkaPort: number): Server {
+/** The registry's kafkasql journal topic takes the brokers' default replication factor (it names none). */
+function startRegistry(paths: Paths, java: string, port: number, kafkaBrokers: string): Server {
   const jar = join(paths.apicurioDir, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`);
   return spawnServer(
     java,
@@ -684,7 +792,7 @@ function startRegistry(paths: Paths, java: string, port: number, kafkaPort: numb
       '-Dquarkus.http.host=127.0.0.1',
       `-Dquarkus.http.port=${port}`,
       '-Dapicurio.storage.kind=kafkasql',
-      `-Dapicurio.kafkasql.bootstrap.servers=127.0.0.1:${kafkaPort}`,
+      `-Dapicurio.kafkasql.bootstrap.servers=${kafkaBrokers}`,
       // Tests delete the subjects they create, as one can on a Confluent registry.
       '-Dapicurio.rest.deletion.artifact.enabled=true',
       '-Dapicurio.rest.deletion.artifact-version.enabled=true',
@@ -745,22 +853,26 @@ function tail(file: string, lines = 30): string {
   }
 }
 
+/** Until the node answers, for a cluster in which each of `nodes` (node ids) is a live broker. */
 async function waitForKafka(
+  paths: Paths,
   server: Server,
-  port: number,
-  controllerPort: number,
-  logFile: string,
+  broker: BrokerState,
+  nodes: number[],
 ): Promise<void> {
+  const { nodeId, port, controllerPort } = broker;
   // Polled while the broker starts: refused connections are expected, so kafkajs says nothing.
   const admin = kafkaClient(
     { brokers: [`127.0.0.1:${port}`] },
     { clientId: 'stack-check', logLevel: logLevel.NOTHING, retry: { retries: 0 } },
   ).admin();
-  await waitFor('kafka', server, [port, controllerPort], logFile, 90_000, async () => {
+  const what = nodeId > 1 || nodes.length > 1 ? `kafka node ${nodeId}` : 'kafka';
+  await waitFor(what, server, [port, controllerPort], kafkaLog(paths, nodeId), 90_000, async () => {
     if (!(await portAnswers(port))) return false;
     try {
       await admin.connect();
-      return (await admin.describeCluster()).brokers.length > 0;
+      const live = new Set((await admin.describeCluster()).brokers.map((b) => b.nodeId));
+      return nodes.every((id) => live.has(id));
     } catch {
       return false;
     } finally {

@@ -23,8 +23,11 @@ export interface OwnStack {
   down(): Promise<void>;
 }
 
-/** A stack in a temporary directory (its state, logs and Kafka's data), removed by down(). */
-export async function ownStack(): Promise<OwnStack> {
+/**
+ * A stack in a temporary directory (its state, logs and Kafka's data), removed by down(). `brokers: 3` makes it a
+ * cluster (replication factor 3, min.insync.replicas 2).
+ */
+export async function ownStack(options: { brokers?: number } = {}): Promise<OwnStack> {
   const stackDir = mkdtempSync(join(tmpdir(), 'faults-stack-'));
   const down = async () => {
     try {
@@ -35,7 +38,7 @@ export async function ownStack(): Promise<OwnStack> {
   };
   let env;
   try {
-    env = await stackUp({ stackDir, log: () => undefined });
+    env = await stackUp({ stackDir, brokers: options.brokers ?? 1, log: () => undefined });
   } catch (err) {
     await down();
     throw err;
@@ -59,10 +62,18 @@ export interface FaultBridge {
   logs: string[];
 }
 
-/** The config of a bridge on the fault stack: CarrierService callbacks go to `topic` (3 partitions). */
+/**
+ * The config of a bridge on the fault stack: CarrierService callbacks go to `topic` (3 partitions, each with
+ * `replicationFactor` replicas: 1 unless the stack is a cluster).
+ */
 export function bridgeConfig(
   stack: OwnStack,
-  options: { spool?: Record<string, unknown>; producer?: Record<string, number>; topic?: string } = {},
+  options: {
+    spool?: Record<string, unknown>;
+    producer?: Record<string, number>;
+    topic?: string;
+    replicationFactor?: number;
+  } = {},
 ): Record<string, unknown> {
   return {
     node: 'faults-1',
@@ -75,7 +86,7 @@ export function bridgeConfig(
         ...(options.topic ? { asyncResponses: options.topic } : {}),
       },
       createTopics: true,
-      newTopics: { numPartitions: 3, replicationFactor: 1 },
+      newTopics: { numPartitions: 3, replicationFactor: options.replicationFactor ?? 1 },
       ...(options.producer ? { producer: options.producer } : {}),
     },
     schemaRegistry: { url: stack.registryUrl, registerSchemas: true },

@@ -13,7 +13,7 @@ import { listensOn } from '../../infra/stack/ports';
 import { stackDown, stackStatus, stackUp, type StackUpResult } from '../../infra/stack/stack';
 
 interface State {
-  kafka: { pid: number; port: number; controllerPort: number };
+  kafka: { brokers: { pid: number; port: number; controllerPort: number }[] };
   registry: { pid: number; port: number };
 }
 
@@ -36,7 +36,8 @@ describe('two local stacks started together', () => {
 
     const ports = stackDirs.map((stackDir) => {
       const state = readState(stackDir);
-      return [state.kafka.port, state.kafka.controllerPort, state.registry.port];
+      const [broker] = state.kafka.brokers;
+      return [broker!.port, broker!.controllerPort, state.registry.port];
     });
     const all = ports.flat();
     expect(new Set(all).size).toBe(6); // the four client ports and both controller ports
