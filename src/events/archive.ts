@@ -55,6 +55,7 @@ export function createArchiveEncoder(topic: string): ArchiveEncoder {
     key,
     value: Buffer.from(entry.body, 'utf8'),
     eventId: entry.eventId,
+    timestamp: entry.receivedAt.getTime(),
     headers: {
       [ARCHIVE_HEADERS.service]: entry.service,
       [ARCHIVE_HEADERS.format]: entry.format,

@@ -25,6 +25,8 @@ export interface EncodedRecord {
   schemaSubject?: string;
   /** Only where the value alone does not say it all: an archive record (archive.ts), a replayed event. */
   headers?: Record<string, string>;
+  /** The Kafka record's timestamp (CreateTime), epoch ms: when the callback was received. */
+  timestamp: number;
 }
 
 export interface EventEncoder {
@@ -74,6 +76,7 @@ export function createEventEncoder(
       key,
       value: encodeWireFormat(type, schemaId ?? UNRESOLVED_SCHEMA_ID, value),
       eventId: value.eventId,
+      timestamp: value.receivedAt,
     };
     if (schemaId === undefined) record.schemaSubject = subject;
     return record;

@@ -15,6 +15,11 @@ export interface DeliveryRecord {
   headers?: Record<string, string>;
   eventId: string;
   /**
+   * The Kafka record's timestamp (CreateTime), epoch ms: when the callback was received, so a record replayed
+   * from the spool after an outage lands in the event-time windows it belongs to. Kafka's send time without it.
+   */
+  timestamp?: number;
+  /**
    * Set when the value was encoded before the registry gave its subject an id (a node booted into the spool):
    * its schema id is a placeholder until framed with this subject's id (events/wire-format.ts), which happens
    * before the record goes to Kafka.

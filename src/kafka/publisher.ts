@@ -105,11 +105,16 @@ export class Publisher implements Delivery {
       return Promise.reject(new QueueFullError(this.retryAfterSeconds()));
     }
     return new Promise<KafkaReceipt>((resolve, reject) => {
-      const { topic, key, value, headers } = record;
+      const { topic, key, value, headers, timestamp } = record;
       const deadline = performance.now() + this.options.deliveryTimeoutMs;
       this.queue.push({
         topic,
-        message: { key, value, headers },
+        message: {
+          key,
+          value,
+          headers,
+          ...(timestamp !== undefined ? { timestamp: String(timestamp) } : {}),
+        },
         bytes,
         deadline,
         settled: false,

@@ -46,6 +46,8 @@ export interface TopicRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: IHeaders;
+  /** The record's timestamp, epoch ms as kafkajs gives it (a string). */
+  timestamp: string;
 }
 
 export interface ReadToEndOptions {
@@ -152,6 +154,7 @@ async function readUpTo(
             key: message.key,
             value: message.value,
             headers: message.headers ?? {},
+            timestamp: message.timestamp,
           });
           next.set(key, offset + 1n);
           if (offset + 1n === end) pending.delete(key);

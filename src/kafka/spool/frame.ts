@@ -1,6 +1,6 @@
 /**
  * The spool's record framing: [u32 length][u32 crc32 of the payload][payload], big-endian. The payload holds one
- * encoded record (topic, key, headers, eventId, schema subject while unframed, value) and the time it was appended. The checksum is what tells a
+ * encoded record (topic, key, headers, eventId, schema subject while unframed, timestamp, value) and the time it was appended. The checksum is what tells a
  * torn or corrupt tail (a crash mid-write) from a record, so the scan on open can cut the log there.
  */
 import { crc32 } from 'node:zlib';
@@ -15,6 +15,8 @@ export interface SpoolRecord {
   eventId?: string;
   /** The value's schema id is a placeholder, to be set from this subject's id before it goes to Kafka. */
   schemaSubject?: string;
+  /** The Kafka timestamp the record is to have (epoch ms), kept through the spool. */
+  timestamp?: number;
 }
 
 export interface DecodedRecord extends SpoolRecord {
@@ -37,6 +39,7 @@ export function encodeFrame(record: SpoolRecord, appendedAt: number): Buffer {
       ...(record.headers ? { h: record.headers } : {}),
       ...(record.eventId !== undefined ? { e: record.eventId } : {}),
       ...(record.schemaSubject !== undefined ? { s: record.schemaSubject } : {}),
+      ...(record.timestamp !== undefined ? { c: record.timestamp } : {}),
     }),
   );
   const payloadBytes = PAYLOAD_PREFIX + meta.length + record.value.length;
@@ -86,6 +89,7 @@ export function decodeFrame(buf: Buffer, offset = 0): FrameResult {
       h?: Record<string, string>;
       e?: string;
       s?: string;
+      c?: number;
     };
     // A copy: the read buffer is reused for the next chunk and must not be pinned by a queued record.
     const value = Buffer.from(payload.subarray(PAYLOAD_PREFIX + metaLength));
@@ -99,6 +103,7 @@ export function decodeFrame(buf: Buffer, offset = 0): FrameResult {
         ...(meta.h ? { headers: meta.h } : {}),
         ...(meta.e !== undefined ? { eventId: meta.e } : {}),
         ...(meta.s !== undefined ? { schemaSubject: meta.s } : {}),
+        ...(meta.c !== undefined ? { timestamp: meta.c } : {}),
         appendedAt,
       },
     };

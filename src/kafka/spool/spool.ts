@@ -410,7 +410,10 @@ export class Spool {
     try {
       await this.active.truncate(0);
       const base = this.checkpoint;
-      await rename(join(this.options.dir, segmentName(segment.base)), join(this.options.dir, segmentName(base)));
+      await rename(
+        join(this.options.dir, segmentName(segment.base)),
+        join(this.options.dir, segmentName(base)),
+      );
       segment.base = base;
       segment.size = 0;
       await syncDir(this.options.dir, this.options.fsync);
@@ -537,7 +540,8 @@ async function restrict(
       await chmod(path, mode);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') log('warn', { path, mode: mode.toString(8), code }, 'spool: cannot restrict access');
+      if (code !== 'ENOENT')
+        log('warn', { path, mode: mode.toString(8), code }, 'spool: cannot restrict access');
     }
   }
 }

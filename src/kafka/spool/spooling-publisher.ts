@@ -302,7 +302,8 @@ export class SpoolingPublisher implements Delivery {
   }
 }
 
-function toDeliver({ topic, key, value, headers, eventId, schemaSubject }: SpooledRecord): DeliveryRecord {
+function toDeliver(record: SpooledRecord): DeliveryRecord {
+  const { topic, key, value, headers, eventId, schemaSubject, timestamp } = record;
   // Frames written before records carried their eventId have none; the Publisher does not read it.
   return {
     topic,
@@ -311,6 +312,7 @@ function toDeliver({ topic, key, value, headers, eventId, schemaSubject }: Spool
     ...(headers ? { headers } : {}),
     eventId: eventId ?? '',
     ...(schemaSubject !== undefined ? { schemaSubject } : {}),
+    ...(timestamp !== undefined ? { timestamp } : {}),
   };
 }
 

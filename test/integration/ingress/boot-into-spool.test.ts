@@ -71,9 +71,12 @@ async function checkInKafka(running: RunningBridge, sent: readonly Sent[]) {
   const decoded = await Promise.all(
     records.map(async (r) => ({
       key: r.key?.toString(),
-      event: (await harness.servers.registry.decode(r.value!)) as { eventId: string },
+      timestamp: Number(r.timestamp),
+      event: (await harness.servers.registry.decode(r.value!)) as { eventId: string; receivedAt: number },
     })),
   );
+  // Replayed after the outage, yet stamped when they were received: event-time windows stay right.
+  expect(decoded.filter((d) => d.timestamp !== d.event.receivedAt)).toEqual([]);
   const bySequence = new Map(sent.map((s) => [s.expectedEventId, s]));
   const inKafka = decoded.map(({ event }) => event.eventId);
   const acknowledged = sent.filter((s) => s.status === 200);

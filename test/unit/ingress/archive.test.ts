@@ -9,10 +9,9 @@ import { Readable } from 'node:stream';
 import { createAuthenticator } from '../../../src/auth';
 import { parseConfig } from '../../../src/config';
 import { ARCHIVE_HEADERS, createArchiveEncoder } from '../../../src/events/archive';
-import type { EncodedRecord } from '../../../src/events/encode';
 import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createCallbackHandler, type CallbackHandlerDeps } from '../../../src/ingress/handle-callback';
-import type { Receipt } from '../../../src/kafka/delivery';
+import type { DeliveryRecord, Receipt } from '../../../src/kafka/delivery';
 import { Publisher } from '../../../src/kafka/publisher';
 import { PRODUCER_DEFAULTS } from '../../../src/config';
 import { testEncoder } from '../../support/encoder';
@@ -34,7 +33,7 @@ const { config } = parseConfig(
 const RECEIVED_AT = new Date('2026-12-07T03:00:00.123Z');
 
 interface Call {
-  record: EncodedRecord;
+  record: DeliveryRecord;
   /** Settles this record's delivery. */
   hold(): void;
   refuse(error: Error): void;
@@ -81,7 +80,7 @@ describe('the archive step', () => {
       DEFAULT_TOPICS['async-response'],
       'test.archive',
     ]);
-    const [event, archived] = calls.map(({ record }) => record) as [EncodedRecord, EncodedRecord];
+    const [event, archived] = calls.map(({ record }) => record) as [DeliveryRecord, DeliveryRecord];
     expect(archived.key).toBe(event.key);
     expect(archived.eventId).toBe(event.eventId);
     expect(archived.headers).toEqual({
@@ -141,7 +140,7 @@ describe('the archive step', () => {
     ).replace(/<Password>[^<]*<\/Password>/, `<Password>${PASSWORD}</Password>`);
     const handled = call(sms, 'CarrierService' as 'DeviceUsage');
     await settle();
-    const [letter, archived] = calls.map(({ record }) => record) as [EncodedRecord, EncodedRecord];
+    const [letter, archived] = calls.map(({ record }) => record) as [DeliveryRecord, DeliveryRecord];
     expect(letter.topic).toBe(DEFAULT_TOPICS['dead-letter']);
     expect(archived.key).toBe(letter.eventId);
     expect(archived.headers?.[ARCHIVE_HEADERS.outcome]).toBe('dead-lettered');
@@ -155,7 +154,7 @@ describe('the archive step', () => {
     const probe = handler();
     void probe.call(fixture);
     await settle();
-    const [event, archived] = probe.calls.map(({ record }) => record) as [EncodedRecord, EncodedRecord];
+    const [event, archived] = probe.calls.map(({ record }) => record) as [DeliveryRecord, DeliveryRecord];
     const eventBytes = event.value.length + event.key.length;
     const archiveBytes = archived.value.length + archived.key.length;
     expect(archiveBytes).toBeGreaterThan(eventBytes);

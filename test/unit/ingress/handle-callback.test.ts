@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { AuthError, createAuthenticator } from '../../../src/auth';
 import { parseConfig } from '../../../src/config';
-import type { EncodedRecord } from '../../../src/events/encode';
+import type { DeliveryRecord } from '../../../src/kafka/delivery';
 import { AVRO_TYPES } from '../../../src/events/avro';
 import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createCallbackHandler, type IncomingCallback } from '../../../src/ingress/handle-callback';
@@ -42,7 +42,7 @@ const json = JSON.stringify({
 });
 
 function handler(maxRecordBytes: number) {
-  const published: EncodedRecord[] = [];
+  const published: DeliveryRecord[] = [];
   const authenticator = createAuthenticator(config.accounts);
   const handle = createCallbackHandler({
     parserLimits: {},

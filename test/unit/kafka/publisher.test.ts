@@ -153,6 +153,20 @@ describe('Publisher', () => {
     });
   });
 
+  it("hands each record's timestamp (when it was received) to Kafka as its CreateTime, and none when it has none", async () => {
+    const producer = new FakeProducer();
+    const publisher = await started(producer);
+    await Promise.all([
+      publisher.deliver({ ...record('a'), timestamp: 1_700_000_000_123 }),
+      publisher.deliver(record('b')),
+    ]);
+    const messages = producer.calls.flatMap((c) => c.batch.topicMessages!.flatMap((t) => t.messages));
+    expect(messages.map((m) => [m.value!.toString(), m.timestamp])).toEqual([
+      ['a', '1700000000123'],
+      ['b', undefined],
+    ]);
+  });
+
   describe('offsets', () => {
     it("settles each caller with its own record's partition and offset: base offset + index in the partition", async () => {
       const producer = new FakeProducer(false, 4);

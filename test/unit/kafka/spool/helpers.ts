@@ -9,6 +9,8 @@ export const record = (i: number, valueBytes = 100): SpoolRecord => ({
   value: Buffer.alloc(valueBytes, i % 251),
   headers: { h: String(i) },
   eventId: `event-${i}`,
+  schemaSubject: 'events-value',
+  timestamp: 1_700_000_000_000 + i,
 });
 
 export const segmentsIn = (d: string): string[] =>
