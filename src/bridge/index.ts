@@ -16,6 +16,7 @@
  */
 import { createAuthenticator } from '../auth';
 import { topicsOf, type Config } from '../config';
+import { Admission } from '../http/admission';
 import { createApp, type AppDeps } from '../http/app';
 import { NotReadyError } from '../http/errors';
 import type { CallbackHandler } from '../ingress/handle-callback';
@@ -66,6 +67,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
   let marker: RunMarker | undefined;
   const readiness = () => readinessOf(lifecycle, delivery);
   const recovery = recoveryLoop(config, parts, { readiness, metrics, logger });
+  const admission = new Admission(config.http.admission, metrics, logger);
 
   const appDeps: AppDeps = {
     http: config.http,
@@ -74,6 +76,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     // Through a closure: the handler exists only once the Kafka side is booted.
     handle: (incoming) => handle(incoming),
     readiness,
+    admission,
     readinessDetails: () => readinessDetails(delivery),
     beforeScrape: () => sampleGauges(metrics, delivery),
     metrics,
@@ -120,6 +123,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
       logger.warn({ unanswered: listeners.unanswered }, 'shutdown grace period over: closing what is left');
     }
     listeners.destroy();
+    admission.stop();
     if (inTime) await marker?.clear();
     return inTime;
   }

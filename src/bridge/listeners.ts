@@ -39,7 +39,7 @@ export class Listeners {
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, this.http.host, () => {
+      server.listen({ port, host: this.http.host, backlog: this.http.listenBacklog }, () => {
         server.off('error', reject);
         resolve({ ...(service ? { service } : {}), port: (server.address() as AddressInfo).port });
       });

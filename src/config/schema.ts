@@ -52,6 +52,27 @@ function distinctServices(names: readonly string[], issues: z.core.$RefinementCt
   );
 }
 
+/** Admission control of callbacks (src/http/admission.ts); the defaults come from bench/README.md "Overload". */
+const admission = z
+  .strictObject({
+    enabled: z.boolean().default(true).meta({
+      description:
+        'Shed callbacks with 503 OVERLOADED and Retry-After, before reading their bodies, when the node is past its capacity; /healthz, /readyz and /metrics are never shed.',
+    }),
+    maxInFlight: count.max(100_000).default(256).meta({
+      description:
+        'Callbacks being answered at once (from admission to answer, across all listeners) beyond which new ones are shed. Enough for full throughput (batches form while Kafka acknowledges); few enough that an admitted callback is answered within a second.',
+    }),
+    maxEventLoopDelayMs: z.int().min(0).max(60_000).default(100).meta({
+      description:
+        "Shed callbacks for 100 ms after the event loop was this late within the last 100 ms (a few costly callbacks, GC, a neighbour's CPU); 0 turns this signal off.",
+    }),
+    retryAfterSeconds: count.max(3600).default(1).meta({
+      description: 'The Retry-After of a shed answer.',
+    }),
+  })
+  .meta({ description: 'Admission control: load beyond capacity is refused early rather than queued.' });
+
 const http = z
   .strictObject({
     port: port.default(8080).meta({
@@ -97,6 +118,11 @@ const http = z
         description:
           "Source addresses (`192.0.2.7`, `192.0.2.0/24`, `2001:db8::/32`) allowed to POST callbacks: ThingSpace's published senders, THINGSPACE.md §4. Empty allows everyone and warns at start.",
       }),
+    listenBacklog: count.max(65_535).default(4096).meta({
+      description:
+        "Connections the kernel queues before the bridge accepts them (Node's default is 511; the kernel caps it at net.core.somaxconn). Past it, new connections are reset.",
+    }),
+    admission: admission.prefault({}),
     publicBaseUrl: httpUrl().optional().meta({
       description:
         'The URL ThingSpace reaches this bridge at (no trailing /callbacks): `callbacks sync` registers `<publicBaseUrl>/callbacks/<Service>`, on `services.<name>.port` where one is set. Warns when its port is one ThingSpace does not accept.',

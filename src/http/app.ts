@@ -5,6 +5,9 @@
  *
  *   POST /callbacks/:service          guards -> format -> pipeline -> 200 ack | error (table in the README)
  *   POST /callbacks/:token/:service   the same, for the account whose path token this is
+ * Callbacks pass admission control (admission.ts) last among the guards: past the node's capacity they are shed
+ * with 503 OVERLOADED before their bodies are read. The status paths never are.
+ *
  *   GET  /healthz                     the process answers
  *   GET  /readyz                      Kafka reachable, schema ids resolved, not draining
  *   GET  /metrics                     Prometheus
@@ -32,11 +35,13 @@ import type { WireFormat } from '../message/types';
 import { requestLogger, type Logger, type Metrics } from '../observability';
 import { findService, type ServiceName } from '../thingspace/catalogue';
 import { UnknownServiceError } from '../thingspace/errors';
+import type { Admission } from './admission';
 import { requestBody } from './body';
 import {
   MethodNotAllowedError,
   NotFoundError,
   NotReadyError,
+  OverloadedError,
   ServiceDisabledError,
   SourceNotAllowedError,
   UnsupportedMediaTypeError,
@@ -58,6 +63,8 @@ export interface AppDeps {
   pathAccount: (token: string) => PathAccount | undefined;
   handle: CallbackHandler;
   readiness: Readiness;
+  /** The node's admission control; absent, every callback is admitted. */
+  admission?: Admission;
   metrics: Metrics;
   logger: Logger;
   /** More for the /readyz body (the spool's mode and depth). */
@@ -192,6 +199,8 @@ function guardCallback(ctx: Koa.Context, guards: Guards, path: string): Callback
   }
   const notReady = guards.readiness();
   if (notReady === 'starting' || notReady === 'draining') throw new NotReadyError(notReady);
+  const { admission } = guards;
+  if (admission?.admit(ctx.res) !== undefined) throw new OverloadedError(admission.retryAfterSeconds);
   return { service: entry.name, format, pathAccount };
 }
 
@@ -244,8 +253,12 @@ function answerError(ctx: Koa.Context, err: unknown, answers: Answers, log: Logg
       ctx.set(header, header === 'Allow' ? allowOf(err) : retryAfterOf(err));
     }
   }
-  // Part of the body may still be unread: this connection cannot carry another request.
-  if (!ctx.req.complete) ctx.set('Connection', 'close');
+  // Part of the body may still be unread: this connection cannot carry another request. Except after a shed
+  // callback with a declared length (at most maxBodyBytes, the guards saw to it): Node discards the rest, and the
+  // connection carries the client's next request instead of every shed client reconnecting to a busy node.
+  const shed = err instanceof OverloadedError;
+  if (!ctx.req.complete && !(shed && ctx.request.length !== undefined)) ctx.set('Connection', 'close');
+  if (shed) return 'failed'; // counted and logged by admission control, per episode rather than per callback
   if (!known) log.error({ err }, 'unexpected error answering a callback');
   else if (answer.status >= 500) log.warn({ code: err.code, err: err.message }, 'callback not taken');
   else log.info({ code: err.code, status: answer.status }, 'callback refused');
