@@ -42,6 +42,8 @@ export interface TargetContext {
   partitions: number;
   /** Set: the bridge runs with --cpu-prof and writes its profile here when it exits. */
   bridgeProfileDir?: string;
+  /** More of the bridge's `http` config (bench/overload.ts: admission settings). */
+  bridgeHttp?: Record<string, unknown>;
 }
 
 export interface RunningTarget {
@@ -129,7 +131,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
 function bridgeConfig(ctx: TargetContext) {
   return {
     node: 'bench',
-    http: { port: 0, host: '127.0.0.1' },
+    http: { port: 0, host: '127.0.0.1', ...ctx.bridgeHttp },
     accounts: [{ name: '0000555123-00001', username: ctx.username, password: ctx.password, services: ['*'] }],
     kafka: {
       brokers: ctx.brokers,

@@ -1,0 +1,252 @@
+/**
+ * `npm run bench:overload`: one bridge node (production build) against a real Kafka broker and schema registry
+ * (as `npm run bench`), first at its capacity (50 closed-loop clients), then at about ten times that: 2,000
+ * closed-loop clients for 60 s, while /healthz is probed every 100 ms on a new connection each time, as a
+ * Kubernetes liveness probe does. Reports acknowledged/s, 503s (and how many carried Retry-After), the other
+ * statuses, client timeouts and resets, latency of all answers, the probe's latency, the shed counter, and
+ * whether Kafka holds exactly the 200s (the exit code says so). Figures are printed, never written to the repo.
+ *
+ *   BENCH_OVERLOAD_CLIENTS=2000 BENCH_OVERLOAD_SECONDS=60 BENCH_CAPACITY_SECONDS=15 BENCH_WARMUP_SECONDS=3
+ *   BENCH_OVERLOAD_TIMEOUT_MS=30000          a client gives a request up after this (and its connection)
+ *   BENCH_OVERLOAD_RETRY=immediate|honor     after a 503: send the next at once, or wait its Retry-After
+ *   BENCH_OVERLOAD_HTTP='{"admission":{"maxInFlight":128}}'   more of the bridge's `http` config
+ */
+import '../src/kafka/kafkajs-timer-warning';
+import { mkdtempSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { topicSettings } from '../src/config';
+import { createKafkaClient } from '../src/kafka/clients';
+import { provideInfra } from '../test/infra/environment';
+import { clientConfig, prefixedTopics, stderrLogger } from '../test/support/clients';
+import { recordsIn } from './kafka-check';
+import { runLoad } from './loadgen/run-load';
+import type { LoadResult, LoadSpec } from './loadgen/types';
+import { ProcessWindow } from './process-sampler';
+import { startTarget, type RunningTarget, type TargetContext } from './targets';
+
+const ROOT = join(__dirname, '..');
+const env = process.env;
+const CLIENTS = Number(env.BENCH_OVERLOAD_CLIENTS ?? 2000);
+const SECONDS = Number(env.BENCH_OVERLOAD_SECONDS ?? 60);
+const CAPACITY_SECONDS = Number(env.BENCH_CAPACITY_SECONDS ?? 15);
+const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 3);
+const TIMEOUT_MS = Number(env.BENCH_OVERLOAD_TIMEOUT_MS ?? 30_000);
+const HONOR_RETRY_AFTER = (env.BENCH_OVERLOAD_RETRY ?? 'immediate') === 'honor';
+const BRIDGE_HTTP = JSON.parse(env.BENCH_OVERLOAD_HTTP ?? '{}') as Record<string, unknown>;
+const CAPACITY_CLIENTS = 50;
+const PROBE_EVERY_MS = 100;
+const PARTITIONS = 6;
+const USERNAME = 'bench-user';
+const PASSWORD = 'bench-password-not-secret';
+/** The issue's goals under 10x overload. */
+const GOALS = { answerP99Ms: 1000, healthzMaxMs: 100 };
+
+const say = (line: string) => process.stderr.write(`bench:overload: ${line}\n`);
+
+interface Probes {
+  latenciesMs: number[];
+  failures: Record<string, number>;
+}
+
+/** GET /healthz every PROBE_EVERY_MS on a new connection, until stopped; resolves once every probe is answered. */
+function probeHealth(port: number): { stop: () => Promise<Probes> } {
+  const probes: Probes = { latenciesMs: [], failures: {} };
+  const pending = new Set<Promise<void>>();
+  const fail = (why: string) => (probes.failures[why] = (probes.failures[why] ?? 0) + 1);
+  const probe = () => {
+    const started = performance.now();
+    const done = new Promise<void>((resolve) => {
+      const req = get(
+        { host: '127.0.0.1', port, path: '/healthz', agent: false, timeout: TIMEOUT_MS },
+        (res) => {
+          res.resume();
+          res.once('end', () => {
+            if (res.statusCode === 200) probes.latenciesMs.push(performance.now() - started);
+            else fail(String(res.statusCode));
+            resolve();
+          });
+        },
+      );
+      req.once('timeout', () => req.destroy(new Error('TIMEOUT')));
+      req.once('error', (err: NodeJS.ErrnoException) => {
+        fail(err.code ?? err.message);
+        resolve();
+      });
+    });
+    pending.add(done);
+    void done.then(() => pending.delete(done));
+  };
+  const timer = setInterval(probe, PROBE_EVERY_MS);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(pending);
+      return probes;
+    },
+  };
+}
+
+async function shedCount(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let shed = 0;
+  for (const match of text.matchAll(/^thingspace_bridge_requests_shed_total\{[^}]*\} (\d+)/gm)) {
+    shed += Number(match[1]);
+  }
+  return shed;
+}
+
+interface Run {
+  result: LoadResult;
+  cpuPercent: number | null;
+  probes?: Probes;
+  kafka: { acknowledged: number; records: number };
+}
+
+async function load(
+  target: RunningTarget,
+  clients: number,
+  seconds: number,
+  count: () => Promise<number>,
+  probe: boolean,
+): Promise<Run> {
+  const spec: LoadSpec = {
+    port: target.port,
+    corpusDir: join(ROOT, 'bench/callbacks'),
+    username: USERNAME,
+    password: PASSWORD,
+    devicesPerMessage: 600,
+    warmupSeconds: WARMUP_SECONDS,
+    seconds,
+    maxConnections: clients,
+    concurrency: clients,
+    timeoutMs: TIMEOUT_MS,
+    honorRetryAfter: HONOR_RETRY_AFTER,
+  };
+  const before = await count();
+  const server = new ProcessWindow(target.child.pid);
+  let cpuPercent: number | null = null;
+  let prober: ReturnType<typeof probeHealth> | undefined;
+  let probes: Promise<Probes> | undefined;
+  const result = await runLoad(ROOT, spec, (phase) => {
+    if (phase === 'measuring') {
+      server.open();
+      if (probe) prober = probeHealth(target.port);
+    } else {
+      cpuPercent = server.close().cpuPercent;
+      probes = prober?.stop();
+    }
+  });
+  return {
+    result,
+    cpuPercent,
+    ...(probes ? { probes: await probes } : {}),
+    kafka: { acknowledged: result.okTotal, records: (await count()) - before },
+  };
+}
+
+const ms = (n: number | null | undefined) => (n === null || n === undefined ? 'n/a' : n.toFixed(1));
+
+function quantile(sorted: number[], p: number): number | null {
+  return sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+function row(label: string, run: Run): Record<string, string> {
+  const r = run.result;
+  const other = Object.entries(r.statusesMeasured)
+    .filter(([status]) => status !== '200' && status !== '503')
+    .map(([status, n]) => `${n}×${status}`)
+    .join(' ');
+  return {
+    load: label,
+    'ack/s': String(Math.round(r.okPerSecond)),
+    '503s': `${r.statusesMeasured['503'] ?? 0} (${r.retryAfter503Measured} with Retry-After)`,
+    'other answers and errors': other === '' ? '0' : other,
+    'p50 / p99 / max ms (all answers)': `${ms(r.answerLatencyMs.p50)} / ${ms(r.answerLatencyMs.p99)} / ${ms(r.answerLatencyMs.max)}`,
+    'p99 ms (200s)': ms(r.latencyMs.p99),
+    'bridge CPU %': ms(run.cpuPercent),
+    'Kafka = 200s': `${run.kafka.records === run.kafka.acknowledged ? '✓' : '✗'} ${run.kafka.records}/${run.kafka.acknowledged}`,
+  };
+}
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  const infra = await provideInfra();
+  const brokers = infra.kafkaBrokers.split(',');
+  const config = clientConfig({ brokers, registryUrl: infra.schemaRegistryUrl });
+  const admin = createKafkaClient(config.kafka, { logger: stderrLogger(), clientId: 'bench' }).admin();
+  await admin.connect();
+  const prefix = `bench-overload-${startedAt}`;
+  const ctx: TargetContext = {
+    root: ROOT,
+    dir: mkdtempSync(join(tmpdir(), 'bench-overload-')),
+    brokers,
+    registryUrl: infra.schemaRegistryUrl,
+    username: USERNAME,
+    password: PASSWORD,
+    topics: { bridge: topicSettings(prefixedTopics(prefix)), afternoon: `${prefix}.afternoon` },
+    partitions: PARTITIONS,
+    bridgeHttp: BRIDGE_HTTP,
+  };
+  const topics = Object.values(ctx.topics.bridge);
+  const count = () => recordsIn(admin, topics);
+  let capacity: Run | undefined;
+  let overload: Run | undefined;
+  let shed: number | undefined;
+  try {
+    say(`starting the bridge, http ${JSON.stringify(BRIDGE_HTTP)}`);
+    const target = await startTarget('bridge', ctx);
+    try {
+      say(`capacity: ${CAPACITY_CLIENTS} clients, ${WARMUP_SECONDS} s warm-up + ${CAPACITY_SECONDS} s`);
+      capacity = await load(target, CAPACITY_CLIENTS, CAPACITY_SECONDS, count, false);
+      const shedBefore = await shedCount(target.port);
+      say(
+        `overload: ${CLIENTS} clients (${HONOR_RETRY_AFTER ? 'waiting Retry-After' : 'resending at once'} after a 503), ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`,
+      );
+      overload = await load(target, CLIENTS, SECONDS, count, true);
+      shed = (await shedCount(target.port)) - shedBefore;
+    } finally {
+      const code = await target.stop();
+      if (code !== 0) say(`the bridge exited with ${code}; its log: ${target.logFile}`);
+    }
+  } finally {
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+    await infra.stop();
+  }
+
+  console.table([row(`${CAPACITY_CLIENTS} clients`, capacity), row(`${CLIENTS} clients`, overload)]);
+  const probes = overload.probes!;
+  const sorted = [...probes.latenciesMs].sort((a, b) => a - b);
+  const healthz = { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? null };
+  const failures = Object.entries(probes.failures).map(([why, n]) => `${n}×${why}`);
+  say(
+    `/healthz every ${PROBE_EVERY_MS} ms: ${sorted.length} answered, p50 ${ms(healthz.p50)} ms, p99 ${ms(healthz.p99)} ms, max ${ms(healthz.max)} ms` +
+      (failures.length > 0 ? `; failed: ${failures.join(' ')}` : ''),
+  );
+  say(`shed by the bridge (thingspace_bridge_requests_shed_total) during the overload: ${shed}`);
+  const answerP99 = overload.result.answerLatencyMs.p99;
+  const ofCapacity = overload.result.okPerSecond / capacity.result.okPerSecond;
+  const verdict = (met: boolean) => (met ? 'met' : 'NOT met');
+  say(
+    `goal p99 of all answers <= ${GOALS.answerP99Ms} ms: ${ms(answerP99)} ms, ${verdict(answerP99 !== null && answerP99 <= GOALS.answerP99Ms)}`,
+  );
+  say(
+    `goal /healthz < ${GOALS.healthzMaxMs} ms: max ${ms(healthz.max)} ms, ${verdict(failures.length === 0 && healthz.max !== null && healthz.max < GOALS.healthzMaxMs)}`,
+  );
+  say(
+    `throughput under overload: ${(ofCapacity * 100).toFixed(0)} % of the ${CAPACITY_CLIENTS}-client capacity`,
+  );
+
+  const lost = [capacity, overload].filter((run) => run.kafka.records !== run.kafka.acknowledged);
+  if (lost.length > 0) {
+    say('Kafka does not hold exactly what was acknowledged: this run is not a result');
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err: unknown) => {
+  say(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exitCode = 1;
+});
