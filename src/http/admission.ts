@@ -18,6 +18,7 @@
 import type { ServerResponse } from 'node:http';
 import type { HttpConfig } from '../config';
 import type { Logger, Metrics } from '../observability';
+import { OverloadedError } from './errors';
 
 export type AdmissionConfig = HttpConfig['admission'];
 
@@ -39,12 +40,15 @@ export class Admission {
   private shedInWindow = 0;
   private shedInEpisode = 0;
   private readonly ticker: NodeJS.Timeout | undefined;
+  /** What a shed callback is answered with: one error for all, so shedding costs no stack trace. */
+  readonly overloaded: OverloadedError;
 
   constructor(
     private readonly config: AdmissionConfig,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
   ) {
+    this.overloaded = new OverloadedError(config.retryAfterSeconds);
     if (config.enabled) this.ticker = setInterval(() => this.tick(), TICK_MS).unref();
   }
 
@@ -70,10 +74,6 @@ export class Admission {
     this.inFlight++;
     res.once('close', () => this.inFlight--);
     return undefined;
-  }
-
-  get retryAfterSeconds(): number {
-    return this.config.retryAfterSeconds;
   }
 
   /** Callbacks admitted and not yet answered. */

@@ -108,7 +108,7 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
     try {
       await next();
     } catch (err) {
-      state.outcome = answerError(ctx, err, ANSWERS[state.answer], requestLogger(logger, reqId));
+      state.outcome = answerError(ctx, err, ANSWERS[state.answer], () => requestLogger(logger, reqId));
       if (ctx.status >= 500 && state.service !== 'unknown') deps.onServerError?.(state.service, err);
     }
     if (state.outcome !== undefined) {
@@ -200,7 +200,7 @@ function guardCallback(ctx: Koa.Context, guards: Guards, path: string): Callback
   const notReady = guards.readiness();
   if (notReady === 'starting' || notReady === 'draining') throw new NotReadyError(notReady);
   const { admission } = guards;
-  if (admission?.admit(ctx.res) !== undefined) throw new OverloadedError(admission.retryAfterSeconds);
+  if (admission?.admit(ctx.res) !== undefined) throw admission.overloaded;
   return { service: entry.name, format, pathAccount };
 }
 
@@ -240,8 +240,11 @@ async function answerStatus(ctx: Koa.Context, deps: AppDeps): Promise<void> {
   }
 }
 
-/** The one error exit: every failure answered in `answers`' format. Returns the outcome for metrics. */
-function answerError(ctx: Koa.Context, err: unknown, answers: Answers, log: Logger): Outcome {
+/**
+ * The one error exit: every failure answered in `answers`' format. Returns the outcome for metrics. `logger` is
+ * called only to log: a shed callback, logged per episode by admission control, costs no child logger.
+ */
+function answerError(ctx: Koa.Context, err: unknown, answers: Answers, logger: () => Logger): Outcome {
   const known = err instanceof BridgeError;
   const answer = known ? answers.errorFor(err) : answers.internal;
   ctx.status = answer.status;
@@ -259,6 +262,7 @@ function answerError(ctx: Koa.Context, err: unknown, answers: Answers, log: Logg
   const shed = err instanceof OverloadedError;
   if (!ctx.req.complete && !(shed && ctx.request.length !== undefined)) ctx.set('Connection', 'close');
   if (shed) return 'failed'; // counted and logged by admission control, per episode rather than per callback
+  const log = logger();
   if (!known) log.error({ err }, 'unexpected error answering a callback');
   else if (answer.status >= 500) log.warn({ code: err.code, err: err.message }, 'callback not taken');
   else log.info({ code: err.code, status: answer.status }, 'callback refused');
