@@ -18,6 +18,7 @@ import { createAuthenticator } from '../auth';
 import { topicsOf, type Config } from '../config';
 import { Admission } from '../http/admission';
 import { createApp, type AppDeps } from '../http/app';
+import { openHealthPort, type HealthPort } from '../http/health-port';
 import { NotReadyError } from '../http/errors';
 import type { CallbackHandler } from '../ingress/handle-callback';
 import { createKafkaClient, createRegistryClient } from '../kafka/clients';
@@ -65,6 +66,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
   let booted: Promise<void> | undefined;
   let closed: Promise<boolean> | undefined;
   let marker: RunMarker | undefined;
+  let healthPort: HealthPort | undefined;
   const readiness = () => readinessOf(lifecycle, delivery);
   const recovery = recoveryLoop(config, parts, { readiness, metrics, logger });
   const admission = new Admission(config.http.admission, metrics, logger);
@@ -124,6 +126,8 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     }
     listeners.destroy();
     admission.stop();
+    // Last: a liveness probe keeps its answer through the drain.
+    await healthPort?.close();
     if (inTime) await marker?.clear();
     return inTime;
   }
@@ -137,6 +141,19 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
       const opened = (delivery = await openDelivery(config, kafka, metrics, logger));
       if (recovery) marker = await watchForRecovery(recovery, config, logger);
       const listening = await openListeners(listeners, config, appDeps);
+      if (config.http.healthPort !== undefined) {
+        try {
+          healthPort = await openHealthPort({
+            host: config.http.host,
+            port: config.http.healthPort,
+            readiness,
+          });
+        } catch (err) {
+          listeners.destroy();
+          throw err;
+        }
+        listening.push({ health: true, port: healthPort.port });
+      }
       booted = boot(opened);
       // Observed through ready(); an unobserved rejection here would crash the process.
       booted.catch(() => undefined);

@@ -11,6 +11,8 @@ import type { ServiceName } from '../thingspace/catalogue';
 export interface Listener {
   /** The service a per-service listener serves; undefined for the main listener. */
   service?: ServiceName;
+  /** The health port (`http.healthPort`, src/http/health-port.ts). */
+  health?: true;
   port: number;
 }
 

@@ -280,13 +280,13 @@ describe('admission control: event-loop delay', () => {
   });
 });
 
-describe('http.admission and http.listenBacklog in the config', () => {
+describe('http.admission, http.listenBacklog and http.healthPort in the config', () => {
   it('have defaults, enabled', () => {
     const { http } = parseConfig(minimal(), {}).config;
     expect(http.admission).toEqual({
       enabled: true,
       maxInFlight: 256,
-      maxEventLoopDelayMs: 100,
+      maxEventLoopDelayMs: 0,
       retryAfterSeconds: 1,
     });
     expect(http.listenBacklog).toBe(4096);
@@ -314,6 +314,12 @@ describe('http.admission and http.listenBacklog in the config', () => {
       expect.stringMatching(/^http\.admission\.maxEventLoopDelayMs: /),
       expect.stringMatching(/^http\.admission\.retryAfterSeconds: /),
       'http.admission.queue: unknown key',
+    ]);
+  });
+
+  it('wants the health port apart from every other listener', () => {
+    expect(problems({ ...minimal(), http: { port: 9000, healthPort: 9000 } })).toEqual([
+      expect.stringMatching(/^http\.healthPort: /),
     ]);
   });
 });
