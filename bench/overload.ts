@@ -2,9 +2,11 @@
  * `npm run bench:overload`: one bridge node (production build) against a real Kafka broker and schema registry
  * (as `npm run bench`), first at its capacity (50 closed-loop clients), then at about ten times that: 2,000
  * closed-loop clients for 60 s, while /healthz is probed every 100 ms on a new connection each time, as a
- * Kubernetes liveness probe does. Reports acknowledged/s, 503s (and how many carried Retry-After), the other
+ * Kubernetes liveness probe does: on the main port, and on the health port too when the config sets one
+ * (`BENCH_OVERLOAD_HTTP='{"healthPort":0}'`). Reports acknowledged/s, 503s (and how many carried Retry-After), the other
  * statuses, client timeouts and resets, latency of all answers, the probe's latency, the shed counter, and
- * whether Kafka holds exactly the 200s (the exit code says so). Figures are printed, never written to the repo.
+ * whether Kafka holds every 200 (the exit code says so; a request the client gave up on may be there too).
+ * Figures are printed, never written to the repo.
  *
  *   BENCH_OVERLOAD_CLIENTS=2000 BENCH_OVERLOAD_SECONDS=60 BENCH_CAPACITY_SECONDS=15 BENCH_WARMUP_SECONDS=3
  *   BENCH_OVERLOAD_TIMEOUT_MS=30000          a client gives a request up after this (and its connection)
@@ -97,10 +99,16 @@ async function shedCount(port: number): Promise<number> {
   return shed;
 }
 
+/** Where /healthz is probed: the main port, and the health port if there is one. */
+interface ProbeTarget {
+  label: string;
+  port: number;
+}
+
 interface Run {
   result: LoadResult;
   cpuPercent: number | null;
-  probes?: Probes;
+  probes: { target: ProbeTarget; probes: Probes }[];
   kafka: { acknowledged: number; records: number };
 }
 
@@ -109,7 +117,7 @@ async function load(
   clients: number,
   seconds: number,
   count: () => Promise<number>,
-  probe: boolean,
+  probeTargets: ProbeTarget[],
 ): Promise<Run> {
   const spec: LoadSpec = {
     port: target.port,
@@ -127,23 +135,36 @@ async function load(
   const before = await count();
   const server = new ProcessWindow(target.child.pid);
   let cpuPercent: number | null = null;
-  let prober: ReturnType<typeof probeHealth> | undefined;
-  let probes: Promise<Probes> | undefined;
+  let probers: ReturnType<typeof probeHealth>[] = [];
+  let probes: Promise<Probes[]> = Promise.resolve([]);
   const result = await runLoad(ROOT, spec, (phase) => {
     if (phase === 'measuring') {
       server.open();
-      if (probe) prober = probeHealth(target.port);
+      probers = probeTargets.map((t) => probeHealth(t.port));
     } else {
       cpuPercent = server.close().cpuPercent;
-      probes = prober?.stop();
+      probes = Promise.all(probers.map((prober) => prober.stop()));
     }
   });
   return {
     result,
     cpuPercent,
-    ...(probes ? { probes: await probes } : {}),
+    probes: (await probes).map((p, i) => ({ target: probeTargets[i]!, probes: p })),
     kafka: { acknowledged: result.okTotal, records: (await count()) - before },
   };
+}
+
+/** Requests the client gave up on or lost the connection of: the bridge may have published them or not. */
+function unanswered(result: LoadResult): number {
+  return Object.entries(result.statuses)
+    .filter(([status]) => !/^\d+$/.test(status))
+    .reduce((sum, [, n]) => sum + n, 0);
+}
+
+/** Every 200 is in Kafka, and nothing is there that was not sent: 200s <= records <= 200s + unanswered. */
+function kafkaHolds(run: Run): boolean {
+  const { records, acknowledged } = run.kafka;
+  return records >= acknowledged && records <= acknowledged + unanswered(run.result);
 }
 
 const ms = (n: number | null | undefined) => (n === null || n === undefined ? 'n/a' : n.toFixed(1));
@@ -166,7 +187,7 @@ function row(label: string, run: Run): Record<string, string> {
     'p50 / p99 / max ms (all answers)': `${ms(r.answerLatencyMs.p50)} / ${ms(r.answerLatencyMs.p99)} / ${ms(r.answerLatencyMs.max)}`,
     'p99 ms (200s)': ms(r.latencyMs.p99),
     'bridge CPU %': ms(run.cpuPercent),
-    'Kafka = 200s': `${run.kafka.records === run.kafka.acknowledged ? '✓' : '✗'} ${run.kafka.records}/${run.kafka.acknowledged}`,
+    'Kafka: records / 200s (+ unanswered)': `${kafkaHolds(run) ? '✓' : '✗'} ${run.kafka.records} / ${run.kafka.acknowledged} (+${unanswered(r)})`,
   };
 }
 
@@ -199,12 +220,15 @@ async function main(): Promise<void> {
     const target = await startTarget('bridge', ctx);
     try {
       say(`capacity: ${CAPACITY_CLIENTS} clients, ${WARMUP_SECONDS} s warm-up + ${CAPACITY_SECONDS} s`);
-      capacity = await load(target, CAPACITY_CLIENTS, CAPACITY_SECONDS, count, false);
+      capacity = await load(target, CAPACITY_CLIENTS, CAPACITY_SECONDS, count, []);
       const shedBefore = await shedCount(target.port);
       say(
         `overload: ${CLIENTS} clients (${HONOR_RETRY_AFTER ? 'waiting Retry-After' : 'resending at once'} after a 503), ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`,
       );
-      overload = await load(target, CLIENTS, SECONDS, count, true);
+      const probeTargets = [{ label: 'main port', port: target.port }];
+      if (target.healthPort !== undefined)
+        probeTargets.push({ label: 'health port', port: target.healthPort });
+      overload = await load(target, CLIENTS, SECONDS, count, probeTargets);
       shed = (await shedCount(target.port)) - shedBefore;
     } finally {
       const code = await target.stop();
@@ -217,14 +241,17 @@ async function main(): Promise<void> {
   }
 
   console.table([row(`${CAPACITY_CLIENTS} clients`, capacity), row(`${CLIENTS} clients`, overload)]);
-  const probes = overload.probes!;
-  const sorted = [...probes.latenciesMs].sort((a, b) => a - b);
-  const healthz = { p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), max: sorted.at(-1) ?? null };
-  const failures = Object.entries(probes.failures).map(([why, n]) => `${n}×${why}`);
-  say(
-    `/healthz every ${PROBE_EVERY_MS} ms: ${sorted.length} answered, p50 ${ms(healthz.p50)} ms, p99 ${ms(healthz.p99)} ms, max ${ms(healthz.max)} ms` +
-      (failures.length > 0 ? `; failed: ${failures.join(' ')}` : ''),
-  );
+  let healthzMaxMs: number | null = null;
+  for (const { target, probes } of overload.probes) {
+    const sorted = [...probes.latenciesMs].sort((x, y) => x - y);
+    const failures = Object.entries(probes.failures).map(([why, n]) => `${n}×${why}`);
+    const max = failures.length > 0 ? Infinity : (sorted.at(-1) ?? null);
+    healthzMaxMs = max; // the last probed: the health port when there is one
+    say(
+      `/healthz on the ${target.label} every ${PROBE_EVERY_MS} ms: ${sorted.length} answered, p50 ${ms(quantile(sorted, 0.5))} ms, p99 ${ms(quantile(sorted, 0.99))} ms, max ${ms(sorted.at(-1))} ms` +
+        (failures.length > 0 ? `; failed: ${failures.join(' ')}` : ''),
+    );
+  }
   say(`shed by the bridge (thingspace_bridge_requests_shed_total) during the overload: ${shed}`);
   const answerP99 = overload.result.answerLatencyMs.p99;
   const ofCapacity = overload.result.okPerSecond / capacity.result.okPerSecond;
@@ -233,15 +260,14 @@ async function main(): Promise<void> {
     `goal p99 of all answers <= ${GOALS.answerP99Ms} ms: ${ms(answerP99)} ms, ${verdict(answerP99 !== null && answerP99 <= GOALS.answerP99Ms)}`,
   );
   say(
-    `goal /healthz < ${GOALS.healthzMaxMs} ms: max ${ms(healthz.max)} ms, ${verdict(failures.length === 0 && healthz.max !== null && healthz.max < GOALS.healthzMaxMs)}`,
+    `goal /healthz < ${GOALS.healthzMaxMs} ms (${overload.probes.at(-1)!.target.label}): max ${ms(healthzMaxMs)} ms, ${verdict(healthzMaxMs !== null && healthzMaxMs < GOALS.healthzMaxMs)}`,
   );
   say(
     `throughput under overload: ${(ofCapacity * 100).toFixed(0)} % of the ${CAPACITY_CLIENTS}-client capacity`,
   );
 
-  const lost = [capacity, overload].filter((run) => run.kafka.records !== run.kafka.acknowledged);
-  if (lost.length > 0) {
-    say('Kafka does not hold exactly what was acknowledged: this run is not a result');
+  if (![capacity, overload].every(kafkaHolds)) {
+    say('Kafka does not hold every 200, or holds more than was sent: this run is not a result');
     process.exitCode = 1;
   }
 }

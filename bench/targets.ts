@@ -50,6 +50,8 @@ export interface RunningTarget {
   name: TargetName;
   child: ChildProcess;
   port: number;
+  /** The bridge's health port, when its config has one (`http.healthPort`). */
+  healthPort?: number;
   logFile: string;
   /** SIGTERM, then its exit code (SIGKILL after 30 s). */
   stop(): Promise<number | null>;
@@ -104,11 +106,12 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     }
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const port = await listeningPort(child, logFile);
+  const { port, healthPort } = await listeningPorts(child, logFile);
   const target: RunningTarget = {
     name,
     child,
     port,
+    ...(healthPort === undefined ? {} : { healthPort }),
     logFile,
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
@@ -143,16 +146,25 @@ function bridgeConfig(ctx: TargetContext) {
   };
 }
 
-/** Resolves with the port from the target's `listening` line; its stdout and stderr go to `logFile`. */
-function listeningPort(child: ChildProcess, logFile: string): Promise<number> {
+/** Resolves with the ports from the target's `listening` line; its stdout and stderr go to `logFile`. */
+function listeningPorts(
+  child: ChildProcess,
+  logFile: string,
+): Promise<{ port: number; healthPort?: number }> {
   const log = createWriteStream(logFile);
   child.stderr!.pipe(log);
-  return new Promise<number>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       log.write(`${line}\n`);
       try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number; listeners?: { port: number }[] };
-        if (entry.msg === 'listening') resolve(entry.port ?? entry.listeners![0]!.port);
+        const entry = JSON.parse(line) as {
+          msg?: string;
+          port?: number;
+          listeners?: { port: number; health?: true }[];
+        };
+        if (entry.msg !== 'listening') return;
+        const health = entry.listeners?.find((listener) => listener.health)?.port;
+        resolve({ port: entry.port ?? entry.listeners![0]!.port, ...(health ? { healthPort: health } : {}) });
       } catch {
         // not a line of ours
       }
