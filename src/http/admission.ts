@@ -40,6 +40,7 @@ export class Admission {
   private shedInWindow = 0;
   private shedInEpisode = 0;
   private readonly ticker: NodeJS.Timeout | undefined;
+  private readonly period: number;
   /** What a shed callback is answered with: one error for all, so shedding costs no stack trace. */
   readonly overloaded: OverloadedError;
 
@@ -49,7 +50,9 @@ export class Admission {
     private readonly logger: Logger,
   ) {
     this.overloaded = new OverloadedError(config.retryAfterSeconds);
-    if (config.enabled) this.ticker = setInterval(() => this.tick(), TICK_MS).unref();
+    // Without the delay signal, the timer only ends shedding episodes: once a window is enough.
+    this.period = config.maxEventLoopDelayMs > 0 ? TICK_MS : WINDOW_MS;
+    if (config.enabled) this.ticker = setInterval(() => this.tick(), this.period).unref();
   }
 
   /**
@@ -87,7 +90,7 @@ export class Admission {
 
   private tick(): void {
     const now = performance.now();
-    this.worstDelayMs = Math.max(this.worstDelayMs, now - this.lastTick - TICK_MS);
+    this.worstDelayMs = Math.max(this.worstDelayMs, now - this.lastTick - this.period);
     this.lastTick = now;
     if (now - this.windowStart < WINDOW_MS) return;
     const limit = this.config.maxEventLoopDelayMs;

@@ -59,7 +59,7 @@ const server = createServer((req, res) => {
   if (req.method !== 'GET' && req.method !== 'HEAD')
     return answer(res, 405, { status: 'method not allowed' });
   const stalledMs = performance.now() - lastBeatAt;
-  switch (req.url) {
+  switch (req.url?.split('?', 1)[0]) {
     case '/healthz':
       return stalledMs > stallMs
         ? answer(res, 503, { status: 'stalled', stalledMs: Math.round(stalledMs) })

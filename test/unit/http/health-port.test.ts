@@ -49,6 +49,7 @@ describe('the health port', () => {
     reason = undefined;
     await until(health.port, '/readyz', 200);
     expect(JSON.parse((await get(health.port, '/readyz')).body)).toEqual({ status: 'ready' });
+    expect((await get(health.port, '/healthz?from=kubelet')).status).toBe(200);
     expect((await get(health.port, '/metrics')).status).toBe(404);
     expect((await send(health.port, '/healthz', { method: 'POST' })).status).toBe(405);
   });
