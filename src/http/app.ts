@@ -5,12 +5,12 @@
  *
  *   POST /callbacks/:service          guards -> format -> pipeline -> 200 ack | error (table in the README)
  *   POST /callbacks/:token/:service   the same, for the account whose path token this is
- * Callbacks pass admission control (admission.ts) last among the guards: past the node's capacity they are shed
- * with 503 OVERLOADED before their bodies are read. The status paths never are.
- *
  *   GET  /healthz                     the process answers
  *   GET  /readyz                      Kafka reachable, schema ids resolved, not draining
  *   GET  /metrics                     Prometheus
+ *
+ * Callbacks pass admission control (admission.ts) last among the guards: past the node's capacity they are shed
+ * with 503 OVERLOADED before their bodies are read. The status paths never are.
  *
  * Answers come in the format the request was read in: a SOAP envelope or Fault (soap-responses.ts), or JSON
  * (json-responses.ts). Refusals before that is known (403, 404, 405, 415) are JSON when the Content-Type names
