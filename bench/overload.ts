@@ -154,11 +154,24 @@ async function load(
   };
 }
 
-/** Requests the client gave up on or lost the connection of: the bridge may have published them or not. */
+/** The Retry-After of the bridge's shed answers, as configured for this run. */
+const SHED_RETRY_AFTER = String(
+  (BRIDGE_HTTP.admission as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1,
+);
+
+/**
+ * Requests whose event the bridge may have published without a 200 reaching the client: those the client gave up
+ * on or lost the connection of, and 503s other than sheds (a delivery deadline can pass while Kafka still takes
+ * the record; the caller's retry then publishes it again under the same eventId). A shed is never published.
+ */
 function unanswered(result: LoadResult): number {
-  return Object.entries(result.statuses)
+  const gaveUp = Object.entries(result.statuses)
     .filter(([status]) => !/^\d+$/.test(status))
     .reduce((sum, [, n]) => sum + n, 0);
+  const other503s = Object.entries(result.retryAfters503)
+    .filter(([retryAfter]) => retryAfter !== SHED_RETRY_AFTER)
+    .reduce((sum, [, n]) => sum + n, 0);
+  return gaveUp + other503s;
 }
 
 /** Every 200 is in Kafka, and nothing is there that was not sent: 200s <= records <= 200s + unanswered. */
@@ -183,11 +196,14 @@ function row(label: string, run: Run): Record<string, string> {
     load: label,
     'ack/s': String(Math.round(r.okPerSecond)),
     '503s': `${r.statusesMeasured['503'] ?? 0} (${r.retryAfter503Measured} with Retry-After)`,
+    '503s of the run by Retry-After': Object.entries(r.retryAfters503)
+      .map(([retryAfter, n]) => `${n}×${retryAfter}`)
+      .join(' '),
     'other answers and errors': other === '' ? '0' : other,
     'p50 / p99 / max ms (all answers)': `${ms(r.answerLatencyMs.p50)} / ${ms(r.answerLatencyMs.p99)} / ${ms(r.answerLatencyMs.max)}`,
     'p99 ms (200s)': ms(r.latencyMs.p99),
     'bridge CPU %': ms(run.cpuPercent),
-    'Kafka: records / 200s (+ unanswered)': `${kafkaHolds(run) ? '✓' : '✗'} ${run.kafka.records} / ${run.kafka.acknowledged} (+${unanswered(r)})`,
+    'Kafka: records / 200s (+ unanswered, other 503s)': `${kafkaHolds(run) ? '✓' : '✗'} ${run.kafka.records} / ${run.kafka.acknowledged} (+${unanswered(r)})`,
   };
 }
 

@@ -49,6 +49,8 @@ class Recorder {
   private readonly latencies = new Samples();
   private readonly answerLatencies = new Samples();
   retryAfter503 = 0;
+  /** Every 503 of the run by its Retry-After (`none` without one): the bridge's sheds carry their own value. */
+  readonly retryAfters503: Record<string, number> = {};
   readonly statuses: Record<string, number> = {};
   readonly statusesMeasured: Record<string, number> = {};
   ok = 0;
@@ -69,6 +71,10 @@ class Recorder {
     const key = String(outcome);
     this.statuses[key] = (this.statuses[key] ?? 0) + 1;
     if (outcome === 200) this.ok++;
+    if (outcome === 503) {
+      const value = String(retryAfter ?? 'none');
+      this.retryAfters503[value] = (this.retryAfters503[value] ?? 0) + 1;
+    }
     if (sentIn !== 'measuring' || this.phase !== 'measuring') return;
     this.statusesMeasured[key] = (this.statusesMeasured[key] ?? 0) + 1;
     if (typeof outcome === 'number') this.answerLatencies.add(ms);
@@ -209,6 +215,7 @@ async function main(): Promise<void> {
     },
     answerLatencyMs: { p50: at(answers, 0.5), p99: at(answers, 0.99), max: answers.at(-1) ?? null },
     retryAfter503Measured: recorder.retryAfter503,
+    retryAfters503: recorder.retryAfters503,
     statusesMeasured: recorder.statusesMeasured,
     statuses: recorder.statuses,
     okTotal: recorder.ok,

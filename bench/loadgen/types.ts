@@ -36,6 +36,8 @@ export interface LoadResult {
   answerLatencyMs: { p50: number | null; p99: number | null; max: number | null };
   /** The measured window's 503s that carried a Retry-After. */
   retryAfter503Measured: number;
+  /** Every 503 of the run, warm-up and draining included, by its Retry-After value (`none` without one). */
+  retryAfters503: Record<string, number>;
   /** Every 200 of the run, warm-up and draining included: what Kafka must hold. */
   okTotal: number;
   sentTotal: number;
