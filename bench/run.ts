@@ -16,11 +16,10 @@
  * when Kafka does not hold exactly what was acknowledged.
  */
 import '../src/kafka/kafkajs-timer-warning';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Admin } from 'kafkajs';
 import { topicSettings } from '../src/config';
 import { createKafkaClient, createRegistryClient } from '../src/kafka/clients';
@@ -29,7 +28,8 @@ import { stackStatus } from '../test/infra/stack/stack';
 import { clientConfig, prefixedTopics, stderrLogger } from '../test/support/clients';
 import { difference, scrapeBatches, type BatchHistogram } from './bridge-metrics';
 import { distinctEventIds, recordsIn } from './kafka-check';
-import type { LoadResult, LoadSpec } from './loadgen/types';
+import { runLoad } from './loadgen/run-load';
+import type { LoadSpec } from './loadgen/types';
 import { ProcessWindow } from './process-sampler';
 import { summarizeFile } from './profile-summary';
 import {
@@ -110,31 +110,16 @@ async function scenario(
   let serverUsage: ScenarioResult['server'] = { cpuPercent: null, peakRssMiB: null };
   let brokerUsage: ScenarioResult['broker'] = { cpuPercent: null, peakRssMiB: null };
 
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'bench/loadgen/main.ts'), JSON.stringify(spec)],
-    {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const result = await new Promise<LoadResult>((resolve, reject) => {
-    let got: LoadResult | undefined;
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const message = JSON.parse(line) as { type: string; phase?: string } & LoadResult;
-      if (message.type === 'phase' && message.phase === 'measuring') {
-        server.open();
-        broker.open();
-        if (bridge) batchesAtStart = scrapeBatches(target.port);
-      } else if (message.type === 'phase' && message.phase === 'draining') {
-        serverUsage = server.close();
-        brokerUsage = broker.close();
-        if (bridge) batchesAtEnd = scrapeBatches(target.port);
-      } else if (message.type === 'result') got = message;
-    });
-    child.once('exit', (code) =>
-      got === undefined ? reject(new Error(`the load generator exited with ${code}`)) : resolve(got),
-    );
+  const result = await runLoad(ROOT, spec, (phase) => {
+    if (phase === 'measuring') {
+      server.open();
+      broker.open();
+      if (bridge) batchesAtStart = scrapeBatches(target.port);
+    } else {
+      serverUsage = server.close();
+      brokerUsage = broker.close();
+      if (bridge) batchesAtEnd = scrapeBatches(target.port);
+    }
   });
   const batches =
     batchesAtStart && batchesAtEnd ? difference(await batchesAtEnd, await batchesAtStart) : undefined;

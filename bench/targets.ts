@@ -42,12 +42,16 @@ export interface TargetContext {
   partitions: number;
   /** Set: the bridge runs with --cpu-prof and writes its profile here when it exits. */
   bridgeProfileDir?: string;
+  /** More of the bridge's `http` config (bench/overload.ts: admission settings). */
+  bridgeHttp?: Record<string, unknown>;
 }
 
 export interface RunningTarget {
   name: TargetName;
   child: ChildProcess;
   port: number;
+  /** The bridge's health port, when its config has one (`http.healthPort`). */
+  healthPort?: number;
   logFile: string;
   /** SIGTERM, then its exit code (SIGKILL after 30 s). */
   stop(): Promise<number | null>;
@@ -102,11 +106,12 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     }
   }
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const port = await listeningPort(child, logFile);
+  const { port, healthPort } = await listeningPorts(child, logFile);
   const target: RunningTarget = {
     name,
     child,
     port,
+    ...(healthPort === undefined ? {} : { healthPort }),
     logFile,
     stop: async () => {
       if (child.exitCode !== null) return child.exitCode;
@@ -129,7 +134,7 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
 function bridgeConfig(ctx: TargetContext) {
   return {
     node: 'bench',
-    http: { port: 0, host: '127.0.0.1' },
+    http: { port: 0, host: '127.0.0.1', ...ctx.bridgeHttp },
     accounts: [{ name: '0000555123-00001', username: ctx.username, password: ctx.password, services: ['*'] }],
     kafka: {
       brokers: ctx.brokers,
@@ -141,16 +146,25 @@ function bridgeConfig(ctx: TargetContext) {
   };
 }
 
-/** Resolves with the port from the target's `listening` line; its stdout and stderr go to `logFile`. */
-function listeningPort(child: ChildProcess, logFile: string): Promise<number> {
+/** Resolves with the ports from the target's `listening` line; its stdout and stderr go to `logFile`. */
+function listeningPorts(
+  child: ChildProcess,
+  logFile: string,
+): Promise<{ port: number; healthPort?: number }> {
   const log = createWriteStream(logFile);
   child.stderr!.pipe(log);
-  return new Promise<number>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       log.write(`${line}\n`);
       try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number; listeners?: { port: number }[] };
-        if (entry.msg === 'listening') resolve(entry.port ?? entry.listeners![0]!.port);
+        const entry = JSON.parse(line) as {
+          msg?: string;
+          port?: number;
+          listeners?: { port: number; health?: true }[];
+        };
+        if (entry.msg !== 'listening') return;
+        const health = entry.listeners?.find((listener) => listener.health)?.port;
+        resolve({ port: entry.port ?? entry.listeners![0]!.port, ...(health ? { healthPort: health } : {}) });
       } catch {
         // not a line of ours
       }

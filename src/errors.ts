@@ -182,6 +182,7 @@ export const ERRORS = {
     description: 'an unexpected error (a bug); the details are only in the log',
   },
   NOT_READY: later('the bridge is starting or shutting down; retry later'),
+  OVERLOADED: later('the bridge is answering as many callbacks as it can; retry later'),
   QUEUE_FULL: later('the publish queue is full; retry later'),
   KAFKA_UNAVAILABLE: later('Kafka did not take the event; retry later'),
   DELIVERY_TIMEOUT: later('Kafka did not acknowledge the event in time; retry later'),

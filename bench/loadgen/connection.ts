@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 const HEADER_END = Buffer.from('\r\n\r\n');
 const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)/i;
 const CONNECTION_CLOSE = /\r\nconnection:[ \t]*close/i;
+const RETRY_AFTER = /\r\nretry-after:[ \t]*(\d+)/i;
 /** A response head larger than this is not one our targets send. */
 const MAX_HEAD_BYTES = 16 * 1024;
 
@@ -20,8 +21,11 @@ export class ConnectionError extends Error {
 export class Connection {
   /** False once the server said `Connection: close`, or the socket failed: open another one. */
   usable = true;
+  /** The Retry-After (seconds) of the last answer that was not a 200, if it had one. */
+  retryAfter: number | undefined;
   private received: Buffer | undefined;
   private pending: { resolve: (status: number) => void; reject: (err: Error) => void } | undefined;
+  private timer: NodeJS.Timeout | undefined;
 
   private constructor(private readonly socket: Socket) {
     socket.setNoDelay(true);
@@ -42,12 +46,16 @@ export class Connection {
     });
   }
 
-  /** Sends one complete request; resolves with the response's status once its whole body arrived. */
-  request(bytes: Buffer): Promise<number> {
+  /**
+   * Sends one complete request; resolves with the response's status once its whole body arrived. With
+   * `timeoutMs`, gives up after it (ConnectionError TIMEOUT) and closes the connection, as an HTTP client would.
+   */
+  request(bytes: Buffer, timeoutMs?: number): Promise<number> {
     if (this.pending !== undefined) throw new Error('one request at a time on a connection');
     if (!this.usable) return Promise.reject(new ConnectionError('CLOSED'));
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
+      if (timeoutMs !== undefined) this.timer = setTimeout(() => this.fail('TIMEOUT'), timeoutMs);
       this.socket.write(bytes);
     });
   }
@@ -75,15 +83,21 @@ export class Connection {
     }
     this.received = undefined;
     if (CONNECTION_CLOSE.test(head)) this.close();
+    const status = Number(head.slice(9, 12));
+    // Read only off the 200 path: the generator's CPU goes to sending.
+    const retryAfter = status === 200 ? null : RETRY_AFTER.exec(head);
+    this.retryAfter = retryAfter ? Number(retryAfter[1]) : undefined;
     const pending = this.pending;
     this.pending = undefined;
-    pending?.resolve(Number(head.slice(9, 12)));
+    clearTimeout(this.timer);
+    pending?.resolve(status);
   }
 
   private fail(code: string): void {
     this.usable = false;
     const pending = this.pending;
     this.pending = undefined;
+    clearTimeout(this.timer);
     pending?.reject(new ConnectionError(code));
     if (!this.socket.destroyed) this.socket.destroy();
   }

@@ -20,10 +20,37 @@ import type { LoadResult, LoadSpec } from './types';
 
 type Phase = 'warm-up' | 'measuring' | 'draining';
 
+/** Latencies in a growing array. */
+class Samples {
+  private values = new Float64Array(1 << 16);
+  private count = 0;
+
+  add(ms: number): void {
+    if (this.count === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.count++] = ms;
+  }
+
+  sorted(): Float64Array {
+    return this.values.slice(0, this.count).sort();
+  }
+}
+
+/** The value at quantile `p` of sorted samples; null when there are none. */
+function at(sorted: Float64Array, p: number): number | null {
+  return sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
 class Recorder {
   phase: Phase = 'warm-up';
-  private latencies = new Float64Array(1 << 16);
-  private measuredOk = 0;
+  private readonly latencies = new Samples();
+  private readonly answerLatencies = new Samples();
+  retryAfter503 = 0;
+  /** Every 503 of the run by its Retry-After (`none` without one): the bridge's sheds carry their own value. */
+  readonly retryAfters503: Record<string, number> = {};
   readonly statuses: Record<string, number> = {};
   readonly statusesMeasured: Record<string, number> = {};
   ok = 0;
@@ -36,24 +63,31 @@ class Recorder {
     return this.phase;
   }
 
-  /** `sentIn`: the phase the request was sent in; only requests sent and answered while measuring are measured. */
-  answered(sentIn: Phase, outcome: number | string, ms: number): void {
+  /**
+   * `sentIn`: the phase the request was sent in; only requests sent and answered while measuring are measured.
+   * `retryAfter`: the answer's Retry-After, if any.
+   */
+  answered(sentIn: Phase, outcome: number | string, ms: number, retryAfter?: number): void {
     const key = String(outcome);
     this.statuses[key] = (this.statuses[key] ?? 0) + 1;
     if (outcome === 200) this.ok++;
+    if (outcome === 503) {
+      const value = String(retryAfter ?? 'none');
+      this.retryAfters503[value] = (this.retryAfters503[value] ?? 0) + 1;
+    }
     if (sentIn !== 'measuring' || this.phase !== 'measuring') return;
     this.statusesMeasured[key] = (this.statusesMeasured[key] ?? 0) + 1;
-    if (outcome !== 200) return;
-    if (this.measuredOk === this.latencies.length) {
-      const grown = new Float64Array(this.latencies.length * 2);
-      grown.set(this.latencies);
-      this.latencies = grown;
-    }
-    this.latencies[this.measuredOk++] = ms;
+    if (typeof outcome === 'number') this.answerLatencies.add(ms);
+    if (outcome === 503 && retryAfter !== undefined) this.retryAfter503++;
+    if (outcome === 200) this.latencies.add(ms);
   }
 
   latenciesMs(): Float64Array {
-    return this.latencies.slice(0, this.measuredOk).sort();
+    return this.latencies.sorted();
+  }
+
+  answerLatenciesMs(): Float64Array {
+    return this.answerLatencies.sorted();
   }
 }
 
@@ -74,9 +108,11 @@ async function closedLoop(spec: LoadSpec, pool: RequestPool, recorder: Recorder)
       }
       const sentIn = recorder.sending();
       const started = performance.now();
-      const outcome = await connection.request(pool.take()).catch(outcomeOf);
-      recorder.answered(sentIn, outcome, performance.now() - started);
+      const outcome = await connection.request(pool.take(), spec.timeoutMs).catch(outcomeOf);
+      const retryAfter = outcome === 200 ? undefined : connection.retryAfter;
+      recorder.answered(sentIn, outcome, performance.now() - started, retryAfter);
       if (!connection.usable) connection = undefined;
+      if (spec.honorRetryAfter && outcome === 503 && retryAfter !== undefined) await sleep(retryAfter * 1000);
     }
     connection?.close();
   };
@@ -165,16 +201,21 @@ async function main(): Promise<void> {
   await running;
 
   const latencies = recorder.latenciesMs();
-  const at = (p: number) =>
-    latencies.length === 0
-      ? null
-      : latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  const answers = recorder.answerLatenciesMs();
   const result: LoadResult = {
     seconds,
     sentMeasured: recorder.sentMeasured,
     okMeasured: latencies.length,
     okPerSecond: latencies.length / seconds,
-    latencyMs: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: latencies.at(-1) ?? null },
+    latencyMs: {
+      p50: at(latencies, 0.5),
+      p90: at(latencies, 0.9),
+      p99: at(latencies, 0.99),
+      max: latencies.at(-1) ?? null,
+    },
+    answerLatencyMs: { p50: at(answers, 0.5), p99: at(answers, 0.99), max: answers.at(-1) ?? null },
+    retryAfter503Measured: recorder.retryAfter503,
+    retryAfters503: recorder.retryAfters503,
     statusesMeasured: recorder.statusesMeasured,
     statuses: recorder.statuses,
     okTotal: recorder.ok,

@@ -14,6 +14,10 @@ export interface LoadSpec {
   rate?: number;
   /** Open loop: the most connections it opens. */
   maxConnections: number;
+  /** A request unanswered after this is given up (outcome TIMEOUT, the connection closed); unset: never. */
+  timeoutMs?: number;
+  /** Closed loop: after a 503 with Retry-After, the client waits that long before its next request. */
+  honorRetryAfter?: boolean;
 }
 
 export interface LoadResult {
@@ -28,6 +32,12 @@ export interface LoadResult {
   /** Answers by status (or connection error code) of the measured window, and of the whole run. */
   statusesMeasured: Record<string, number>;
   statuses: Record<string, number>;
+  /** Latency of every answer of the measured window, whatever its status (connection errors excluded). */
+  answerLatencyMs: { p50: number | null; p99: number | null; max: number | null };
+  /** The measured window's 503s that carried a Retry-After. */
+  retryAfter503Measured: number;
+  /** Every 503 of the run, warm-up and draining included, by its Retry-After value (`none` without one). */
+  retryAfters503: Record<string, number>;
   /** Every 200 of the run, warm-up and draining included: what Kafka must hold. */
   okTotal: number;
   sentTotal: number;

@@ -18,7 +18,9 @@
  */
 import { createAuthenticator } from '../auth';
 import { topicsOf, type Config } from '../config';
+import { Admission } from '../http/admission';
 import { createApp, type AppDeps } from '../http/app';
+import { openHealthPort, type HealthPort } from '../http/health-port';
 import { NotReadyError } from '../http/errors';
 import type { CallbackHandler } from '../ingress/handle-callback';
 import { createKafkaClient, createRegistryClient } from '../kafka/clients';
@@ -69,8 +71,10 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
   let booted: Promise<void> | undefined;
   let closed: Promise<boolean> | undefined;
   let marker: RunMarker | undefined;
+  let healthPort: HealthPort | undefined;
   const readiness = () => readinessOf(lifecycle, delivery);
   const recovery = recoveryLoop(config, parts, { readiness, metrics, logger });
+  const admission = new Admission(config.http.admission, metrics, logger);
 
   const appDeps: AppDeps = {
     http: config.http,
@@ -79,6 +83,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     // Through a closure: the handler exists only once the Kafka side is booted.
     handle: (incoming) => handle(incoming),
     readiness,
+    admission,
     readinessDetails: () => readinessDetails(kafkaSide, delivery),
     beforeScrape: () => sampleGauges(metrics, delivery),
     metrics,
@@ -135,6 +140,9 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
       logger.warn({ unanswered: listeners.unanswered }, 'shutdown grace period over: closing what is left');
     }
     listeners.destroy();
+    admission.stop();
+    // Last: a liveness probe keeps its answer through the drain.
+    await healthPort?.close();
     if (inTime) await marker?.clear();
     return inTime;
   }
@@ -154,6 +162,19 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
         lifecycle = 'ready';
       }
       const listening = await openListeners(listeners, config, appDeps);
+      if (config.http.healthPort !== undefined) {
+        try {
+          healthPort = await openHealthPort({
+            host: config.http.host,
+            port: config.http.healthPort,
+            readiness,
+          });
+        } catch (err) {
+          listeners.destroy();
+          throw err;
+        }
+        listening.push({ health: true, port: healthPort.port });
+      }
       booted = boot(opened);
       // Observed through ready(); an unobserved rejection here would crash the process.
       booted.catch(() => undefined);

@@ -11,6 +11,8 @@ import type { ServiceName } from '../thingspace/catalogue';
 export interface Listener {
   /** The service a per-service listener serves; undefined for the main listener. */
   service?: ServiceName;
+  /** The health port (`http.healthPort`, src/http/health-port.ts). */
+  health?: true;
   port: number;
 }
 
@@ -39,7 +41,7 @@ export class Listeners {
     this.servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen(port, this.http.host, () => {
+      server.listen({ port, host: this.http.host, backlog: this.http.listenBacklog }, () => {
         server.off('error', reject);
         resolve({ ...(service ? { service } : {}), port: (server.address() as AddressInfo).port });
       });

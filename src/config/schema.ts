@@ -54,6 +54,27 @@ function distinctServices(names: readonly string[], issues: z.core.$RefinementCt
   );
 }
 
+/** Admission control of callbacks (src/http/admission.ts); the defaults come from bench/README.md "Overload". */
+const admission = z
+  .strictObject({
+    enabled: z.boolean().default(true).meta({
+      description:
+        'Shed callbacks with 503 OVERLOADED and Retry-After, before reading their bodies, when the node is past its capacity; /healthz, /readyz and /metrics are never shed.',
+    }),
+    maxInFlight: count.max(100_000).default(256).meta({
+      description:
+        'Callbacks being answered at once (from admission to answer, across all listeners) beyond which new ones are shed. Enough for full throughput (batches form while Kafka acknowledges); few enough that an admitted callback is answered within a second.',
+    }),
+    maxEventLoopDelayMs: z.int().min(0).max(60_000).default(0).meta({
+      description:
+        'Also shed every callback for 100 ms after the event loop was this late within the last 100 ms; 0 (the default) leaves it off: under a flood of clients that resend at once, shedding itself delays the loop, and this signal then shed nearly everything (bench/README.md, "Overload").',
+    }),
+    retryAfterSeconds: count.max(3600).default(1).meta({
+      description: 'The Retry-After of a shed answer.',
+    }),
+  })
+  .meta({ description: 'Admission control: load beyond capacity is refused early rather than queued.' });
+
 const http = z
   .strictObject({
     port: port.default(8080).meta({
@@ -99,6 +120,15 @@ const http = z
         description:
           "Source addresses (`192.0.2.7`, `192.0.2.0/24`, `2001:db8::/32`) allowed to POST callbacks: ThingSpace's published senders, THINGSPACE.md §4. Empty allows everyone and warns at start.",
       }),
+    healthPort: port.optional().meta({
+      description:
+        'A port of its own for /healthz and /readyz, served by a worker thread so probes are answered at once however busy the node is (/healthz turns 503 only when the main event loop has not run for 10 s). Unset: only on the main listener.',
+    }),
+    listenBacklog: count.max(65_535).default(4096).meta({
+      description:
+        "Connections the kernel queues before the bridge accepts them (Node's default is 511; the kernel caps it at net.core.somaxconn). Past it, new connections are reset.",
+    }),
+    admission: admission.prefault({}),
     publicBaseUrl: httpUrl().optional().meta({
       description:
         'The URL ThingSpace reaches this bridge at (no trailing /callbacks): `callbacks sync` registers `<publicBaseUrl>/callbacks/<Service>`, on `services.<name>.port` where one is set. Warns when its port is one ThingSpace does not accept.',
@@ -701,6 +731,9 @@ export function configSchema(ctx: LoadContext) {
     .superRefine(
       (value, issues) => {
         const listeners = [{ path: ['http', 'port'], key: String(value.http.port) }];
+        if (value.http.healthPort !== undefined) {
+          listeners.push({ path: ['http', 'healthPort'], key: String(value.http.healthPort) });
+        }
         for (const [name, options] of Object.entries(value.services)) {
           if (options.port !== undefined) {
             listeners.push({ path: ['services', name, 'port'], key: String(options.port) });

@@ -9,6 +9,9 @@
  *   GET  /readyz                      takes callbacks (Kafka booted, or the spool); says why not
  *   GET  /metrics                     Prometheus
  *
+ * Callbacks pass admission control (admission.ts) last among the guards: past the node's capacity they are shed
+ * with 503 OVERLOADED before their bodies are read. The status paths never are.
+ *
  * Answers come in the format the request was read in: a SOAP envelope or Fault (soap-responses.ts), or JSON
  * (json-responses.ts). Refusals before that is known (403, 404, 405, 415) are JSON when the Content-Type names
  * JSON, else SOAP.
@@ -32,12 +35,14 @@ import type { WireFormat } from '../message/types';
 import { requestLogger, type Logger, type Metrics } from '../observability';
 import { findService, type ServiceName } from '../thingspace/catalogue';
 import { UnknownServiceError } from '../thingspace/errors';
+import type { Admission } from './admission';
 import { requestBody } from './body';
 import { EVENT_ID_HEADER, RECEIPT_HEADER, receiptHeader } from './receipts';
 import {
   MethodNotAllowedError,
   NotFoundError,
   NotReadyError,
+  OverloadedError,
   ServiceDisabledError,
   SourceNotAllowedError,
   UnsupportedMediaTypeError,
@@ -59,6 +64,8 @@ export interface AppDeps {
   pathAccount: (token: string) => PathAccount | undefined;
   handle: CallbackHandler;
   readiness: Readiness;
+  /** The node's admission control; absent, every callback is admitted. */
+  admission?: Admission;
   metrics: Metrics;
   logger: Logger;
   /** More for the /readyz body (the spool's mode and depth). */
@@ -102,7 +109,7 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
     try {
       await next();
     } catch (err) {
-      state.outcome = answerError(ctx, err, ANSWERS[state.answer], requestLogger(logger, reqId));
+      state.outcome = answerError(ctx, err, ANSWERS[state.answer], () => requestLogger(logger, reqId));
       if (ctx.status >= 500 && state.service !== 'unknown') deps.onServerError?.(state.service, err);
     }
     if (state.outcome !== undefined) {
@@ -202,6 +209,8 @@ function guardCallback(ctx: Koa.Context, guards: Guards, path: string): Callback
   }
   const notReady = guards.readiness();
   if (notReady === 'starting' || notReady === 'draining') throw new NotReadyError(notReady);
+  const { admission } = guards;
+  if (admission?.admit(ctx.res) !== undefined) throw admission.overloaded;
   return { service: entry.name, format, pathAccount };
 }
 
@@ -241,8 +250,11 @@ async function answerStatus(ctx: Koa.Context, deps: AppDeps): Promise<void> {
   }
 }
 
-/** The one error exit: every failure answered in `answers`' format. Returns the outcome for metrics. */
-function answerError(ctx: Koa.Context, err: unknown, answers: Answers, log: Logger): Outcome {
+/**
+ * The one error exit: every failure answered in `answers`' format. Returns the outcome for metrics. `logger` is
+ * called only to log: a shed callback, logged per episode by admission control, costs no child logger.
+ */
+function answerError(ctx: Koa.Context, err: unknown, answers: Answers, logger: () => Logger): Outcome {
   const known = err instanceof BridgeError;
   const answer = known ? answers.errorFor(err) : answers.internal;
   ctx.status = answer.status;
@@ -254,8 +266,13 @@ function answerError(ctx: Koa.Context, err: unknown, answers: Answers, log: Logg
       ctx.set(header, header === 'Allow' ? allowOf(err) : retryAfterOf(err));
     }
   }
-  // Part of the body may still be unread: this connection cannot carry another request.
-  if (!ctx.req.complete) ctx.set('Connection', 'close');
+  // Part of the body may still be unread: this connection cannot carry another request. Except after a shed
+  // callback with a declared length (at most maxBodyBytes, the guards saw to it): Node discards the rest, and the
+  // connection carries the client's next request instead of every shed client reconnecting to a busy node.
+  const shed = err instanceof OverloadedError;
+  if (!ctx.req.complete && !(shed && ctx.request.length !== undefined)) ctx.set('Connection', 'close');
+  if (shed) return 'failed'; // counted and logged by admission control, per episode rather than per callback
+  const log = logger();
   if (!known) log.error({ err }, 'unexpected error answering a callback');
   else if (answer.status >= 500) log.warn({ code: err.code, err: err.message }, 'callback not taken');
   else log.info({ code: err.code, status: answer.status }, 'callback refused');

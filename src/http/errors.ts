@@ -50,3 +50,10 @@ export class NotReadyError extends BridgeError {
     );
   }
 }
+
+/** Shed by admission control (admission.ts) before the body was read: the node is as busy as it may get. */
+export class OverloadedError extends BridgeError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('OVERLOADED', 'the bridge is answering as many callbacks as it can; retry later');
+  }
+}

@@ -9,6 +9,8 @@ export interface Metrics {
   registry: Registry;
   /** Answers to callbacks. `service`: canonical name, or `unknown`; `outcome`: what the bridge did with it. */
   requests: Counter<'service' | 'outcome' | 'status'>;
+  /** Callbacks shed by admission control (answered 503 OVERLOADED before their bodies were read), by reason. */
+  requestsShed: Counter<'reason'>;
   /** Seconds from request to answer. */
   requestDuration: Histogram<'service' | 'outcome'>;
   /** Seconds from sendBatch to Kafka's acknowledgement, per acknowledged batch. */
@@ -61,6 +63,13 @@ export function createMetrics(): Metrics {
     registers,
   });
   for (const outcome of ['released', 'failed']) recoveryCalls.inc({ outcome }, 0);
+  const requestsShed = new Counter({
+    name: `${PREFIX}requests_shed_total`,
+    help: 'Callbacks shed by admission control with 503 OVERLOADED, by reason (in-flight, event-loop).',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  for (const reason of ['in-flight', 'event-loop']) requestsShed.inc({ reason }, 0);
 
   return {
     registry,
@@ -70,6 +79,7 @@ export function createMetrics(): Metrics {
       labelNames: ['service', 'outcome', 'status'] as const,
       registers,
     }),
+    requestsShed,
     requestDuration: new Histogram({
       name: `${PREFIX}request_duration_seconds`,
       help: 'Time from receiving a callback to answering it.',

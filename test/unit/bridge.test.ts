@@ -53,4 +53,32 @@ describe('Bridge.start()', () => {
       await new Promise((resolve) => taken.close(resolve));
     }
   });
+
+  it('opens the health port (http.healthPort) beside the listeners, and closes it with them', async () => {
+    const { config } = parseConfig(
+      {
+        http: { host: '127.0.0.1', port: 0, healthPort: 0 },
+        accounts: [{ name: 'acme', username: 'acme-user', password: 'pw', services: ['*'] }],
+        // Never reached: the node stays unready, which /readyz on the health port says.
+        kafka: { brokers: ['127.0.0.1:1'] },
+        schemaRegistry: { url: 'http://127.0.0.1:1' },
+      },
+      {},
+    );
+    const bridge = createBridge(config, createLogger({ level: 'silent' }));
+    const listening = await bridge.start();
+    const health = listening.find((listener) => listener.health)!;
+    expect(listening.map((listener) => listener.health ?? false)).toEqual([false, true]);
+    expect(health.port).not.toBe(listening[0]!.port);
+    expect((await send(health.port, '/healthz', { method: 'GET' })).status).toBe(200);
+    const readyz = await send(health.port, '/readyz', { method: 'GET' });
+    expect([readyz.status, JSON.parse(readyz.body)]).toEqual([
+      503,
+      { status: 'not-ready', reason: 'starting' },
+    ]);
+    await bridge.close();
+    await expect(send(health.port, '/healthz', { method: 'GET' })).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+  });
 });

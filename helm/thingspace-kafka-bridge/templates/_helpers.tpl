@@ -98,6 +98,14 @@ Numbers go through toYaml (JSON underneath), so large integers stay integers.
 {{- end }}
 
 {{/*
+The probes' port: the health port (config http.healthPort: a worker thread that answers however busy the node
+is, so a liveness probe does not kill a node that is only overloaded) when set, else the main listener.
+*/}}
+{{- define "tkb.probePort" -}}
+{{- if dig "http" "healthPort" nil (.Values.config | default dict) }}health{{ else }}http{{ end }}
+{{- end }}
+
+{{/*
 The per-service listeners (config services.<name>.port of enabled services) as a YAML list of {name, port,
 service}. Port names are the service name in lower case cut to 15 characters (the IANA_SVC_NAME limit):
 carrierservice, smsdeliveryconf, externalprovisi, ...
@@ -236,15 +244,20 @@ spec:
           containerPort: {{ .port }}
           protocol: TCP
         {{- end }}
+        {{- with dig "http" "healthPort" nil (.Values.config | default dict) }}
+        - name: health
+          containerPort: {{ . | int }}
+          protocol: TCP
+        {{- end }}
       livenessProbe:
         httpGet:
           path: /healthz
-          port: http
+          port: {{ include "tkb.probePort" . }}
         {{- toYaml .Values.livenessProbe | nindent 8 }}
       readinessProbe:
         httpGet:
           path: /readyz
-          port: http
+          port: {{ include "tkb.probePort" . }}
         {{- toYaml .Values.readinessProbe | nindent 8 }}
       {{- if gt (.Values.preStopSleepSeconds | int) 0 }}
       lifecycle:

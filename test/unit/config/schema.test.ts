@@ -18,6 +18,8 @@ describe('parseConfig: defaults', () => {
       shutdownGraceMs: 25_000,
       trustProxy: 0,
       allowedSources: [],
+      listenBacklog: 4096,
+      admission: { enabled: true, maxInFlight: 256, maxEventLoopDelayMs: 0, retryAfterSeconds: 1 },
     });
     expect(config.services).toEqual({});
     expect(config.accounts[0]).toMatchObject({ name: 'acme', services: ['*'], allowEmptyCredentials: [] });

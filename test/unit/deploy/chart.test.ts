@@ -380,6 +380,16 @@ describe('default values', () => {
   });
 });
 
+describe('config.http.healthPort', () => {
+  it('opens the health port and points both probes at it', () => {
+    const rendered = template([], ['config.http.healthPort=8081']);
+    const bridge = container(rendered);
+    expect(ports(bridge)).toEqual({ http: BRIDGE_DEFAULTS.http.port, health: 8081 });
+    expect(bridge.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+    expect(bridge.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+  });
+});
+
 describe('spool on (ci/spool-values.yaml)', () => {
   let rendered: Rendered;
   beforeAll(() => (rendered = template([VARIANTS.spool])));
