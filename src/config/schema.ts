@@ -72,6 +72,10 @@ const admission = z
     retryAfterSeconds: count.max(3600).default(1).meta({
       description: 'The Retry-After of a shed answer.',
     }),
+    shedDelayMs: z.int().min(0).max(5_000).default(500).meta({
+      description:
+        'How long a shed answer is held before it is sent: a client that resends at once, ignoring Retry-After, is paced to one attempt per this long instead of taking the node from the callbacks it admitted; keep it well under a second (the answers of an overloaded node stay within one).',
+    }),
   })
   .meta({ description: 'Admission control: load beyond capacity is refused early rather than queued.' });
 

@@ -12,6 +12,11 @@
  *   a few costly callbacks, GC, a neighbour taking the CPU. (Our own timer, not perf_hooks'
  *   monitorEventLoopDelay: on Node 24 that histogram did not see a 150 ms stall.)
  *
+ * A shed answer is held `shedDelayMs` before it goes (pace()): a client that resends at once, ignoring
+ * Retry-After, would otherwise keep the core busy with sheds (each costs Node's HTTP parsing and a write) and
+ * starve the callbacks admitted; held, it comes back at most once per delay, as a client honouring Retry-After
+ * does. A held answer costs a timer, not CPU.
+ *
  * Health, readiness and metrics are never shed (app.ts admits only callbacks). One Admission per node: its
  * listeners share the count, as they share the event loop.
  */
@@ -77,6 +82,12 @@ export class Admission {
     this.inFlight++;
     res.once('close', () => this.inFlight--);
     return undefined;
+  }
+
+  /** Resolves when a shed answer may go (after shedDelayMs). */
+  pace(): Promise<void> {
+    const ms = this.config.shedDelayMs;
+    return ms === 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   /** Callbacks admitted and not yet answered. */

@@ -109,6 +109,8 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
     try {
       await next();
     } catch (err) {
+      const { admission } = deps;
+      if (admission !== undefined && err === admission.overloaded) await admission.pace();
       state.outcome = answerError(ctx, err, ANSWERS[state.answer], () => requestLogger(logger, reqId));
       if (ctx.status >= 500 && state.service !== 'unknown') deps.onServerError?.(state.service, err);
     }

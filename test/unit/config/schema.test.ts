@@ -19,7 +19,13 @@ describe('parseConfig: defaults', () => {
       trustProxy: 0,
       allowedSources: [],
       listenBacklog: 4096,
-      admission: { enabled: true, maxInFlight: 256, maxEventLoopDelayMs: 0, retryAfterSeconds: 1 },
+      admission: {
+        enabled: true,
+        maxInFlight: 256,
+        maxEventLoopDelayMs: 0,
+        retryAfterSeconds: 1,
+        shedDelayMs: 500,
+      },
     });
     expect(config.services).toEqual({});
     expect(config.accounts[0]).toMatchObject({ name: 'acme', services: ['*'], allowEmptyCredentials: [] });

@@ -29,7 +29,8 @@ const ACCOUNTS = [
 function configWith(admission: Record<string, unknown>): Config {
   return parseConfig(
     {
-      http: { admission },
+      // Shed answers unheld unless a test holds them: the pacing has a test of its own.
+      http: { admission: { shedDelayMs: 0, ...admission } },
       accounts: ACCOUNTS,
       kafka: { brokers: ['127.0.0.1:1'] },
       schemaRegistry: { url: 'http://127.0.0.1:1' },
@@ -191,6 +192,31 @@ describe('admission control: callbacks in flight are bounded', () => {
     expect((await next).status).toBe(200);
   });
 
+  it('holds each shed answer shedDelayMs, so a client that resends at once is paced', async () => {
+    const harness = await start({ maxInFlight: 1, shedDelayMs: 300 });
+    const pace = jest.spyOn(harness.admission, 'pace');
+    const taken = post(harness.port, '/callbacks/CarrierService', CARRIER_XML);
+    await harness.delivering(1);
+    const shed = await post(harness.port, '/callbacks/CarrierService', CARRIER_XML);
+    expect(shed.status).toBe(503);
+    expect(pace).toHaveBeenCalledTimes(1);
+    harness.release();
+    expect((await taken).status).toBe(200);
+
+    jest.useFakeTimers();
+    try {
+      let paced = false;
+      const held = harness.admission.pace().then(() => (paced = true));
+      await jest.advanceTimersByTimeAsync(299);
+      expect(paced).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      await held;
+      expect(paced).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('never sheds /healthz, /readyz or /metrics', async () => {
     const harness = await start({ maxInFlight: 1, maxEventLoopDelayMs: 0 });
     const taken = post(harness.port, '/callbacks/CarrierService', CARRIER_XML);
@@ -288,6 +314,7 @@ describe('http.admission, http.listenBacklog and http.healthPort in the config',
       maxInFlight: 256,
       maxEventLoopDelayMs: 0,
       retryAfterSeconds: 1,
+      shedDelayMs: 500,
     });
     expect(http.listenBacklog).toBe(4096);
   });
