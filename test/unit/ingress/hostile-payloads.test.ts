@@ -1,0 +1,317 @@
+/**
+ * Payloads an authenticated sender can craft against the whole handler path (parse, normalize, encode), in both
+ * wire formats (issue 15): deep trees of long names whose flattened paths once grew with depth x leaves, names
+ * that are Object.prototype's, and credentials repeated wherever the sender likes. Sizes are asserted, not
+ * times: the bound on what the handler builds is what bounds its work and memory.
+ */
+import { Readable } from 'node:stream';
+import { createAuthenticator } from '../../../src/auth';
+import { parseConfig } from '../../../src/config';
+import type { EncodedRecord } from '../../../src/events/encode';
+import { AVRO_TYPES } from '../../../src/events/avro';
+import { DEFAULT_TOPICS } from '../../../src/events/schemas';
+import type { CallbackEvent, DeadLetter, GenericElement } from '../../../src/events/types';
+import { decodeWireFormat } from '../../../src/events/wire-format';
+import { createCallbackHandler, PARSERS } from '../../../src/ingress/handle-callback';
+import { DEFAULT_PARSER_LIMITS } from '../../../src/message/limits';
+import type { WireFormat } from '../../../src/message/types';
+import type { Anomaly } from '../../../src/thingspace/anomalies';
+import { normalize } from '../../../src/thingspace/normalize';
+import { testEncoder } from '../../support/encoder';
+
+const USER = 'hostile-user';
+const PASSWORD = 'Inv3nted-Hostile-Pw';
+const { config } = parseConfig(
+  {
+    accounts: [{ name: 'acct', username: USER, password: PASSWORD, services: ['*'] }],
+    kafka: { brokers: ['127.0.0.1:9092'] },
+    schemaRegistry: { url: 'http://127.0.0.1:8081' },
+  },
+  {},
+);
+
+function handler() {
+  const published: EncodedRecord[] = [];
+  const anomalies: Anomaly[] = [];
+  const handle = createCallbackHandler({
+    parserLimits: {},
+    authenticator: createAuthenticator(config.accounts),
+    normalizeOptions: {},
+    encoder: testEncoder(),
+    delivery: {
+      deliver: (record) => {
+        published.push(record);
+        return Promise.resolve({ topic: record.topic, partition: 0, offset: '0', spooled: false });
+      },
+    },
+    maxRecordBytes: Number.MAX_SAFE_INTEGER,
+    ingressNode: 'unit-test',
+    onAnomalies: (found) => anomalies.push(...found),
+  });
+  const call = async (format: WireFormat, body: string, service = 'DeviceUsage') => {
+    await handle({
+      service: service as never,
+      format,
+      body: Readable.from([Buffer.from(body)]),
+      receivedAt: new Date(0),
+    });
+    return published.at(-1)!;
+  };
+  return { call, anomalies };
+}
+
+function decodeEvent(record: EncodedRecord): CallbackEvent {
+  return AVRO_TYPES['async-response'].fromBuffer(decodeWireFormat(record.value).avro) as CallbackEvent;
+}
+
+/** A SOAP callback of the test account whose Data holds `data`, and whose root holds `extra` after Data. */
+function soap(data: string, extra = ''): string {
+  return (
+    '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>' +
+    `<CallbackRequest><Username>${USER}</Username><Password>${PASSWORD}</Password>` +
+    '<Device><Kind>mdn</Kind><Identifier>5555550100</Identifier></Device>' +
+    `<Data>${data}</Data>${extra}</CallbackRequest></s:Body></s:Envelope>`
+  );
+}
+
+/** A REST callback of the test account; `members` are more top-level members, JSON text without braces. */
+function rest(members: string): string {
+  return `{"username":"${USER}","password":"${PASSWORD}","deviceIds":[{"kind":"mdn","id":"5555550100"}],${members}}`;
+}
+
+/** `count` names of `length` characters, distinct, XML- and JSON-safe. */
+function names(count: number, length: number): string[] {
+  return Array.from({ length: count }, (_, i) => `n${i}`.padEnd(length, 'x'));
+}
+
+/** A chain of `depth` elements of long names with `leaves` leaves at its bottom, in either format. */
+function deepPayload(format: WireFormat, depth: number, nameLength: number, leaves: number): string {
+  const chain = names(depth, nameLength);
+  if (format === 'soap') {
+    const leafs = Array.from({ length: leaves }, (_, i) => `<a>${i}</a>`).join('');
+    return `<Mystery>${chain.map((n) => `<${n}>`).join('')}${leafs}${chain
+      .reverse()
+      .map((n) => `</${n}>`)
+      .join('')}</Mystery>`;
+  }
+  const leafs = Array.from({ length: leaves }, (_, i) => `"a${i}":${i}`).join(',');
+  return `"deviceResponse":{"mystery":${chain.map((n) => `{"${n}":`).join('')}{${leafs}}${'}'.repeat(depth)}}`;
+}
+
+function wrap(format: WireFormat, payload: string): string {
+  return format === 'soap' ? soap(payload) : rest(payload);
+}
+
+/** The payload's flattened fields' size in UTF-16 code units, paths and values. */
+function fieldsSize(fields: Record<string, string>): number {
+  return Object.entries(fields).reduce((sum, [path, value]) => sum + path.length + value.length, 0);
+}
+
+describe.each<WireFormat>(['soap', 'rest'])('%s: a deep tree of long names', (format) => {
+  it('makes an event a small multiple of its body, not depth x leaves', async () => {
+    // Flattened in full, each of the 3,000 leaves' paths would repeat 40 names of 100 characters: 12 MB.
+    const body = wrap(format, deepPayload(format, 40, 100, 3000));
+    const { call, anomalies } = handler();
+    const record = await call(format, body);
+    expect(record.topic).toBe(DEFAULT_TOPICS['async-response']);
+    expect(record.value.length).toBeLessThan(3 * body.length);
+    const payload = decodeEvent(record).payload as Record<string, GenericElement>;
+    const generic = Object.values(payload)[0]!;
+    // Too large to flatten: no fields, the fragment holds it all, and the metric says so.
+    expect(generic.fields).toEqual({});
+    expect(generic.xml.length).toBeGreaterThan(body.length / 2);
+    expect(anomalies).toContain('fields-too-large');
+  });
+
+  it('stays bounded at the largest body the parser takes, its limits all used', async () => {
+    const { maxBodyBytes, maxDepth, maxElements } = DEFAULT_PARSER_LIMITS;
+    // The payload's chain takes what depth the envelope leaves; its leaves what elements remain; its names
+    // what bytes remain of the largest body.
+    const depth = maxDepth - (format === 'soap' ? 6 : 4);
+    const leaves = maxElements - depth - 20;
+    const shell = wrap(format, deepPayload(format, depth, 1, leaves)).length;
+    const nameLength = Math.floor((maxBodyBytes - shell) / (format === 'soap' ? 2 * depth : depth));
+    const body = wrap(format, deepPayload(format, depth, nameLength, leaves));
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(maxBodyBytes);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(0.99 * maxBodyBytes);
+
+    const { call } = handler();
+    const record = await call(format, body);
+    expect(record.value.length).toBeLessThan(3 * body.length);
+  });
+
+  it('keeps the fields of an ordinary large payload whole', async () => {
+    const body = wrap(format, deepPayload(format, 3, 8, 5000));
+    const { call, anomalies } = handler();
+    const payload = decodeEvent(await call(format, body)).payload as Record<string, GenericElement>;
+    const generic = Object.values(payload)[0]!;
+    expect(Object.keys(generic.fields)).toHaveLength(5000);
+    expect(fieldsSize(generic.fields)).toBeGreaterThan(body.length / 2);
+    expect(anomalies).not.toContain('fields-too-large');
+  });
+});
+
+describe('a typed payload too large to flatten in full', () => {
+  it('arrives generic, so what its typed fields do not hold is not lost', async () => {
+    const junk = deepPayload('rest', 40, 100, 3000).replace('"deviceResponse":{"mystery":', '').slice(0, -1);
+    const body = rest(`"deviceResponse":{"usageResponse":{"junk":${junk}}}`);
+    const event = decodeEvent(await handler().call('rest', body));
+    expect(event.payloadType).toBe('GenericElement');
+    const generic = Object.values(event.payload as Record<string, GenericElement>)[0]!;
+    expect(generic.element).toBe('usageResponse');
+    expect(generic.fields).toEqual({});
+    expect(JSON.parse(generic.xml)).toEqual({ junk: JSON.parse(junk) as unknown });
+  });
+});
+
+/** Object.prototype's names, and names that look up something on it. */
+const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString'];
+
+/**
+ * The Avro bytes of one map entry, `name -> value` (both strings of at most 63 UTF-8 bytes: zigzag lengths of
+ * one byte): the decoded event cannot show a `__proto__` entry, as avsc reads maps into plain objects.
+ */
+function avroEntry(name: string, value: string): Buffer {
+  const string = (text: string) => Buffer.concat([Buffer.of(Buffer.byteLength(text) * 2), Buffer.from(text)]);
+  return Buffer.concat([string(name), string(value)]);
+}
+
+describe.each<WireFormat>(['soap', 'rest'])('%s: names of Object.prototype in a payload', (format) => {
+  const leaves = (wrapIn: (name: string) => string) =>
+    PROTOTYPE_NAMES.map(wrapIn).join(format === 'soap' ? '' : ',');
+  const body =
+    format === 'soap'
+      ? soap(
+          `<Mystery>${leaves((n) => `<${n}>value of ${n}</${n}>`)}<Nested>${leaves((n) => `<${n} ${n}="attribute ${n}"><x>y</x></${n}>`)}</Nested></Mystery>` +
+            leaves((n) => `<${n}>element ${n}</${n}>`),
+          leaves((n) => `<${n}>extra ${n}</${n}>`),
+        )
+      : rest(
+          `"deviceResponse":{"mystery":{${leaves((n) => `"${n}":"value of ${n}"`)},"Nested":{${leaves((n) => `"${n}":{"x":"y"}`)}}},` +
+            `${leaves((n) => `"${n}":"element ${n}"`)}},${leaves((n) => `"${n}":"extra ${n}"`)}`,
+        );
+
+  it('keeps every one as a field, an element and an extra element, into the record', async () => {
+    const record = await handler().call(format, body);
+    const path = (parent: string, name: string) =>
+      format === 'soap' ? `${parent}/${name}` : `${parent}.${name}`;
+    for (const name of PROTOTYPE_NAMES) {
+      expect(record.value.includes(avroEntry(name, `value of ${name}`))).toBe(true);
+      expect(record.value.includes(avroEntry(path(path('Nested', name), 'x'), 'y'))).toBe(true);
+      // Each a payload element of its own (SOAP: a Data child; REST: a deviceResponse member) and an extra one.
+      expect(record.value.includes(avroEntry('.', `element ${name}`))).toBe(true);
+      expect(record.value.includes(avroEntry('.', `extra ${name}`))).toBe(true);
+    }
+    if (format === 'soap') {
+      for (const name of PROTOTYPE_NAMES) {
+        expect(record.value.includes(avroEntry(`Nested/${name}/@${name}`, `attribute ${name}`))).toBe(true);
+      }
+    }
+    const event = decodeEvent(record);
+    expect(event.extraElements.map(({ element }) => element)).toEqual(
+      format === 'soap' ? PROTOTYPE_NAMES : [...PROTOTYPE_NAMES].sort(),
+    );
+  });
+});
+
+/** Secrets planted under credential names; each must be in no record, while the account still authenticates. */
+const SECRETS = Array.from({ length: 10 }, (_, i) => `Pl4nted-S3cret-${i}`);
+const [S0, S1, S2, S3, S4, S5, S6, S7, S8, S9] = SECRETS as [string, ...string[]];
+
+/** `content` nested `depth` levels down. */
+function buried(format: WireFormat, depth: number, content: string): string {
+  const levels = names(depth, 6);
+  return format === 'soap'
+    ? `${levels.map((n) => `<${n}>`).join('')}${content}${levels
+        .reverse()
+        .map((n) => `</${n}>`)
+        .join('')}`
+    : `${levels.map((n) => `{"${n}":`).join('')}{${content}}${'}'.repeat(depth)}`;
+}
+
+const PLANTED: Record<WireFormat, string> = {
+  soap: soap(
+    `<Password>${S0}</Password><Mystery>${buried(
+      'soap',
+      12,
+      `<password>${S1}</password><ApiKey>${S2}</ApiKey><x-api-key>${S3}</x-api-key>` +
+        `<Authorization>Bearer ${S4}</Authorization><ClientSecret><inner>${S5}</inner></ClientSecret>` +
+        `<Leaf accessToken="${S6}" plain="kept">kept</Leaf>`,
+    )}</Mystery>`,
+    `<Unknown>${buried('soap', 11, `<PASSWORD>${S7}</PASSWORD>`)}</Unknown><Token>${S8}</Token>`,
+  ).replace('<s:Body>', `<s:Header><Security><Token>${S9}</Token></Security></s:Header><s:Body>`),
+  rest: rest(
+    `"deviceResponse":{"password":"${S0}","mystery":${buried(
+      'rest',
+      12,
+      `"password":"${S1}","apiKey":"${S2}","x-api-key":"${S3}","Authorization":"Bearer ${S4}",` +
+        `"clientSecret":{"inner":"${S5}"},"list":[{"accessToken":"${S6}","plain":"kept"}],"ok":"kept"`,
+    )}},"unknown":${buried('rest', 11, `"PASSWORD":"${S7}","pin":1234`)},"token":"${S8}","secrets":["${S9}"]`,
+  ),
+};
+
+describe.each<WireFormat>(['soap', 'rest'])('%s: credentials wherever the sender puts them', (format) => {
+  const body = PLANTED[format];
+
+  it('are in no event, at any depth, and the account still authenticates', async () => {
+    const record = await handler().call(format, body);
+    expect(record.topic).toBe(DEFAULT_TOPICS['async-response']);
+    const bytes = record.value.toString('latin1');
+    for (const secret of [...SECRETS, PASSWORD]) expect(bytes).not.toContain(secret);
+    expect(bytes).toContain('kept');
+    expect(bytes).toContain(format === 'soap' ? 'Leaf/@plain' : 'list[0].plain');
+  });
+
+  it('are in no dead letter', async () => {
+    const letters: EncodedRecord[] = [];
+    const encoder = testEncoder();
+    const handle = createCallbackHandler({
+      parserLimits: {},
+      authenticator: createAuthenticator(config.accounts),
+      normalizeOptions: {},
+      encoder: {
+        ...encoder,
+        encodeEvent: () => {
+          throw new Error('forced: this message is dead-lettered');
+        },
+      },
+      delivery: {
+        deliver: (record) => {
+          letters.push(record);
+          return Promise.resolve({ topic: record.topic, partition: 0, offset: '0', spooled: false });
+        },
+      },
+      maxRecordBytes: Number.MAX_SAFE_INTEGER,
+      ingressNode: 'unit-test',
+    });
+    const handled = await handle({
+      service: 'DeviceUsage',
+      format,
+      body: Readable.from([Buffer.from(body)]),
+      receivedAt: new Date(0),
+    });
+    expect(handled.outcome).toBe('dead-lettered');
+    const letter = AVRO_TYPES['dead-letter'].fromBuffer(
+      decodeWireFormat(letters[0]!.value).avro,
+    ) as DeadLetter;
+    for (const secret of [...SECRETS, PASSWORD]) expect(letter.redactedXml).not.toContain(secret);
+    expect(letter.redactedXml).toContain('kept');
+  });
+});
+
+describe.each<WireFormat>(['soap', 'rest'])('%s: the redacted message', (format) => {
+  it('parses to the same payload and the same eventId: a replay of it is the same event', async () => {
+    const original = await PARSERS[format](PLANTED[format]);
+    const replayed = await PARSERS[format](original.redacted);
+    expect(replayed.password.reveal()).toBe('');
+    expect(replayed.payload).toEqual(original.payload);
+    expect(replayed.extra).toEqual(original.extra);
+    const context = {
+      service: 'DeviceUsage',
+      accountName: 'acct',
+      receivedAt: new Date(0),
+      ingressNode: 'n',
+    };
+    expect(normalize(replayed, context).event.eventId).toBe(normalize(original, context).event.eventId);
+  });
+});
