@@ -18,6 +18,17 @@ import type { WireFormat } from '../../../src/message/types';
 import type { Anomaly } from '../../../src/thingspace/anomalies';
 import { normalize } from '../../../src/thingspace/normalize';
 import { testEncoder } from '../../support/encoder';
+import {
+  amplifying,
+  avroEntry,
+  deepPayload,
+  PLANTED_COUNT,
+  PROTOTYPE_NAMES,
+  restCallback,
+  withPayload,
+  withPlantedSecrets,
+  withPrototypeNames,
+} from '../../support/hostile';
 
 const USER = 'hostile-user';
 const PASSWORD = 'Inv3nted-Hostile-Pw';
@@ -64,43 +75,8 @@ function decodeEvent(record: EncodedRecord): CallbackEvent {
   return AVRO_TYPES['async-response'].fromBuffer(decodeWireFormat(record.value).avro) as CallbackEvent;
 }
 
-/** A SOAP callback of the test account whose Data holds `data`, and whose root holds `extra` after Data. */
-function soap(data: string, extra = ''): string {
-  return (
-    '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>' +
-    `<CallbackRequest><Username>${USER}</Username><Password>${PASSWORD}</Password>` +
-    '<Device><Kind>mdn</Kind><Identifier>5555550100</Identifier></Device>' +
-    `<Data>${data}</Data>${extra}</CallbackRequest></s:Body></s:Envelope>`
-  );
-}
-
-/** A REST callback of the test account; `members` are more top-level members, JSON text without braces. */
-function rest(members: string): string {
-  return `{"username":"${USER}","password":"${PASSWORD}","deviceIds":[{"kind":"mdn","id":"5555550100"}],${members}}`;
-}
-
-/** `count` names of `length` characters, distinct, XML- and JSON-safe. */
-function names(count: number, length: number): string[] {
-  return Array.from({ length: count }, (_, i) => `n${i}`.padEnd(length, 'x'));
-}
-
-/** A chain of `depth` elements of long names with `leaves` leaves at its bottom, in either format. */
-function deepPayload(format: WireFormat, depth: number, nameLength: number, leaves: number): string {
-  const chain = names(depth, nameLength);
-  if (format === 'soap') {
-    const leafs = Array.from({ length: leaves }, (_, i) => `<a>${i}</a>`).join('');
-    return `<Mystery>${chain.map((n) => `<${n}>`).join('')}${leafs}${chain
-      .reverse()
-      .map((n) => `</${n}>`)
-      .join('')}</Mystery>`;
-  }
-  const leafs = Array.from({ length: leaves }, (_, i) => `"a${i}":${i}`).join(',');
-  return `"deviceResponse":{"mystery":${chain.map((n) => `{"${n}":`).join('')}{${leafs}}${'}'.repeat(depth)}}`;
-}
-
-function wrap(format: WireFormat, payload: string): string {
-  return format === 'soap' ? soap(payload) : rest(payload);
-}
+const ACCOUNT = { username: USER, password: PASSWORD };
+const wrap = (format: WireFormat, payload: string) => withPayload(format, ACCOUNT, payload);
 
 /** The payload's flattened fields' size in UTF-16 code units, paths and values. */
 function fieldsSize(fields: Record<string, string>): number {
@@ -124,14 +100,9 @@ describe.each<WireFormat>(['soap', 'rest'])('%s: a deep tree of long names', (fo
   });
 
   it('stays bounded at the largest body the parser takes, its limits all used', async () => {
-    const { maxBodyBytes, maxDepth, maxElements } = DEFAULT_PARSER_LIMITS;
-    // The payload's chain takes what depth the envelope leaves; its leaves what elements remain; its names
-    // what bytes remain of the largest body.
-    const depth = maxDepth - (format === 'soap' ? 6 : 4);
-    const leaves = maxElements - depth - 20;
-    const shell = wrap(format, deepPayload(format, depth, 1, leaves)).length;
-    const nameLength = Math.floor((maxBodyBytes - shell) / (format === 'soap' ? 2 * depth : depth));
-    const body = wrap(format, deepPayload(format, depth, nameLength, leaves));
+    const { maxBodyBytes } = DEFAULT_PARSER_LIMITS;
+    // The chain as deep as the parser allows, as many leaves as it allows, names filling the rest of the body.
+    const body = amplifying(format, ACCOUNT, maxBodyBytes);
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(maxBodyBytes);
     expect(Buffer.byteLength(body)).toBeGreaterThan(0.99 * maxBodyBytes);
 
@@ -154,7 +125,7 @@ describe.each<WireFormat>(['soap', 'rest'])('%s: a deep tree of long names', (fo
 describe('a typed payload too large to flatten in full', () => {
   it('arrives generic, so what its typed fields do not hold is not lost', async () => {
     const junk = deepPayload('rest', 40, 100, 3000).replace('"deviceResponse":{"mystery":', '').slice(0, -1);
-    const body = rest(`"deviceResponse":{"usageResponse":{"junk":${junk}}}`);
+    const body = restCallback(ACCOUNT, `"deviceResponse":{"usageResponse":{"junk":${junk}}}`);
     const event = decodeEvent(await handler().call('rest', body));
     expect(event.payloadType).toBe('GenericElement');
     const generic = Object.values(event.payload as Record<string, GenericElement>)[0]!;
@@ -164,32 +135,8 @@ describe('a typed payload too large to flatten in full', () => {
   });
 });
 
-/** Object.prototype's names, and names that look up something on it. */
-const PROTOTYPE_NAMES = ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString'];
-
-/**
- * The Avro bytes of one map entry, `name -> value` (both strings of at most 63 UTF-8 bytes: zigzag lengths of
- * one byte): the decoded event cannot show a `__proto__` entry, as avsc reads maps into plain objects.
- */
-function avroEntry(name: string, value: string): Buffer {
-  const string = (text: string) => Buffer.concat([Buffer.of(Buffer.byteLength(text) * 2), Buffer.from(text)]);
-  return Buffer.concat([string(name), string(value)]);
-}
-
 describe.each<WireFormat>(['soap', 'rest'])('%s: names of Object.prototype in a payload', (format) => {
-  const leaves = (wrapIn: (name: string) => string) =>
-    PROTOTYPE_NAMES.map(wrapIn).join(format === 'soap' ? '' : ',');
-  const body =
-    format === 'soap'
-      ? soap(
-          `<Mystery>${leaves((n) => `<${n}>value of ${n}</${n}>`)}<Nested>${leaves((n) => `<${n} ${n}="attribute ${n}"><x>y</x></${n}>`)}</Nested></Mystery>` +
-            leaves((n) => `<${n}>element ${n}</${n}>`),
-          leaves((n) => `<${n}>extra ${n}</${n}>`),
-        )
-      : rest(
-          `"deviceResponse":{"mystery":{${leaves((n) => `"${n}":"value of ${n}"`)},"Nested":{${leaves((n) => `"${n}":{"x":"y"}`)}}},` +
-            `${leaves((n) => `"${n}":"element ${n}"`)}},${leaves((n) => `"${n}":"extra ${n}"`)}`,
-        );
+  const body = withPrototypeNames(format, ACCOUNT);
 
   it('keeps every one as a field, an element and an extra element, into the record', async () => {
     const record = await handler().call(format, body);
@@ -215,39 +162,10 @@ describe.each<WireFormat>(['soap', 'rest'])('%s: names of Object.prototype in a 
 });
 
 /** Secrets planted under credential names; each must be in no record, while the account still authenticates. */
-const SECRETS = Array.from({ length: 10 }, (_, i) => `Pl4nted-S3cret-${i}`);
-const [S0, S1, S2, S3, S4, S5, S6, S7, S8, S9] = SECRETS as [string, ...string[]];
-
-/** `content` nested `depth` levels down. */
-function buried(format: WireFormat, depth: number, content: string): string {
-  const levels = names(depth, 6);
-  return format === 'soap'
-    ? `${levels.map((n) => `<${n}>`).join('')}${content}${levels
-        .reverse()
-        .map((n) => `</${n}>`)
-        .join('')}`
-    : `${levels.map((n) => `{"${n}":`).join('')}{${content}}${'}'.repeat(depth)}`;
-}
-
+const SECRETS = Array.from({ length: PLANTED_COUNT }, (_, i) => `Pl4nted-S3cret-${i}`);
 const PLANTED: Record<WireFormat, string> = {
-  soap: soap(
-    `<Password>${S0}</Password><Mystery>${buried(
-      'soap',
-      12,
-      `<password>${S1}</password><ApiKey>${S2}</ApiKey><x-api-key>${S3}</x-api-key>` +
-        `<Authorization>Bearer ${S4}</Authorization><ClientSecret><inner>${S5}</inner></ClientSecret>` +
-        `<Leaf accessToken="${S6}" plain="kept">kept</Leaf>`,
-    )}</Mystery>`,
-    `<Unknown>${buried('soap', 11, `<PASSWORD>${S7}</PASSWORD>`)}</Unknown><Token>${S8}</Token>`,
-  ).replace('<s:Body>', `<s:Header><Security><Token>${S9}</Token></Security></s:Header><s:Body>`),
-  rest: rest(
-    `"deviceResponse":{"password":"${S0}","mystery":${buried(
-      'rest',
-      12,
-      `"password":"${S1}","apiKey":"${S2}","x-api-key":"${S3}","Authorization":"Bearer ${S4}",` +
-        `"clientSecret":{"inner":"${S5}"},"list":[{"accessToken":"${S6}","plain":"kept"}],"ok":"kept"`,
-    )}},"unknown":${buried('rest', 11, `"PASSWORD":"${S7}","pin":1234`)},"token":"${S8}","secrets":["${S9}"]`,
-  ),
+  soap: withPlantedSecrets('soap', ACCOUNT, SECRETS),
+  rest: withPlantedSecrets('rest', ACCOUNT, SECRETS),
 };
 
 describe.each<WireFormat>(['soap', 'rest'])('%s: credentials wherever the sender puts them', (format) => {
