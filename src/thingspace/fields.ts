@@ -11,8 +11,8 @@ import type { FlatFields } from '../events/types';
  * otherwise (a leaf or a scalar at its end), so an empty map says exactly that.
  */
 export const FLAT_FACTOR = 8;
-export const FLAT_NODE_COST = 8;
-export const FLAT_MAX_CHARS = 1024 * 1024;
+const FLAT_NODE_COST = 8;
+const FLAT_MAX_CHARS = 1024 * 1024;
 
 /**
  * Every text and attribute under `node` as `path -> value`, paths relative to `node`. Texts in `consumed` are
