@@ -17,8 +17,10 @@
  * A violation, each counted in the summary line, makes the exit code 1: an answer 5xx other than 503, a request
  * with no answer, the bridge gone or unhealthy at the end, Kafka not holding exactly one record per 200 (and,
  * when answers carry X-Event-Id, an acknowledged eventId missing), a planted secret or the account's password in
- * any record, a `__proto__` field lost from an acknowledged record, an event-loop delay over
- * ADVERSARIAL_MAX_DELAY_MS (100), or resident memory grown by more than ADVERSARIAL_MAX_RSS_GROWTH_MIB (256).
+ * any record, a `__proto__` field lost from an acknowledged record, an event-loop delay more than
+ * ADVERSARIAL_MAX_DELAY_MS (100) over the idle process's (on a quiet machine that is a few ms; on a shared one
+ * the machine alone can stall any event loop that long), or resident memory grown by more than
+ * ADVERSARIAL_MAX_RSS_GROWTH_MIB (256).
  *
  * Long (minutes): not part of `npm test`.
  */
@@ -419,7 +421,10 @@ async function main(): Promise<void> {
       ['acknowledged eventIds in Kafka', missingIds === 0],
       ['no secret in any record', reading.leaking === 0],
       ['__proto__ fields kept', protoLost === 0],
-      [`event loop delay <= ${MAX_DELAY_MS} ms`, watch.maxDelayMs <= MAX_DELAY_MS],
+      [
+        `event loop delay <= ${MAX_DELAY_MS} ms over an idle process's`,
+        watch.maxDelayMs - idleMaxDelayMs <= MAX_DELAY_MS,
+      ],
       [`RSS growth <= ${MAX_RSS_GROWTH_MIB} MiB`, rssGrowthMiB <= MAX_RSS_GROWTH_MIB],
     ];
     for (const [what, ok] of checks) {
