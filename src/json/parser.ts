@@ -20,6 +20,7 @@
 import { Secret } from '../util/secret';
 import { readBodyText, type CallbackBody } from '../message/body';
 import { parseCount } from '../message/counts';
+import { holdsSecret } from '../message/credentials';
 import { ParseError } from '../message/errors';
 import { resolveLimits, type ParserLimits } from '../message/limits';
 import type { JsonType, ParsedCallback, PayloadNode, RawDevice } from '../message/types';
@@ -213,11 +214,19 @@ export async function parseJsonCallback(
     );
   }
   if (isJsonWhitespace(source)) throw new ParseError('EMPTY_BODY', 'the body is empty');
-  const document = readJson(source, { limits: resolved, rawMembersOf: RESPONSES, credentials: CREDENTIALS });
+  const options = { limits: resolved, rawMembersOf: RESPONSES, credentials: CREDENTIALS };
+  let document = readJson(source, options);
   if (document.root.json !== 'object') {
     throw new ParseError('NOT_JSON_OBJECT', `the body is ${A_TYPE[document.root.json]}, not a JSON object`);
   }
-  const fields = new CallbackFields(document);
+  let fields = new CallbackFields(document);
+  const password = fields.credentials.password.trim();
+  const others = document.root.children.filter((member) => !CREDENTIALS.has(member.name));
+  if (password !== '' && holdsSecret(others, password)) {
+    // A copy of the password under another name: read again, emptying it wherever it is.
+    document = readJson(source, { ...options, secretValues: new Set([password]) });
+    fields = new CallbackFields(document);
+  }
   return {
     format: 'rest',
     root: fields.smsMessage === undefined ? 'CallbackRequest' : 'SmsCallbackRequest',

@@ -49,6 +49,8 @@ export interface JsonReadOptions {
   rawMembersOf?: ReadonlySet<string>;
   /** Members of the top-level object kept as they are although named like credentials: the caller reads them. */
   credentials?: ReadonlySet<string>;
+  /** String values (trimmed) emptied too, whatever their name: copies of the message's own password. */
+  secretValues?: ReadonlySet<string>;
 }
 
 // No prototype, like every map keyed by names from a message: a lookup of `constructor` finds nothing.
@@ -126,6 +128,7 @@ class Reader {
   readonly #limits: JsonReadOptions['limits'];
   readonly #rawMembersOf: ReadonlySet<string>;
   readonly #credentials: ReadonlySet<string>;
+  readonly #secretValues: ReadonlySet<string>;
   readonly #frames: Frame[] = [];
   readonly #starts = new Map<string, number>();
   /** Grows in source order: a value redacted around earlier ones replaces them. */
@@ -141,6 +144,7 @@ class Reader {
     this.#limits = options.limits;
     this.#rawMembersOf = options.rawMembersOf ?? NONE;
     this.#credentials = options.credentials ?? NONE;
+    this.#secretValues = options.secretValues ?? NONE;
   }
 
   read(): JsonDocument {
@@ -210,11 +214,7 @@ class Reader {
           return { source, root, starts: this.#starts, redactions: this.#redactions };
         }
         const frame = frames[depth - 1] as Frame;
-        if (
-          frame.isObject &&
-          isCredentialName(frame.key) &&
-          (depth > 1 || !this.#credentials.has(frame.key))
-        ) {
+        if (!(depth === 1 && this.#credentials.has(frame.key)) && this.#isSecret(frame, value)) {
           value = this.#redact(value, start, at);
         } else if (value.raw !== undefined) {
           value.raw = this.#redactedSlice(start, at);
@@ -241,6 +241,14 @@ class Reader {
         if (frame.isObject && !frame.sorted) frame.node.children.sort(byName);
       }
     }
+  }
+
+  /** Whether the value just read is to be emptied: a credential's by its name, or a known secret's copy. */
+  #isSecret(frame: Frame, value: JsonNode): boolean {
+    if (frame.isObject && isCredentialName(frame.key)) return true;
+    return (
+      this.#secretValues.size > 0 && value.json === 'string' && this.#secretValues.has(value.text.trim())
+    );
   }
 
   /** An empty string in place of the value at [start, end), whatever it was; its span replaces those inside it. */

@@ -21,7 +21,7 @@ import { Secret } from '../util/secret';
 import { readBodyText, type CallbackBody } from '../message/body';
 import { parseCount } from '../message/counts';
 import { ParseError, type ParseErrorCode } from '../message/errors';
-import { isCredentialName } from '../message/credentials';
+import { holdsSecret, isCredentialName } from '../message/credentials';
 import { resolveLimits, type ParserLimits } from '../message/limits';
 import type { CallbackRoot, ParsedCallback, PayloadNode, RawDevice } from '../message/types';
 import type { XmlNode } from './types';
@@ -239,8 +239,12 @@ class CallbackReader {
   /** In source order, none inside another: nothing is redacted within an element already cut out. */
   readonly #redactions: Redaction[] = [];
 
-  constructor(limits: Readonly<ParserLimits>) {
+  /** A value (trimmed) emptied wherever it is, whatever its name: a copy of the message's own password. */
+  readonly #secret: string | undefined;
+
+  constructor(limits: Readonly<ParserLimits>, secret?: string) {
     this.#limits = limits;
+    this.#secret = secret;
     const sax = this.#sax;
     sax.on('attribute', () => this.#attribute());
     sax.on('opentag', (tag) => this.#open(tag));
@@ -380,13 +384,13 @@ class CallbackReader {
     frame.qname = qname;
     frame.redact = !this.#redacting && isRedacted(name);
     if (frame.redact) this.#redacting = true;
-    const secretAttributes = hasAttributes && !this.#redacting && hasCredentialAttribute(attributes);
+    const secretAttributes = hasAttributes && !this.#redacting && this.#hasSecretAttribute(attributes);
     if (secretAttributes) this.#redactOpenTag(tag, frame.openEnd);
     if (!TREE_ROLES.has(role)) {
       frame.node = undefined;
     } else {
       const kept = secretAttributes
-        ? withoutCredentials(nodeAttributes(attributes))
+        ? this.#withoutSecrets(nodeAttributes(attributes))
         : nodeAttributes(attributes);
       frame.node = { name, attributes: kept, text: '', children: [] };
       if (role !== Role.Node) (frame.node as MutablePayloadNode).raw = '';
@@ -397,11 +401,40 @@ class CallbackReader {
   #redactOpenTag(tag: SaxesTagPlain, openEnd: number): void {
     let text = `<${tag.name}`;
     for (const qname in tag.attributes) {
-      const value = isCredentialName(localName(qname)) ? '' : escapeXml(tag.attributes[qname]!);
-      text += ` ${qname}="${value}"`;
+      const value = tag.attributes[qname]!;
+      text += ` ${qname}="${this.#isSecret(localName(qname), value) ? '' : escapeXml(value)}"`;
     }
     text += tag.isSelfClosing ? '/>' : '>';
     this.#redactions.push({ from: this.#source.lastIndexOf('<', openEnd - 1), to: openEnd, text });
+  }
+
+  /** A credential's name, or (on a second reading) a copy of the secret whatever its name. */
+  #isSecret(name: string, value: string): boolean {
+    return isCredentialName(name) || (this.#secret !== undefined && value.trim() === this.#secret);
+  }
+
+  #hasSecretAttribute(attributes: Readonly<Record<string, string>>): boolean {
+    for (const qname in attributes) if (this.#isSecret(localName(qname), attributes[qname]!)) return true;
+    return false;
+  }
+
+  #withoutSecrets(attributes: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+    const kept = Object.assign(Object.create(null) as Record<string, string>, attributes);
+    for (const name in kept) if (this.#isSecret(name, kept[name]!)) kept[name] = '';
+    return kept;
+  }
+
+  /** Redactions stay in source order, none inside another: an element's replaces those it contains. */
+  #redact(redaction: Redaction): void {
+    const redactions = this.#redactions;
+    while (redactions.length > 0 && redactions[redactions.length - 1]!.from >= redaction.from)
+      redactions.pop();
+    redactions.push(redaction);
+  }
+
+  /** The source read so far: all of it once finished. */
+  get source(): string {
+    return this.#source;
   }
 
   #text(text: string): void {
@@ -426,6 +459,9 @@ class CallbackReader {
     const { node } = frame;
     if (node) {
       node.text = node.children.length === 0 ? frame.text : frame.ownText;
+      // A copy of the secret under another name is cut out as a credential is.
+      if (!this.#redacting && this.#secret !== undefined && node.text.trim() === this.#secret)
+        frame.redact = true;
       // As the redacted text has it: `<Password/>`.
       if (frame.redact) Object.assign(node, { attributes: EMPTY_ATTRIBUTES, text: '', children: [] });
     }
@@ -471,7 +507,7 @@ class CallbackReader {
     }
     if (frame.counter !== undefined) this.#countFrom(frame.counter, frame.text);
     if (frame.redact) {
-      this.#redactions.push({ ...this.#span(frame), text: `<${frame.qname}/>` });
+      this.#redact({ ...this.#span(frame), text: `<${frame.qname}/>` });
       this.#redacting = false;
     }
   }
@@ -504,18 +540,13 @@ export async function parseCallback(
   const resolved = resolveLimits(limits);
   const reader = new CallbackReader(resolved);
   await readBodyText(body, resolved, (text) => reader.write(text));
-  return reader.finish();
-}
-
-function hasCredentialAttribute(attributes: Readonly<Record<string, string>>): boolean {
-  for (const qname in attributes) if (isCredentialName(localName(qname))) return true;
-  return false;
-}
-
-function withoutCredentials(attributes: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
-  const kept = Object.assign(Object.create(null) as Record<string, string>, attributes);
-  for (const name in kept) if (isCredentialName(name)) kept[name] = '';
-  return kept;
+  const parsed = reader.finish();
+  const password = parsed.password.reveal().trim();
+  if (password === '' || !holdsSecret([...parsed.payload, ...parsed.extra], password)) return parsed;
+  // A copy of the password under another name: read again, emptying it wherever it is.
+  const again = new CallbackReader(resolved, password);
+  again.write(reader.source);
+  return again.finish();
 }
 
 /**

@@ -217,6 +217,32 @@ describe.each<WireFormat>(['soap', 'rest'])('%s: credentials wherever the sender
   });
 });
 
+/** The account's own password copied under names no rule calls a credential's, in a payload and beside it. */
+const COPIED: Record<WireFormat, string> = {
+  soap: withPayload(
+    'soap',
+    ACCOUNT,
+    `<Mystery><a><b><p2ssword> ${PASSWORD} </p2ssword><c note="${PASSWORD}">kept</c></b></a></Mystery>`,
+  ).replace('</Data>', `</Data><Pbssword>${PASSWORD}</Pbssword>`),
+  rest: restCallback(
+    ACCOUNT,
+    `"deviceResponse":{"mystery":{"a":{"b":["${PASSWORD}","kept"]}}},"p2ssword":"${PASSWORD}"`,
+  ),
+};
+
+describe.each<WireFormat>(['soap', 'rest'])("%s: the message's own password under another name", (format) => {
+  it('is in no event nor dead letter, and the account still authenticates', async () => {
+    const record = await handler().call(format, COPIED[format]);
+    expect(record.topic).toBe(DEFAULT_TOPICS['async-response']);
+    expect(record.value.toString('latin1')).not.toContain(PASSWORD);
+    expect(record.value.toString('latin1')).toContain('kept');
+    const parsed = await PARSERS[format](COPIED[format]);
+    expect(parsed.password.reveal()).toBe(PASSWORD);
+    expect(parsed.redacted).not.toContain(PASSWORD);
+    expect((await PARSERS[format](parsed.redacted)).payload).toEqual(parsed.payload);
+  });
+});
+
 describe.each<WireFormat>(['soap', 'rest'])('%s: the redacted message', (format) => {
   it('parses to the same payload and the same eventId: a replay of it is the same event', async () => {
     const original = await PARSERS[format](PLANTED[format]);

@@ -33,15 +33,19 @@ function corpus(): Buffer[] {
   return [...Object.values(CALLBACKS).map((text) => Buffer.from(text)), ...theirs];
 }
 
-/** A JSON value with every member named like a credential emptied, at any depth (src/message/credentials.ts). */
-function withoutCredentials(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutCredentials);
+/**
+ * A JSON value with every member named like a credential emptied, at any depth (src/message/credentials.ts),
+ * and every string that is the password (trimmed), whatever its name.
+ */
+function withoutCredentials(value: unknown, password: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => withoutCredentials(item, password));
+  if (typeof value === 'string') return password !== '' && value.trim() === password ? '' : value;
   if (value === null || typeof value !== 'object') return value;
   // fromEntries defines own properties: a member named __proto__ stays a member.
   return Object.fromEntries(
     Object.entries(value).map(([key, member]) => [
       key,
-      isCredentialName(key) ? '' : withoutCredentials(member),
+      isCredentialName(key) ? '' : withoutCredentials(member, password),
     ]),
   );
 }
@@ -87,7 +91,7 @@ describe('parseJsonCallback under random mutation', () => {
           // named like a credential, at any depth, whatever it holds.
           const { username: user, password: pass, ...rest } = original ?? {};
           const expected = original && {
-            ...(withoutCredentials(rest) as object),
+            ...(withoutCredentials(rest, typeof pass === 'string' ? pass.trim() : '') as object),
             ...(user !== undefined && { username: typeof user === 'string' ? '' : user }),
             ...(pass !== undefined && { password: typeof pass === 'string' ? '' : pass }),
           };
