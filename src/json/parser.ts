@@ -20,14 +20,25 @@
 import { Secret } from '../util/secret';
 import { readBodyText, type CallbackBody } from '../message/body';
 import { parseCount } from '../message/counts';
+import { holdsSecret } from '../message/credentials';
 import { ParseError } from '../message/errors';
 import { resolveLimits, type ParserLimits } from '../message/limits';
 import type { JsonType, ParsedCallback, PayloadNode, RawDevice } from '../message/types';
-import { positionAt, readJson, type JsonDocument, type JsonNode, type SourcedNode } from './reader';
+import {
+  positionAt,
+  readJson,
+  redactedText,
+  type JsonDocument,
+  type JsonNode,
+  type SourcedNode,
+  type Span,
+} from './reader';
 
 /** Members whose own members are payload nodes, each with its raw text. */
 const RESPONSES: ReadonlySet<string> = new Set(['deviceResponse', 'niddResponse']);
 type Credential = 'username' | 'password';
+/** The top-level members read for authentication; any other member named like a credential the reader empties. */
+const CREDENTIALS: ReadonlySet<string> = new Set<Credential>(['username', 'password']);
 
 const A_TYPE: Readonly<Record<JsonType, string>> = {
   object: 'an object',
@@ -57,8 +68,8 @@ class CallbackFields {
   comment: SourcedNode | undefined;
   summary: SourcedNode | undefined;
   readonly extra: PayloadNode[] = [];
-  /** Where the credentials' string values are in the source: [start, end). */
-  readonly #secrets: [number, number][] = [];
+  /** Where the credentials' string values are in the source. */
+  readonly #secrets: Span[] = [];
 
   constructor(document: JsonDocument) {
     this.#document = document;
@@ -172,18 +183,12 @@ class CallbackFields {
     return payload;
   }
 
-  /** The source with the credentials' string values replaced by `""`. */
+  /** The source with the credentials' string values, and every value the reader redacted, replaced by `""`. */
   redacted(): string {
-    const { source } = this.#document;
-    // Taken in key order; the source may have them the other way round.
-    const spans = this.#secrets.sort((a, b) => a[0] - b[0]);
-    let out = '';
-    let from = 0;
-    for (const [start, end] of spans) {
-      out += `${source.slice(from, start)}""`;
-      from = end;
-    }
-    return from === 0 ? source : out + source.slice(from);
+    const { source, redactions } = this.#document;
+    // The credentials were taken in key order; the source may have them the other way round.
+    const spans = [...redactions, ...this.#secrets].sort((a, b) => a[0] - b[0]);
+    return redactedText(source, 0, source.length, spans);
   }
 }
 
@@ -209,11 +214,19 @@ export async function parseJsonCallback(
     );
   }
   if (isJsonWhitespace(source)) throw new ParseError('EMPTY_BODY', 'the body is empty');
-  const document = readJson(source, { limits: resolved, rawMembersOf: RESPONSES });
+  const options = { limits: resolved, rawMembersOf: RESPONSES, credentials: CREDENTIALS };
+  let document = readJson(source, options);
   if (document.root.json !== 'object') {
     throw new ParseError('NOT_JSON_OBJECT', `the body is ${A_TYPE[document.root.json]}, not a JSON object`);
   }
-  const fields = new CallbackFields(document);
+  let fields = new CallbackFields(document);
+  const password = fields.credentials.password.trim();
+  const others = document.root.children.filter((member) => !CREDENTIALS.has(member.name));
+  if (password !== '' && holdsSecret(others, password)) {
+    // A copy of the password under another name: read again, emptying it wherever it is.
+    document = readJson(source, { ...options, secretValues: new Set([password]) });
+    fields = new CallbackFields(document);
+  }
   return {
     format: 'rest',
     root: fields.smsMessage === undefined ? 'CallbackRequest' : 'SmsCallbackRequest',

@@ -11,7 +11,11 @@
  *
  * The tree follows MessageNode's JSON contract (src/message/types.ts): members named by their key and sorted by
  * it, array items named '', a scalar's text as its value (a number as written, '' for null), containers ''.
+ *
+ * A member named like a credential (src/message/credentials.ts), at any depth, is read as if its value were
+ * `""`: the tree and every `raw` text hold that instead, and `redactions` says where the values were.
  */
+import { isCredentialName } from '../message/credentials';
 import { ParseError, type ParseErrorCode, type SourcePosition } from '../message/errors';
 import type { ParserLimits } from '../message/limits';
 import type { JsonType, MessageNode } from '../message/types';
@@ -33,15 +37,26 @@ export interface JsonDocument {
   root: JsonNode & { children: readonly SourcedNode[] };
   /** Where each member of the top-level object starts in the source (its `raw` says where it ends). */
   starts: ReadonlyMap<string, number>;
+  /** The values of members named like credentials, [start, end) in the source, in order, none inside another. */
+  redactions: readonly Span[];
 }
+
+export type Span = readonly [start: number, end: number];
 
 export interface JsonReadOptions {
   limits: Pick<ParserLimits, 'maxDepth' | 'maxElements' | 'maxTextBytes'>;
   /** Members of the top-level object whose own members (when it is an object) get their `raw` text too. */
   rawMembersOf?: ReadonlySet<string>;
+  /** Members of the top-level object kept as they are although named like credentials: the caller reads them. */
+  credentials?: ReadonlySet<string>;
+  /** String values (trimmed) emptied too, whatever their name: copies of the message's own password. */
+  secretValues?: ReadonlySet<string>;
 }
 
-const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
+// No prototype, like every map keyed by names from a message: a lookup of `constructor` finds nothing.
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze(
+  Object.create(null) as Record<string, string>,
+);
 const NO_CHILDREN: readonly JsonNode[] = Object.freeze([]);
 const NONE: ReadonlySet<string> = new Set();
 /** Longest key quoted in an error message; longer ones are not named. */
@@ -112,8 +127,12 @@ class Reader {
   readonly #source: string;
   readonly #limits: JsonReadOptions['limits'];
   readonly #rawMembersOf: ReadonlySet<string>;
+  readonly #credentials: ReadonlySet<string>;
+  readonly #secretValues: ReadonlySet<string>;
   readonly #frames: Frame[] = [];
   readonly #starts = new Map<string, number>();
+  /** Grows in source order: a value redacted around earlier ones replaces them. */
+  readonly #redactions: Span[] = [];
   #elements = 0;
   /** Where the last scalar read ends. */
   #end = 0;
@@ -124,6 +143,8 @@ class Reader {
     this.#source = source;
     this.#limits = options.limits;
     this.#rawMembersOf = options.rawMembersOf ?? NONE;
+    this.#credentials = options.credentials ?? NONE;
+    this.#secretValues = options.secretValues ?? NONE;
   }
 
   read(): JsonDocument {
@@ -189,10 +210,15 @@ class Reader {
         if (depth === 0) {
           at = this.#skipSpace(at);
           if (at < source.length) throw this.#malformed('text after the top-level value', at);
-          return { source, root: value as JsonDocument['root'], starts: this.#starts };
+          const root = value as JsonDocument['root'];
+          return { source, root, starts: this.#starts, redactions: this.#redactions };
         }
         const frame = frames[depth - 1] as Frame;
-        if (value.raw !== undefined) value.raw = source.slice(start, at);
+        if (!(depth === 1 && this.#credentials.has(frame.key)) && this.#isSecret(frame, value)) {
+          value = this.#redact(value, start, at);
+        } else if (value.raw !== undefined) {
+          value.raw = this.#redactedSlice(start, at);
+        }
         frame.node.children.push(value);
         if (depth === 1 && frame.isObject) this.#starts.set(frame.key, start);
         at = this.#skipSpace(at);
@@ -215,6 +241,33 @@ class Reader {
         if (frame.isObject && !frame.sorted) frame.node.children.sort(byName);
       }
     }
+  }
+
+  /** Whether the value just read is to be emptied: a credential's by its name, or a known secret's copy. */
+  #isSecret(frame: Frame, value: JsonNode): boolean {
+    if (frame.isObject && isCredentialName(frame.key)) return true;
+    return (
+      this.#secretValues.size > 0 && value.json === 'string' && this.#secretValues.has(value.text.trim())
+    );
+  }
+
+  /** An empty string in place of the value at [start, end), whatever it was; its span replaces those inside it. */
+  #redact(value: JsonNode, start: number, end: number): JsonNode {
+    const redactions = this.#redactions;
+    while (redactions.length > 0 && redactions[redactions.length - 1]![0] >= start) redactions.pop();
+    redactions.push([start, end]);
+    const { name } = value;
+    return value.raw === undefined
+      ? { name, attributes: NO_ATTRIBUTES, text: '', children: NO_CHILDREN, json: 'string' }
+      : { name, attributes: NO_ATTRIBUTES, text: '', children: NO_CHILDREN, json: 'string', raw: '""' };
+  }
+
+  /** The source at [start, end) with the redacted values inside it as `""`. */
+  #redactedSlice(start: number, end: number): string {
+    const redactions = this.#redactions;
+    let first = redactions.length;
+    while (first > 0 && redactions[first - 1]![0] >= start) first--;
+    return redactedText(this.#source, start, end, redactions.slice(first));
   }
 
   #count(at: number): void {
@@ -420,6 +473,17 @@ class Reader {
   #fail(code: ParseErrorCode, message: string, at: number): ParseError {
     return new ParseError(code, message, { position: positionAt(this.#source, at) });
   }
+}
+
+/** `source` at [from, to) with each span, all inside it and in order, replaced by `""`. */
+export function redactedText(source: string, from: number, to: number, spans: readonly Span[]): string {
+  let out = '';
+  let at = from;
+  for (const [start, end] of spans) {
+    out += `${source.slice(at, start)}""`;
+    at = end;
+  }
+  return at === from ? source.slice(from, to) : out + source.slice(at, to);
 }
 
 /** Reads `source` as one JSON value; throws ParseError. */

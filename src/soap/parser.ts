@@ -21,11 +21,13 @@ import { Secret } from '../util/secret';
 import { readBodyText, type CallbackBody } from '../message/body';
 import { parseCount } from '../message/counts';
 import { ParseError, type ParseErrorCode } from '../message/errors';
+import { holdsSecret, isCredentialName } from '../message/credentials';
 import { resolveLimits, type ParserLimits } from '../message/limits';
 import type { CallbackRoot, ParsedCallback, PayloadNode, RawDevice } from '../message/types';
 import type { XmlNode } from './types';
 import {
   EMPTY_ATTRIBUTES,
+  escapeXml,
   isNil,
   isXmlWhitespace,
   localName,
@@ -159,8 +161,14 @@ const COUNTER_FIELDS = {
 type Counter = (typeof COUNTER_FIELDS)[keyof typeof COUNTER_FIELDS];
 const COUNTERS: ReadonlyMap<string, Counter> = new Map(Object.entries(COUNTER_FIELDS));
 
-/** Credentials are cut out of redactedXml wherever they appear (a SOAP header may carry a UsernameToken). */
-const REDACTED = new Set(['Username', 'Password']);
+/**
+ * Elements emptied wherever they appear: in the redacted message (a SOAP header may carry a UsernameToken), the
+ * payload trees and their fragments. `Username`, as ever here, and every credential's name (../message/credentials).
+ * The root's Password is still read for authentication: only what leaves the bridge loses it.
+ */
+function isRedacted(name: string): boolean {
+  return name === 'Username' || isCredentialName(name);
+}
 
 interface MutableNode {
   name: string;
@@ -171,18 +179,20 @@ interface MutableNode {
 
 type MutablePayloadNode = MutableNode & { raw: string };
 
-/** Where a complete element sits in the source; found while streaming, cut out once the source is whole. */
+/** A stretch of the source, [from, to), found while streaming and cut out or replaced once the source is whole. */
 interface Span {
-  /** Source index just after the open tag's `>`: the open tag's `<` is the last `<` before it. */
-  openEnd: number;
-  /** Source index just after the element's last `>`. */
-  closeEnd: number;
-  qname: string;
+  from: number;
+  to: number;
 }
 
 /** A payload or extra element waiting for its `raw` fragment. */
 interface Fragment extends Span {
   element: MutablePayloadNode;
+}
+
+/** What replaces a span that held a credential: an empty element, or an open tag with credential attributes emptied. */
+interface Redaction extends Span {
+  text: string;
 }
 
 /** One open element. Frames are reused by depth, so a parse allocates at most maxDepth of them. */
@@ -226,10 +236,15 @@ class CallbackReader {
   readonly #payload: PayloadNode[] = [];
   readonly #extra: PayloadNode[] = [];
   readonly #fragments: Fragment[] = [];
-  readonly #redactions: Span[] = [];
+  /** In source order, none inside another: nothing is redacted within an element already cut out. */
+  readonly #redactions: Redaction[] = [];
 
-  constructor(limits: Readonly<ParserLimits>) {
+  /** A value (trimmed) emptied wherever it is, whatever its name: a copy of the message's own password. */
+  readonly #secret: string | undefined;
+
+  constructor(limits: Readonly<ParserLimits>, secret?: string) {
     this.#limits = limits;
+    this.#secret = secret;
     const sax = this.#sax;
     sax.on('attribute', () => this.#attribute());
     sax.on('opentag', (tag) => this.#open(tag));
@@ -251,9 +266,8 @@ class CallbackReader {
       throw new ParseError('UNKNOWN_ROOT', 'the SOAP Body holds no CallbackRequest or SmsCallbackRequest');
     }
     const source = this.#source;
-    for (const { openEnd, closeEnd, element } of this.#fragments) {
-      element.raw = source.slice(source.lastIndexOf('<', openEnd - 1), closeEnd);
-    }
+    const redactions = this.#redactions;
+    for (const fragment of this.#fragments) fragment.element.raw = redact(source, fragment, redactions);
     return {
       format: 'soap',
       root: this.#root,
@@ -267,7 +281,7 @@ class CallbackReader {
       maxCallbackThreshold: this.#maxCallbackThreshold,
       status: this.#status,
       extra: this.#extra,
-      redacted: redact(source, this.#redactions),
+      redacted: redact(source, { from: 0, to: source.length }, redactions),
     };
   }
 
@@ -368,15 +382,59 @@ class CallbackReader {
     frame.textBytes = 0;
     frame.openEnd = this.#sax.position;
     frame.qname = qname;
-    frame.redact = !this.#redacting && REDACTED.has(name);
+    frame.redact = !this.#redacting && isRedacted(name);
     if (frame.redact) this.#redacting = true;
+    const secretAttributes = hasAttributes && !this.#redacting && this.#hasSecretAttribute(attributes);
+    if (secretAttributes) this.#redactOpenTag(tag, frame.openEnd);
     if (!TREE_ROLES.has(role)) {
       frame.node = undefined;
-    } else if (role === Role.Node) {
-      frame.node = { name, attributes: nodeAttributes(attributes), text: '', children: [] };
     } else {
-      frame.node = { name, attributes: nodeAttributes(attributes), text: '', children: [], raw: '' };
+      const kept = secretAttributes
+        ? this.#withoutSecrets(nodeAttributes(attributes))
+        : nodeAttributes(attributes);
+      frame.node = { name, attributes: kept, text: '', children: [] };
+      if (role !== Role.Node) (frame.node as MutablePayloadNode).raw = '';
     }
+  }
+
+  /** The open tag as written but with credential attributes' values emptied, in the redacted text and fragments. */
+  #redactOpenTag(tag: SaxesTagPlain, openEnd: number): void {
+    let text = `<${tag.name}`;
+    for (const qname in tag.attributes) {
+      const value = tag.attributes[qname]!;
+      text += ` ${qname}="${this.#isSecret(localName(qname), value) ? '' : escapeXml(value)}"`;
+    }
+    text += tag.isSelfClosing ? '/>' : '>';
+    this.#redactions.push({ from: this.#source.lastIndexOf('<', openEnd - 1), to: openEnd, text });
+  }
+
+  /** A credential's name, or (on a second reading) a copy of the secret whatever its name. */
+  #isSecret(name: string, value: string): boolean {
+    return isCredentialName(name) || (this.#secret !== undefined && value.trim() === this.#secret);
+  }
+
+  #hasSecretAttribute(attributes: Readonly<Record<string, string>>): boolean {
+    for (const qname in attributes) if (this.#isSecret(localName(qname), attributes[qname]!)) return true;
+    return false;
+  }
+
+  #withoutSecrets(attributes: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+    const kept = Object.assign(Object.create(null) as Record<string, string>, attributes);
+    for (const name in kept) if (this.#isSecret(name, kept[name]!)) kept[name] = '';
+    return kept;
+  }
+
+  /** Redactions stay in source order, none inside another: an element's replaces those it contains. */
+  #redact(redaction: Redaction): void {
+    const redactions = this.#redactions;
+    while (redactions.length > 0 && redactions[redactions.length - 1]!.from >= redaction.from)
+      redactions.pop();
+    redactions.push(redaction);
+  }
+
+  /** The source read so far: all of it once finished. */
+  get source(): string {
+    return this.#source;
   }
 
   #text(text: string): void {
@@ -399,7 +457,14 @@ class CallbackReader {
     const depth = this.#depth--;
     const frame = this.#frame(depth);
     const { node } = frame;
-    if (node) node.text = node.children.length === 0 ? frame.text : frame.ownText;
+    if (node) {
+      node.text = node.children.length === 0 ? frame.text : frame.ownText;
+      // A copy of the secret under another name is cut out as a credential is.
+      if (!this.#redacting && this.#secret !== undefined && node.text.trim() === this.#secret)
+        frame.redact = true;
+      // As the redacted text has it: `<Password/>`.
+      if (frame.redact) Object.assign(node, { attributes: EMPTY_ATTRIBUTES, text: '', children: [] });
+    }
     switch (frame.role) {
       case Role.Username:
         this.#username ??= frame.text;
@@ -442,7 +507,7 @@ class CallbackReader {
     }
     if (frame.counter !== undefined) this.#countFrom(frame.counter, frame.text);
     if (frame.redact) {
-      this.#redactions.push(this.#span(frame));
+      this.#redact({ ...this.#span(frame), text: `<${frame.qname}/>` });
       this.#redacting = false;
     }
   }
@@ -452,8 +517,9 @@ class CallbackReader {
     else this.#maxCallbackThreshold ??= parseCount(text);
   }
 
+  /** The element of this frame, open tag to close tag, once it is closed. */
   #span(frame: Frame): Span {
-    return { openEnd: frame.openEnd, closeEnd: this.#sax.position, qname: frame.qname };
+    return { from: this.#source.lastIndexOf('<', frame.openEnd - 1), to: this.#sax.position };
   }
 
   #frame(depth: number): Frame {
@@ -474,19 +540,40 @@ export async function parseCallback(
   const resolved = resolveLimits(limits);
   const reader = new CallbackReader(resolved);
   await readBodyText(body, resolved, (text) => reader.write(text));
-  return reader.finish();
+  const parsed = reader.finish();
+  const password = parsed.password.reveal().trim();
+  if (password === '' || !holdsSecret([...parsed.payload, ...parsed.extra], password)) return parsed;
+  // A copy of the password under another name: read again, emptying it wherever it is.
+  const again = new CallbackReader(resolved, password);
+  again.write(reader.source);
+  return again.finish();
 }
 
 /**
- * The source with each credential element replaced by an empty one. Its attributes go too: a sender could echo
- * the secret there, and nothing else is worth keeping on them.
+ * `source[span.from, span.to)` with the redactions inside it applied. A credential element becomes an empty one:
+ * its attributes go too, as a sender could echo the secret there and nothing else is worth keeping on them.
+ * `redactions` are in source order and each lies wholly inside the span or wholly outside it.
  */
-function redact(source: string, spans: readonly Span[]): string {
+function redact(source: string, { from, to }: Span, redactions: readonly Redaction[]): string {
   let out = '';
-  let from = 0;
-  for (const { openEnd, closeEnd, qname } of spans) {
-    out += `${source.slice(from, source.lastIndexOf('<', openEnd - 1))}<${qname}/>`;
-    from = closeEnd;
+  let at = from;
+  for (let i = firstFrom(redactions, from); i < redactions.length; i++) {
+    const redaction = redactions[i]!;
+    if (redaction.from >= to) break;
+    out += source.slice(at, redaction.from) + redaction.text;
+    at = redaction.to;
   }
-  return from === 0 ? source : out + source.slice(from);
+  return at === from ? source.slice(from, to) : out + source.slice(at, to);
+}
+
+/** The index of the first redaction starting at or after `at` (binary search: fragments may be many). */
+function firstFrom(redactions: readonly Redaction[], at: number): number {
+  let low = 0;
+  let high = redactions.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (redactions[middle]!.from < at) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

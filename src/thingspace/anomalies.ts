@@ -1,5 +1,5 @@
 import type { ParsedCallback, WireFormat } from '../message/types';
-import type { Device } from '../events/types';
+import type { Device, GenericElement } from '../events/types';
 import { deviceAnomaly } from './devices';
 import type { DeviceAnomaly } from './devices';
 
@@ -53,11 +53,19 @@ const DOCUMENTED: Readonly<Record<WireFormat, ReadonlySet<string>>> = {
  * What a message did that the platform's documentation does not lead us to expect. Never a reason to reject:
  * the event carries the data as it came, and the ingress counts these in a metric, so the set is bounded. For
  * REST, `unknown-data-child` is a payload element §6 does not name, `unknown-root-element` an unknown top-level key.
+ * `fields-too-large`: a generic element too large to flatten (src/thingspace/fields.ts), read by its fragment only.
  */
-export type Anomaly = DeviceAnomaly | 'unknown-data-child' | 'unknown-root-element';
+export type Anomaly = DeviceAnomaly | 'unknown-data-child' | 'unknown-root-element' | 'fields-too-large';
 
-/** Distinct anomalies of one message; `devices` are all its normalized devices, payload identifiers included. */
-export function anomaliesOf(parsed: ParsedCallback, devices: readonly Device[]): Anomaly[] {
+/**
+ * Distinct anomalies of one message; `devices` are all its normalized devices, payload identifiers included,
+ * `generics` all the generic elements of its event.
+ */
+export function anomaliesOf(
+  parsed: ParsedCallback,
+  devices: readonly Device[],
+  generics: readonly GenericElement[],
+): Anomaly[] {
   const found = new Set<Anomaly>();
   for (const device of devices) {
     const anomaly = deviceAnomaly(device);
@@ -68,5 +76,12 @@ export function anomaliesOf(parsed: ParsedCallback, devices: readonly Device[]):
     found.add('unknown-data-child');
   }
   if (parsed.extra.length > 0) found.add('unknown-root-element');
+  if (generics.some(({ fields }) => isEmpty(fields))) found.add('fields-too-large');
   return [...found];
+}
+
+/** No element flattens to nothing (src/thingspace/fields.ts), unless it was too large. */
+function isEmpty(fields: GenericElement['fields']): boolean {
+  for (const _ in fields) return false;
+  return true;
 }

@@ -8,6 +8,7 @@ import type { Anomaly } from './anomalies';
 import { resolveRoute } from './catalogue';
 import type { KeyedEvent } from '../events/encode';
 import { payloadNameOf } from '../events/types';
+import type { GenericElement } from '../events/types';
 import { normalizeDevice } from './devices';
 import { toGeneric } from './payloads/generic';
 import { findDevices } from './fields';
@@ -66,13 +67,18 @@ export function normalize(
       extra: parsed.extra,
       status: parsed.status,
     });
+  const extraElements = parsed.extra.map(toGeneric);
+  const generics = [...extraPayloads, ...extraElements];
+  const payloadType = payload && payloadNameOf(payload);
+  // A union value's one key is its branch (payloadOf).
+  if (payloadType === 'GenericElement') generics.push(Object.values(payload!)[0] as GenericElement);
   return {
     category,
     key: partitionKey(
       { devices, payloadDevices, requestId: parsed.requestId, eventId },
       options.kindPriority,
     ),
-    anomalies: anomaliesOf(parsed, [...devices, ...payloadDevices]),
+    anomalies: anomaliesOf(parsed, [...devices, ...payloadDevices], generics),
     event: {
       eventId,
       service: route.service,
@@ -86,10 +92,10 @@ export function normalize(
       ingressNode: context.ingressNode,
       payload,
       extraPayloads,
-      extraElements: parsed.extra.map(toGeneric),
+      extraElements,
       status: parsed.status ?? null,
       format: parsed.format,
-      payloadType: payload && payloadNameOf(payload),
+      payloadType,
     },
   };
 }

@@ -4,7 +4,8 @@ import { flatten } from '../fields';
 
 /**
  * Any element, kept losslessly: the structure of most payloads is unknown (THINGSPACE.md §2) and unknown ones
- * must pass through, never be dropped. The fragment holds no credentials: they sit outside `Data`.
+ * must pass through, never be dropped. The fragment holds no credentials: the parsers empty every element or
+ * member named like one (src/message/credentials.ts).
  */
 export function toGeneric(element: PayloadNode): GenericElement {
   return {

@@ -40,8 +40,12 @@ export function fromData(mappers: readonly ElementMapper[]): PayloadSelector {
     const main = children[mainIndex];
     if (!main) return { payload: null, extraPayloads: [] };
     const mapper = byElement.get(main.name.toLowerCase());
+    const reader = new ElementReader(main);
+    const typed = mapper?.map(reader);
     return {
-      payload: mapper ? mapper.map(new ElementReader(main)) : payloadOf('GenericElement', toGeneric(main)),
+      // A typed record keeps in `other` what it does not type; when that is too large to flatten, the element
+      // stays generic, whose source fragment holds it all.
+      payload: typed && !reader.tooLarge ? typed : payloadOf('GenericElement', toGeneric(main)),
       extraPayloads: children.filter((_, index) => index !== mainIndex).map(toGeneric),
       ...(mapper?.category === undefined ? {} : { category: mapper.category }),
     };

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parseJsonCallback } from '../../../src/json/parser';
+import { isCredentialName } from '../../../src/message/credentials';
 import { ParseError } from '../../../src/message/errors';
 import type { ParsedCallback } from '../../../src/message/types';
 import { fuzz, FUZZ_RUNS, FUZZ_SEED, rejections, smallLimits } from '../message/fuzz';
@@ -30,6 +31,23 @@ function corpus(): Buffer[] {
         .map((name) => readFileSync(join(rest, name)))
     : [];
   return [...Object.values(CALLBACKS).map((text) => Buffer.from(text)), ...theirs];
+}
+
+/**
+ * A JSON value with every member named like a credential emptied, at any depth (src/message/credentials.ts),
+ * and every string that is the password (trimmed), whatever its name.
+ */
+function withoutCredentials(value: unknown, password: string): unknown {
+  if (Array.isArray(value)) return value.map((item) => withoutCredentials(item, password));
+  if (typeof value === 'string') return password !== '' && value.trim() === password ? '' : value;
+  if (value === null || typeof value !== 'object') return value;
+  // fromEntries defines own properties: a member named __proto__ stays a member.
+  return Object.fromEntries(
+    Object.entries(value).map(([key, member]) => [
+      key,
+      isCredentialName(key) ? '' : withoutCredentials(member, password),
+    ]),
+  );
 }
 
 /** What JSON.parse makes of the text, or undefined when it refuses it. */
@@ -69,10 +87,13 @@ describe('parseJsonCallback under random mutation', () => {
         checkParsed: (parsed, _, bytes) => {
           const { redacted, username, password } = parsed as ParsedCallback;
           const original = jsonParse(bytes.toString('utf8')) as Record<string, unknown> | undefined;
+          // The top-level credentials are emptied when they are strings (null stays null); any other member
+          // named like a credential, at any depth, whatever it holds.
+          const { username: user, password: pass, ...rest } = original ?? {};
           const expected = original && {
-            ...original,
-            ...(typeof original.username === 'string' && { username: '' }),
-            ...(typeof original.password === 'string' && { password: '' }),
+            ...(withoutCredentials(rest, typeof pass === 'string' ? pass.trim() : '') as object),
+            ...(user !== undefined && { username: typeof user === 'string' ? '' : user }),
+            ...(pass !== undefined && { password: typeof pass === 'string' ? '' : pass }),
           };
           if (!expected || !isDeepStrictEqual(jsonParse(redacted), expected)) {
             throw new Error('the redacted text is not the message with empty credentials');

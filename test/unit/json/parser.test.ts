@@ -143,10 +143,13 @@ describe('credentials', () => {
     expect(error.status).toBe(400);
   });
 
-  it('only the top-level ones are credentials: nested ones are payload like any member', async () => {
-    const parsed = await parse('{"comment":{"password":7}}');
+  it('only the top-level ones authenticate: a nested one is payload, emptied as every credential is', async () => {
+    const parsed = await parse('{"comment":{"password":7,"user":"kept"}}');
     expect(parsed.password).toBe('');
-    expect(parsed.payload[0]!.children[0]).toMatchObject({ name: 'password', text: '7' });
+    expect(parsed.payload[0]!.children).toMatchObject([
+      { name: 'password', text: '', json: 'string', children: [] },
+      { name: 'user', text: 'kept' },
+    ]);
   });
 });
 

@@ -9,20 +9,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCallback } from '../../../src/soap/parser';
 import { ParseError } from '../../../src/message/errors';
-import {
-  deleteSpan,
-  duplicateSpan,
-  flipByte,
-  fuzz,
-  FUZZ_RUNS,
-  FUZZ_SEED,
-  insertOneOf,
-  rejections,
-  smallLimits,
-  truncate,
-  type Random,
-} from '../message/fuzz';
+import { fuzz, FUZZ_RUNS, FUZZ_SEED, rejections, smallLimits, type Random } from '../message/fuzz';
 import { soapFixtures } from './helpers';
+import { SOAP_MUTATIONS } from './mutations';
 
 // Generous: a few hundred KB is what 5,000 discarded parses may legitimately leave in V8's caches.
 const HEAP_GROWTH_BOUND_BYTES = 32 * 1024 * 1024;
@@ -36,33 +25,6 @@ function corpus(): Buffer[] {
         .map((name) => readFileSync(join(callbacks, name)))
     : [];
   return [...soapFixtures().values(), ...theirs];
-}
-
-const INSERTS = [
-  '<',
-  '&',
-  ']]>',
-  '</',
-  '/>',
-  '<!--',
-  '<![CDATA[',
-  '&#0;',
-  '&#x110000;',
-  '&lol;',
-  '<!DOCTYPE x>',
-  '"',
-  '\0',
-  '\uFFFF',
-];
-
-/** Every tag (open, close or self-closing): duplicated, they make unbalanced or repeated elements. */
-function tags(bytes: Buffer): [number, number][] {
-  const found: [number, number][] = [];
-  for (let at = bytes.indexOf(0x3c); at !== -1; at = bytes.indexOf(0x3c, at + 1)) {
-    const end = bytes.indexOf(0x3e, at);
-    if (end !== -1) found.push([at, end + 1]);
-  }
-  return found;
 }
 
 /** The limits every parser has, and the one only XML has. */
@@ -80,7 +42,7 @@ describe('parseCallback under random mutation', () => {
     const outcome = await fuzz({
       parse: parseCallback,
       messages,
-      mutations: [flipByte, truncate, insertOneOf(INSERTS), deleteSpan, duplicateSpan('tag', tags)],
+      mutations: SOAP_MUTATIONS,
       limitsFor,
       acceptable: (err, message) => {
         const password = passwords[message];

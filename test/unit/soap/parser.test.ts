@@ -376,6 +376,31 @@ describe('redacted', () => {
     expect(parsed.redacted).not.toContain(PASSWORD);
   });
 
+  it('empties credentials anywhere, in the trees, their fragments and the redacted text alike', async () => {
+    const xml = envelope(
+      `${CREDENTIALS}<Data><Usage><a><b><ClientSecret x="1">${PASSWORD}<c>${PASSWORD}</c></ClientSecret></b></a>` +
+        `<Leaf p:accessToken="${PASSWORD}" xmlns:p="urn:p" note="a &amp; &quot;b&quot;"/></Usage></Data>` +
+        `<Unknown><API_KEY>${PASSWORD}</API_KEY></Unknown>`,
+    );
+    const parsed = await parseCallback(xml);
+    expect(parsed.password.reveal()).toBe('Inv3nted-Secret-9');
+    const [usage] = parsed.payload;
+    expect(usage!.raw).toBe(
+      '<Usage><a><b><ClientSecret/></b></a>' +
+        '<Leaf p:accessToken="" xmlns:p="urn:p" note="a &amp; &quot;b&quot;"/></Usage>',
+    );
+    expect(usage!.children[0]!.children[0]!.children[0]).toEqual({
+      name: 'ClientSecret',
+      attributes: {},
+      text: '',
+      children: [],
+    });
+    expect({ ...usage!.children[1]!.attributes }).toEqual({ accessToken: '', note: 'a & "b"' });
+    expect(parsed.extra[0]!.raw).toBe('<Unknown><API_KEY/></Unknown>');
+    expect(parsed.redacted).not.toContain(PASSWORD);
+    expect(parsed.redacted).toContain(usage!.raw);
+  });
+
   it('keeps the source of self-closed and empty credentials equivalent', async () => {
     const parsed = await parseCallback(envelope('<Username></Username><Password/>'));
     expect(parsed.redacted).toContain('<Username/><Password/>');

@@ -1,5 +1,20 @@
-import { ElementReader, findDevices, flatten } from '../../../src/thingspace/fields';
+import { ElementReader, findDevices, FLAT_FACTOR, flatten } from '../../../src/thingspace/fields';
+import type { MessageNode } from '../../../src/message/types';
 import { node } from './builders';
+
+/** `leaves` leaves under a chain of `depth` elements named with `nameLength` characters. */
+function deepTree(depth: number, nameLength: number, leaves: number): MessageNode {
+  let tree = node(
+    'Bottom',
+    Array.from({ length: leaves }, (_, i) => node('a', String(i))),
+  );
+  for (let i = 0; i < depth; i++) tree = node(`n${i}`.padEnd(nameLength, 'x'), [tree]);
+  return node('Top', [tree]);
+}
+
+function size(fields: Record<string, string>): number {
+  return Object.entries(fields).reduce((sum, [path, value]) => sum + path.length + value.length, 0);
+}
 
 describe('flatten: the lossless generic payload', () => {
   it('keys texts by path relative to the element, nesting with /', () => {
@@ -38,6 +53,43 @@ describe('flatten: the lossless generic payload', () => {
 
   it('keeps texts exactly, whitespace included', () => {
     expect(flatten(node('Note', '  two  spaces \n'))).toEqual({ '.': '  two  spaces \n' });
+  });
+});
+
+describe('flatten: bounded, and safe for any name', () => {
+  it("gives names of Object.prototype's their own fields", () => {
+    const names = ['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString'];
+    const fields = flatten(
+      node(
+        'T',
+        names.map((name) => node(name, `v ${name}`, { [name]: `a ${name}` })),
+      ),
+    );
+    expect(Object.entries(fields)).toEqual(
+      names.flatMap((name) => [
+        [`${name}/@${name}`, `a ${name}`],
+        [name, `v ${name}`],
+      ]),
+    );
+  });
+
+  it('is empty when it would be larger than FLAT_FACTOR times its tree', () => {
+    // 2,000 leaves whose paths repeat 30 names of 50 characters: 3 MB flattened, from a tree of 40 KB.
+    expect(flatten(deepTree(30, 50, 2000))).toEqual({});
+    const reader = new ElementReader(deepTree(30, 50, 2000));
+    expect(reader.rest()).toEqual({});
+    expect(reader.tooLarge).toBe(true);
+  });
+
+  it('is whole short of that, however deep', () => {
+    // Each leaf's path is as long as the whole tree's names: FLAT_FACTOR leaves' paths would not fit.
+    const leaves = FLAT_FACTOR / 2;
+    const fields = flatten(deepTree(30, 50, leaves));
+    expect(Object.keys(fields)).toHaveLength(leaves);
+    expect(size(fields)).toBeGreaterThan(leaves * 30 * 50);
+    const reader = new ElementReader(deepTree(30, 50, leaves));
+    reader.rest();
+    expect(reader.tooLarge).toBe(false);
   });
 });
 
