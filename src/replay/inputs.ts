@@ -3,22 +3,16 @@
  * as its value, the rest as headers: src/events/archive.ts) or a dead letter (all of it in its Avro value).
  */
 import type { IHeaders } from 'kafkajs';
-import { ARCHIVE_HEADERS, type ReplaySource } from '../events/archive';
+import { ARCHIVE_HEADERS, type ArchiveEntry, type ReplaySource } from '../events/archive';
 import type { DeadLetter } from '../events/types';
 import type { WireFormat } from '../message/types';
 
-export interface ReplayInput {
+/**
+ * An archived callback as the archive wrote it (minus what became of it), wherever it was read from. Its eventId
+ * is the one it was given when received: the replayed event keeps it.
+ */
+export interface ReplayInput extends Omit<ArchiveEntry, 'outcome'> {
   source: ReplaySource;
-  /** As the callback's URL named it. */
-  service: string;
-  format: WireFormat;
-  accountName: string;
-  receivedAt: Date;
-  ingressNode: string;
-  /** The id it was given when received: the replayed event keeps it. */
-  eventId: string;
-  /** The body with the credentials' values removed. */
-  body: string;
 }
 
 /** A record of the source that is not what the bridge writes there; skipped and counted, never guessed at. */
