@@ -64,9 +64,10 @@ function expectInvariants(rendered: Rendered): void {
   const pod = podSpec(rendered);
   const bridge = container(rendered);
 
-  // Probes: liveness on /healthz (never Kafka), readiness on /readyz, both on the main listener.
-  expect(bridge.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
-  expect(bridge.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+  // Probes: liveness on /healthz (never Kafka), readiness on /readyz, both on the health port (a worker thread
+  // that answers however busy the node is): the chart's default config.http.healthPort.
+  expect(bridge.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+  expect(bridge.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
 
   // Security: non-root, no privilege escalation, read-only root filesystem, every capability dropped.
   expect(pod.securityContext).toMatchObject({
@@ -134,7 +135,9 @@ function expectInvariants(rendered: Rendered): void {
       listeners[name.toLowerCase().slice(0, 15)] = options.port;
     }
   }
-  expect(ports(bridge)).toEqual(listeners);
+  // The health port is the probes' alone: a container port, never a Service port.
+  const healthPort = (config.http as { healthPort?: number } | undefined)?.healthPort;
+  expect(ports(bridge)).toEqual({ ...listeners, ...(healthPort ? { health: healthPort } : {}) });
   const servicePorts = rendered.one('Service', FULLNAME).spec.ports as { name: string; targetPort: string }[];
   expect(servicePorts.map((port) => port.name).sort()).toEqual(Object.keys(listeners).sort());
   for (const port of servicePorts) expect(port.targetPort).toBe(port.name);
@@ -336,7 +339,7 @@ describe('default values', () => {
 
   it('listen on the bridge default port with probes, preStop sleep and grace period', () => {
     const bridge = container(rendered);
-    expect(ports(bridge)).toEqual({ http: BRIDGE_DEFAULTS.http.port });
+    expect(ports(bridge)).toEqual({ http: BRIDGE_DEFAULTS.http.port, health: 8081 });
     expect(bridge.args).toEqual(['serve']);
     expect(bridge.lifecycle.preStop.exec.command).toEqual(['sleep', '5']);
     // 5 s sleep + 25 s of the bridge's drain + 5 s margin.
@@ -371,7 +374,7 @@ describe('default values', () => {
   });
 
   it('leave to the operator exactly the keys only they can give: accounts, brokers, registry', () => {
-    expect(renderedConfig(rendered)).toEqual({});
+    expect(renderedConfig(rendered)).toEqual({ http: { healthPort: 8081 } });
     expect(bridgeIssues(rendered, {}).sort()).toEqual([
       'accounts: required',
       'kafka: required: give kafka.brokers or set KAFKA_BROKERS',
@@ -474,7 +477,12 @@ describe('per-service ports (ci/per-service-ports-values.yaml)', () => {
       'ServiceAccount',
     ]);
     expectInvariants(rendered);
-    expect(ports(container(rendered))).toEqual({ http: 9001, carrierservice: 9002, smsdeliveryconf: 9003 });
+    expect(ports(container(rendered))).toEqual({
+      http: 9001,
+      carrierservice: 9002,
+      smsdeliveryconf: 9003,
+      health: 8081,
+    });
     // DeviceUsage is disabled: the bridge opens no listener for it, so neither does the chart.
     expect(ports(rendered.one('Service'))).toEqual({
       http: 9001,
