@@ -19,6 +19,7 @@
 import { createAuthenticator } from '../auth';
 import { topicsOf, type Config } from '../config';
 import { Admission } from '../http/admission';
+import { createEarlyShed } from '../http/early-shed';
 import { createApp, type AppDeps } from '../http/app';
 import { openHealthPort, type HealthPort } from '../http/health-port';
 import { NotReadyError } from '../http/errors';
@@ -58,7 +59,6 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
   const metrics = createMetrics();
   const topics = topicsOf(config.kafka);
   const kafka = createKafkaClient(config.kafka, { logger });
-  const listeners = new Listeners(config.http);
   // One for the guards (path tokens) and the pipeline (credentials): its salt is per instance.
   const authenticator = createAuthenticator(config.accounts);
   const stopBooting = new AbortController();
@@ -75,6 +75,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
   const readiness = () => readinessOf(lifecycle, delivery);
   const recovery = recoveryLoop(config, parts, { readiness, metrics, logger });
   const admission = new Admission(config.http.admission, metrics, logger);
+  const listeners = new Listeners(config.http, createEarlyShed(admission, metrics));
 
   const appDeps: AppDeps = {
     http: config.http,

@@ -6,6 +6,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import type { HttpConfig } from '../config';
+import type { EarlyShed } from '../http/early-shed';
 import type { ServiceName } from '../thingspace/catalogue';
 
 export interface Listener {
@@ -22,7 +23,11 @@ export class Listeners {
   private readonly answering = new Set<ServerResponse>();
   private draining = false;
 
-  constructor(private readonly http: HttpConfig) {}
+  /** @param earlyShed answers callbacks shed while admission control sheds, before the app sees them */
+  constructor(
+    private readonly http: HttpConfig,
+    private readonly earlyShed?: EarlyShed,
+  ) {}
 
   open(app: Koa, service: ServiceName | undefined, port: number): Promise<Listener> {
     const callback = app.callback();
@@ -32,6 +37,7 @@ export class Listeners {
       if (this.draining) res.setHeader('Connection', 'close');
       this.answering.add(res);
       res.once('close', () => this.answering.delete(res));
+      if (!this.draining && this.earlyShed?.(req, res)) return;
       void callback(req, res);
     });
     server.requestTimeout = this.http.requestTimeoutMs;

@@ -65,23 +65,27 @@ export class Admission {
    * for callbacks only.
    */
   admit(res: ServerResponse): ShedReason | undefined {
+    const shed = this.shedding();
+    if (shed !== undefined) return shed;
+    if (this.config.enabled) {
+      this.inFlight++;
+      res.once('close', () => this.inFlight--);
+    }
+    return undefined;
+  }
+
+  /** Whether a callback arriving now is shed, and why; a shed one is counted (early-shed.ts asks this alone). */
+  shedding(): ShedReason | undefined {
     if (!this.config.enabled) return undefined;
     const shed =
       this.inFlight >= this.config.maxInFlight ? 'in-flight' : this.lagging ? 'event-loop' : undefined;
-    if (shed !== undefined) {
-      this.metrics.requestsShed.inc({ reason: shed });
-      if (this.shedInEpisode++ === 0) {
-        this.logger.warn(
-          { reason: shed, inFlight: this.inFlight },
-          'overloaded: shedding callbacks with 503',
-        );
-      }
-      this.shedInWindow++;
-      return shed;
+    if (shed === undefined) return undefined;
+    this.metrics.requestsShed.inc({ reason: shed });
+    if (this.shedInEpisode++ === 0) {
+      this.logger.warn({ reason: shed, inFlight: this.inFlight }, 'overloaded: shedding callbacks with 503');
     }
-    this.inFlight++;
-    res.once('close', () => this.inFlight--);
-    return undefined;
+    this.shedInWindow++;
+    return shed;
   }
 
   /** Resolves when a shed answer may go (after shedDelayMs). */

@@ -76,10 +76,10 @@ export interface AppDeps {
   onServerError?: (service: ServiceName, reason: unknown) => void;
 }
 
-const CALLBACKS = '/callbacks/';
+export const CALLBACKS = '/callbacks/';
 
 /** Every answer in the format of the request. */
-const ANSWERS: Readonly<Record<WireFormat, Answers>> = { soap: SOAP_ANSWERS, rest: JSON_ANSWERS };
+export const ANSWERS: Readonly<Record<WireFormat, Answers>> = { soap: SOAP_ANSWERS, rest: JSON_ANSWERS };
 
 /** Retry-After for 503s that carry no better estimate. */
 const DEFAULT_RETRY_AFTER_SECONDS = 5;
@@ -220,7 +220,7 @@ function guardCallback(ctx: Koa.Context, guards: Guards, path: string): Callback
  * `/callbacks/<service>` or `/callbacks/<token>/<service>`. The service is %-decoded (ThingSpace's names need no
  * escapes, but a client may add them); the token is taken as written, its alphabet (base64url) needs none.
  */
-function callbackPath(path: string): { service: string; token?: string } {
+export function callbackPath(path: string): { service: string; token?: string } {
   const segments = path.slice(CALLBACKS.length).split('/');
   if (segments.length > 2) throw new NotFoundError();
   const service = decodedSegment(segments.at(-1)!);
