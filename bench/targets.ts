@@ -44,6 +44,8 @@ export interface TargetContext {
   bridgeProfileDir?: string;
   /** More of the bridge's `http` config (bench/overload.ts: admission settings). */
   bridgeHttp?: Record<string, unknown>;
+  /** Set: the bridge runs with its spool in this directory (scripts/adversarial.ts checks its modes). */
+  bridgeSpoolDir?: string;
 }
 
 export interface RunningTarget {
@@ -143,6 +145,7 @@ function bridgeConfig(ctx: TargetContext) {
       newTopics: { numPartitions: ctx.partitions, replicationFactor: 1 },
     },
     schemaRegistry: { url: ctx.registryUrl, registerSchemas: true },
+    ...(ctx.bridgeSpoolDir ? { spool: { enabled: true, dir: ctx.bridgeSpoolDir } } : {}),
   };
 }
 

@@ -27,7 +27,7 @@
 import '../src/kafka/kafkajs-timer-warning';
 import { spawn } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -356,6 +356,12 @@ async function readBack(
   return reading;
 }
 
+/** The spool directory's mode and its files' (octal), as the bridge left them. */
+function modesIn(dir: string): { dir: string; files: string[] } {
+  const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
+  return { dir: mode(dir), files: readdirSync(dir).map((name) => mode(join(dir, name))) };
+}
+
 async function main(): Promise<void> {
   const infra = await provideInfra();
   const brokers = infra.kafkaBrokers.split(',');
@@ -379,6 +385,7 @@ async function main(): Promise<void> {
       password: PASSWORD,
       topics: { bridge: topicSettings(topics), afternoon: `${prefix}.unused` },
       partitions: 3,
+      bridgeSpoolDir: join(dir, 'spool'),
     });
     const base = `http://127.0.0.1:${bridge.port}`;
     say(`bridge on ${base}, log ${bridge.logFile}; ADVERSARIAL_SEED=${SEED}, ${RUNS} mutated callbacks`);
@@ -426,6 +433,7 @@ async function main(): Promise<void> {
     const bad5xx = status((code) => code >= 500 && code !== 503);
     const protoLost = tally.protoTags.size - reading.protoTagsFound.size;
     const rssGrowthMiB = (rssAfter - rssBefore) / MiB;
+    const spoolModes = modesIn(join(dir, 'spool'));
     const checks: [string, boolean][] = [
       ['5xx other than 503', bad5xx === 0],
       ['requests without an answer', tally.noAnswer === 0],
@@ -440,6 +448,10 @@ async function main(): Promise<void> {
         watch.maxDelayMs - idleMaxDelayMs <= MAX_DELAY_MS,
       ],
       [`RSS growth <= ${MAX_RSS_GROWTH_MIB} MiB`, rssGrowthMiB <= MAX_RSS_GROWTH_MIB],
+      [
+        'spool directory 700, its files 600',
+        spoolModes.dir === '700' && spoolModes.files.length > 0 && spoolModes.files.every((m) => m === '600'),
+      ],
     ];
     for (const [what, ok] of checks) {
       if (!ok) {
@@ -464,7 +476,8 @@ async function main(): Promise<void> {
         `maxLoopDelayMs=${watch.maxDelayMs.toFixed(1)} idleProcessMaxDelayMs=${idleMaxDelayMs.toFixed(1)} ` +
         `maxHealthzMs=${watch.maxHealthMs.toFixed(1)} ` +
         `rssBeforeMiB=${(rssBefore / MiB).toFixed(0)} rssAfterMiB=${(rssAfter / MiB).toFixed(0)} ` +
-        `rssMaxMiB=${(watch.maxRssBytes / MiB).toFixed(0)} healthy=${healthy} violations=${violations}\n`,
+        `rssMaxMiB=${(watch.maxRssBytes / MiB).toFixed(0)} spoolDir=${spoolModes.dir} ` +
+        `spoolFiles=${spoolModes.files.join(',')} healthy=${healthy} violations=${violations}\n`,
     );
   } finally {
     await bridge?.stop();
