@@ -25,8 +25,10 @@ export function createProducer(kafka: Kafka): Producer {
     // Kafka#producer(), which always passes a retry object (empty without one), so 5 retries (15 under
     // NODE_ENV=test) was what ran. A three-node cluster with two nodes killed (the leader appends, the followers
     // never confirm) lost 23 acknowledged callbacks that way (test/integration/faults/cluster.test.ts).
+    // The wait between two attempts is capped at 2 s: with kafkajs's default (30 s) a batch that waited out an
+    // outage could go up to half a minute after the broker was back, and everything queued behind it with it.
     idempotent: true,
-    retry: { retries: Number.MAX_SAFE_INTEGER },
+    retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 2_000 },
     maxInFlightRequests: 1,
     createPartitioner: recordingPartitioner(Partitioners.DefaultPartitioner),
     // A typo'd or undeployed topic must fail, not appear with broker defaults: ensureTopics() owns creation.

@@ -32,7 +32,7 @@ export async function resolveSchemaIds(
     schemas.map(async ({ subject, schema }) => {
       const confluentSchema = { type: SchemaType.AVRO, schema: JSON.stringify(schema) } as const;
       return options.register
-        ? (await registry.register(confluentSchema, { subject })).id
+        ? await registerOrFind(registry, confluentSchema, subject)
         : await registry.getRegistryIdBySchema(subject, confluentSchema);
     }),
   );
@@ -46,6 +46,29 @@ export async function resolveSchemaIds(
   });
   if (failures.length > 0) throw new SchemaResolutionError(failures);
   return ids;
+}
+
+/**
+ * Registers the schema under its subject. The client refuses to when the subject's compatibility level is not the
+ * one it would set (BACKWARD): an operator's choice, or Apicurio answering its global level for a subject whose
+ * own level it lost on a restart (the fault test that restarts Kafka under the registry). The schema is then
+ * most likely registered already: its id is looked up instead, and only when that fails too is the refusal the
+ * answer.
+ */
+async function registerOrFind(
+  registry: SchemaRegistry,
+  schema: { type: SchemaType.AVRO; schema: string },
+  subject: string,
+): Promise<number> {
+  try {
+    return (await registry.register(schema, { subject })).id;
+  } catch (err) {
+    if ((err as { name?: unknown } | undefined)?.name !== 'ConfluentSchemaRegistryCompatibilityError')
+      throw err;
+    return registry.getRegistryIdBySchema(subject, schema).catch(() => {
+      throw err;
+    });
+  }
 }
 
 /** The registry's HTTP status, when the failure is an answer rather than no answer. */

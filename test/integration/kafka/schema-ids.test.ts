@@ -55,6 +55,26 @@ describe('resolveSchemaIds', () => {
     expect(await resolveSchemaIds(registry, schemas, { register: true })).toEqual(registered);
   });
 
+  it('in register mode, takes the id of a schema already there when the subject has another compatibility level', async () => {
+    const a = subject();
+    const [registered] = [
+      ...(await resolveSchemaIds(registry, [{ subject: a, schema: v1 }], { register: true })),
+    ];
+    // As an operator would (or as Apicurio answers after a restart): the subject's level is no longer BACKWARD.
+    const set = await fetch(`${registryUrl}/config/${a}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: 'NONE' }),
+    });
+    expect(set.ok).toBe(true);
+    const again = await resolveSchemaIds(registry, [{ subject: a, schema: v1 }], { register: true });
+    expect([...again]).toEqual([registered]);
+    // A schema that is not there is still refused, with the client's reason.
+    await expect(
+      resolveSchemaIds(registry, [{ subject: a, schema: { ...v1, name: 'NotThere' } }], { register: true }),
+    ).rejects.toThrow(/Compatibility does not match/);
+  });
+
   it('in lookup mode, names every subject whose schema is absent, and registers nothing', async () => {
     const [known, unknownSubject, otherSchema] = [subject(), subject(), subject()];
     await resolveSchemaIds(
