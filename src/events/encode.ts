@@ -1,6 +1,7 @@
 /**
  * The encode step: an event becomes a Kafka record of its topic, its value in Confluent wire format with the
- * schema id resolved at boot. Synchronous and allocation-light: the Avro types and ids are looked up once here.
+ * schema id resolved at boot, and headers that let a consumer route or drop it without decoding (RECORD_HEADERS).
+ * Synchronous and allocation-light: the Avro types and ids are looked up once here.
  */
 import type { Type } from 'avsc';
 import { encodeWireFormat } from './wire-format';
@@ -23,7 +24,7 @@ export interface EncodedRecord {
   eventId: string;
   /** Set when the subject had no schema id yet: the value holds UNRESOLVED_SCHEMA_ID until framed (delivery.ts). */
   schemaSubject?: string;
-  /** Only where the value alone does not say it all: an archive record (archive.ts), a replayed event. */
+  /** RECORD_HEADERS on events and dead letters; an archive record's (archive.ts); a replay's added (remap.ts). */
   headers?: Record<string, string>;
   /** The Kafka record's timestamp (CreateTime), epoch ms: when the callback was received. */
   timestamp: number;
@@ -33,6 +34,54 @@ export interface EventEncoder {
   encodeEvent(keyed: KeyedEvent): EncodedRecord;
   /** Dead letters are keyed by their id: there is no per-device order to keep for what could not be read. */
   encodeDeadLetter(letter: DeadLetter): EncodedRecord;
+}
+
+/**
+ * The header names of event and dead-letter records: a copy of envelope fields, kebab-case like the archive's
+ * (archive.ts). Part of the contract (schemas/asyncapi.yaml, docs/consuming.md): rename none.
+ */
+export const RECORD_HEADERS = {
+  eventId: 'event-id',
+  service: 'service',
+  /** Events only: the category, as the envelope's. */
+  category: 'category',
+  /** Events only, and only when the event has a payload: the payload's record name (envelope `payloadType`). */
+  payloadType: 'payload-type',
+  format: 'format',
+  /** Dead letters only: the reason code. */
+  reasonCode: 'reason-code',
+} as const;
+
+function eventHeaders(event: CallbackEvent): Record<string, string> {
+  const headers: Record<string, string> = {
+    [RECORD_HEADERS.eventId]: event.eventId,
+    [RECORD_HEADERS.service]: event.service,
+    [RECORD_HEADERS.category]: event.category,
+    [RECORD_HEADERS.format]: event.format,
+  };
+  if (event.payloadType !== null) headers[RECORD_HEADERS.payloadType] = event.payloadType;
+  return headers;
+}
+
+function deadLetterHeaders(letter: DeadLetter): Record<string, string> {
+  return {
+    [RECORD_HEADERS.eventId]: letter.eventId,
+    [RECORD_HEADERS.service]: letter.service,
+    [RECORD_HEADERS.format]: letter.format,
+    [RECORD_HEADERS.reasonCode]: letter.reasonCode,
+  };
+}
+
+/** Key, value and headers: what counts against Kafka's record and batch limits. */
+export function recordBytes({
+  key,
+  value,
+  headers,
+}: Pick<EncodedRecord, 'key' | 'value' | 'headers'>): number {
+  let bytes = Buffer.byteLength(key) + value.length;
+  if (headers)
+    for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!);
+  return bytes;
 }
 
 /** Confluent's default subject naming (TopicNameStrategy). */
@@ -69,13 +118,19 @@ export function createEventEncoder(
   };
   const deadLetter = target('dead-letter');
 
-  function encode({ topic, subject, type }: Target, key: string, value: CallbackEvent | DeadLetter) {
+  function encode(
+    { topic, subject, type }: Target,
+    key: string,
+    value: CallbackEvent | DeadLetter,
+    headers: Record<string, string>,
+  ) {
     const schemaId = schemaIds.get(subject);
     const record: EncodedRecord = {
       topic,
       key,
       value: encodeWireFormat(type, schemaId ?? UNRESOLVED_SCHEMA_ID, value),
       eventId: value.eventId,
+      headers,
       timestamp: value.receivedAt,
     };
     if (schemaId === undefined) record.schemaSubject = subject;
@@ -83,7 +138,7 @@ export function createEventEncoder(
   }
 
   return {
-    encodeEvent: ({ category, key, event }) => encode(byCategory[category], key, event),
-    encodeDeadLetter: (letter) => encode(deadLetter, letter.eventId, letter),
+    encodeEvent: ({ category, key, event }) => encode(byCategory[category], key, event, eventHeaders(event)),
+    encodeDeadLetter: (letter) => encode(deadLetter, letter.eventId, letter, deadLetterHeaders(letter)),
   };
 }

@@ -16,7 +16,7 @@
  */
 import type { Authenticator, AuthFailureReason, PathAccount } from '../auth';
 import type { ArchiveEncoder, ArchiveEntry } from '../events/archive';
-import type { EventEncoder, EncodedRecord } from '../events/encode';
+import { recordBytes, type EventEncoder, type EncodedRecord } from '../events/encode';
 import { deadLetterIdOf } from '../thingspace/event-id';
 import { normalize, type NormalizeOptions } from '../thingspace/normalize';
 import type { Delivery, Receipt } from '../kafka/delivery';
@@ -179,14 +179,6 @@ function archiveRecord(
 function checkSize(record: EncodedRecord, maxBytes: number): void {
   const bytes = recordBytes(record);
   if (bytes > maxBytes) throw new EventTooLargeError(bytes, maxBytes);
-}
-
-/** Key, value and headers: what counts against a batch (src/kafka/publisher.ts). */
-function recordBytes({ key, value, headers }: EncodedRecord): number {
-  let bytes = value.length + Buffer.byteLength(key);
-  if (headers)
-    for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!);
-  return bytes;
 }
 
 function reasonCode(reason: unknown): ErrorCode {

@@ -14,6 +14,7 @@
  */
 import type { Message, RecordMetadata, TopicMessages } from 'kafkajs';
 import type { ProducerConfig } from '../config';
+import { recordBytes } from '../events/encode';
 import type { Delivery, DeliveryRecord, DeliveryStatus, KafkaReceipt } from './delivery';
 import { DeliveryTimeoutError, KafkaUnavailableError, QueueFullError, ShuttingDownError } from './errors';
 import type { BatchProducer } from './producer';
@@ -325,13 +326,6 @@ function settle(pending: Pending): Pending | undefined {
   if (pending.settled) return undefined;
   pending.settled = true;
   return pending;
-}
-
-function recordBytes({ key, value, headers }: DeliveryRecord): number {
-  let bytes = Buffer.byteLength(key) + value.length;
-  if (headers)
-    for (const name in headers) bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!);
-  return bytes;
 }
 
 function groupByTopic(batch: readonly Pending[]): TopicMessages[] {

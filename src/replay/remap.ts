@@ -7,7 +7,7 @@
  * The normalize step is a dependency, so a test can run a changed mapping through it.
  */
 import { REPLAY_HEADERS } from '../events/archive';
-import type { EncodedRecord, EventEncoder } from '../events/encode';
+import { recordBytes, type EncodedRecord, type EventEncoder } from '../events/encode';
 import { EventTooLargeError } from '../ingress/errors';
 import { PARSERS } from '../ingress/handle-callback';
 import type { normalize as currentNormalize, NormalizeOptions } from '../thingspace/normalize';
@@ -47,11 +47,14 @@ export function createRemapper(deps: RemapDeps): Remapper {
         deps.normalizeOptions,
       );
       const record = deps.encoder.encodeEvent(normalized);
-      const bytes = record.value.length + Buffer.byteLength(record.key);
+      const bytes = recordBytes(record);
       if (bytes > deps.maxRecordBytes) throw new EventTooLargeError(bytes, deps.maxRecordBytes);
       return {
         ok: true,
-        record: { ...record, headers: { [REPLAY_HEADERS.replay]: input.source, ...headers } },
+        record: {
+          ...record,
+          headers: { ...record.headers, [REPLAY_HEADERS.replay]: input.source, ...headers },
+        },
       };
     } catch (reason) {
       return { ok: false, reason };

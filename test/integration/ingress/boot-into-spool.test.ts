@@ -72,11 +72,14 @@ async function checkInKafka(running: RunningBridge, sent: readonly Sent[]) {
     records.map(async (r) => ({
       key: r.key?.toString(),
       timestamp: Number(r.timestamp),
+      eventIdHeader: r.headers?.['event-id']?.toString(),
       event: (await harness.servers.registry.decode(r.value!)) as { eventId: string; receivedAt: number },
     })),
   );
   // Replayed after the outage, yet stamped when they were received: event-time windows stay right.
   expect(decoded.filter((d) => d.timestamp !== d.event.receivedAt)).toEqual([]);
+  // The headers went through the spool with the value.
+  expect(decoded.filter((d) => d.eventIdHeader !== d.event.eventId)).toEqual([]);
   const bySequence = new Map(sent.map((s) => [s.expectedEventId, s]));
   const inKafka = decoded.map(({ event }) => event.eventId);
   const acknowledged = sent.filter((s) => s.status === 200);

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { createAuthenticator } from '../../../src/auth';
 import { parseConfig } from '../../../src/config';
 import { ARCHIVE_HEADERS, createArchiveEncoder } from '../../../src/events/archive';
+import { recordBytes } from '../../../src/events/encode';
 import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createCallbackHandler, type CallbackHandlerDeps } from '../../../src/ingress/handle-callback';
 import type { DeliveryRecord, Receipt } from '../../../src/kafka/delivery';
@@ -155,8 +156,8 @@ describe('the archive step', () => {
     void probe.call(fixture);
     await settle();
     const [event, archived] = probe.calls.map(({ record }) => record) as [DeliveryRecord, DeliveryRecord];
-    const eventBytes = event.value.length + event.key.length;
-    const archiveBytes = archived.value.length + archived.key.length;
+    const eventBytes = recordBytes(event);
+    const archiveBytes = recordBytes(archived);
     expect(archiveBytes).toBeGreaterThan(eventBytes);
 
     const { call, calls } = handler({

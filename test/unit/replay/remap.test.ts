@@ -44,6 +44,7 @@ describe('remap', () => {
     expect(result.ok && result.record.value.equals(original.value)).toBe(true);
     expect(result.ok && result.record.key).toBe(original.key);
     expect(result.ok && result.record.headers).toEqual({
+      ...original.headers,
       replay: 'archive',
       'mapping-version': String(MAPPING_VERSION),
     });
