@@ -4,21 +4,20 @@
  * backoff until it succeeds or the signal aborts it (close()), so a node started before its brokers comes up by
  * itself, as Kubernetes expects; each failed attempt is reported, for /readyz to say why the node waits.
  */
-import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from '../config';
-import { valueSubject } from '../events/encode';
-import { SCHEMAS, type Stream } from '../events/schemas';
+import type { Stream } from '../events/schemas';
 import { NotReadyError } from '../http/errors';
 import type { Delivery } from '../kafka/delivery';
-import { resolveSchemaIds } from '../kafka/schema-ids';
+import type { RegistryHttp } from '../kafka/registry-http';
+import { resolveSchemaIds, topicSubjects } from '../kafka/schema-ids';
 import { ensureTopics, type TopicSpec } from '../kafka/topics';
 import type { Logger } from '../observability';
 
 export interface KafkaSide {
   config: Pick<Config, 'kafka' | 'schemaRegistry' | 'archive'>;
   kafka: Kafka;
-  registry: SchemaRegistry;
+  registry: RegistryHttp;
   topics: Readonly<Record<Stream, string>>;
   delivery: Delivery;
   /** Filled by the boot, before the delivery starts. */
@@ -60,11 +59,7 @@ async function bootOnce(side: KafkaSide, admin: Admin, signal: AbortSignal): Pro
   if (config.archive.enabled) specs.push(archiveTopicSpec(config));
   await ensureTopics(admin, specs, { create: config.kafka.createTopics });
   throwIfAborted(signal);
-  const subjects = (Object.keys(topics) as Stream[]).map((stream) => ({
-    subject: valueSubject(topics[stream]),
-    schema: SCHEMAS[stream],
-  }));
-  const schemaIds = await resolveSchemaIds(side.registry, subjects, {
+  const schemaIds = await resolveSchemaIds(side.registry, topicSubjects(topics), {
     register: config.schemaRegistry.registerSchemas,
   });
   throwIfAborted(signal);

@@ -24,7 +24,8 @@ import { createApp, type AppDeps } from '../http/app';
 import { openHealthPort, type HealthPort } from '../http/health-port';
 import { NotReadyError } from '../http/errors';
 import type { CallbackHandler } from '../ingress/handle-callback';
-import { createKafkaClient, createRegistryClient } from '../kafka/clients';
+import { createKafkaClient } from '../kafka/clients';
+import { createRegistryHttp } from '../kafka/registry-http';
 import type { Delivery } from '../kafka/delivery';
 import { createMetrics, type Logger, type Metrics } from '../observability';
 import { findService, type ServiceName } from '../thingspace/catalogue';
@@ -106,7 +107,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     });
 
   async function boot(opened: Delivery): Promise<void> {
-    const registry = createRegistryClient(config.schemaRegistry);
+    const registry = createRegistryHttp(config.schemaRegistry);
     const onAttemptFailed = (err: unknown) => {
       kafkaSide.lastError = err instanceof Error ? err.message : String(err);
     };

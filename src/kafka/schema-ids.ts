@@ -1,7 +1,12 @@
 /**
  * Resolves each value schema's registry id once, at boot, so that encoding an event never waits on the registry.
+ * Registering, it leaves the compatibility level to the operator: the registry judges the new version under the
+ * level set on the subject or globally, and only a subject that gets none (a new subject on a registry whose global
+ * level is NONE, Apicurio's default) is given BACKWARD, the contract's rule (schemas/README.md).
  */
-import { SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { valueSubject } from '../events/encode';
+import { SCHEMAS, type Stream } from '../events/schemas';
+import { RegistryRequestError, type CompatibilityLevel, type RegistryHttp } from './registry-http';
 import { SchemaResolutionError, type SubjectFailure } from './errors';
 
 export interface SubjectSchema {
@@ -14,26 +19,38 @@ export interface SubjectSchema {
 export interface ResolveSchemaIdsOptions {
   /**
    * true: register each schema under its subject (a no-op returning the existing id when already there; the
-   * registry refuses an incompatible one). false: only look it up, for registries managed by CI or by hand.
+   * registry refuses one incompatible under the subject's level). false: only look it up, for registries managed by
+   * CI or by hand.
    */
   register: boolean;
 }
+
+/** The bridge's value schema of every topic under its subject. */
+export function topicSubjects(topics: Readonly<Record<Stream, string>>): SubjectSchema[] {
+  return (Object.keys(topics) as Stream[]).map((stream) => ({
+    subject: valueSubject(topics[stream]),
+    schema: SCHEMAS[stream],
+  }));
+}
+
+/** What the bridge's schemas need at least: old events readable with the new schema. */
+export const BRIDGE_LEVEL: CompatibilityLevel = 'BACKWARD';
 
 /**
  * Resolves subject -> schema id for every schema, or rejects with one SchemaResolutionError naming every subject
  * that failed and why.
  */
 export async function resolveSchemaIds(
-  registry: SchemaRegistry,
+  registry: RegistryHttp,
   schemas: readonly SubjectSchema[],
   options: ResolveSchemaIdsOptions,
 ): Promise<Map<string, number>> {
   const settled = await Promise.allSettled(
     schemas.map(async ({ subject, schema }) => {
-      const confluentSchema = { type: SchemaType.AVRO, schema: JSON.stringify(schema) } as const;
+      const text = JSON.stringify(schema);
       return options.register
-        ? await registerOrFind(registry, confluentSchema, subject)
-        : await registry.getRegistryIdBySchema(subject, confluentSchema);
+        ? await register(registry, subject, text)
+        : await lookup(registry, subject, text);
     }),
   );
 
@@ -42,48 +59,56 @@ export async function resolveSchemaIds(
   settled.forEach((result, i) => {
     const { subject } = schemas[i]!;
     if (result.status === 'fulfilled') ids.set(subject, result.value);
-    else failures.push({ subject, reason: describe(result.reason, options.register), cause: result.reason });
+    else
+      failures.push({
+        subject,
+        reason: result.reason instanceof Refusal ? result.reason.message : describe(result.reason),
+        cause: result.reason instanceof Refusal ? result.reason.cause : result.reason,
+      });
   });
   if (failures.length > 0) throw new SchemaResolutionError(failures);
   return ids;
 }
 
-/**
- * Registers the schema under its subject. The client refuses to when the subject's compatibility level is not the
- * one it would set (BACKWARD): an operator's choice, or Apicurio answering its global level for a subject whose
- * own level it lost on a restart (the fault test that restarts Kafka under the registry). The schema is then
- * most likely registered already: its id is looked up instead, and only when that fails too is the refusal the
- * answer.
- */
-async function registerOrFind(
-  registry: SchemaRegistry,
-  schema: { type: SchemaType.AVRO; schema: string },
-  subject: string,
-): Promise<number> {
+/** A failure whose reason is already said in words for the SubjectFailure; the registry's error is its cause. */
+class Refusal extends Error {}
+
+async function register(registry: RegistryHttp, subject: string, schema: string): Promise<number> {
+  const own = await registry.subjectLevel(subject);
+  const global = own === undefined ? await registry.globalLevel() : undefined;
+  let id: number;
   try {
-    return (await registry.register(schema, { subject })).id;
+    id = await registry.register(subject, schema);
   } catch (err) {
-    if ((err as { name?: unknown } | undefined)?.name !== 'ConfluentSchemaRegistryCompatibilityError')
-      throw err;
-    return registry.getRegistryIdBySchema(subject, schema).catch(() => {
-      throw err;
+    if (!(err instanceof RegistryRequestError) || err.status !== 409) throw err;
+    // A subject whose own level is NONE refuses nothing: the global level did (Apicurio answers NONE for a
+    // subject without a level of its own).
+    const level =
+      own !== undefined && own !== 'NONE'
+        ? `${own} (the subject's level)`
+        : `${global ?? (await registry.globalLevel())} (the global level)`;
+    throw new Refusal(
+      `refused as incompatible with the subject's registered versions under compatibility level ${level}: ` +
+        `${err.message}. Either the registered versions or the level must change for this bridge version ` +
+        '(schemas/README.md, "Compatibility levels")',
+      { cause: err },
+    );
+  }
+  if (own === undefined && global === 'NONE') await registry.setSubjectLevel(subject, BRIDGE_LEVEL);
+  return id;
+}
+
+async function lookup(registry: RegistryHttp, subject: string, schema: string): Promise<number> {
+  try {
+    return await registry.lookup(subject, schema);
+  } catch (err) {
+    if (!(err instanceof RegistryRequestError) || err.status !== 404) throw err;
+    throw new Refusal(`not registered under this subject (registerSchemas is off): ${err.message}`, {
+      cause: err,
     });
   }
 }
 
-/** The registry's HTTP status, when the failure is an answer rather than no answer. */
-function statusOf(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'status' in err && typeof err.status === 'number'
-    ? err.status
-    : undefined;
-}
-
-function describe(err: unknown, registering: boolean): string {
-  const message = err instanceof Error ? err.message : String(err);
-  // getRegistryIdBySchema turns the registry's 404 into a ConfluentSchemaRegistryError without a status.
-  if (!registering && err instanceof Error && err.name === 'ConfluentSchemaRegistryError') {
-    return `not registered under this subject: ${message}`;
-  }
-  if (statusOf(err) === 409) return `incompatible with the subject's registered versions: ${message}`;
-  return message;
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

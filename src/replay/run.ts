@@ -4,12 +4,12 @@
  * failure becomes a ReplayError that says which side failed.
  */
 import { topicsOf, type ClientConfig } from '../config';
-import { createEventEncoder, valueSubject } from '../events/encode';
-import { SCHEMAS, type Stream } from '../events/schemas';
+import { createEventEncoder } from '../events/encode';
 import { createKafkaClient, createRegistryClient } from '../kafka/clients';
 import { createProducer } from '../kafka/producer';
 import { Publisher } from '../kafka/publisher';
-import { resolveSchemaIds } from '../kafka/schema-ids';
+import { createRegistryHttp } from '../kafka/registry-http';
+import { resolveSchemaIds, topicSubjects } from '../kafka/schema-ids';
 import type { Logger } from '../observability';
 import { normalize as currentNormalize } from '../thingspace/normalize';
 import { ReplayError, type ReplayErrorCode } from './errors';
@@ -37,12 +37,10 @@ export async function runReplay(run: ReplayRun): Promise<ReplaySummary> {
   });
   const registry = createRegistryClient(config.schemaRegistry);
   const topics = topicsOf(config.kafka);
-  const subjects = (Object.keys(topics) as Stream[]).map((stream) => ({
-    subject: valueSubject(topics[stream]),
-    schema: SCHEMAS[stream],
-  }));
   const schemaIds = await failingAs('REPLAY_REGISTRY_FAILED', 'schema registry', () =>
-    resolveSchemaIds(registry, subjects, { register: config.schemaRegistry.registerSchemas }),
+    resolveSchemaIds(createRegistryHttp(config.schemaRegistry), topicSubjects(topics), {
+      register: config.schemaRegistry.registerSchemas,
+    }),
   );
   const remap = createRemapper({
     normalize: run.normalize ?? currentNormalize,

@@ -7,11 +7,14 @@ import type { Admin, IHeaders, Kafka } from 'kafkajs';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { parseClientConfig, type ClientConfig } from '../../src/config';
 import { createKafkaClient, createRegistryClient } from '../../src/kafka/clients';
+import { createRegistryHttp, type RegistryHttp } from '../../src/kafka/registry-http';
 import { stderrLogger } from '../support/clients';
 
 export interface TestServers {
   kafka: Kafka;
   registry: SchemaRegistry;
+  /** What the bridge registers and looks its schemas up with (src/kafka/schema-ids.ts). */
+  registryHttp: RegistryHttp;
   brokers: string[];
   registryUrl: string;
   /** The Kafka side of a bridge config for these servers (the schema's defaults otherwise). */
@@ -27,6 +30,7 @@ export function testServers(): TestServers {
   return {
     kafka: createKafkaClient(config.kafka, { logger: stderrLogger(), clientId: 'integration-test' }),
     registry: createRegistryClient(config.schemaRegistry),
+    registryHttp: createRegistryHttp(config.schemaRegistry),
     brokers: [...config.kafka.brokers],
     registryUrl: config.schemaRegistry.url,
     config,

@@ -780,8 +780,21 @@ function kafkaMajor(paths: Paths): number {
 }
 
 /** The registry's kafkasql journal topic takes the brokers' default replication factor (it names none). */
-function startRegistry(paths: Paths, java: string, port: number, kafkaBrokers: string): Server {
+/**
+ * The registry, storing in Kafka (`kafkaBrokers`) as a deployment would, or, without brokers, in memory (Apicurio's
+ * default H2 storage): a scratch registry.
+ */
+function startRegistry(
+  paths: Paths,
+  java: string,
+  port: number,
+  kafkaBrokers: string | undefined,
+  logFile = join(paths.logDir, 'registry.log'),
+): Server {
   const jar = join(paths.apicurioDir, `apicurio-registry-app-${APICURIO_VERSION}-runner.jar`);
+  const storage = kafkaBrokers
+    ? ['-Dapicurio.storage.kind=kafkasql', `-Dapicurio.kafkasql.bootstrap.servers=${kafkaBrokers}`]
+    : [];
   return spawnServer(
     java,
     [
@@ -791,16 +804,44 @@ function startRegistry(paths: Paths, java: string, port: number, kafkaBrokers: s
       marker(paths),
       '-Dquarkus.http.host=127.0.0.1',
       `-Dquarkus.http.port=${port}`,
-      '-Dapicurio.storage.kind=kafkasql',
-      `-Dapicurio.kafkasql.bootstrap.servers=${kafkaBrokers}`,
+      ...storage,
       // Tests delete the subjects they create, as one can on a Confluent registry.
       '-Dapicurio.rest.deletion.artifact.enabled=true',
       '-Dapicurio.rest.deletion.artifact-version.enabled=true',
       '-jar',
       jar,
     ],
-    join(paths.logDir, 'registry.log'),
+    logFile,
   );
+}
+
+/** A registry apart from the stack's: see startScratchRegistry. */
+export interface ScratchRegistry {
+  /** Its Confluent-compatible API, as SCHEMA_REGISTRY_URL. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A registry of its own, storing in memory, for a test that changes what the stack's shared registry must keep
+ * (its global compatibility level): other test files register their schemas there meanwhile.
+ */
+export async function startScratchRegistry(options: StackOptions = {}): Promise<ScratchRegistry> {
+  const paths = resolvePaths(options);
+  mkdirSync(paths.logDir, { recursive: true });
+  const java = checkPrerequisites();
+  await ensureApicurio(paths, options.log ?? ((line) => process.stderr.write(`stack: ${line}\n`)));
+  const port = await claimFreePort(paths, DEFAULT_PORTS.registry);
+  const logFile = join(paths.logDir, `registry-scratch-${port}.log`);
+  const server = startRegistry(paths, java, port, undefined, logFile);
+  await abandonOnFailure(paths, [server], [port], () => waitForRegistry(server, port, logFile));
+  return {
+    url: `http://127.0.0.1:${port}${CCOMPAT_PATH}`,
+    stop: async () => {
+      await terminate(server.pid);
+      releasePort(port, { owner: paths.stackDir });
+    },
+  };
 }
 
 /** What servers log when their port is taken (Kafka's SocketServer, Quarkus). */

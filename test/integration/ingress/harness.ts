@@ -57,7 +57,12 @@ export interface BridgeOptions {
   ready?: boolean;
   /** Archive every accepted callback (config `archive`) to the bridge's own archive topic. */
   archive?: boolean;
+  /** The topics' prefix (topicsOf(prefix) says their names) instead of a fresh unique one. */
+  prefix?: string;
 }
+
+/** The topics a bridge started with this prefix publishes to. */
+export const topicsOf = (prefix: string): Record<Stream, string> => prefixedTopics(prefix);
 
 /**
  * Bridges, topics, subjects and consumer groups of one test file, removed by cleanup(). Topic names are unique
@@ -68,8 +73,8 @@ export class IngressHarness {
   private readonly bridges: RunningBridge[] = [];
 
   async startBridge(options: BridgeOptions = {}): Promise<RunningBridge> {
-    const prefix = uniqueName('ingress');
-    const topics: Record<Stream, string> = prefixedTopics(prefix);
+    const prefix = options.prefix ?? uniqueName('ingress');
+    const topics = topicsOf(prefix);
     const archiveTopic = `${prefix}.archive`;
     const { config } = parseConfig(
       {

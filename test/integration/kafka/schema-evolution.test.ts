@@ -15,7 +15,7 @@ const released = (stream: Stream, version: number): object =>
   JSON.parse(readFileSync(join(RELEASED, `${DEFAULT_TOPICS[stream]}.v${version}.avsc`), 'utf8')) as object;
 
 describe('the released schemas upgrade in the registry', () => {
-  const { registry, registryUrl } = testServers();
+  const { registryHttp, registryUrl } = testServers();
   const subjects: string[] = [];
 
   afterAll(async () => {
@@ -30,7 +30,7 @@ describe('the released schemas upgrade in the registry', () => {
     subjects.push(subject);
     const ids: number[] = [];
     for (const schema of [released(stream, 1), released(stream, 2), SCHEMAS[stream]]) {
-      const registered = await resolveSchemaIds(registry, [{ subject, schema }], { register: true });
+      const registered = await resolveSchemaIds(registryHttp, [{ subject, schema }], { register: true });
       ids.push(registered.get(subject)!);
     }
     // Each was taken (an incompatible one is refused with a SchemaResolutionError); v2 is a new version.

@@ -1,10 +1,13 @@
 /**
- * Schema ids against the real registry (Apicurio's Confluent API): register and lookup modes agree, failures
- * name their subject, and our wire format is byte for byte what the registry client writes and reads.
+ * Schema ids against the real registry (Apicurio's Confluent API): register and lookup modes agree, the
+ * compatibility level is the operator's (BACKWARD only where none is set), failures name their subject and say
+ * why, and our wire format is byte for byte what the registry client writes and reads.
  */
 import { Type } from 'avsc';
 import { SchemaResolutionError } from '../../../src/kafka/errors';
+import { createRegistryHttp } from '../../../src/kafka/registry-http';
 import { resolveSchemaIds } from '../../../src/kafka/schema-ids';
+import { closedPort } from '../ingress/harness';
 import { decodeWireFormat, encodeWireFormat } from '../../../src/events/wire-format';
 import { testServers, uniqueName } from '../../infra/kafka';
 
@@ -22,8 +25,10 @@ const v1 = {
 // A new field without a default: readers of v2 cannot read v1 data, so BACKWARD refuses it.
 const v2Incompatible = { ...v1, fields: [...v1.fields, { name: 'extra', type: 'int' }] };
 
+const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+
 describe('resolveSchemaIds', () => {
-  const { registry, registryUrl } = testServers();
+  const { registry, registryHttp, registryUrl } = testServers();
   const subjects: string[] = [];
 
   const subject = () => {
@@ -31,6 +36,17 @@ describe('resolveSchemaIds', () => {
     subjects.push(name);
     return name;
   };
+  const setLevel = async (name: string, compatibility: string) => {
+    const answer = await fetch(`${registryUrl}/config/${name}`, {
+      method: 'PUT',
+      headers: { 'content-type': CONTENT_TYPE },
+      body: JSON.stringify({ compatibility }),
+    });
+    expect(answer.ok).toBe(true);
+  };
+  const levelOf = async (name: string) =>
+    ((await (await fetch(`${registryUrl}/config/${name}`)).json()) as { compatibilityLevel: string })
+      .compatibilityLevel;
 
   afterAll(async () => {
     for (const name of subjects) {
@@ -47,38 +63,62 @@ describe('resolveSchemaIds', () => {
       { subject: b, schema: { ...v1, name: 'OtherRecord' } },
     ];
 
-    const registered = await resolveSchemaIds(registry, schemas, { register: true });
+    const registered = await resolveSchemaIds(registryHttp, schemas, { register: true });
     expect([...registered.keys()]).toEqual([a, b]);
     expect(registered.get(a)).not.toBe(registered.get(b));
 
-    expect(await resolveSchemaIds(registry, schemas, { register: false })).toEqual(registered);
-    expect(await resolveSchemaIds(registry, schemas, { register: true })).toEqual(registered);
+    expect(await resolveSchemaIds(registryHttp, schemas, { register: false })).toEqual(registered);
+    expect(await resolveSchemaIds(registryHttp, schemas, { register: true })).toEqual(registered);
   });
 
-  it('in register mode, takes the id of a schema already there when the subject has another compatibility level', async () => {
+  it('gives a new subject BACKWARD when the registry sets no level (its global level is NONE)', async () => {
+    expect(await registryHttp.globalLevel()).toBe('NONE');
     const a = subject();
+    await resolveSchemaIds(registryHttp, [{ subject: a, schema: v1 }], { register: true });
+    expect(await levelOf(a)).toBe('BACKWARD');
+  });
+
+  it("leaves a subject's own level alone, and registers under it", async () => {
+    const a = subject();
+    // An operator's choice, made before the bridge first registered there.
+    await setLevel(a, 'FULL_TRANSITIVE');
     const [registered] = [
-      ...(await resolveSchemaIds(registry, [{ subject: a, schema: v1 }], { register: true })),
+      ...(await resolveSchemaIds(registryHttp, [{ subject: a, schema: v1 }], { register: true })),
     ];
-    // As an operator would (or as Apicurio answers after a restart): the subject's level is no longer BACKWARD.
-    const set = await fetch(`${registryUrl}/config/${a}`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
-      body: JSON.stringify({ compatibility: 'NONE' }),
-    });
-    expect(set.ok).toBe(true);
-    const again = await resolveSchemaIds(registry, [{ subject: a, schema: v1 }], { register: true });
+    expect(await levelOf(a)).toBe('FULL_TRANSITIVE');
+    // The same schema again: its id, whatever the level.
+    await setLevel(a, 'NONE');
+    const again = await resolveSchemaIds(registryHttp, [{ subject: a, schema: v1 }], { register: true });
     expect([...again]).toEqual([registered]);
-    // A schema that is not there is still refused, with the client's reason.
+    expect(await levelOf(a)).toBe('NONE');
+    // A new optional field is compatible both ways: FULL_TRANSITIVE takes it.
+    await setLevel(a, 'FULL_TRANSITIVE');
+    const withOptional = {
+      ...v1,
+      fields: [...v1.fields, { name: 'more', type: ['null', 'long'], default: null }],
+    };
     await expect(
-      resolveSchemaIds(registry, [{ subject: a, schema: { ...v1, name: 'NotThere' } }], { register: true }),
-    ).rejects.toThrow(/Compatibility does not match/);
+      resolveSchemaIds(registryHttp, [{ subject: a, schema: withOptional }], { register: true }),
+    ).resolves.toBeInstanceOf(Map);
+    // A new enum symbol is BACKWARD but not FORWARD: refused, the level named.
+    const widerEnum = {
+      ...withOptional,
+      fields: withOptional.fields.map((f) =>
+        f.name === 'kind' ? { ...f, type: { type: 'enum', name: 'Kind', symbols: ['A', 'B', 'C'] } } : f,
+      ),
+    };
+    const error = await resolveSchemaIds(registryHttp, [{ subject: a, schema: widerEnum }], {
+      register: true,
+    }).catch((e: unknown) => e);
+    expect((error as SchemaResolutionError).failures[0]!.reason).toMatch(
+      /^refused as incompatible with the subject's registered versions under compatibility level FULL_TRANSITIVE \(the subject's level\): POST http:.*\/versions: 409 /,
+    );
   });
 
   it('in lookup mode, names every subject whose schema is absent, and registers nothing', async () => {
     const [known, unknownSubject, otherSchema] = [subject(), subject(), subject()];
     await resolveSchemaIds(
-      registry,
+      registryHttp,
       [
         { subject: known, schema: v1 },
         { subject: otherSchema, schema: v1 },
@@ -87,7 +127,7 @@ describe('resolveSchemaIds', () => {
     );
 
     const error = await resolveSchemaIds(
-      registry,
+      registryHttp,
       [
         { subject: known, schema: v1 },
         { subject: unknownSubject, schema: v1 },
@@ -99,7 +139,8 @@ describe('resolveSchemaIds', () => {
     expect(error).toBeInstanceOf(SchemaResolutionError);
     const { failures, message } = error as SchemaResolutionError;
     expect(failures.map((f) => f.subject)).toEqual([unknownSubject, otherSchema]);
-    for (const f of failures) expect(f.reason).toMatch(/^not registered under this subject/);
+    for (const f of failures)
+      expect(f.reason).toMatch(/^not registered under this subject \(registerSchemas is off\): POST .* 404 /);
     expect(message).toContain(unknownSubject);
     expect(message).toContain(otherSchema);
     expect(message).not.toContain(known);
@@ -108,25 +149,41 @@ describe('resolveSchemaIds', () => {
     expect(listed).not.toContain(unknownSubject);
   });
 
-  it('in register mode, names the subject whose new schema is incompatible', async () => {
+  it('in register mode, names the subject whose new schema is incompatible, and the level', async () => {
     const name = subject();
-    await resolveSchemaIds(registry, [{ subject: name, schema: v1 }], { register: true });
+    await resolveSchemaIds(registryHttp, [{ subject: name, schema: v1 }], { register: true });
 
-    const error = await resolveSchemaIds(registry, [{ subject: name, schema: v2Incompatible }], {
+    const error = await resolveSchemaIds(registryHttp, [{ subject: name, schema: v2Incompatible }], {
       register: true,
     }).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(SchemaResolutionError);
     const [failure] = (error as SchemaResolutionError).failures;
     expect(failure!.subject).toBe(name);
-    expect(failure!.reason).toMatch(/^incompatible with the subject's registered versions/);
+    expect(failure!.reason).toMatch(/^refused as incompatible .* level BACKWARD \(the subject's level\)/);
+  });
+
+  it('says in words why a registry gave no answer, or the wrong one', async () => {
+    const schemas = [{ subject: subject(), schema: v1 }];
+    const reasonWith = async (url: string) => {
+      const error = await resolveSchemaIds(createRegistryHttp({ url }), schemas, { register: true }).catch(
+        (e: unknown) => e,
+      );
+      return (error as SchemaResolutionError).failures[0]!.reason;
+    };
+    expect(await reasonWith(`http://127.0.0.1:${await closedPort()}`)).toMatch(
+      /^GET http:\/\/127\.0\.0\.1:\d+\/config\/schema-ids-.*: no answer \(connection refused\)$/,
+    );
+    const wrongUrl = await reasonWith(`${registryUrl}/wrong`);
+    expect(wrongUrl.startsWith(`GET ${registryUrl}/wrong/config/`)).toBe(true);
+    expect(wrongUrl).toMatch(/: 404 /);
   });
 
   it('encodes exactly as SchemaRegistry.encode does, and SchemaRegistry.decode reads it back', async () => {
     const name = subject();
-    const id = (await resolveSchemaIds(registry, [{ subject: name, schema: v1 }], { register: true })).get(
-      name,
-    )!;
+    const id = (
+      await resolveSchemaIds(registryHttp, [{ subject: name, schema: v1 }], { register: true })
+    ).get(name)!;
     const type = Type.forSchema(v1 as Parameters<typeof Type.forSchema>[0]);
     const values = [
       { device: 'mdn:5550000001', seq: 1, note: null, kind: 'A' },
