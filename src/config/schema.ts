@@ -581,7 +581,7 @@ function schemaRegistry(ctx: LoadContext) {
           .meta({ description: 'HTTP basic auth to the registry; none when absent.' }),
         registerSchemas: z.boolean().default(false).meta({
           description:
-            'Register the Avro schemas at start; otherwise they must exist (looked up, never changed).',
+            "Register the Avro schemas at start, under the registry's compatibility level (a new subject gets BACKWARD only when the registry sets none); otherwise they must exist (looked up, never changed).",
         }),
       },
       required('give schemaRegistry.url or set SCHEMA_REGISTRY_URL'),
