@@ -1,7 +1,9 @@
-// Three projects: `unit` (pure code, no servers), `integration` (a real Kafka broker and schema registry,
-// provided by test/infra/global-setup.ts; jest runs a project's global setup only when one of its tests runs) and
-// `cluster` (the fault tests on a three-node Kafka cluster each file starts for itself, about 6 minutes: run by
-// `npm run test:cluster` and CI, not by `npm test`, which selects the first two).
+// Four projects: `unit` (pure code, no servers), `integration` (a real Kafka broker and schema registry,
+// provided by test/infra/global-setup.ts; jest runs a project's global setup only when one of its tests runs),
+// `cluster` (the fault tests on a three-node Kafka cluster each file starts for itself, about 6 minutes) and
+// `examples` (the consumer guide's Python, Java and TypeScript examples, run against the integration servers; a
+// first run installs their dependencies). The last two run by `npm run test:cluster` / `test:examples` and CI,
+// not by `npm test`, which selects the first two.
 /** @type {import('ts-jest').TsJestTransformerOptions} */
 const tsJest = { tsconfig: 'tsconfig.json' };
 const transform = { '^.+\\.ts$': ['ts-jest', tsJest] };
@@ -33,6 +35,16 @@ module.exports = {
       globalSetup: '<rootDir>/test/infra/global-setup.ts',
       globalTeardown: '<rootDir>/test/infra/global-teardown.ts',
       slowTestThreshold: 30,
+    },
+    {
+      displayName: 'examples',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/examples/**/*.test.ts'],
+      setupFiles: ['<rootDir>/src/kafka/kafkajs-timer-warning.ts'],
+      globalSetup: '<rootDir>/test/infra/global-setup.ts',
+      globalTeardown: '<rootDir>/test/infra/global-teardown.ts',
+      slowTestThreshold: 120,
     },
     {
       displayName: 'cluster',
