@@ -355,9 +355,19 @@ function settleWithOffsets(batch: readonly Pending[], acks: readonly RecordMetad
     const { topic, message } = pending;
     const { partition } = message;
     const cursor = partition === undefined ? undefined : cursors.get(topic)?.get(partition);
-    if (partition === undefined || cursor === undefined) {
+    if (partition === undefined) {
       // A producer breaking the BatchProducer contract (producer.ts), not Kafka failing: no 503 disguise.
-      settle(pending)?.reject(new Error(`sendBatch gave no offset for ${topic} partition ${partition}`));
+      settle(pending)?.reject(new Error(`sendBatch said nothing of where a record of ${topic} went`));
+      continue;
+    }
+    if (cursor === undefined) {
+      // Not written. kafkajs does this when a partition's leader moved during its retries: it re-sends only to
+      // brokers that had not answered yet, so a partition whose new leader had answered for others is left out of
+      // both the request and the answer (seen with a paused leader: the cluster fault test). Retriable, as any
+      // record Kafka did not take.
+      settle(pending)?.reject(
+        new KafkaUnavailableError(`Kafka acknowledged the batch without ${topic} partition ${partition}`),
+      );
       continue;
     }
     const offset = cursor.base + cursor.next++;

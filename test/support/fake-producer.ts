@@ -25,6 +25,8 @@ export class FakeProducer implements BatchProducer {
   inFlight = 0;
   maxInFlight = 0;
   stampPartitions = true;
+  /** Partitions left out of the answer, records unwritten: as kafkajs does when a leader moved during its retries. */
+  readonly unanswered = new Set<number>();
   down = false;
 
   constructor(
@@ -91,6 +93,7 @@ export class FakeProducer implements BatchProducer {
         const partition =
           [...String(message.key)].reduce((sum, c) => sum + c.charCodeAt(0), 0) % this.partitions;
         if (this.stampPartitions) message.partition = partition;
+        if (this.unanswered.has(partition)) continue;
         const name = `${topic}/${partition}`;
         const log = this.log.get(name) ?? [];
         this.log.set(name, log);

@@ -210,7 +210,26 @@ describe('Publisher', () => {
 
       expect(error).toBeInstanceOf(Error);
       expect(error).not.toBeInstanceOf(KafkaUnavailableError);
-      expect((error as Error).message).toMatch(/gave no offset for topic-a partition undefined/);
+      expect((error as Error).message).toMatch(/said nothing of where a record of topic-a went/);
+    });
+
+    it('rejects with KAFKA_UNAVAILABLE (retriable) the records of a partition the answer left out', async () => {
+      const producer = new FakeProducer();
+      const publisher = await started(producer);
+      // The fake's partitioner: key-a and key-b land on different partitions of its three; key-b's is left out.
+      const partitionOf = (id: string) => [...`key-${id}`].reduce((sum, c) => sum + c.charCodeAt(0), 0) % 3;
+      producer.unanswered.add(partitionOf('b'));
+
+      const [a, b] = await Promise.allSettled([
+        publisher.deliver(record('a')),
+        publisher.deliver(record('b')),
+      ]);
+
+      expect(a).toMatchObject({ status: 'fulfilled', value: { held: 'kafka', partition: partitionOf('a') } });
+      expect(b).toMatchObject({ status: 'rejected', reason: expect.any(KafkaUnavailableError) as unknown });
+      expect((b as PromiseRejectedResult).reason).toMatchObject({
+        message: `Kafka acknowledged the batch without topic-a partition ${partitionOf('b')}`,
+      });
     });
   });
 

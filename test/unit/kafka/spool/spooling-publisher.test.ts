@@ -191,7 +191,7 @@ describe('SpoolingPublisher', () => {
     // A producer that breaks the BatchProducer contract: the Publisher rejects with a plain Error.
     producer.stampPartitions = false;
     const t = await setUp({ producer });
-    await expect(t.send('x')).rejects.toThrow('sendBatch gave no offset');
+    await expect(t.send('x')).rejects.toThrow('sendBatch said nothing of where');
     expect(t.delivery.status().mode).toBe('direct');
     expect(t.spool.isEmpty()).toBe(true);
   });
