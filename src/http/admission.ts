@@ -74,11 +74,15 @@ export class Admission {
     return undefined;
   }
 
-  /** Whether a callback arriving now is shed, and why; a shed one is counted (early-shed.ts asks this alone). */
-  shedding(): ShedReason | undefined {
+  /** Why a callback arriving now would be shed, without counting it: a cheap look for early-shed.ts. */
+  get saturated(): ShedReason | undefined {
     if (!this.config.enabled) return undefined;
-    const shed =
-      this.inFlight >= this.config.maxInFlight ? 'in-flight' : this.lagging ? 'event-loop' : undefined;
+    return this.inFlight >= this.config.maxInFlight ? 'in-flight' : this.lagging ? 'event-loop' : undefined;
+  }
+
+  /** Whether a callback arriving now is shed, and why; a shed one is counted and logged per episode. */
+  shedding(): ShedReason | undefined {
+    const shed = this.saturated;
     if (shed === undefined) return undefined;
     this.metrics.requestsShed.inc({ reason: shed });
     if (this.shedInEpisode++ === 0) {

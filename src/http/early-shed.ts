@@ -24,7 +24,9 @@ export function createEarlyShed(admission: Admission, metrics: Metrics): EarlySh
   const retryAfter = String(error.retryAfterSeconds);
   return (req, res) => {
     const url = req.url ?? '';
-    if (req.method !== 'POST' || !url.startsWith(CALLBACKS)) return false;
+    // Nothing more on the request path while callbacks are admitted: the service is parsed only when shedding.
+    if (admission.saturated === undefined || req.method !== 'POST' || !url.startsWith(CALLBACKS))
+      return false;
     const service = knownService(url);
     if (service === undefined || admission.shedding() === undefined) return false;
     metrics.requests.inc({ service, outcome: 'failed', status: error.status });

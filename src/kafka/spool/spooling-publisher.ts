@@ -169,8 +169,8 @@ export class SpoolingPublisher implements Delivery {
 
   /** The record with its schema id set, if it was encoded before the registry answered. */
   private framed(record: DeliveryRecord): DeliveryRecord {
+    if (record.schemaSubject === undefined) return record; // every record but those spooled before the boot
     const { schemaSubject, ...rest } = record;
-    if (schemaSubject === undefined) return record;
     const id = this.options.schemaIds.get(schemaSubject);
     // Only reachable before start(), which comes after the ids are resolved (boot.ts): a bug, not an outage.
     if (id === undefined) throw new Error(`no schema id yet for ${schemaSubject}`);
