@@ -76,6 +76,13 @@ describe('schemas/*.avsc: the one source is src/events/schemas.ts', () => {
     expect(fromFiles.equals(AVRO_TYPES[stream])).toBe(true);
   });
 
+  it("the Java example's code generator imports the shared types, in that order", () => {
+    // examples/java/pom.xml: avro-maven-plugin parses its <imports> first, then the rest of schemas/.
+    const pom = readFileSync(join(SCHEMA_DIR, '..', 'examples', 'java', 'pom.xml'), 'utf8');
+    const imports = [...pom.matchAll(/<import>\$\{schemas\}\/([^<]+)<\/import>/g)].map((match) => match[1]);
+    expect(imports).toEqual(SHARED_FILES);
+  });
+
   it.each(STREAMS)(
     '%s: the registered schema is self-contained (it references no other schema)',
     (stream) => {
