@@ -1,11 +1,12 @@
 /**
  * The Avro schemas of the four topics, composed from shared parts: the one source of truth for schemas/*.avsc.
- * Those files are this module's output, committed because they are the public contract (registered in the
- * registry, read by consumers, diffed in review); test/unit/schemas/ fails when they differ from it, and writes
- * them when run with UPDATE_SCHEMAS=1 (see schemas/README.md).
+ * Those files are this module's output, committed because they are the public contract (read by consumers and
+ * code generators, diffed in review; the registry gets SCHEMAS, which they add up to); test/unit/schemas/ fails
+ * when they differ from it, and writes them when run with UPDATE_SCHEMAS=1 (see schemas/README.md).
  *
  * A named type is defined where it first appears and referenced by name after that, as Avro requires: `Device`
  * in the envelope's `devices`, `GenericElement` in `payload`, after v1's typed branches (see TOPIC_PAYLOADS).
+ * The files split that out again: the types several topics share each get a file of their own (schemaFiles).
  */
 import type { Category } from './types';
 import { AVRO_NAMESPACE } from './types';
@@ -673,18 +674,107 @@ const PRINT_WIDTH = 110;
 const PLAIN_ARRAY = /^(.*)\[\n((?: *(?:"(?:[^"\\]|\\.)*"|[-\w.+]+),?\n)+) *\]/gm;
 
 /**
- * The .avsc file content of a schema: what schemas/<topic>.avsc must hold, byte for byte. JSON.stringify's
- * layout, with arrays of plain values (unions like ["null", "string"]) on one line where they fit, which is
- * Prettier's layout too.
+ * A schema as an .avsc file holds it, byte for byte: JSON.stringify's layout, with arrays of plain values
+ * (unions like ["null", "string"]) on one line where they fit, which is Prettier's layout too.
  */
-export function schemaFileContent(stream: Stream): string {
-  const json = JSON.stringify(SCHEMAS[stream], null, 2).replace(
-    PLAIN_ARRAY,
-    (whole, head: string, items: string) => {
-      const values = items.split('\n').map((item) => item.trim().replace(/,$/, ''));
-      const line = `${head}[${values.filter((value) => value !== '').join(', ')}]`;
-      return line.length <= PRINT_WIDTH ? line : whole;
-    },
-  );
+function avscContent(schema: AvroType): string {
+  const json = JSON.stringify(schema, null, 2).replace(PLAIN_ARRAY, (whole, head: string, items: string) => {
+    const values = items.split('\n').map((item) => item.trim().replace(/,$/, ''));
+    const line = `${head}[${values.filter((value) => value !== '').join(', ')}]`;
+    return line.length <= PRINT_WIDTH ? line : whole;
+  });
   return `${json}\n`;
+}
+
+/** Array.isArray does not narrow a readonly array type. */
+const isUnion = (type: AvroType): type is readonly AvroType[] => Array.isArray(type);
+const isRecord = (type: AvroType): type is AvroRecord =>
+  typeof type === 'object' && !isUnion(type) && type.type === 'record';
+/** Avro's namespace rules: a dotted name is full, otherwise the record's own namespace or the enclosing one. */
+const fullNameOf = (record: AvroRecord, enclosing: string): string =>
+  record.name.includes('.') ? record.name : `${record.namespace ?? enclosing}.${record.name}`;
+const namespaceOf = (fullName: string): string => fullName.slice(0, fullName.lastIndexOf('.'));
+
+/**
+ * A copy of a type in which every record named in `shared` is replaced by its full name, a reference to
+ * its own file; the type itself stays a definition when `keepRoot` is set (a shared type's own file).
+ */
+function referencing(
+  type: AvroType,
+  shared: ReadonlySet<string>,
+  enclosing: string,
+  keepRoot = false,
+): AvroType {
+  if (typeof type === 'string') return type;
+  if (isUnion(type)) return type.map((branch) => referencing(branch, shared, enclosing));
+  if (isRecord(type)) {
+    const fullName = fullNameOf(type, enclosing);
+    if (!keepRoot && shared.has(fullName)) return fullName;
+    const namespace = namespaceOf(fullName);
+    const fields = type.fields.map((field) => ({
+      ...field,
+      type: referencing(field.type, shared, namespace),
+    }));
+    return { ...type, fields };
+  }
+  if ('items' in type) return { ...type, items: referencing(type.items, shared, enclosing) };
+  if ('values' in type) return { ...type, values: referencing(type.values, shared, enclosing) };
+  return type;
+}
+
+/** Every record a type defines, by full name, nested ones before the record around them. */
+function definitions(type: AvroType, enclosing: string): [string, AvroRecord][] {
+  if (typeof type === 'string') return [];
+  if (isUnion(type)) return type.flatMap((branch) => definitions(branch, enclosing));
+  if (isRecord(type)) {
+    const fullName = fullNameOf(type, enclosing);
+    const nested = type.fields.flatMap((field) => definitions(field.type, namespaceOf(fullName)));
+    return [...nested, [fullName, type]];
+  }
+  if ('items' in type) return definitions(type.items, enclosing);
+  if ('values' in type) return definitions(type.values, enclosing);
+  return [];
+}
+
+/** A file of schemas/ and what it must hold. */
+export interface SchemaFile {
+  readonly file: string;
+  readonly content: string;
+}
+
+/**
+ * The generated files of schemas/, in the order a parser must read them: first every named type that more
+ * than one topic uses, in its own file named after its full name (`thingspace.bridge.v1.Device.avsc`, how
+ * fastavro's load_schema and Avro's tooling find a named type), each after the types it references; then
+ * one file per topic that references those types by full name instead of defining them, so Avro's Java code
+ * generator can compile the whole folder (schemas/README.md). The registered schemas stay SCHEMAS: self-
+ * contained, without schema references; parsed together, the files give back exactly those.
+ */
+export function schemaFiles(): SchemaFile[] {
+  const streams = Object.keys(DEFAULT_TOPICS) as Stream[];
+  const defined = streams.map((stream) => new Map(definitions(SCHEMAS[stream], AVRO_NAMESPACE)));
+  const order = [...new Set(defined.flatMap((names) => [...names.keys()]))];
+  const shared = new Set(order.filter((name) => defined.filter((names) => names.has(name)).length > 1));
+  const sharedFiles = [...shared].map((fullName): SchemaFile => {
+    const [content, ...others] = defined.flatMap((names) => {
+      const record = names.get(fullName);
+      if (!record) return [];
+      const { type, name, doc, fields } = referencing(
+        record,
+        shared,
+        namespaceOf(fullName),
+        true,
+      ) as AvroRecord;
+      return [avscContent({ type, name, namespace: namespaceOf(fullName), doc, fields })];
+    });
+    if (content === undefined || others.some((other) => other !== content)) {
+      throw new Error(`the topics define ${fullName} differently`);
+    }
+    return { file: `${fullName}.avsc`, content };
+  });
+  const topicFiles = streams.map((stream) => ({
+    file: `${DEFAULT_TOPICS[stream]}.avsc`,
+    content: avscContent(referencing(SCHEMAS[stream], shared, AVRO_NAMESPACE, true)),
+  }));
+  return [...sharedFiles, ...topicFiles];
 }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from 'avsc';
 import { AVRO_TYPES } from '../../../src/events/avro';
-import { DEFAULT_TOPICS, schemaFileContent, SCHEMAS } from '../../../src/events/schemas';
+import { DEFAULT_TOPICS, schemaFiles, SCHEMAS } from '../../../src/events/schemas';
 import type { Stream } from '../../../src/events/schemas';
 import { AVRO_NAMESPACE } from '../../../src/events/types';
 import type { DeadLetter } from '../../../src/events/types';
@@ -23,44 +23,80 @@ function records(schema: Json): { name: string; doc?: Json; fields: { name: stri
   return schema.type === 'record' ? [schema as never, ...nested] : nested;
 }
 
-const fileOf = (stream: Stream) => join(SCHEMA_DIR, `${DEFAULT_TOPICS[stream]}.avsc`);
+const FILES = schemaFiles();
+const TOPIC_FILES = new Set(STREAMS.map((stream) => `${DEFAULT_TOPICS[stream]}.avsc`));
+/** The files of the named types the topics share, in the order they must be parsed. */
+const SHARED_FILES = FILES.filter(({ file }) => !TOPIC_FILES.has(file)).map(({ file }) => file);
+const readJson = (file: string) => JSON.parse(readFileSync(join(SCHEMA_DIR, file), 'utf8')) as Json;
+
+/**
+ * A topic's schema read from the committed files (in update mode: as just written) as a consumer reads them:
+ * the shared types first, into one registry, then the topic's file, which must not define any of them again.
+ */
+function parseTopic(stream: Stream): Type {
+  const registry = {};
+  for (const file of SHARED_FILES) Type.forSchema(readJson(file) as never, { registry });
+  return Type.forSchema(readJson(`${DEFAULT_TOPICS[stream]}.avsc`) as never, { registry });
+}
 
 if (UPDATE) {
   // UPDATE_SCHEMAS=1 (schemas/README.md) writes the files first; every check below then reads what was
   // written, except the comparison with the source, which would compare the files with themselves.
   beforeAll(() => {
-    for (const stream of STREAMS) writeFileSync(fileOf(stream), schemaFileContent(stream));
+    for (const { file, content } of FILES) writeFileSync(join(SCHEMA_DIR, file), content);
   });
 }
 
 describe('schemas/*.avsc: the one source is src/events/schemas.ts', () => {
   if (!UPDATE) {
-    it.each(STREAMS)('%s: the committed file is what the source generates', (stream) => {
-      if (readFileSync(fileOf(stream), 'utf8') !== schemaFileContent(stream)) {
+    it.each(FILES.map(({ file }) => file))('%s: the committed file is what the source generates', (file) => {
+      const generated = FILES.find((candidate) => candidate.file === file)?.content;
+      if (readFileSync(join(SCHEMA_DIR, file), 'utf8') !== generated) {
         throw new Error(
-          `${fileOf(stream)} differs from src/events/schemas.ts. Regenerate it with ` +
+          `schemas/${file} differs from src/events/schemas.ts. Regenerate it with ` +
             '`UPDATE_SCHEMAS=1 npx jest test/unit/schemas --selectProjects unit`, then commit both.',
         );
       }
     });
   }
 
+  it('the topics share Device, GenericElement and Fault, each in its own file', () => {
+    expect(SHARED_FILES).toEqual(
+      expect.arrayContaining(
+        ['Device', 'GenericElement', 'Fault'].map((name) => `${AVRO_NAMESPACE}.${name}.avsc`),
+      ),
+    );
+  });
+
+  it.each(STREAMS)('%s: the files parsed together are exactly the schema the bridge registers', (stream) => {
+    const fromFiles = parseTopic(stream);
+    const registered = Type.forSchema(SCHEMAS[stream] as never);
+    expect(fromFiles.schema()).toEqual(registered.schema()); // Parsing Canonical Form
+    expect(fromFiles.schema({ exportAttrs: true })).toEqual(registered.schema({ exportAttrs: true })); // docs, defaults, logical types
+    expect(fromFiles.equals(AVRO_TYPES[stream])).toBe(true);
+  });
+
+  it("the Java example's code generator imports the shared types, in that order", () => {
+    // examples/java/pom.xml: avro-maven-plugin parses its <imports> first, then the rest of schemas/.
+    const pom = readFileSync(join(SCHEMA_DIR, '..', 'examples', 'java', 'pom.xml'), 'utf8');
+    const imports = [...pom.matchAll(/<import>\$\{schemas\}\/([^<]+)<\/import>/g)].map((match) => match[1]);
+    expect(imports).toEqual(SHARED_FILES);
+  });
+
   it.each(STREAMS)(
-    '%s: the file holds the schema the bridge registers (its layout changes only spacing)',
+    '%s: the registered schema is self-contained (it references no other schema)',
     (stream) => {
-      const fromFile = JSON.parse(readFileSync(fileOf(stream), 'utf8')) as Json;
-      expect(fromFile).toEqual(SCHEMAS[stream]);
-      expect(Type.forSchema(fromFile as never).equals(AVRO_TYPES[stream])).toBe(true);
+      expect(() => Type.forSchema(SCHEMAS[stream] as never)).not.toThrow();
     },
   );
 
   it('holds no other schema', () => {
     const files = readdirSync(SCHEMA_DIR).filter((name) => name.endsWith('.avsc'));
-    expect(files.sort()).toEqual(STREAMS.map((stream) => `${DEFAULT_TOPICS[stream]}.avsc`).sort());
+    expect(files.sort()).toEqual(FILES.map(({ file }) => file).sort());
   });
 
-  it.each(STREAMS)('%s: every record and every field has a doc', (stream) => {
-    for (const record of records(JSON.parse(schemaFileContent(stream)) as Json)) {
+  it.each(FILES.map(({ file }) => file))('%s: every record and every field has a doc', (file) => {
+    for (const record of records(readJson(file))) {
       expect([record.name, typeof record.doc]).toEqual([record.name, 'string']);
       for (const field of record.fields) {
         expect([`${record.name}.${field.name}`, typeof field.doc]).toEqual([
@@ -74,6 +110,7 @@ describe('schemas/*.avsc: the one source is src/events/schemas.ts', () => {
   it.each(STREAMS)('%s: one namespace for every named type', (stream) => {
     expect(SCHEMAS[stream].namespace).toBe(AVRO_NAMESPACE);
     expect(AVRO_TYPES[stream].name).toBe(`${AVRO_NAMESPACE}.${SCHEMAS[stream].name}`);
+    for (const file of SHARED_FILES) expect(readJson(file)).toMatchObject({ namespace: AVRO_NAMESPACE });
   });
 });
 
@@ -96,8 +133,8 @@ describe('schema evolution: every current schema reads what every released one w
 
   it.each(released)('%s', (file) => {
     const writer = Type.forSchema(JSON.parse(readFileSync(join(RELEASED_DIR, file), 'utf8')) as never);
-    // The current schema as committed (in update mode: as just written), which the test above holds to the source.
-    const reader = Type.forSchema(JSON.parse(readFileSync(fileOf(streamOf(file)), 'utf8')) as never);
+    // The current schema as committed (in update mode: as just written), which the tests above hold to the source.
+    const reader = parseTopic(streamOf(file));
     const resolver = reader.createResolver(writer); // throws when the current schema cannot read the old data
     for (let i = 0; i < 25; i++) {
       const bytes = writer.toBuffer(writer.random());
