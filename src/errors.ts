@@ -268,8 +268,8 @@ export const ERRORS = {
   ),
   CONSUMER_UNKNOWN_WRITER_SCHEMA: plain(
     'consumer',
-    "the record's writer schema is no topic schema of this contract (an Avro record named AsyncResponseEvent, " +
-      'ExternalChangeEvent, DeviceOriginatedEvent or DeadLetter), or the current schema of its topic cannot read it',
+    "the record's writer schema is no topic schema of this contract (told by its record name), or a newer one " +
+      'the current schema of its topic cannot read',
   ),
   CONSUMER_INVALID_AVRO: plain(
     'consumer',
