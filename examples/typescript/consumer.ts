@@ -100,7 +100,11 @@ function consume(consumer: Consumer, ends: Map<string, number> | undefined): Pro
       }
     };
     consumer
-      .run({ eachMessage: ({ topic, partition, message }) => eachMessage(topic, partition, message) })
+      .run({
+        // A run to the end commits nothing, so it can be repeated with the same GROUP_ID.
+        autoCommit: ends === undefined,
+        eachMessage: ({ topic, partition, message }) => eachMessage(topic, partition, message),
+      })
       .catch(finish);
   });
 }
