@@ -37,7 +37,7 @@ const STREAM_OF_RECORD: ReadonlyMap<string, Stream> = new Map(
 type AvscSchema = Parameters<typeof Type.forSchema>[0];
 
 /** The reader of one writer schema: its topic's current type and the resolver from the writer's. */
-export function readerFor(id: number, schema: unknown): Reader {
+function readerFor(id: number, schema: unknown): Reader {
   let writer: Type;
   try {
     writer = Type.forSchema(schema as AvscSchema);
@@ -107,7 +107,9 @@ export function cachedReaders(lookup: SchemaLookup, options: CacheOptions = {}):
       const reader = lookup(id).then((schema) => readerFor(id, schema));
       if (readers.size >= maxCachedSchemas) readers.delete(readers.keys().next().value!);
       readers.set(id, reader);
-      reader.catch(() => readers.delete(id));
+      reader.catch(() => {
+        if (readers.get(id) === reader) readers.delete(id);
+      });
       return reader;
     },
   };
