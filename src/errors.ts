@@ -17,8 +17,9 @@ export type FaultCode = 'Client' | 'Server';
  * - `dead-letter`: the `reasonCode` of a dead-letter event; the callback itself is acknowledged.
  * - `boot`: stops `serve` before it listens, or keeps the node unready (/readyz answers 503).
  * - `cli`: the `callbacks` command prints it and exits 1.
+ * - `consumer`: thrown in a consumer's process by the decoder of `thingspace-kafka-bridge/consumer`.
  */
-export type ErrorScope = 'callback' | 'dead-letter' | 'boot' | 'cli';
+export type ErrorScope = 'callback' | 'dead-letter' | 'boot' | 'cli' | 'consumer';
 
 /** Headers an answer carries. Their values come from the error: src/http/app.ts's error exit. */
 export type FaultHeader = 'Retry-After' | 'Allow';
@@ -254,6 +255,34 @@ export const ERRORS = {
     'cli',
     'the schema registry could not be reached, or lacks the schemas the events are encoded or decoded with',
     true,
+  ),
+
+  // The decoder a consumer imports from `thingspace-kafka-bridge/consumer` (src/consumer/).
+  CONSUMER_NOT_WIRE_FORMAT: plain(
+    'consumer',
+    'a record value is not Confluent wire format: none (a tombstone), under 5 bytes, or a first byte other than 0',
+  ),
+  CONSUMER_UNKNOWN_SCHEMA_ID: plain(
+    'consumer',
+    "the schema registry (or the given schemas) has no schema with the record's id, or the id is not positive",
+  ),
+  CONSUMER_UNKNOWN_WRITER_SCHEMA: plain(
+    'consumer',
+    "the record's writer schema is no topic schema of this contract (told by its record name), or a newer one " +
+      'the current schema of its topic cannot read',
+  ),
+  CONSUMER_INVALID_AVRO: plain(
+    'consumer',
+    'the Avro bytes of a record do not decode with its writer schema (truncated, or bytes left over)',
+  ),
+  CONSUMER_REGISTRY_UNREACHABLE: plain(
+    'consumer',
+    'no answer from the schema registry in time (refused, DNS, TLS, timeout), or a 5xx, 408 or 429',
+    true,
+  ),
+  CONSUMER_REGISTRY_FAILED: plain(
+    'consumer',
+    'the schema registry refused the request (401, 403, another 4xx), or its answer is not a schema or too large',
   ),
 } as const satisfies Record<string, FaultSpec | PlainSpec>;
 

@@ -1,17 +1,20 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ANSWER_CODES, ERRORS, faultSpec, hasFixedText } from '../errors';
+import { ANSWER_CODES, ERROR_CODES, ERRORS, faultSpec, hasFixedText } from '../errors';
 import { markdownTable } from './markdown';
 
 /**
- * Renders the README's error table from the catalogue (src/errors.ts), so the table cannot drift from what the
- * bridge answers: `npm run docs:errors` rewrites it between the two markers below; a unit test fails when the
- * committed README differs. Only codes a caller can see are listed (`where: 'callback'`), by status; the legend
- * above the table gives the answer's shape in both wire formats, the columns what fills it.
+ * Renders the README's error tables from the catalogue (src/errors.ts), so they cannot drift from what the
+ * bridge answers: `npm run docs:errors` rewrites each between its two markers below; a unit test fails when the
+ * committed README differs. The callback table lists the codes a caller can see (`where: 'callback'`), by
+ * status; the legend above it gives the answer's shape in both wire formats, the columns what fills it. The
+ * consumer table lists the codes of the decoder a consumer imports (`where: 'consumer'`).
  */
 
 export const START = '<!-- errors:start -->';
 export const END = '<!-- errors:end -->';
+export const CONSUMER_START = '<!-- consumer-errors:start -->';
+export const CONSUMER_END = '<!-- consumer-errors:end -->';
 
 const NOTE =
   '<!-- Generated from the catalogue in src/errors.ts by `npm run docs:errors`; a unit test fails when it is stale. -->';
@@ -45,17 +48,33 @@ export function renderErrorTable(): string {
   return `${LEGEND}\n\n${table}`;
 }
 
-/** The README with the part between the markers replaced by the generated table. */
+/** The codes of thingspace-kafka-bridge/consumer's ConsumerError, in the catalogue's order. */
+export function renderConsumerErrorTable(): string {
+  const rows = ERROR_CODES.filter((code) => ERRORS[code].where === 'consumer').map((code) => [
+    `\`${code}\``,
+    ERRORS[code].description,
+    ERRORS[code].retriable ? 'yes' : 'no',
+  ]);
+  return markdownTable(['code', 'when', 'retry helps?'], rows);
+}
+
+/** `readme` with the part between `startMarker` and `endMarker` replaced by `content`. */
+function between(readme: string, startMarker: string, endMarker: string, content: string): string {
+  const start = readme.indexOf(startMarker);
+  const end = readme.indexOf(endMarker);
+  if (start === -1 || end < start) throw new Error(`README.md: no ${startMarker} ... ${endMarker} section`);
+  return `${readme.slice(0, start)}${startMarker}\n${NOTE}\n\n${content}\n\n${readme.slice(end)}`;
+}
+
+/** The README with the parts between the markers replaced by the generated tables. */
 export function withErrorTable(readme: string): string {
-  const start = readme.indexOf(START);
-  const end = readme.indexOf(END);
-  if (start === -1 || end < start) throw new Error(`README.md: no ${START} ... ${END} section`);
-  return `${readme.slice(0, start)}${START}\n${NOTE}\n\n${renderErrorTable()}\n\n${readme.slice(end)}`;
+  const callbacks = between(readme, START, END, renderErrorTable());
+  return between(callbacks, CONSUMER_START, CONSUMER_END, renderConsumerErrorTable());
 }
 
 export const README = join(__dirname, '..', '..', 'README.md');
 
 if (require.main === module) {
   writeFileSync(README, withErrorTable(readFileSync(README, 'utf8')));
-  process.stdout.write(`wrote the error table in ${README}\n`);
+  process.stdout.write(`wrote the error tables in ${README}\n`);
 }

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AUTH_FAILURE_REASONS, AuthError } from '../../src/auth';
 import { ConfigError } from '../../src/config';
+import { ConsumerError } from '../../src/consumer/errors';
 import {
   ANSWER_CODES,
   BridgeError,
@@ -105,6 +106,12 @@ const SAMPLES: Reported[] = [
   new ReplayError('REPLAY_TOPIC_MISSING', 'no such topic: t'),
   new ReplayError('REPLAY_KAFKA_FAILED', 'Kafka: down'),
   new ReplayError('REPLAY_REGISTRY_FAILED', 'schema registry: down'),
+  new ConsumerError('CONSUMER_NOT_WIRE_FORMAT', 'no value'),
+  new ConsumerError('CONSUMER_UNKNOWN_SCHEMA_ID', 'no schema 7'),
+  new ConsumerError('CONSUMER_UNKNOWN_WRITER_SCHEMA', 'schema 7 (x.Other)'),
+  new ConsumerError('CONSUMER_INVALID_AVRO', 'truncated'),
+  new ConsumerError('CONSUMER_REGISTRY_UNREACHABLE', 'ECONNREFUSED'),
+  new ConsumerError('CONSUMER_REGISTRY_FAILED', 'answered 401'),
 ];
 
 /** The codes reported without an error class of their own, and the source that reports each. */
@@ -134,6 +141,7 @@ describe('the error catalogue', () => {
     const sampled = new Set(SAMPLES.map((error) => error.constructor.name));
     sampled.delete('ConfigError'); // a plain Error with a catalogue code: src/config/errors.ts
     sampled.delete('ReplayError'); // likewise: src/replay/errors.ts
+    sampled.delete('ConsumerError'); // likewise: src/consumer/errors.ts
     expect([...sampled].sort()).toEqual([...new Set(declaredSubclasses())].sort());
   });
 
@@ -183,6 +191,7 @@ describe('the error catalogue', () => {
       if (row.where === 'cli') {
         expect(error instanceof RegistrationError || error instanceof ReplayError).toBe(true);
       }
+      if (row.where === 'consumer') expect(error).toBeInstanceOf(ConsumerError);
     }
   });
 

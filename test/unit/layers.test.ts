@@ -18,6 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['registration'],
   ['config'],
   ['thingspace'],
+  ['consumer'],
   ['events'],
   ['soap', 'json'],
   ['message'],

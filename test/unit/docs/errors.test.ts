@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { ANSWER_CODES, ERRORS } from '../../../src/errors';
-import { README, renderErrorTable, withErrorTable } from '../../../src/docs/errors';
+import { ANSWER_CODES, ERROR_CODES, ERRORS } from '../../../src/errors';
+import { README, renderConsumerErrorTable, renderErrorTable, withErrorTable } from '../../../src/docs/errors';
 
 describe("the README's error table", () => {
   it('is what `npm run docs:errors` generates from the catalogue', () => {
@@ -34,5 +34,16 @@ describe("the README's error table", () => {
 
   it('refuses a README without the markers', () => {
     expect(() => withErrorTable('# no table here\n')).toThrow('errors:start');
+    expect(() => withErrorTable('<!-- errors:start -->\n<!-- errors:end -->\n')).toThrow(
+      'consumer-errors:start',
+    );
+  });
+
+  it("lists the consumer decoder's codes, and only those, with whether a retry helps", () => {
+    const table = renderConsumerErrorTable();
+    const listed = [...table.matchAll(/^\| `(\w+)`/gm)].map((match) => match[1]);
+    expect(listed).toEqual(ERROR_CODES.filter((code) => ERRORS[code].where === 'consumer'));
+    expect(table).toMatch(/^\| `CONSUMER_REGISTRY_UNREACHABLE` .*\| yes +\|$/m);
+    expect(table).toMatch(/^\| `CONSUMER_NOT_WIRE_FORMAT` .*\| no +\|$/m);
   });
 });
