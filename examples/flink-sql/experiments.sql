@@ -16,7 +16,6 @@ CREATE TABLE no_columns WITH (
 SELECT * FROM no_columns LIMIT 3;
 
 -- 2. receivedAt (Avro long timestamp-millis) as TIMESTAMP_LTZ(3): the format cannot map it.
--- expect: error
 CREATE TABLE received_ltz (
   eventId STRING NOT NULL,
   receivedAt TIMESTAMP_LTZ(3) NOT NULL
@@ -185,20 +184,3 @@ CREATE TABLE plain_avro (
 
 -- expect: error
 SELECT * FROM plain_avro LIMIT 3;
-
--- 11. Headers as MAP<STRING, STRING>: the Kafka connector only offers MAP<STRING, BYTES>.
-CREATE TABLE headers_as_strings (
-  eventId STRING NOT NULL,
-  headers MAP<STRING, STRING> METADATA VIRTUAL
-) WITH (
-  'connector' = 'kafka',
-  'topic' = 'thingspace.async-responses',
-  'properties.bootstrap.servers' = '${KAFKA_BOOTSTRAP}',
-  'scan.startup.mode' = 'earliest-offset',
-  'scan.bounded.mode' = 'latest-offset',
-  'value.format' = 'avro-confluent',
-  'value.avro-confluent.url' = '${SCHEMA_REGISTRY_URL}'
-);
-
--- expect: error
-SELECT * FROM headers_as_strings LIMIT 3;

@@ -5,20 +5,20 @@ SELECT recordKey, eventId, service, category, accountName, devices, receivedAt, 
 FROM async_responses
 WHERE payloadType = 'RestoreResult';
 
--- The Kafka side of each record: the key, timestamp (= receivedAt), partition, offset and the headers as text.
+-- The Kafka side of each record: the key, timestamp (= receivedAt), partition, offset and the headers.
 SELECT recordKey, recordTime, receivedAt, `partition`, `offset`,
-  CAST(headers['event-id'] AS STRING) AS h_event_id,
-  CAST(headers['service'] AS STRING) AS h_service,
-  CAST(headers['category'] AS STRING) AS h_category,
-  CAST(headers['payload-type'] AS STRING) AS h_payload_type,
-  CAST(headers['format'] AS STRING) AS h_format
+  headers['event-id'] AS h_event_id,
+  headers['service'] AS h_service,
+  headers['category'] AS h_category,
+  headers['payload-type'] AS h_payload_type,
+  headers['format'] AS h_format
 FROM external_changes;
 
 -- Routing on a header alone: Flink still decodes every value (the table has value columns), but the filter
 -- needs no field of it.
-SELECT recordKey, CAST(headers['payload-type'] AS STRING) AS payload_type
+SELECT recordKey, headers['payload-type'] AS payload_type
 FROM device_originated
-WHERE CAST(headers['service'] AS STRING) = 'NiddService';
+WHERE headers['service'] = 'NiddService';
 
 -- Events per category, service, payload type and format, over the three topics.
 SELECT category, service, payloadType, `format`, COUNT(*) AS events
@@ -51,6 +51,6 @@ WHERE payloadType = 'GenericElement' AND payload.`format` = 'rest';
 
 -- The 'raw' value: its first 5 bytes are the magic byte 0 and the schema id (4 bytes, big endian). With the
 -- headers, a table in 'raw' format routes records without the registry and without decoding a value.
-SELECT recordKey, CAST(`value` AS BINARY(5)) AS wirePrefix, CAST(headers['payload-type'] AS STRING) AS payload_type
+SELECT recordKey, CAST(`value` AS BINARY(5)) AS wirePrefix, headers['payload-type'] AS payload_type
 FROM async_raw
-WHERE CAST(headers['service'] AS STRING) = 'NiddService';
+WHERE headers['service'] = 'NiddService';

@@ -22,7 +22,8 @@ CREATE TABLE async_responses (
   `format` STRING NOT NULL,
   payloadType STRING,
   recordTime TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
-  headers MAP<STRING, BYTES> METADATA VIRTUAL,
+  -- the connector gives MAP<STRING, BYTES>; declared with STRING values, Flink casts them (UTF-8)
+  headers MAP<STRING, STRING> METADATA VIRTUAL,
   `partition` INT METADATA VIRTUAL,
   `offset` BIGINT METADATA VIRTUAL,
   WATERMARK FOR recordTime AS recordTime - INTERVAL '5' SECOND
@@ -90,7 +91,7 @@ CREATE TABLE async_payloads (
 CREATE TABLE async_raw (
   recordKey STRING,
   `value` BYTES,
-  headers MAP<STRING, BYTES> METADATA VIRTUAL
+  headers MAP<STRING, STRING> METADATA VIRTUAL
 ) WITH (
   'connector' = 'kafka',
   'topic' = 'thingspace.async-responses',

@@ -34,6 +34,8 @@ public final class RunSql {
           "SCHEMA_REGISTRY_URL", "http://localhost:8081");
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Z_][A-Z0-9_]*)}");
   private static final String EXPECT_ERROR = "-- expect: error";
+  /** Enough of a message to name what is wrong (e.g. which option is unsupported), not its whole list. */
+  private static final int MESSAGE_LINES = 4;
 
   /** One statement of a file, with the comment lines written above it. */
   record Statement(String comments, String sql, boolean expectError) {}
@@ -104,22 +106,22 @@ public final class RunSql {
     }
   }
 
-  /** The messages of an exception and its causes, first line of each, without repeats. */
+  /** The messages of an exception and its causes (a few lines of each, blank lines left out), without repeats. */
   private static String causes(Throwable e) {
     StringBuilder out = new StringBuilder();
     String previous = null;
     for (Throwable t = e; t != null; t = t.getCause()) {
-      String message = t.getClass().getSimpleName() + ": " + firstLine(t.getMessage());
+      String message = t.getClass().getSimpleName() + ": " + firstLines(t.getMessage());
       if (!message.equals(previous)) out.append("\n   caused by ").append(message);
       previous = message;
     }
     return out.substring("\n   caused by ".length());
   }
 
-  private static String firstLine(String message) {
+  private static String firstLines(String message) {
     if (message == null) return "";
-    int end = message.indexOf('\n');
-    return end < 0 ? message : message.substring(0, end);
+    return String.join(
+        " | ", message.lines().filter(line -> !line.isBlank()).limit(MESSAGE_LINES).toList());
   }
 
   private static String substitute(String text, String file) {
