@@ -11,6 +11,9 @@ export { ConsumerError, type ConsumerErrorCode } from './errors';
 export { registrySchemas, type RegistryOptions } from './registry';
 export { givenSchemas, type CacheOptions, type Reader, type WriterSchemas } from './writer-schemas';
 export { DEFAULT_TOPICS, type Stream } from '../events/schemas';
+/** The records' header names (`event-id`, `payload-type`, ...), and those `replay` adds. */
+export { RECORD_HEADERS } from '../events/encode';
+export { REPLAY_HEADERS } from '../events/archive';
 export { AVRO_NAMESPACE, payloadNameOf } from '../events/types';
 export type * from '../events/types';
 export type { WireFormat } from '../message/types';
