@@ -326,6 +326,25 @@ export interface BridgeErrorOptions {
 }
 
 /**
+ * A failure with a catalogue code that is never an HTTP answer (a command's, a consumer's): its retriability
+ * from its row; subclasses name the situation and narrow the codes.
+ */
+export abstract class CodedError<C extends ErrorCode> extends Error {
+  /** Whether trying the same thing again later can succeed. */
+  readonly retriable: boolean;
+
+  constructor(
+    readonly code: C,
+    message: string,
+    options?: BridgeErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+    this.retriable = ERRORS[code].retriable;
+  }
+}
+
+/**
  * Every failure the bridge answers is a BridgeError subclass with a catalogue code. The one outermost HTTP
  * handler turns any of them into an answer (a SOAP Fault, or JSON for a JSON caller); nothing else decides
  * statuses.

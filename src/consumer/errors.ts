@@ -1,4 +1,4 @@
-import { ERRORS, type ErrorCodeIn } from '../errors';
+import { CodedError, type ErrorCodeIn } from '../errors';
 
 export type ConsumerErrorCode = ErrorCodeIn<'consumer'>;
 
@@ -7,16 +7,4 @@ export type ConsumerErrorCode = ErrorCodeIn<'consumer'>;
  * says whether the same record can decode later (the registry was unreachable); otherwise the record, or the
  * consumer's configuration, is at fault. Messages name the registry by its URL without credentials.
  */
-export class ConsumerError extends Error {
-  override readonly name = 'ConsumerError';
-  readonly retriable: boolean;
-
-  constructor(
-    readonly code: ConsumerErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.retriable = ERRORS[code].retriable;
-  }
-}
+export class ConsumerError extends CodedError<ConsumerErrorCode> {}

@@ -1,18 +1,6 @@
-import { ERRORS, type ErrorCodeIn } from '../errors';
+import { CodedError, type ErrorCodeIn } from '../errors';
 
 export type ReplayErrorCode = Extract<ErrorCodeIn<'cli'>, `REPLAY_${string}`>;
 
 /** What stops a replay, with its catalogue code (src/errors.ts); the command prints it and exits 1. */
-export class ReplayError extends Error {
-  override readonly name = 'ReplayError';
-  readonly retriable: boolean;
-
-  constructor(
-    readonly code: ReplayErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.retriable = ERRORS[code].retriable;
-  }
-}
+export class ReplayError extends CodedError<ReplayErrorCode> {}

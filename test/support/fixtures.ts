@@ -4,7 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Category, CallbackEvent } from '../../src/events/types';
+import type { Category, CallbackEvent, DeadLetter } from '../../src/events/types';
 import type { WireFormat } from '../../src/message/types';
 import { CONTENT_TYPES } from '../../src/simulator';
 
@@ -71,3 +71,16 @@ export function jsonForm(value: unknown): unknown {
     }),
   );
 }
+
+/** A dead letter with invented values, for tests of what carries one (encoding, decoding, old schemas). */
+export const SAMPLE_DEAD_LETTER: DeadLetter = {
+  eventId: '6f1c2a8e-3b4d-8e5f-9a0b-1c2d3e4f5a6b',
+  service: 'CarrierService',
+  accountName: '0000555123-00001',
+  receivedAt: 1_772_359_200_123,
+  ingressNode: 'ingress-a',
+  reasonCode: 'UNEXPECTED_ROOT',
+  reasonMessage: 'no',
+  redactedXml: '<x/>',
+  format: 'soap',
+};

@@ -22,7 +22,7 @@ import { DEFAULT_TOPICS, SCHEMAS as REGISTERED, type Stream } from '../../../src
 import { encodeWireFormat } from '../../../src/events/wire-format';
 import { PARSERS } from '../../../src/ingress/handle-callback';
 import { normalize } from '../../../src/thingspace/normalize';
-import { expectedOf, FIXTURE_SETS, fixtureSource } from '../../support/fixtures';
+import { expectedOf, FIXTURE_SETS, fixtureSource, SAMPLE_DEAD_LETTER } from '../../support/fixtures';
 
 const SCHEMAS = join(__dirname, '..', '..', '..', 'schemas');
 const STREAMS = Object.keys(DEFAULT_TOPICS) as Stream[];
@@ -90,17 +90,7 @@ function asWrittenWithV1(event: CallbackEvent): CallbackEvent {
   };
 }
 
-const DEAD_LETTER: DeadLetter = {
-  eventId: '6f1c2a8e-3b4d-8e5f-9a0b-1c2d3e4f5a6b',
-  service: 'CarrierService',
-  accountName: '0000555123-00001',
-  receivedAt: 1_772_359_200_123,
-  ingressNode: 'ingress-a',
-  reasonCode: 'UNEXPECTED_ROOT',
-  reasonMessage: 'no',
-  redactedXml: '{"x":1}',
-  format: 'rest',
-};
+const DEAD_LETTER: DeadLetter = { ...SAMPLE_DEAD_LETTER, redactedXml: '{"x":1}', format: 'rest' };
 
 async function failure(promise: Promise<unknown>): Promise<{ code: ConsumerErrorCode; message: string }> {
   const error = await promise.then(

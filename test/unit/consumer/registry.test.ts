@@ -7,24 +7,15 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from 'avsc';
-import { ConsumerError, decodeEvent, registrySchemas, type DeadLetter } from '../../../src/consumer';
+import { ConsumerError, decodeEvent, registrySchemas } from '../../../src/consumer';
+import { SAMPLE_DEAD_LETTER } from '../../support/fixtures';
 import { encodeWireFormat } from '../../../src/events/wire-format';
 
 const SCHEMA = readFileSync(
   join(__dirname, '..', '..', '..', 'schemas', 'thingspace.dead-letter.avsc'),
   'utf8',
 );
-const LETTER: DeadLetter = {
-  eventId: '6f1c2a8e-3b4d-8e5f-9a0b-1c2d3e4f5a6b',
-  service: 'CarrierService',
-  accountName: '0000555123-00001',
-  receivedAt: 1_772_359_200_123,
-  ingressNode: 'ingress-a',
-  reasonCode: 'UNEXPECTED_ROOT',
-  reasonMessage: 'no',
-  redactedXml: '<x/>',
-  format: 'soap',
-};
+const LETTER = SAMPLE_DEAD_LETTER;
 const record = (id: number) => encodeWireFormat(Type.forSchema(JSON.parse(SCHEMA) as never), id, LETTER);
 const PASSWORD = 'registry-pw-do-not-print';
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RECORD_HEADERS, recordBytes } from '../../../src/events/encode';
-import type { DeadLetter } from '../../../src/events/types';
+import { SAMPLE_DEAD_LETTER } from '../../support/fixtures';
 import { PARSERS } from '../../../src/ingress/handle-callback';
 import { normalize } from '../../../src/thingspace/normalize';
 import { testEncoder } from '../../support/encoder';
@@ -49,22 +49,13 @@ describe('encoded record metadata', () => {
   });
 
   it('heads a dead letter with its id, service, format and reason code', () => {
-    const letter: DeadLetter = {
-      eventId: '0b0b0b0b-0000-4000-8000-000000000001',
-      service: 'CarrierService',
-      accountName: '0000123456-00001',
-      receivedAt: receivedAt.getTime(),
-      ingressNode: 'node-1',
-      reasonCode: 'UNEXPECTED_ROOT',
-      reasonMessage: 'no',
-      redactedXml: '<x/>',
-      format: 'soap',
-    };
+    const letter = { ...SAMPLE_DEAD_LETTER, receivedAt: receivedAt.getTime() };
+
     const record = testEncoder().encodeDeadLetter(letter);
     expect(record.headers).toEqual({
       'event-id': letter.eventId,
-      service: 'CarrierService',
-      format: 'soap',
+      service: letter.service,
+      format: letter.format,
       'reason-code': 'UNEXPECTED_ROOT',
     });
     expect(record.timestamp).toBe(receivedAt.getTime());

@@ -23,6 +23,7 @@ import { toGeneric } from '../../../src/thingspace/payloads/generic';
 import { jsonElement, parsedCallback } from '../thingspace/builders';
 import type { Json } from '../thingspace/builders';
 import { avroProblems } from './avro-check';
+import { SAMPLE_DEAD_LETTER } from '../../support/fixtures';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const CATEGORIES: Category[] = ['async-response', 'external-change', 'device-originated'];
@@ -99,16 +100,10 @@ describe('v2 reads what v1 wrote (BACKWARD)', () => {
   );
 
   it('a v1 dead letter reads as soap', () => {
-    const letter: Omit<DeadLetter, 'format'> = {
-      eventId: '6f1c2a8e-3b4d-8e5f-9a0b-1c2d3e4f5a6b',
-      service: 'CarrierService',
-      accountName: '0000555123-00001',
-      receivedAt: 1_772_359_200_123,
-      ingressNode: 'ingress-a',
-      reasonCode: 'UNEXPECTED_ROOT',
-      reasonMessage: 'no',
-      redactedXml: '<s:Envelope/>',
-    };
+    // As v1 wrote it: no format.
+    const letter: Partial<DeadLetter> = { ...SAMPLE_DEAD_LETTER, redactedXml: '<s:Envelope/>' };
+    delete letter.format;
+
     const bytes = V1['dead-letter'].toBuffer(letter);
     const resolver = V2['dead-letter'].createResolver(V1['dead-letter']);
     expect(V2['dead-letter'].fromBuffer(bytes, resolver)).toEqual({ ...letter, format: 'soap' });
