@@ -210,6 +210,7 @@ function expectSafe(counts: Accounting): void {
   expect(counts.acknowledged).toBeGreaterThan(0);
   expect(counts.missing).toEqual([]);
   expect(counts.orderViolations).toEqual([]);
+  expect(counts.stampedLate).toEqual([]);
 }
 
 function acknowledged(sent: readonly Sent[], from = 0): number {

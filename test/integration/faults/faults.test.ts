@@ -94,6 +94,7 @@ describe('faults', () => {
       expect(counts.statuses).toEqual({ 200: sent.length });
       expect(counts.missing).toEqual([]);
       expect(counts.orderViolations).toEqual([]);
+      expect(counts.stampedLate).toEqual([]);
       expect(await metric(running.port, 'thingspace_bridge_spool_replayed_records_total')).toBeGreaterThan(0);
     } finally {
       await running.bridge.close();
@@ -166,6 +167,7 @@ describe('faults', () => {
     expect(beforeKill.spool!.records).toBeGreaterThan(0);
     expect(counts.missing).toEqual([]);
     expect(counts.orderViolations).toEqual([]);
+    expect(counts.stampedLate).toEqual([]);
     expect(Object.keys(counts.statuses).every((s) => s === '200' || s === '0')).toBe(true);
   }, 150_000);
 

@@ -122,6 +122,8 @@ export interface Sent {
   /** HTTP status, or 0 for a socket error. */
   status: number;
   ms: number;
+  /** Epoch ms when the answer had come: its record's timestamp (receivedAt) must not be later. */
+  answeredAt: number;
 }
 
 /**
@@ -152,7 +154,7 @@ export async function load(
         },
         () => 0,
       );
-      sent.push({ device, sequence: seq, status, ms: performance.now() - started });
+      sent.push({ device, sequence: seq, status, ms: performance.now() - started, answeredAt: Date.now() });
       // Pacing, not waiting for anything: no tight loop of refused connections while the bridge is down, and
       // the think time between a device's callbacks.
       if (status === 0) await sleep(50);
@@ -169,6 +171,8 @@ export interface FoundRecord {
   key: string;
   partition: number;
   sequence: number;
+  /** The record's timestamp, epoch ms. */
+  timestamp: number;
 }
 
 /**
@@ -194,9 +198,10 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<FoundRecor
     await admin.disconnect();
   }
   return (await readToEnd(kafka, [topic], { mayGrow: true, timeoutMs: 60_000 })).map(
-    ({ key, partition, value }) => ({
+    ({ key, partition, value, timestamp }) => ({
       key: String(key),
       partition,
+      timestamp: Number(timestamp),
       sequence: Number(SEQUENCE.exec(value!.toString('latin1'))?.[1] ?? -1),
     }),
   );
@@ -214,11 +219,18 @@ export interface Accounting {
   unacknowledgedInKafka: number;
   /** Devices whose acknowledged callbacks appear in Kafka (first copies) out of the order they were sent. */
   orderViolations: string[];
+  /**
+   * Acknowledged callbacks whose record (first copy) is stamped later than their answer came: the timestamp must
+   * be when the callback was received, also when a spool delivered it after an outage.
+   */
+  stampedLate: number[];
   statuses: Record<string, number>;
 }
 
 export function account(sent: readonly Sent[], found: readonly FoundRecord[]): Accounting {
   const acked = new Set(sent.filter((s) => s.status === 200).map((s) => s.sequence));
+  const answeredAt = new Map(sent.map((s) => [s.sequence, s.answeredAt]));
+  const stampedLate: number[] = [];
   const copies = new Map<number, number>();
   for (const record of found) copies.set(record.sequence, (copies.get(record.sequence) ?? 0) + 1);
   const statuses: Record<string, number> = {};
@@ -229,6 +241,7 @@ export function account(sent: readonly Sent[], found: readonly FoundRecord[]): A
   for (const record of found) {
     if (!acked.has(record.sequence) || seen.has(record.sequence)) continue;
     seen.add(record.sequence);
+    if (record.timestamp > answeredAt.get(record.sequence)!) stampedLate.push(record.sequence);
     const list = byKey.get(record.key) ?? [];
     list.push(record.sequence);
     byKey.set(record.key, list);
@@ -250,15 +263,19 @@ export function account(sent: readonly Sent[], found: readonly FoundRecord[]): A
     duplicates: [...copies.values()].reduce((sum, n) => sum + n - 1, 0),
     unacknowledgedInKafka: [...copies.keys()].filter((seq) => !acked.has(seq)).length,
     orderViolations,
+    stampedLate,
     statuses,
   };
 }
 
 export function print(what: string, counts: Accounting, extra: Record<string, unknown> = {}): void {
-  const { missing, orderViolations, ...rest } = counts;
-  process.stdout.write(
-    `${what}: ${JSON.stringify({ ...rest, missing: missing.length, orderViolations: orderViolations.length, ...extra })}\n`,
-  );
+  const { missing, orderViolations, stampedLate, ...rest } = counts;
+  const sizes = {
+    missing: missing.length,
+    orderViolations: orderViolations.length,
+    stampedLate: stampedLate.length,
+  };
+  process.stdout.write(`${what}: ${JSON.stringify({ ...rest, ...sizes, ...extra })}\n`);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
