@@ -116,8 +116,9 @@ export function cachedReaders(lookup: SchemaLookup, options: CacheOptions = {}):
 }
 
 /**
- * Writer schemas given by id, for offline use and tests: e.g. the ids a registry assigned, with the files of
- * schemas/released/ and schemas/. A value is the schema parsed, or as JSON text (parsed here, once).
+ * Writer schemas given by id, for offline use and tests: e.g. the ids a registry assigned, with the schemas it
+ * holds (self-contained, as the files of schemas/released/; the topic files of schemas/ name shared types kept in
+ * files of their own). A value is the schema parsed, or as JSON text (parsed here, once).
  */
 export function givenSchemas(
   schemas: ReadonlyMap<number, unknown> | Readonly<Record<number, unknown>>,
