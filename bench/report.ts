@@ -55,6 +55,16 @@ function kafkaCheck(s: ScenarioResult): string {
     : `✗ ${s.kafka.records}/${s.kafka.acknowledged}`;
 }
 
+/**
+ * CPU time per acknowledged callback, in µs, of a process sampled over the scenario (its CPU % of one core):
+ * the per-core cost, comparable across targets and machines where ack/s depends on what else runs.
+ */
+export function cpuMicrosPerCallback(usage: ProcessUsage, result: LoadResult): number | undefined {
+  return usage.cpuPercent == null || result.okPerSecond === 0
+    ? undefined
+    : (usage.cpuPercent * 10_000) / result.okPerSecond;
+}
+
 export function rows(report: BenchReport): Record<string, string>[] {
   return report.scenarios.map((s) => ({
     target: s.target,
@@ -66,6 +76,7 @@ export function rows(report: BenchReport): Record<string, string>[] {
     'max ms': fixed(s.result.latencyMs.max),
     'non-200': errors(s.result),
     'server CPU %': whole(s.server.cpuPercent),
+    'server CPU µs/ack': whole(cpuMicrosPerCallback(s.server, s.result)),
     'server RSS MiB': whole(s.server.peakRssMiB),
     'loadgen CPU %': whole(s.result.cpuPercent),
     'Kafka CPU %': whole(s.broker.cpuPercent),
@@ -86,6 +97,8 @@ export interface Ratio {
   bare?: number;
   /** The afternoon bridge's broker CPU per acknowledged callback over the bridge's: how much less Kafka works. */
   brokerWorkSaved?: number;
+  /** Bare HTTP's server CPU per acknowledged callback over the bridge's, in the same run: 1 would be free. */
+  cpuOfBare?: number;
 }
 
 /** The bridge's acknowledged/s against each reference, load by load. */
@@ -94,9 +107,9 @@ export function ratios(report: BenchReport): Ratio[] {
     report.scenarios.find((s) => s.target === target && loadLabel(s.load) === load);
   const of = (target: TargetName, load: string) => scenario(target, load)?.result.okPerSecond;
   const brokerCpuPerCallback = (s: ScenarioResult | undefined) =>
-    s?.broker.cpuPercent == null || s.result.okPerSecond === 0
-      ? undefined
-      : s.broker.cpuPercent / s.result.okPerSecond;
+    s && cpuMicrosPerCallback(s.broker, s.result);
+  const serverCpuPerCallback = (s: ScenarioResult | undefined) =>
+    s && cpuMicrosPerCallback(s.server, s.result);
   return report.scenarios
     .filter((s) => s.target === 'bridge')
     .map((s) => {
@@ -105,12 +118,15 @@ export function ratios(report: BenchReport): Ratio[] {
       const bare = of('bare', load);
       const ours = brokerCpuPerCallback(s);
       const theirs = brokerCpuPerCallback(scenario('afternoon', load));
+      const bridgeCpu = serverCpuPerCallback(s);
+      const bareCpu = serverCpuPerCallback(scenario('bare', load));
       return {
         load,
         bridge: s.result.okPerSecond,
         ...(afternoon ? { afternoon: s.result.okPerSecond / afternoon } : {}),
         ...(bare ? { bare: s.result.okPerSecond / bare } : {}),
         ...(ours && theirs ? { brokerWorkSaved: theirs / ours } : {}),
+        ...(bridgeCpu && bareCpu ? { cpuOfBare: bareCpu / bridgeCpu } : {}),
       };
     });
 }
@@ -188,6 +204,7 @@ export function ratioRows(report: BenchReport): Record<string, string>[] {
     'bridge ack/s': whole(r.bridge),
     '× afternoon bridge': r.afternoon === undefined ? 'n/a' : `${fixed(r.afternoon, 2)}×`,
     '% of bare HTTP': r.bare === undefined ? 'n/a' : `${fixed(r.bare * 100)}%`,
+    'bare HTTP CPU / bridge CPU per ack': r.cpuOfBare === undefined ? 'n/a' : `${fixed(r.cpuOfBare * 100)}%`,
     'Kafka CPU per callback':
       r.brokerWorkSaved === undefined ? 'n/a' : `${fixed(r.brokerWorkSaved)}× less than afternoon`,
   }));
