@@ -45,11 +45,14 @@ export async function resolveSchemaIds(
   schemas: readonly SubjectSchema[],
   options: ResolveSchemaIdsOptions,
 ): Promise<Map<string, number>> {
+  // Asked once for all subjects, and only when one has no level of its own or was refused.
+  let global: Promise<CompatibilityLevel> | undefined;
+  const globalLevel = () => (global ??= registry.globalLevel());
   const settled = await Promise.allSettled(
     schemas.map(async ({ subject, schema }) => {
       const text = JSON.stringify(schema);
       return options.register
-        ? await register(registry, subject, text)
+        ? await register(registry, globalLevel, subject, text)
         : await lookup(registry, subject, text);
     }),
   );
@@ -62,7 +65,7 @@ export async function resolveSchemaIds(
     else
       failures.push({
         subject,
-        reason: result.reason instanceof Refusal ? result.reason.message : describe(result.reason),
+        reason: describe(result.reason),
         cause: result.reason instanceof Refusal ? result.reason.cause : result.reason,
       });
   });
@@ -73,9 +76,14 @@ export async function resolveSchemaIds(
 /** A failure whose reason is already said in words for the SubjectFailure; the registry's error is its cause. */
 class Refusal extends Error {}
 
-async function register(registry: RegistryHttp, subject: string, schema: string): Promise<number> {
+async function register(
+  registry: RegistryHttp,
+  globalLevel: () => Promise<CompatibilityLevel>,
+  subject: string,
+  schema: string,
+): Promise<number> {
   const own = await registry.subjectLevel(subject);
-  const global = own === undefined ? await registry.globalLevel() : undefined;
+  const global = own === undefined ? await globalLevel() : undefined;
   let id: number;
   try {
     id = await registry.register(subject, schema);
@@ -86,7 +94,7 @@ async function register(registry: RegistryHttp, subject: string, schema: string)
     const level =
       own !== undefined && own !== 'NONE'
         ? `${own} (the subject's level)`
-        : `${global ?? (await registry.globalLevel())} (the global level)`;
+        : `${await globalLevel()} (the global level)`;
     throw new Refusal(
       `refused as incompatible with the subject's registered versions under compatibility level ${level}: ` +
         `${err.message}. Either the registered versions or the level must change for this bridge version ` +
