@@ -1,10 +1,17 @@
 /**
- * The one kafkajs producer of an ingress node, configured for the delivery guarantees in ARCHITECTURE.md. Only
- * the Publisher (publisher.ts) sends through it, one sendBatch at a time.
+ * The one producer of an ingress node, configured for the delivery guarantees in ARCHITECTURE.md: kafkajs's, or
+ * @platformatic/kafka's (platformatic-producer.ts) as `kafka.client` says. Only the Publisher (publisher.ts) sends
+ * through it, one sendBatch at a time.
  */
 import { Partitioners, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
+import type { KafkaConfig } from '../config';
+import type { Logger } from '../observability';
+import { createPlatformaticProducer } from './platformatic-producer';
 
-/** What the Publisher needs of a producer; a kafkajs Producer from createProducer() is one. */
+/**
+ * What the Publisher needs of a producer; a kafkajs Producer from createProducer() is one, and so is the
+ * PlatformaticBatchProducer, which takes and answers the same kafkajs shapes.
+ */
 export interface BatchProducer {
   connect: Producer['connect'];
   disconnect: Producer['disconnect'];
@@ -13,6 +20,20 @@ export interface BatchProducer {
    * base offset per partition, and the Publisher maps each record to its own offset from that.
    */
   sendBatch: Producer['sendBatch'];
+}
+
+/**
+ * The producer `kafka.client` names. `kafka` is the node's kafkajs client (its admin side stays on kafkajs
+ * whichever producer runs); the @platformatic/kafka one gets its own connections, from the same config.
+ */
+export function createBatchProducer(
+  config: KafkaConfig,
+  kafka: Kafka,
+  options: { logger: Logger; clientId?: string },
+): BatchProducer {
+  return config.client === 'platformatic'
+    ? createPlatformaticProducer(config, options)
+    : createProducer(kafka);
 }
 
 export function createProducer(kafka: Kafka): Producer {
