@@ -7,7 +7,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config';
 import type { Delivery } from '../kafka/delivery';
-import { createBatchProducer } from '../kafka/producer';
+import { createBatchProducer } from '../kafka/producers';
 import { Publisher } from '../kafka/publisher';
 import { Spool } from '../kafka/spool/spool';
 import { SpoolingPublisher } from '../kafka/spool/spooling-publisher';

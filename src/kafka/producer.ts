@@ -1,12 +1,9 @@
 /**
- * The one producer of an ingress node, configured for the delivery guarantees in ARCHITECTURE.md: kafkajs's, or
- * @platformatic/kafka's (platformatic-producer.ts) as `kafka.client` says. Only the Publisher (publisher.ts) sends
- * through it, one sendBatch at a time.
+ * The one kafkajs producer of an ingress node, configured for the delivery guarantees in ARCHITECTURE.md, and the
+ * seam the Publisher (publisher.ts) sends through, one sendBatch at a time; the other implementation is
+ * platformatic-producer.ts, and producers.ts picks one by `kafka.client`.
  */
 import { Partitioners, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
-import type { KafkaConfig } from '../config';
-import type { Logger } from '../observability';
-import { createPlatformaticProducer } from './platformatic-producer';
 
 /**
  * What the Publisher needs of a producer; a kafkajs Producer from createProducer() is one, and so is the
@@ -20,20 +17,6 @@ export interface BatchProducer {
    * base offset per partition, and the Publisher maps each record to its own offset from that.
    */
   sendBatch: Producer['sendBatch'];
-}
-
-/**
- * The producer `kafka.client` names. `kafka` is the node's kafkajs client (its admin side stays on kafkajs
- * whichever producer runs); the @platformatic/kafka one gets its own connections, from the same config.
- */
-export function createBatchProducer(
-  config: KafkaConfig,
-  kafka: Kafka,
-  options: { logger: Logger; clientId?: string },
-): BatchProducer {
-  return config.client === 'platformatic'
-    ? createPlatformaticProducer(config, options)
-    : createProducer(kafka);
 }
 
 export function createProducer(kafka: Kafka): Producer {

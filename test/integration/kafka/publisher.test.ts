@@ -5,7 +5,7 @@
  */
 import { logLevel, Partitioners, type Admin, type Kafka, type PartitionMetadata } from 'kafkajs';
 import { DeliveryTimeoutError, QueueFullError, ShuttingDownError } from '../../../src/kafka/errors';
-import { createBatchProducer } from '../../../src/kafka/producer';
+import { createBatchProducer } from '../../../src/kafka/producers';
 import { PRODUCER_DEFAULTS } from '../../../src/config';
 import type { Receipt } from '../../../src/kafka/delivery';
 import { Publisher, type PublisherOptions } from '../../../src/kafka/publisher';

@@ -2,7 +2,8 @@ import type { Kafka, ProducerConfig } from 'kafkajs';
 import { parseClientConfig } from '../../../src/config';
 import { createLogger } from '../../../src/observability';
 import { PlatformaticBatchProducer } from '../../../src/kafka/platformatic-producer';
-import { createBatchProducer, createProducer } from '../../../src/kafka/producer';
+import { createProducer } from '../../../src/kafka/producer';
+import { createBatchProducer } from '../../../src/kafka/producers';
 
 describe('createProducer', () => {
   it('makes an idempotent producer that never gives a batch up (a given-up batch lets the next one pass for its duplicate)', () => {
