@@ -7,7 +7,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Config } from '../config';
 import type { Delivery } from '../kafka/delivery';
-import { createProducer } from '../kafka/producer';
+import { createBatchProducer } from '../kafka/producers';
 import { Publisher } from '../kafka/publisher';
 import { Spool } from '../kafka/spool/spool';
 import { SpoolingPublisher } from '../kafka/spool/spooling-publisher';
@@ -21,7 +21,7 @@ export async function openDelivery(
   logger: Logger,
 ): Promise<Delivery> {
   const { producer: limits } = config.kafka;
-  const publisher = new Publisher(createProducer(kafka), {
+  const publisher = new Publisher(createBatchProducer(config.kafka, kafka, { logger }), {
     ...limits,
     onBatch: (records, _bytes, durationMs) => {
       metrics.batchRecords.observe(records);

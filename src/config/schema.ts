@@ -512,6 +512,9 @@ const normalize = z
   .prefault({})
   .meta({ description: 'How callbacks become events.' });
 
+/** The Kafka libraries the producer can run on (src/kafka/producer.ts). */
+export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
+
 function kafka(ctx: LoadContext) {
   return z
     .strictObject(
@@ -529,6 +532,10 @@ function kafka(ctx: LoadContext) {
           .min(1)
           .meta({ description: 'Bootstrap brokers as host:port.', env: 'KAFKA_BROKERS' }),
         clientId: z.string().min(1).default('thingspace-bridge').meta({ description: 'Kafka client id.' }),
+        client: z.enum(KAFKA_CLIENTS).default('kafkajs').meta({
+          description:
+            'The library the producer uses: kafkajs, or @platformatic/kafka (same guarantees and partitioning; topics and the registry stay on kafkajs).',
+        }),
         tls: tls(ctx).prefault({}),
         sasl: withPassword(
           {

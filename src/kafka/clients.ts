@@ -1,9 +1,11 @@
 /**
  * The Kafka and schema registry clients, built from the config: the one place every kafkajs client of the project
- * is made (`serve`, `tail`, the bench, the tests), so TLS, SASL, the client id and logging are the same for all.
- * Credentials are revealed here and nowhere else on the Kafka side.
+ * is made (`serve`, `tail`, the bench, the tests), and the @platformatic/kafka producer's connection settings, so
+ * TLS, SASL, the client id and logging are the same for all. Credentials are revealed here and nowhere else on the
+ * Kafka side.
  */
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import type { Base, BaseOptions, Broker, SASLMechanismValue } from '@platformatic/kafka';
 import {
   Kafka,
   logLevel,
@@ -85,6 +87,66 @@ export function pinoLogCreator(logger: Logger): logCreator {
       }
       kafkajs[PINO_LEVELS[level] ?? 'info'](fields, log.message);
     };
+}
+
+/** What a @platformatic/kafka client is given of the config: its brokers, id, TLS and SASL. */
+export type PlatformaticConnection = Pick<BaseOptions, 'clientId' | 'bootstrapBrokers' | 'tls' | 'sasl'>;
+
+const PLATFORMATIC_SASL: Readonly<Record<NonNullable<KafkaConfig['sasl']>['mechanism'], SASLMechanismValue>> =
+  {
+    plain: 'PLAIN',
+    'scram-sha-256': 'SCRAM-SHA-256',
+    'scram-sha-512': 'SCRAM-SHA-512',
+  };
+
+/**
+ * The same connection as createKafkaClient's, in @platformatic/kafka's terms. The password is given as a function
+ * that reveals it when the SASL exchange asks: the options object (which the library hands around, in events too)
+ * never holds it.
+ */
+export function platformaticConnection(config: KafkaConfig, clientId?: string): PlatformaticConnection {
+  const { tls, sasl } = config;
+  return {
+    clientId: clientId ?? config.clientId,
+    bootstrapBrokers: [...config.brokers],
+    ...(tls.enabled ? { tls: { ca: tls.ca, cert: tls.cert, key: tls.key?.reveal() } } : {}),
+    ...(sasl
+      ? {
+          sasl: {
+            mechanism: PLATFORMATIC_SASL[sasl.mechanism],
+            username: sasl.username,
+            password: () => sasl.password.reveal(),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * A @platformatic/kafka client's events as pino lines of a `{ component: "platformatic-kafka" }` child, at the
+ * levels kafkajs's would have (KAFKAJS_LOG_LEVEL): a broker that could not be reached (error), an operation
+ * retried (warn) or given up (error). Only the broker's address, the operation and the error's message are
+ * logged: the events also carry the connection, whose options hold the TLS key. The library's own tracing is
+ * the `debug` module's (`DEBUG=plt:kafka:*`).
+ */
+export function forwardPlatformaticLogs(client: Base, logger: Logger): void {
+  const log = logger.child({ component: 'platformatic-kafka' });
+  client.on('client:broker:failed', ({ broker }) => {
+    log.error({ broker: address(broker) }, 'Could not connect to a broker');
+  });
+  client.on(
+    'client:performWithRetry:retry',
+    (operation: string, attempt: number, _retries, delayMs: number) => {
+      log.warn({ operation, attempt: attempt + 1, delayMs }, `${operation} failed, retrying`);
+    },
+  );
+  client.on('client:performWithRetry:failed', (operation: string, _retries, errors: readonly Error[]) => {
+    log.error({ operation, error: errors.at(-1)?.message }, `${operation} failed`);
+  });
+}
+
+function address({ host, port }: Broker): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 export function createRegistryClient(config: SchemaRegistryConfig): SchemaRegistry {

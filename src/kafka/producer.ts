@@ -1,10 +1,14 @@
 /**
- * The one kafkajs producer of an ingress node, configured for the delivery guarantees in ARCHITECTURE.md. Only
- * the Publisher (publisher.ts) sends through it, one sendBatch at a time.
+ * The one kafkajs producer of an ingress node, configured for the delivery guarantees in ARCHITECTURE.md, and the
+ * seam the Publisher (publisher.ts) sends through, one sendBatch at a time; the other implementation is
+ * platformatic-producer.ts, and producers.ts picks one by `kafka.client`.
  */
 import { Partitioners, type ICustomPartitioner, type Kafka, type Producer } from 'kafkajs';
 
-/** What the Publisher needs of a producer; a kafkajs Producer from createProducer() is one. */
+/**
+ * What the Publisher needs of a producer; a kafkajs Producer from createProducer() is one, and so is the
+ * PlatformaticBatchProducer, which takes and answers the same kafkajs shapes.
+ */
 export interface BatchProducer {
   connect: Producer['connect'];
   disconnect: Producer['disconnect'];

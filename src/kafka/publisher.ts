@@ -37,7 +37,7 @@ export interface PublisherStats {
 
 interface Pending {
   readonly topic: string;
-  /** Handed to kafkajs as is; the partitioner writes `partition` onto it (producer.ts). */
+  /** Handed to the producer as is; it writes `partition` onto it (producer.ts, platformatic-producer.ts). */
   readonly message: Message;
   readonly bytes: number;
   /** performance.now() time by which Kafka must have acknowledged. */
@@ -339,9 +339,10 @@ function groupByTopic(batch: readonly Pending[]): TopicMessages[] {
 }
 
 /**
- * sendBatch answers with one base offset per partition. kafkajs writes a partition's records as one record batch
- * in the order we gave them (src/producer/groupMessagesPerPartition.js), so the i-th record of a partition in our
- * batch has offset base + i; records already answered by their deadline still count for i.
+ * sendBatch answers with one base offset per partition. Both producers write a partition's records as one record
+ * batch in the order we gave them (kafkajs: src/producer/groupMessagesPerPartition.js; @platformatic/kafka: its
+ * Produce request groups by partition in order), so the i-th record of a partition in our batch has offset
+ * base + i; records already answered by their deadline still count for i.
  */
 function settleWithOffsets(batch: readonly Pending[], acks: readonly RecordMetadata[]): void {
   const cursors = new Map<string, Map<number, OffsetCursor>>();

@@ -3,7 +3,13 @@
  * factory, from a config its parser built (the schema's defaults plus the servers given), logging through pino.
  */
 import type { Kafka } from 'kafkajs';
-import { parseClientConfig, type ClientConfig, type Env } from '../../src/config';
+import {
+  KAFKA_CLIENTS,
+  parseClientConfig,
+  type ClientConfig,
+  type Env,
+  type KafkaConfig,
+} from '../../src/config';
 import { DEFAULT_TOPICS, type Stream } from '../../src/events/schemas';
 import { createKafkaClient, type KafkaClientOptions } from '../../src/kafka/clients';
 import { createLogger, type Logger } from '../../src/observability';
@@ -15,8 +21,21 @@ export interface Servers {
 }
 
 /**
- * The Kafka side of a config for these servers: `kafka` and `schemaRegistry` settings added to them. The
- * environment is not read (KAFKA_BROKERS must not replace a test's own brokers) unless given.
+ * The producer library the tests run the bridge and the Publisher on: `KAFKA_CLIENT` (`kafkajs` or
+ * `platformatic`), kafkajs when unset; `KAFKA_CLIENT=platformatic npm run test:integration` runs the integration
+ * project on @platformatic/kafka. The tests' own clients (admin, reading topics) are kafkajs either way.
+ */
+export function testKafkaClient(): KafkaConfig['client'] {
+  const name = process.env.KAFKA_CLIENT ?? 'kafkajs';
+  const known: readonly string[] = KAFKA_CLIENTS;
+  if (!known.includes(name))
+    throw new Error(`KAFKA_CLIENT=${name}: expected one of ${KAFKA_CLIENTS.join(', ')}`);
+  return name as KafkaConfig['client'];
+}
+
+/**
+ * The Kafka side of a config for these servers: `kafka` and `schemaRegistry` settings added to them, on the
+ * tests' producer library (testKafkaClient). The environment is not read (KAFKA_BROKERS must not replace a test's own brokers) unless given.
  */
 export function clientConfig(
   servers: Servers,
@@ -25,7 +44,7 @@ export function clientConfig(
 ): ClientConfig {
   return parseClientConfig(
     {
-      kafka: { brokers: [...servers.brokers], ...settings.kafka },
+      kafka: { brokers: [...servers.brokers], client: testKafkaClient(), ...settings.kafka },
       schemaRegistry: { url: servers.registryUrl ?? 'http://registry.invalid', ...settings.schemaRegistry },
     },
     env,

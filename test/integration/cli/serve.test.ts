@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { readToEnd, testServers, uniqueName } from '../../infra/kafka';
 import { listeningPort, serve } from '../../support/serve';
 import { tempDirs } from '../../support/temp';
+import { testKafkaClient } from '../../support/clients';
 
 const root = join(__dirname, '../../..');
 const fixture = readFileSync(join(root, 'test/fixtures/callbacks/carrier-service-service-plan.xml'), 'utf8');
@@ -60,7 +61,12 @@ describe('thingspace-bridge serve', () => {
             services: ['*'],
           },
         ],
-        kafka: { topics, createTopics: true, newTopics: { numPartitions: 3, replicationFactor: 1 } },
+        kafka: {
+          client: testKafkaClient(),
+          topics,
+          createTopics: true,
+          newTopics: { numPartitions: 3, replicationFactor: 1 },
+        },
         schemaRegistry: { registerSchemas: true },
       }),
     );

@@ -12,7 +12,7 @@ import { parseConfig, topicSettings, type Config } from '../../../src/config';
 import { createLogger } from '../../../src/observability';
 import { stackDown, stackUp } from '../../infra/stack/stack';
 import { readToEnd, uniqueName } from '../../infra/kafka';
-import { kafkaClient, prefixedTopics } from '../../support/clients';
+import { kafkaClient, prefixedTopics, testKafkaClient } from '../../support/clients';
 import { carrierCallback, ACCOUNT, PASSWORD, USERNAME } from '../ingress/harness';
 
 export interface OwnStack {
@@ -81,6 +81,7 @@ export function bridgeConfig(
     accounts: [{ name: ACCOUNT, username: USERNAME, password: PASSWORD, services: ['*'] }],
     kafka: {
       brokers: stack.brokers,
+      client: testKafkaClient(),
       topics: {
         ...topicSettings(prefixedTopics(uniqueName('faults'))),
         ...(options.topic ? { asyncResponses: options.topic } : {}),

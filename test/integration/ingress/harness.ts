@@ -13,7 +13,7 @@ import type { Stream } from '../../../src/events/schemas';
 import { createLogger } from '../../../src/observability';
 import { parseCallback } from '../../../src/soap/parser';
 import { readToEnd, testServers, uniqueName, type TestServers, type TopicRecord } from '../../infra/kafka';
-import { prefixedTopics } from '../../support/clients';
+import { prefixedTopics, testKafkaClient } from '../../support/clients';
 import { send, type Answer } from '../../support/http';
 
 import { FIXTURE_SETS, fixtureSource, PASSWORD, USERNAME } from '../../support/fixtures';
@@ -93,6 +93,7 @@ export class IngressHarness {
         ],
         kafka: {
           brokers: options.brokers ?? this.servers.brokers,
+          client: testKafkaClient(),
           topics: topicSettings(topics),
           createTopics: true,
           newTopics: { numPartitions: PARTITIONS, replicationFactor: 1 },

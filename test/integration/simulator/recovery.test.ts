@@ -32,6 +32,7 @@ import type { ServiceName } from '../../../src/thingspace/catalogue';
 import { Secret } from '../../../src/util/secret';
 import { testServers, uniqueName } from '../../infra/kafka';
 import { send } from '../../support/http';
+import { testKafkaClient } from '../../support/clients';
 import { closedPort, report } from '../ingress/harness';
 import { eventOf } from './stack';
 
@@ -136,7 +137,13 @@ function startedBridge({ api, simulator, schemaRegistryUrl, topics, stateDir }: 
       node: 'recovery-it',
       http: { port: 0, host: '127.0.0.1', shutdownGraceMs: 10_000 },
       accounts: [{ name: ACCOUNT, username: CALLBACK_USER, password: CALLBACK_PASSWORD, services: ['*'] }],
-      kafka: { brokers, topics, createTopics: true, newTopics: { numPartitions: 3, replicationFactor: 1 } },
+      kafka: {
+        brokers,
+        client: testKafkaClient(),
+        topics,
+        createTopics: true,
+        newTopics: { numPartitions: 3, replicationFactor: 1 },
+      },
       schemaRegistry: { url: schemaRegistryUrl, registerSchemas: true },
       thingspace: {
         ...thingspaceOf(api, simulator),

@@ -16,6 +16,7 @@ import { parseCallback } from '../../../src/soap/parser';
 import { normalize } from '../../../src/thingspace/normalize';
 import type { NormalizedCallback } from '../../../src/thingspace/normalize';
 import { testServers, uniqueName } from '../../infra/kafka';
+import { testKafkaClient } from '../../support/clients';
 
 export const ACCOUNT = '0000555123-00001';
 export const CALLBACK_USER = 'fixture-user';
@@ -67,7 +68,13 @@ export async function startE2eStack(prefix: string): Promise<E2eStack> {
     {
       http: { port: 0, host: '127.0.0.1', shutdownGraceMs: 10_000 },
       accounts: [{ name: ACCOUNT, username: CALLBACK_USER, password: CALLBACK_PASSWORD, services: ['*'] }],
-      kafka: { brokers, topics, createTopics: true, newTopics: { numPartitions: 3, replicationFactor: 1 } },
+      kafka: {
+        brokers,
+        client: testKafkaClient(),
+        topics,
+        createTopics: true,
+        newTopics: { numPartitions: 3, replicationFactor: 1 },
+      },
       schemaRegistry: { url: registryUrl, registerSchemas: true },
       log: { level: 'error' },
     },

@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import { logLevel } from 'kafkajs';
 import { parseClientConfig } from '../../../src/config';
-import { createKafkaClient } from '../../../src/kafka/clients';
+import { createKafkaClient, platformaticConnection } from '../../../src/kafka/clients';
+import { createPlatformaticProducer } from '../../../src/kafka/platformatic-producer';
+import { Secret } from '../../../src/util/secret';
 import { createLogger } from '../../../src/observability';
 
 const PASSWORD = 'hunter2-Xq9!zz';
@@ -137,5 +139,52 @@ describe('createKafkaClient: kafkajs logs through pino', () => {
     const refused = parsed().find((l) => l.level === 'error' && /ECONNREFUSED/.test(String(l.msg)));
     expect(refused).toMatchObject({ component: 'kafkajs', broker: '127.0.0.1:1', clientId: 'unit-test' });
     expect(parsed().find((l) => l.msg === 'Connecting')).toMatchObject({ ssl: false, sasl: true });
+  });
+});
+
+describe('the @platformatic/kafka producer: the same connection settings, its logs through pino', () => {
+  it('maps TLS and SASL; the password only through a function, never in the options', () => {
+    const config = kafkaConfig({
+      sasl: { mechanism: 'scram-sha-256', username: 'bridge', password: PASSWORD },
+    });
+    const tlsConfig = { ...config, tls: { enabled: true, ca: 'CA', cert: 'CERT', key: new Secret(TLS_KEY) } };
+
+    const connection = platformaticConnection(tlsConfig, 'bridge-1');
+
+    expect(connection).toMatchObject({
+      clientId: 'bridge-1',
+      bootstrapBrokers: ['127.0.0.1:1'],
+      tls: { ca: 'CA', cert: 'CERT', key: TLS_KEY },
+      sasl: { mechanism: 'SCRAM-SHA-256', username: 'bridge' },
+    });
+    const password = connection.sasl?.password as () => string;
+    expect(password()).toBe(PASSWORD);
+    expect(JSON.stringify(connection)).not.toContain(PASSWORD);
+    expect(platformaticConnection(kafkaConfig())).toEqual({
+      clientId: 'thingspace-bridge',
+      bootstrapBrokers: ['127.0.0.1:1'],
+    });
+  });
+
+  it('logs a refused connection with its broker, the retries and the give-up; no credentials', async () => {
+    const { logger, lines, parsed } = captured();
+    const producer = createPlatformaticProducer(saslConfig(), { logger });
+
+    await expect(producer.connect()).rejects.toThrow();
+    await producer.disconnect();
+
+    expect(lines.join('\n')).not.toContain(PASSWORD);
+    const logged = parsed();
+    expect(logged.every((l) => l.component === 'platformatic-kafka')).toBe(true);
+    expect(logged.find((l) => l.level === 'error' && l.broker === '127.0.0.1:1')).toMatchObject({
+      msg: 'Could not connect to a broker',
+    });
+    expect(logged.filter((l) => l.level === 'warn').map((l) => [l.operation, l.attempt, l.delayMs])).toEqual([
+      ['metadata', 1, 200],
+      ['metadata', 2, 400],
+      ['metadata', 3, 800],
+    ]);
+    expect(logged.at(-1)).toMatchObject({ level: 'error', operation: 'metadata', msg: 'metadata failed' });
+    expect(logged.at(-1)?.error).toEqual(expect.any(String));
   });
 });

@@ -1,5 +1,9 @@
 import type { Kafka, ProducerConfig } from 'kafkajs';
+import { parseClientConfig } from '../../../src/config';
+import { createLogger } from '../../../src/observability';
+import { PlatformaticBatchProducer } from '../../../src/kafka/platformatic-producer';
 import { createProducer } from '../../../src/kafka/producer';
+import { createBatchProducer } from '../../../src/kafka/producers';
 
 describe('createProducer', () => {
   it('makes an idempotent producer that never gives a batch up (a given-up batch lets the next one pass for its duplicate)', () => {
@@ -8,5 +12,34 @@ describe('createProducer', () => {
     const config = producer.mock.calls[0]![0];
     expect(config).toMatchObject({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     expect(config.retry?.retries).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
+
+describe('createBatchProducer', () => {
+  const kafkaConfig = (kafka: Record<string, unknown>) =>
+    parseClientConfig(
+      { kafka: { brokers: ['127.0.0.1:1'], ...kafka }, schemaRegistry: { url: 'http://r:8081' } },
+      {},
+    ).config.kafka;
+  const logger = createLogger({ level: 'silent' });
+
+  it('is the kafkajs producer by default', () => {
+    const producer = jest.fn(() => ({}));
+    createBatchProducer(kafkaConfig({}), { producer } as unknown as Kafka, { logger });
+    expect(producer).toHaveBeenCalledTimes(1);
+  });
+
+  it('is the @platformatic/kafka one with kafka.client platformatic, the kafkajs client left unused', async () => {
+    const producer = jest.fn(() => ({}));
+    const made = createBatchProducer(
+      kafkaConfig({ client: 'platformatic' }),
+      { producer } as unknown as Kafka,
+      {
+        logger,
+      },
+    );
+    expect(made).toBeInstanceOf(PlatformaticBatchProducer);
+    expect(producer).not.toHaveBeenCalled();
+    await made.disconnect();
   });
 });

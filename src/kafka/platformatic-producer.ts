@@ -1,0 +1,121 @@
+/**
+ * The BatchProducer (producer.ts) on @platformatic/kafka, with the kafkajs producer's guarantees: idempotent, one
+ * request in flight, retried without limit at most 2 s apart, no topic created by producing, and the partition of
+ * a key the Java client's (murmur2), which is kafkajs's DefaultPartitioner's too.
+ */
+import {
+  murmur2,
+  Producer,
+  type MessageToProduce,
+  type ProduceResult,
+  type ProducerOptions,
+} from '@platformatic/kafka';
+import type { Message, ProducerBatch, RecordMetadata } from 'kafkajs';
+import type { KafkaConfig } from '../config';
+import type { Logger } from '../observability';
+import { forwardPlatformaticLogs, platformaticConnection } from './clients';
+import type { BatchProducer } from './producer';
+
+/** The longest wait between two attempts of a request, as the kafkajs producer's maxRetryTime. */
+export const MAX_RETRY_WAIT_MS = 2_000;
+
+/** Attempts of connect() before the Publisher reports Kafka unavailable (the boot retries it). */
+const CONNECT_RETRIES = 3;
+
+/** What the adapter uses of a @platformatic/kafka Producer; the real one, or a stand-in in the unit tests. */
+export type PlatformaticClient = Pick<Producer, 'metadata' | 'send' | 'close'>;
+
+export function createPlatformaticProducer(
+  config: KafkaConfig,
+  options: { logger: Logger; clientId?: string },
+): BatchProducer {
+  const producer = new Producer(producerOptions(config, options.clientId));
+  forwardPlatformaticLogs(producer, options.logger);
+  return new PlatformaticBatchProducer(producer);
+}
+
+export function producerOptions(
+  config: KafkaConfig,
+  clientId?: string,
+): ProducerOptions<Buffer, Buffer, Buffer, Buffer> {
+  return {
+    ...platformaticConnection(config, clientId),
+    // Idempotence makes the library keep one request in flight per broker and acks=-1. Retries must be unlimited
+    // for the reason the kafkajs producer's must (producer.ts); the library also takes a new producer id after a
+    // batch it gave up on, so the sequence numbers of a batch that may have been written are never reused.
+    idempotent: true,
+    retries: Number.MAX_SAFE_INTEGER,
+    retryDelay: (_client, _operation, attempt) => Math.min(MAX_RETRY_WAIT_MS, 100 * 2 ** attempt),
+    // A typo'd or undeployed topic must fail, not appear with broker defaults: ensureTopics() owns creation.
+    autocreateTopics: false,
+  };
+}
+
+export class PlatformaticBatchProducer implements BatchProducer {
+  constructor(private readonly client: PlatformaticClient) {}
+
+  /** The library connects on demand; this reaches a broker once, or fails after a few attempts as kafkajs's. */
+  async connect(): Promise<void> {
+    await this.client.metadata({ topics: [], forceUpdate: true, retries: CONNECT_RETRIES });
+  }
+
+  async disconnect(): Promise<void> {
+    await this.client.close();
+  }
+
+  /**
+   * Partitions each message itself (and stamps the partition on it) from the topics' partition counts, then sends
+   * with the partitions explicit: the library copies the messages, so the partition it would pick never reaches
+   * ours, and its default partitioner is not the Java one for keys whose hash is negative (`>>> 0`).
+   */
+  async sendBatch({ topicMessages = [] }: ProducerBatch): Promise<RecordMetadata[]> {
+    const metadata = await this.client.metadata({ topics: topicMessages.map(({ topic }) => topic) });
+    const messages: MessageToProduce[] = [];
+    for (const { topic, messages: batch } of topicMessages) {
+      const partitions = metadata.topics.get(topic)!.partitionsCount;
+      for (const message of batch) messages.push(toProduce(topic, message, partitions));
+    }
+    const { offsets = [] } = await this.client.send({ messages });
+    return acknowledgements(offsets);
+  }
+}
+
+/** Kafka's default partition of a key: murmur2 of its bytes, made positive as Java's Utils.toPositive does. */
+export function keyPartition(key: Buffer, partitions: number): number {
+  return (murmur2(key) & 0x7fffffff) % partitions;
+}
+
+function toProduce(topic: string, message: Message, partitions: number): MessageToProduce {
+  const { key, value, headers, timestamp } = message;
+  if (key == null) throw new Error(`A record for ${topic} without a key`);
+  const keyBytes = bytes(key);
+  message.partition ??= keyPartition(keyBytes, partitions);
+  const produced: MessageToProduce = { topic, partition: message.partition, key: keyBytes };
+  if (value != null) produced.value = bytes(value);
+  if (timestamp !== undefined) produced.timestamp = BigInt(timestamp);
+  if (headers) {
+    const map = new Map<Buffer, Buffer>();
+    for (const name in headers) {
+      const header = headers[name];
+      if (header === undefined) continue;
+      if (Array.isArray(header)) throw new Error(`Header ${name} has several values`);
+      map.set(Buffer.from(name), bytes(header));
+    }
+    produced.headers = map;
+  }
+  return produced;
+}
+
+function bytes(data: Buffer | string): Buffer {
+  return typeof data === 'string' ? Buffer.from(data) : data;
+}
+
+/** kafkajs's answer (one base offset per partition) from the library's. */
+function acknowledgements(offsets: NonNullable<ProduceResult['offsets']>): RecordMetadata[] {
+  return offsets.map(({ topic, partition, offset }) => ({
+    topicName: topic,
+    partition,
+    errorCode: 0,
+    baseOffset: offset.toString(),
+  }));
+}
