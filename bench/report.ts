@@ -6,7 +6,7 @@ import { describe, type BatchHistogram } from './bridge-metrics';
 import type { LoadResult } from './loadgen/types';
 import type { ProcessUsage } from './process-sampler';
 import type { ProfileSummary } from './profile-summary';
-import { TARGET_LABELS, type TargetName } from './targets';
+import { SOAP_BRIDGES, TARGET_LABELS, type TargetName } from './targets';
 
 export interface ScenarioResult {
   target: TargetName;
@@ -101,6 +101,7 @@ export function rows(report: BenchReport): Record<string, string>[] {
 }
 
 export interface Ratio {
+  target: TargetName;
   load: string;
   bridge: number;
   afternoon?: number;
@@ -121,7 +122,7 @@ export function ratios(report: BenchReport): Ratio[] {
   const serverCpuPerCallback = (s: ScenarioResult | undefined) =>
     s && cpuMicrosPerCallback(s.server, s.result);
   return report.scenarios
-    .filter((s) => s.target === 'bridge')
+    .filter((s) => SOAP_BRIDGES.includes(s.target))
     .map((s) => {
       const load = loadLabel(s.load);
       const afternoon = of('afternoon', load);
@@ -131,6 +132,7 @@ export function ratios(report: BenchReport): Ratio[] {
       const bridgeCpu = serverCpuPerCallback(s);
       const bareCpu = serverCpuPerCallback(scenario('bare', load));
       return {
+        target: s.target,
         load,
         bridge: s.result.okPerSecond,
         ...(afternoon ? { afternoon: s.result.okPerSecond / afternoon } : {}),
@@ -163,7 +165,9 @@ export function goals(report: BenchReport): { goal: string; measured: string; me
         met: p99 !== null && p99 <= GOALS.p99Ms,
       },
     );
-    const ofBare = ratios(report).find((r) => r.load === loadLabel(bridge.load))?.bare;
+    const ofBare = ratios(report).find(
+      (r) => r.target === 'bridge' && r.load === loadLabel(bridge.load),
+    )?.bare;
     if (ofBare !== undefined)
       out.push({
         goal: `≥ ${GOALS.ofBare * 100}% of bare HTTP's ack/s at ${GOALS.concurrency} clients`,
@@ -232,6 +236,7 @@ function markdownTable(records: Record<string, string>[]): string {
 
 export function ratioRows(report: BenchReport): Record<string, string>[] {
   return ratios(report).map((r) => ({
+    target: r.target,
     load: r.load,
     'bridge ack/s': whole(r.bridge),
     '× afternoon bridge': r.afternoon === undefined ? 'n/a' : `${fixed(r.afternoon, 2)}×`,
@@ -321,6 +326,8 @@ const COLORS: Record<TargetName, string> = {
   afternoon: '#d9822b',
   bridge: '#2b6cd9',
   'bridge-rest': '#2ba84a',
+  'bridge-kafkajs': '#7a3fd1',
+  'bridge-platformatic': '#d13f6e',
 };
 
 /** Two panels, acknowledged/s (linear) and p99 ms (log), over the closed-loop concurrency levels. */

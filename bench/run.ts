@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'no
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Admin } from 'kafkajs';
-import { topicSettings } from '../src/config';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, topicSettings } from '../src/config';
 import { createKafkaClient, createRegistryClient } from '../src/kafka/clients';
 import { provideInfra } from '../test/infra/environment';
 import { stackStatus } from '../test/infra/stack/stack';
@@ -58,13 +58,21 @@ const SECONDS = Number(env.BENCH_SECONDS ?? 10);
 const WARMUP_SECONDS = Number(env.BENCH_WARMUP_SECONDS ?? 3);
 const CONCURRENCY = (env.BENCH_CONCURRENCY ?? '1,10,50,200').split(',').map(Number);
 const RATE = Number(env.BENCH_RATE ?? 2000);
-const TARGETS = (env.BENCH_TARGETS ?? 'bare,afternoon,bridge,bridge-rest').split(',') as TargetName[];
+/** `bridge` runs the default Kafka client; each other client runs beside it, for the client decision. */
+const OTHER_CLIENTS = KAFKA_CLIENTS.filter((client) => client !== DEFAULT_KAFKA_CLIENT).map(
+  (client) => `bridge-${client}`,
+);
+const TARGETS = (
+  env.BENCH_TARGETS ?? ['bare', 'afternoon', 'bridge', ...OTHER_CLIENTS, 'bridge-rest'].join(',')
+).split(',') as TargetName[];
 /** What each target is sent: the SOAP corpus, or for bridge-rest the REST (JSON) one. */
 const CORPORA: Record<TargetName, string> = {
   bare: join(ROOT, 'bench/callbacks'),
   afternoon: join(ROOT, 'bench/callbacks'),
   bridge: join(ROOT, 'bench/callbacks'),
   'bridge-rest': join(ROOT, 'bench/callbacks-rest'),
+  'bridge-kafkajs': join(ROOT, 'bench/callbacks'),
+  'bridge-platformatic': join(ROOT, 'bench/callbacks'),
 };
 const PARTITIONS = 6;
 /** 11 messages × 600 serials: 6,600 distinct devices, each request its own RequestId. */
@@ -193,6 +201,8 @@ async function main(): Promise<void> {
     afternoon: [ctx.topics.afternoon],
     bridge: Object.values(ctx.topics.bridge),
     'bridge-rest': Object.values(ctx.topics.bridge),
+    'bridge-kafkajs': Object.values(ctx.topics.bridge),
+    'bridge-platformatic': Object.values(ctx.topics.bridge),
   };
   const loads: ScenarioResult['load'][] = [
     ...CONCURRENCY.map((concurrency) => ({ concurrency })),

@@ -5,7 +5,9 @@
  *
  *   bare       the ceiling: node:http reading the body and answering 200
  *   afternoon  the straightforward bridge: DOM parse, JSON.stringify, one producer.send per request, acks=all
- *   bridge     this project, production build (dist/), production log level (info), NODE_ENV=production
+ *   bridge     this project, production build (dist/), production log level (info), NODE_ENV=production, with
+ *              the Kafka client `kafka.client` defaults to
+ *   bridge-kafkajs, bridge-platformatic  the same bridge with that Kafka client (the client decision's comparison)
  *   bridge-rest  the same bridge, sent the REST (JSON) corpus instead of the SOAP one
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,16 +16,28 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { KafkaConfig } from '../src/config';
 
-export type TargetName = 'bare' | 'afternoon' | 'bridge' | 'bridge-rest';
+export type TargetName =
+  'bare' | 'afternoon' | 'bridge' | 'bridge-rest' | 'bridge-kafkajs' | 'bridge-platformatic';
 
 /** The targets that are this project's bridge, whatever they are sent. */
-export const isBridge = (name: TargetName): boolean => name === 'bridge' || name === 'bridge-rest';
+export const isBridge = (name: TargetName): boolean => name.startsWith('bridge');
+
+/** The bridge targets sent the SOAP corpus: the default client's and each named client's. */
+export const SOAP_BRIDGES: readonly TargetName[] = ['bridge', 'bridge-kafkajs', 'bridge-platformatic'];
+
+/** The Kafka client a bridge target sets; none: the config's default. */
+const CLIENT_OF: Partial<Record<TargetName, KafkaConfig['client']>> = {
+  'bridge-kafkajs': 'kafkajs',
+  'bridge-platformatic': 'platformatic',
+};
 
 export const TARGET_LABELS: Record<TargetName, string> = {
   bare: 'bare node:http (ceiling)',
   afternoon: 'afternoon bridge (xmldom + JSON + send per request)',
   bridge: 'thingspace-bridge',
   'bridge-rest': 'thingspace-bridge, REST (JSON) callbacks',
+  'bridge-kafkajs': 'thingspace-bridge on kafkajs',
+  'bridge-platformatic': 'thingspace-bridge on @platformatic/kafka',
 };
 
 export interface TargetContext {
@@ -84,12 +98,14 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
       });
       break;
     case 'bridge':
-    case 'bridge-rest': {
+    case 'bridge-rest':
+    case 'bridge-kafkajs':
+    case 'bridge-platformatic': {
       const main = join(ctx.root, 'dist/cli/main.js');
       if (!existsSync(main))
         throw new Error(`${main} is missing: run \`npm run build\` (npm run bench does)`);
       const config = join(ctx.dir, 'bridge.json');
-      writeFileSync(config, JSON.stringify(bridgeConfig(ctx)));
+      writeFileSync(config, JSON.stringify(bridgeConfig(ctx, CLIENT_OF[name])));
       child = spawn(
         process.execPath,
         [
@@ -133,13 +149,14 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
   return target;
 }
 
-function bridgeConfig(ctx: TargetContext) {
+function bridgeConfig(ctx: TargetContext, client?: KafkaConfig['client']) {
   return {
     node: 'bench',
     http: { port: 0, host: '127.0.0.1', ...ctx.bridgeHttp },
     accounts: [{ name: '0000555123-00001', username: ctx.username, password: ctx.password, services: ['*'] }],
     kafka: {
       brokers: ctx.brokers,
+      ...(client ? { client } : {}),
       topics: ctx.topics.bridge,
       createTopics: true,
       newTopics: { numPartitions: ctx.partitions, replicationFactor: 1 },

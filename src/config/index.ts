@@ -4,7 +4,7 @@ export { TOPIC_KEYS, topicSettings, topicsOf } from './topics';
 export { ConfigError } from './errors';
 export type { ConfigIssue } from './errors';
 export { parseCidr } from './cidr';
-export { KAFKA_CLIENTS, PRODUCER_DEFAULTS } from './schema';
+export { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, PRODUCER_DEFAULTS } from './schema';
 export type { Cidr } from './cidr';
 export type {
   AccountConfig,

@@ -514,6 +514,8 @@ const normalize = z
 
 /** The Kafka libraries the producer can run on (src/kafka/producer.ts). */
 export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
+/** `kafka.client` when the config names none (bench/README.md, "The Kafka client" says why). */
+export const DEFAULT_KAFKA_CLIENT: (typeof KAFKA_CLIENTS)[number] = 'kafkajs';
 
 function kafka(ctx: LoadContext) {
   return z
@@ -532,7 +534,7 @@ function kafka(ctx: LoadContext) {
           .min(1)
           .meta({ description: 'Bootstrap brokers as host:port.', env: 'KAFKA_BROKERS' }),
         clientId: z.string().min(1).default('thingspace-bridge').meta({ description: 'Kafka client id.' }),
-        client: z.enum(KAFKA_CLIENTS).default('kafkajs').meta({
+        client: z.enum(KAFKA_CLIENTS).default(DEFAULT_KAFKA_CLIENT).meta({
           description:
             'The library the producer uses: kafkajs, or @platformatic/kafka (same guarantees and partitioning; topics and the registry stay on kafkajs).',
         }),
