@@ -36,7 +36,7 @@ import { requestLogger, type Logger, type Metrics } from '../observability';
 import { findService, type ServiceName } from '../thingspace/catalogue';
 import { UnknownServiceError } from '../thingspace/errors';
 import type { Admission } from './admission';
-import { requestBody } from './body';
+import { readRequestBody, WHOLE_BODY_MAX_BYTES } from './body';
 import { EVENT_ID_HEADER, RECEIPT_HEADER, receiptHeader } from './receipts';
 import {
   MethodNotAllowedError,
@@ -130,7 +130,7 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
       state.outcome = 'rejected';
       const route = guardCallback(ctx, guards, path);
       const receivedAt = new Date();
-      let body: AsyncIterable<Uint8Array> = requestBody(ctx.req, deps.http.bodyTimeoutMs);
+      let body = await readRequestBody(ctx.req, deps.http.bodyTimeoutMs, WHOLE_BODY_MAX_BYTES);
       let format = route.format;
       if (format === 'sniff') ({ format, body } = await sniffFormat(body, deps.http.maxBodyBytes));
       state.answer = format;

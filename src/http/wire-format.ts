@@ -12,6 +12,7 @@
  * Parameters (`charset=...`) and case do not matter. The body's encoding is the parsers' to check: UTF-8.
  */
 import type { WireFormat } from '../message/types';
+import type { RequestBody } from './body';
 
 const MEDIA_TYPES: ReadonlyMap<string, WireFormat> = new Map([
   ['text/xml', 'soap'],
@@ -49,7 +50,7 @@ const OPENING_BRACKET = 0x5b;
 export interface SniffedBody {
   format: WireFormat;
   /** The whole body again, the bytes read to judge it included. */
-  body: AsyncIterable<Uint8Array>;
+  body: RequestBody;
 }
 
 /**
@@ -58,7 +59,8 @@ export interface SniffedBody {
  * What was read is handed on in front of the rest. At most `maxBytes` of whitespace are held: past that, or at
  * the end of the body, it is SOAP, and its parser reports the body too large or empty.
  */
-export async function sniffFormat(body: AsyncIterable<Uint8Array>, maxBytes: number): Promise<SniffedBody> {
+export async function sniffFormat(body: RequestBody, maxBytes: number): Promise<SniffedBody> {
+  if (body instanceof Uint8Array) return { format: formatOf(firstByte(body)), body };
   const chunks = body[Symbol.asyncIterator]();
   const read: Uint8Array[] = [];
   let bytes = 0;
@@ -72,14 +74,20 @@ export async function sniffFormat(body: AsyncIterable<Uint8Array>, maxBytes: num
     }
     read.push(next.value);
     bytes += next.value.length;
-    const first = next.value.find((byte) => !WHITESPACE.has(byte));
+    const first = firstByte(next.value);
     if (first !== undefined) {
-      format = first === OPENING_BRACE || first === OPENING_BRACKET ? 'rest' : 'soap';
+      format = formatOf(first);
       break;
     }
   }
   return { format, body: replay(read, ended ? undefined : chunks) };
 }
+
+const firstByte = (bytes: Uint8Array) => bytes.find((byte) => !WHITESPACE.has(byte));
+
+/** JSON for `{` or `[`; SOAP for anything else, or nothing. */
+const formatOf = (first: number | undefined): WireFormat =>
+  first === OPENING_BRACE || first === OPENING_BRACKET ? 'rest' : 'soap';
 
 /** The chunks already read, then the rest; stopping early stops the source too (its deadline, its socket). */
 async function* replay(

@@ -35,7 +35,7 @@ export interface IncomingCallback {
   service: ServiceName;
   /** How the body is written: the HTTP layer decided from the Content-Type (src/http/wire-format.ts). */
   format: WireFormat;
-  body: AsyncIterable<Uint8Array>;
+  body: CallbackBody;
   receivedAt: Date;
   /** The account the URL's path token named, if it had one: authentication then checks against it alone. */
   pathAccount?: PathAccount;

@@ -1,8 +1,10 @@
 /** How the HTTP layer decides which parser reads a callback, and in which format refusals are answered. */
 import { Readable } from 'node:stream';
+import type { RequestBody } from '../../../src/http/body';
 import { answerFormatOf, formatOfContentType, sniffFormat } from '../../../src/http/wire-format';
 
-async function bytesOf(body: AsyncIterable<Uint8Array>): Promise<string> {
+async function bytesOf(body: RequestBody): Promise<string> {
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
   const chunks: Uint8Array[] = [];
   for await (const chunk of body) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');
@@ -61,6 +63,19 @@ describe('sniffFormat', () => {
     expect(await bytesOf(sniffed.body)).toBe(chunks.join(''));
   });
 
+  it.each([
+    [' \r\n\t{"a":1}', 'rest'],
+    ['[1]', 'rest'],
+    ['\n<x/>', 'soap'],
+    ['\uFEFF{"a":1}', 'soap'],
+    ['   ', 'soap'],
+    ['', 'soap'],
+  ])('a whole body %j -> %s, handed on as it is', async (text, format) => {
+    const bytes = Buffer.from(text);
+    const sniffed = await sniffFormat(bytes, 1000);
+    expect(sniffed).toEqual({ format, body: bytes });
+  });
+
   it('reads only as far as the first byte that is not whitespace', async () => {
     let pulled = 0;
     async function* body() {
@@ -98,7 +113,7 @@ describe('sniffFormat', () => {
       }
     }
     const sniffed = await sniffFormat(body(), 1000);
-    for await (const chunk of sniffed.body) {
+    for await (const chunk of sniffed.body as AsyncIterable<Uint8Array>) {
       if (chunk.length > 0) break;
     }
     expect(closed).toBe(true);
