@@ -11,6 +11,7 @@
  *
  *   BENCH_SECONDS=10 BENCH_WARMUP_SECONDS=3 BENCH_CONCURRENCY=1,10,50,200 BENCH_RATE=2000
  *   BENCH_TARGETS=bare,afternoon,bridge BENCH_CPU_PROF=1 (the bridge writes a .cpuprofile under bench/results)
+ *   BENCH_BASELINE=<git ref> BENCH_TARGETS=bridge-baseline,bridge,bridge-baseline,bridge (before and after)
  *
  * Figures depend on the machine; they are printed and written, never asserted. The exit code is non-zero only
  * when Kafka does not hold exactly what was acknowledged.
@@ -26,6 +27,7 @@ import { createKafkaClient, createRegistryClient } from '../src/kafka/clients';
 import { provideInfra } from '../test/infra/environment';
 import { stackStatus } from '../test/infra/stack/stack';
 import { clientConfig, prefixedTopics, stderrLogger } from '../test/support/clients';
+import { buildBaseline } from './baseline';
 import { difference, scrapeBatches, type BatchHistogram } from './bridge-metrics';
 import { distinctEventIds, recordsIn } from './kafka-check';
 import { runLoad } from './loadgen/run-load';
@@ -73,6 +75,7 @@ const CORPORA: Record<TargetName, string> = {
   'bridge-rest': join(ROOT, 'bench/callbacks-rest'),
   'bridge-kafkajs': join(ROOT, 'bench/callbacks'),
   'bridge-platformatic': join(ROOT, 'bench/callbacks'),
+  'bridge-baseline': join(ROOT, 'bench/callbacks'),
 };
 const PARTITIONS = 6;
 /** 11 messages × 600 serials: 6,600 distinct devices, each request its own RequestId. */
@@ -166,6 +169,7 @@ function newestProfile(dir: string, since: Date): string | undefined {
 
 async function main(): Promise<void> {
   const startedAt = new Date();
+  const baseline = env.BENCH_BASELINE ? buildBaseline(ROOT, env.BENCH_BASELINE) : undefined;
   const infra = await provideInfra();
   const brokers = infra.kafkaBrokers.split(',');
   const brokerPid =
@@ -191,6 +195,7 @@ async function main(): Promise<void> {
       afternoon: `${prefix}.afternoon`,
     },
     partitions: PARTITIONS,
+    ...(baseline ? { baselineRoot: baseline.root } : {}),
     ...(env.BENCH_CPU_PROF ? { bridgeProfileDir: join(ROOT, 'bench/results/profiles') } : {}),
   };
   await admin.createTopics({
@@ -203,6 +208,7 @@ async function main(): Promise<void> {
     'bridge-rest': Object.values(ctx.topics.bridge),
     'bridge-kafkajs': Object.values(ctx.topics.bridge),
     'bridge-platformatic': Object.values(ctx.topics.bridge),
+    'bridge-baseline': Object.values(ctx.topics.bridge),
   };
   const loads: ScenarioResult['load'][] = [
     ...CONCURRENCY.map((concurrency) => ({ concurrency })),
@@ -243,6 +249,7 @@ async function main(): Promise<void> {
     await admin.deleteTopics({ topics: created }).catch(() => undefined);
     await admin.disconnect();
     await infra.stop();
+    baseline?.remove();
   }
 
   const profileFile = ctx.bridgeProfileDir ? newestProfile(ctx.bridgeProfileDir, startedAt) : undefined;
@@ -255,6 +262,7 @@ async function main(): Promise<void> {
       memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
       kafka: `${infra.kafkaBrokers} (${infra.source})`,
       commit: commit(),
+      ...(baseline ? { baseline: baseline.commit } : {}),
     },
     settings: {
       'warm-up s': WARMUP_SECONDS,

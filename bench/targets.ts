@@ -9,6 +9,7 @@
  *              the Kafka client `kafka.client` defaults to
  *   bridge-kafkajs, bridge-platformatic  the same bridge with that Kafka client (the client decision's comparison)
  *   bridge-rest  the same bridge, sent the REST (JSON) corpus instead of the SOAP one
+ *   bridge-baseline  the bridge built at another commit (BENCH_BASELINE, bench/baseline.ts): before and after
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, writeFileSync } from 'node:fs';
@@ -17,13 +18,24 @@ import { createInterface } from 'node:readline';
 import type { KafkaConfig } from '../src/config';
 
 export type TargetName =
-  'bare' | 'afternoon' | 'bridge' | 'bridge-rest' | 'bridge-kafkajs' | 'bridge-platformatic';
+  | 'bare'
+  | 'afternoon'
+  | 'bridge'
+  | 'bridge-rest'
+  | 'bridge-kafkajs'
+  | 'bridge-platformatic'
+  | 'bridge-baseline';
 
 /** The targets that are this project's bridge, whatever they are sent. */
 export const isBridge = (name: TargetName): boolean => name.startsWith('bridge');
 
 /** The bridge targets sent the SOAP corpus: the default client's and each named client's. */
-export const SOAP_BRIDGES: readonly TargetName[] = ['bridge', 'bridge-kafkajs', 'bridge-platformatic'];
+export const SOAP_BRIDGES: readonly TargetName[] = [
+  'bridge',
+  'bridge-kafkajs',
+  'bridge-platformatic',
+  'bridge-baseline',
+];
 
 /** The Kafka client a bridge target sets; none: the config's default. */
 const CLIENT_OF: Partial<Record<TargetName, KafkaConfig['client']>> = {
@@ -38,6 +50,7 @@ export const TARGET_LABELS: Record<TargetName, string> = {
   'bridge-rest': 'thingspace-bridge, REST (JSON) callbacks',
   'bridge-kafkajs': 'thingspace-bridge on kafkajs',
   'bridge-platformatic': 'thingspace-bridge on @platformatic/kafka',
+  'bridge-baseline': 'thingspace-bridge at the baseline commit',
 };
 
 export interface TargetContext {
@@ -54,6 +67,8 @@ export interface TargetContext {
     afternoon: string;
   };
   partitions: number;
+  /** The checkout bridge-baseline runs (bench/baseline.ts). */
+  baselineRoot?: string;
   /** Set: the bridge runs with --cpu-prof and writes its profile here when it exits. */
   bridgeProfileDir?: string;
   /** More of the bridge's `http` config (bench/overload.ts: admission settings). */
@@ -100,8 +115,11 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     case 'bridge':
     case 'bridge-rest':
     case 'bridge-kafkajs':
-    case 'bridge-platformatic': {
-      const main = join(ctx.root, 'dist/cli/main.js');
+    case 'bridge-platformatic':
+    case 'bridge-baseline': {
+      const checkout = name === 'bridge-baseline' ? ctx.baselineRoot : ctx.root;
+      if (checkout === undefined) throw new Error('bridge-baseline needs BENCH_BASELINE=<git ref>');
+      const main = join(checkout, 'dist/cli/main.js');
       if (!existsSync(main))
         throw new Error(`${main} is missing: run \`npm run build\` (npm run bench does)`);
       const config = join(ctx.dir, 'bridge.json');
