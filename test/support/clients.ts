@@ -4,6 +4,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import {
+  DEFAULT_KAFKA_CLIENT,
   KAFKA_CLIENTS,
   parseClientConfig,
   type ClientConfig,
@@ -22,11 +23,11 @@ export interface Servers {
 
 /**
  * The producer library the tests run the bridge and the Publisher on: `KAFKA_CLIENT` (`kafkajs` or
- * `platformatic`), kafkajs when unset; `KAFKA_CLIENT=platformatic npm run test:integration` runs the integration
- * project on @platformatic/kafka. The tests' own clients (admin, reading topics) are kafkajs either way.
+ * `platformatic`), the config's default when unset; `KAFKA_CLIENT=kafkajs npm run test:integration` runs the
+ * integration project on kafkajs. The tests' own clients (admin, reading topics) are kafkajs either way.
  */
 export function testKafkaClient(): KafkaConfig['client'] {
-  const name = process.env.KAFKA_CLIENT ?? 'kafkajs';
+  const name = process.env.KAFKA_CLIENT ?? DEFAULT_KAFKA_CLIENT;
   const known: readonly string[] = KAFKA_CLIENTS;
   if (!known.includes(name))
     throw new Error(`KAFKA_CLIENT=${name}: expected one of ${KAFKA_CLIENTS.join(', ')}`);

@@ -32,7 +32,7 @@ describe('parseConfig: defaults', () => {
     expect(config.kafka).toEqual({
       brokers: ['kafka-1:9092'],
       clientId: 'thingspace-bridge',
-      client: 'kafkajs',
+      client: 'platformatic',
       tls: { enabled: false },
       topics: {
         asyncResponses: 'thingspace.async-responses',

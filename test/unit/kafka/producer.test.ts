@@ -23,21 +23,18 @@ describe('createBatchProducer', () => {
     ).config.kafka;
   const logger = createLogger({ level: 'silent' });
 
-  it('is the kafkajs producer by default', () => {
+  it('is the kafkajs producer with kafka.client kafkajs', () => {
     const producer = jest.fn(() => ({}));
-    createBatchProducer(kafkaConfig({}), { producer } as unknown as Kafka, { logger });
+    createBatchProducer(kafkaConfig({ client: 'kafkajs' }), { producer } as unknown as Kafka, { logger });
     expect(producer).toHaveBeenCalledTimes(1);
   });
 
-  it('is the @platformatic/kafka one with kafka.client platformatic, the kafkajs client left unused', async () => {
+  it.each([
+    ['by default', {}],
+    ['with kafka.client platformatic', { client: 'platformatic' }],
+  ])('is the @platformatic/kafka one %s, the kafkajs client left unused', async (_, client) => {
     const producer = jest.fn(() => ({}));
-    const made = createBatchProducer(
-      kafkaConfig({ client: 'platformatic' }),
-      { producer } as unknown as Kafka,
-      {
-        logger,
-      },
-    );
+    const made = createBatchProducer(kafkaConfig(client), { producer } as unknown as Kafka, { logger });
     expect(made).toBeInstanceOf(PlatformaticBatchProducer);
     expect(producer).not.toHaveBeenCalled();
     await made.disconnect();
