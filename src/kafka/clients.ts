@@ -129,7 +129,8 @@ export function platformaticConnection(config: KafkaConfig, clientId?: string): 
  * logged: the events also carry the connection, whose options hold the TLS key. The library's own tracing is
  * the `debug` module's (`DEBUG=plt:kafka:*`).
  */
-export function forwardPlatformaticLogs(client: Base, logger: Logger): void {
+/** Forwards the client's events to a `platformatic-kafka` child of `logger`, which it returns. */
+export function forwardPlatformaticLogs(client: Base, logger: Logger): Logger {
   const log = logger.child({ component: 'platformatic-kafka' });
   client.on('client:broker:failed', ({ broker }) => {
     log.error({ broker: address(broker) }, 'Could not connect to a broker');
@@ -143,6 +144,7 @@ export function forwardPlatformaticLogs(client: Base, logger: Logger): void {
   client.on('client:performWithRetry:failed', (operation: string, _retries, errors: readonly Error[]) => {
     log.error({ operation, error: errors.at(-1)?.message }, `${operation} failed`);
   });
+  return log;
 }
 
 function address({ host, port }: Broker): string {

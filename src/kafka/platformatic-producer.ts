@@ -2,6 +2,13 @@
  * The BatchProducer (producer.ts) on @platformatic/kafka, with the kafkajs producer's guarantees: idempotent, one
  * request in flight, retried without limit at most 2 s apart, no topic created by producing, and the partition of
  * a key the Java client's (murmur2), which is kafkajs's DefaultPartitioner's too.
+ *
+ * Unlimited, but not inside the library: it routes each retry of what it sent one broker by the leader of that
+ * request's first partition, so after a leader move the request's other partitions go on to a broker that no
+ * longer leads them, forever (a three-node cluster with a paused leader: the cluster fault test). The library
+ * gives a send up after a few attempts, then this sends the batch anew, regrouped by the leaders of fresh
+ * metadata. Order holds: the Publisher sends nothing newer while this batch is unacknowledged, and an old attempt
+ * still queued at a broker is either ahead on the same connection or refused by a broker no longer the leader.
  */
 import {
   murmur2,
@@ -10,6 +17,7 @@ import {
   type ProduceResult,
   type ProducerOptions,
 } from '@platformatic/kafka';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message, ProducerBatch, RecordMetadata } from 'kafkajs';
 import type { KafkaConfig } from '../config';
 import type { Logger } from '../observability';
@@ -22,6 +30,12 @@ export const MAX_RETRY_WAIT_MS = 2_000;
 /** Attempts of connect() before the Publisher reports Kafka unavailable (the boot retries it). */
 const CONNECT_RETRIES = 3;
 
+/** Retries of one send inside the library (about 5 s of waits) before the batch is sent anew. */
+export const LIBRARY_RETRIES = 5;
+
+/** The wait before retry `attempt` (1, 2, ...): 200 ms doubling up to MAX_RETRY_WAIT_MS. */
+export const retryWait = (attempt: number) => Math.min(MAX_RETRY_WAIT_MS, 100 * 2 ** attempt);
+
 /** What the adapter uses of a @platformatic/kafka Producer; the real one, or a stand-in in the unit tests. */
 export type PlatformaticClient = Pick<Producer, 'metadata' | 'send' | 'close'>;
 
@@ -30,8 +44,10 @@ export function createPlatformaticProducer(
   options: { logger: Logger; clientId?: string },
 ): BatchProducer {
   const producer = new Producer(producerOptions(config, options.clientId));
-  forwardPlatformaticLogs(producer, options.logger);
-  return new PlatformaticBatchProducer(producer);
+  const log = forwardPlatformaticLogs(producer, options.logger);
+  return new PlatformaticBatchProducer(producer, (attempt, error) =>
+    log.warn({ attempt, codes: errorCodes(error) }, 'batch not acknowledged, sending it anew'),
+  );
 }
 
 export function producerOptions(
@@ -44,15 +60,21 @@ export function producerOptions(
     // for the reason the kafkajs producer's must (producer.ts); the library also takes a new producer id after a
     // batch it gave up on, so the sequence numbers of a batch that may have been written are never reused.
     idempotent: true,
-    retries: Number.MAX_SAFE_INTEGER,
-    retryDelay: (_client, _operation, attempt) => Math.min(MAX_RETRY_WAIT_MS, 100 * 2 ** attempt),
+    retries: LIBRARY_RETRIES,
+    retryDelay: (_client, _operation, attempt) => retryWait(attempt),
     // A typo'd or undeployed topic must fail, not appear with broker defaults: ensureTopics() owns creation.
     autocreateTopics: false,
   };
 }
 
 export class PlatformaticBatchProducer implements BatchProducer {
-  constructor(private readonly client: PlatformaticClient) {}
+  private disconnected = false;
+
+  /** @param onResend told of each time a batch is sent anew, with the library's last error */
+  constructor(
+    private readonly client: PlatformaticClient,
+    private readonly onResend: (attempt: number, error: unknown) => void = () => undefined,
+  ) {}
 
   /** The library connects on demand; this reaches a broker once, or fails after a few attempts as kafkajs's. */
   async connect(): Promise<void> {
@@ -60,6 +82,7 @@ export class PlatformaticBatchProducer implements BatchProducer {
   }
 
   async disconnect(): Promise<void> {
+    this.disconnected = true;
     await this.client.close();
   }
 
@@ -69,14 +92,26 @@ export class PlatformaticBatchProducer implements BatchProducer {
    * ours, and its default partitioner is not the Java one for keys whose hash is negative (`>>> 0`).
    */
   async sendBatch({ topicMessages = [] }: ProducerBatch): Promise<RecordMetadata[]> {
-    const metadata = await this.client.metadata({ topics: topicMessages.map(({ topic }) => topic) });
+    const topics = topicMessages.map(({ topic }) => topic);
+    const metadata = await this.client.metadata({ topics });
     const messages: MessageToProduce[] = [];
     for (const { topic, messages: batch } of topicMessages) {
       const partitions = metadata.topics.get(topic)!.partitionsCount;
       for (const message of batch) messages.push(toProduce(topic, message, partitions));
     }
-    const { offsets = [] } = await this.client.send({ messages });
-    return acknowledgements(offsets);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { offsets = [] } = await this.client.send({ messages });
+        return acknowledgements(offsets);
+      } catch (error) {
+        // Nobody waits for this batch any more (the Publisher settled it by its deadline).
+        if (this.disconnected) throw error;
+        this.onResend(attempt, error);
+        await sleep(retryWait(attempt));
+        // The next send groups the messages by the leaders these say.
+        await this.client.metadata({ topics, forceUpdate: true }).catch(() => undefined);
+      }
+    }
   }
 }
 
@@ -104,6 +139,15 @@ function toProduce(topic: string, message: Message, partitions: number): Message
     produced.headers = map;
   }
   return produced;
+}
+
+/** The Kafka error codes (`NOT_LEADER_OR_FOLLOWER`, ...) inside one of the library's errors, for the log. */
+export function errorCodes(error: unknown, depth = 0): string[] {
+  if (typeof error !== 'object' || error === null || depth > 4) return [];
+  const { apiId, errors, cause } = error as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  const inner: unknown[] = Array.isArray(errors) ? [...(errors as unknown[]), cause] : [cause];
+  const nested = inner.flatMap((e) => errorCodes(e, depth + 1));
+  return [...new Set([...(typeof apiId === 'string' ? [apiId] : []), ...nested])];
 }
 
 function bytes(data: Buffer | string): Buffer {

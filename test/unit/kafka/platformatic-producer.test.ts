@@ -2,7 +2,9 @@ import { murmur2, type ClusterMetadata, type SendOptions } from '@platformatic/k
 import { Partitioners, type PartitionMetadata } from 'kafkajs';
 import { parseClientConfig, PRODUCER_DEFAULTS } from '../../../src/config';
 import {
+  errorCodes,
   keyPartition,
+  LIBRARY_RETRIES,
   MAX_RETRY_WAIT_MS,
   PlatformaticBatchProducer,
   producerOptions,
@@ -56,14 +58,14 @@ describe('keyPartition', () => {
 });
 
 describe('producerOptions', () => {
-  it('an idempotent producer that never gives a batch up, waits at most 2 s between attempts, creates no topic', () => {
+  it('an idempotent producer that retries a send a few times, at most 2 s apart, and creates no topic', () => {
     const options = producerOptions(kafkaConfig(), 'bridge-x');
     expect(options).toMatchObject({
       clientId: 'bridge-x',
       bootstrapBrokers: ['127.0.0.1:1'],
       idempotent: true,
       autocreateTopics: false,
-      retries: Number.MAX_SAFE_INTEGER,
+      retries: LIBRARY_RETRIES,
     });
     const delay = options.retryDelay as (c: object, op: string, attempt: number) => number;
     const waits = [1, 2, 3, 4, 5, 10, 1000].map((attempt) => delay({}, 'produce', attempt));
@@ -76,6 +78,8 @@ class FakeClient implements PlatformaticClient {
   readonly sent: SendOptions<Buffer, Buffer, Buffer, Buffer>[] = [];
   readonly metadataCalls: unknown[] = [];
   closed = false;
+  /** Sends that fail (as the library does once its own retries are spent) before one succeeds. */
+  failures = 0;
   private readonly ends = new Map<string, bigint>();
 
   constructor(private readonly partitionCounts: Record<string, number>) {}
@@ -90,6 +94,12 @@ class FakeClient implements PlatformaticClient {
 
   send = ((options: SendOptions<Buffer, Buffer, Buffer, Buffer>) => {
     this.sent.push(options);
+    if (this.failures-- > 0) {
+      const cause = Object.assign(new Error('Received response with error'), {
+        apiId: 'NOT_LEADER_OR_FOLLOWER',
+      });
+      return Promise.reject(Object.assign(new Error('Producing messages failed.'), { errors: [cause] }));
+    }
     const counts = new Map<string, number>();
     for (const { topic, partition } of options.messages) {
       const at = `${topic}:${partition}`;
@@ -184,9 +194,62 @@ describe('PlatformaticBatchProducer', () => {
     expect(client.closed).toBe(true);
   });
 
+  it('sends a batch the library gave up on anew, after fresh metadata, until it is acknowledged', async () => {
+    const client = new FakeClient({ t: 3 });
+    client.failures = 2;
+    const resends: [number, string[]][] = [];
+    const producer = new PlatformaticBatchProducer(client, (attempt, error) =>
+      resends.push([attempt, errorCodes(error)]),
+    );
+    const message: { key: string; value: Buffer; partition?: number } = {
+      key: 'mdn:5550000001',
+      value: Buffer.from('v'),
+    };
+
+    const acks = await producer.sendBatch({ acks: -1, topicMessages: [{ topic: 't', messages: [message] }] });
+
+    expect(acks).toEqual([{ topicName: 't', partition: message.partition, errorCode: 0, baseOffset: '0' }]);
+    expect(client.sent).toHaveLength(3);
+    expect(client.sent[2]).toEqual(client.sent[0]);
+    expect(resends).toEqual([
+      [1, ['NOT_LEADER_OR_FOLLOWER']],
+      [2, ['NOT_LEADER_OR_FOLLOWER']],
+    ]);
+    expect(client.metadataCalls).toEqual([
+      { topics: ['t'] },
+      { topics: ['t'], forceUpdate: true },
+      { topics: ['t'], forceUpdate: true },
+    ]);
+  });
+
+  it('stops sending a batch anew once disconnected: the error is then the last one', async () => {
+    const client = new FakeClient({ t: 3 });
+    client.failures = Number.MAX_SAFE_INTEGER;
+    const producer = new PlatformaticBatchProducer(client, () => void producer.disconnect());
+    const sending = producer.sendBatch({
+      acks: -1,
+      topicMessages: [{ topic: 't', messages: [{ key: 'k', value: Buffer.from('v') }] }],
+    });
+    await expect(sending).rejects.toThrow('Producing messages failed.');
+    expect(client.sent).toHaveLength(2);
+    expect(client.closed).toBe(true);
+  });
+
   it('connects by reaching a broker with a few attempts only (the boot retries), not the unlimited ones', async () => {
     const client = new FakeClient({});
     await new PlatformaticBatchProducer(client).connect();
     expect(client.metadataCalls).toEqual([{ topics: [], forceUpdate: true, retries: 3 }]);
+  });
+});
+
+describe('errorCodes', () => {
+  it('finds the Kafka error codes at any depth of an error, once each', () => {
+    const leaf = (apiId: string) => Object.assign(new Error(apiId), { apiId });
+    const error = Object.assign(new Error('top'), {
+      errors: [leaf('NOT_LEADER_OR_FOLLOWER'), { cause: leaf('REQUEST_TIMED_OUT') }],
+      cause: leaf('NOT_LEADER_OR_FOLLOWER'),
+    });
+    expect(errorCodes(error)).toEqual(['NOT_LEADER_OR_FOLLOWER', 'REQUEST_TIMED_OUT']);
+    expect(errorCodes('text')).toEqual([]);
   });
 });
