@@ -3,9 +3,10 @@
  * broker and schema registry (test/infra/environment.ts: KAFKA_BROKERS + SCHEMA_REGISTRY_URL, Docker, or the
  * local stack, started and stopped for the run when it was not already up).
  *
- * For each target (bench/targets.ts: the bare-HTTP ceiling, the afternoon bridge, this bridge's production build),
- * one process each, driven by a load generator process (bench/loadgen) at each closed-loop concurrency and at a
- * fixed offered rate. Per scenario: acknowledged/s, latency percentiles, answers by status, the server's CPU and
+ * Every target (bench/targets.ts: the bare-HTTP ceiling, the afternoon bridge, this bridge's production build on
+ * each Kafka client), one process each, is started first; then each load (each closed-loop concurrency, then a
+ * fixed offered rate) is driven by a load generator process (bench/loadgen) against every target in turn, so that
+ * the targets are compared on the same machine minutes, not ten minutes apart. Per scenario: acknowledged/s, latency percentiles, answers by status, the server's CPU and
  * peak RSS, the load generator's and the broker's CPU, the bridge's batch sizes; and Kafka must have gained
  * exactly as many records as there were 200s, or the run fails. Results go to bench/results/<time>.{json,md,svg}.
  *
@@ -215,25 +216,30 @@ async function main(): Promise<void> {
     ...(RATE > 0 ? [{ rate: RATE }] : []),
   ];
 
-  const scenarios: ScenarioResult[] = [];
+  // Every target runs from the start, and each load goes to every target in turn before the next load: the
+  // machine's speed drifts over minutes, and two targets measured a load apart see the same machine, where a
+  // target measured after another's five loads did not (bench/README.md, issue 17's gains).
+  const measured: { target: number; load: number; result: ScenarioResult }[] = [];
+  const running: RunningTarget[] = [];
   let bridgeEvents: BenchReport['bridgeEvents'];
   try {
     for (const name of TARGETS) {
       say(`starting ${TARGET_LABELS[name]}`);
-      const target = await startTarget(name, ctx);
-      try {
-        for (const load of loads) {
-          say(`${name}: ${loadLabel(load)}, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`);
-          const s = await scenario(target, load, admin, topicsOf[name], brokerPid);
-          scenarios.push(s);
-          say(
-            `  ${Math.round(s.result.okPerSecond)} ack/s, p99 ${s.result.latencyMs.p99?.toFixed(1) ?? 'n/a'} ms`,
-          );
-        }
-      } finally {
-        const code = await target.stop();
-        if (code !== 0) say(`${name} exited with ${code}; its log: ${target.logFile}`);
+      running.push(await startTarget(name, ctx));
+    }
+    for (const [l, load] of loads.entries()) {
+      for (const [t, target] of running.entries()) {
+        say(`${target.name}: ${loadLabel(load)}, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s`);
+        const s = await scenario(target, load, admin, topicsOf[target.name], brokerPid);
+        measured.push({ target: t, load: l, result: s });
+        say(
+          `  ${Math.round(s.result.okPerSecond)} ack/s, p99 ${s.result.latencyMs.p99?.toFixed(1) ?? 'n/a'} ms`,
+        );
       }
+    }
+    for (const target of running.splice(0)) {
+      const code = await target.stop();
+      if (code !== 0) say(`${target.name} exited with ${code}; its log: ${target.logFile}`);
     }
     if (TARGETS.some(isBridge)) {
       const records = await recordsIn(admin, topicsOf.bridge);
@@ -244,6 +250,7 @@ async function main(): Promise<void> {
       };
     }
   } finally {
+    await Promise.all(running.map((target) => target.stop()));
     const existing = new Set(await admin.listTopics());
     const created = [...topicsOf.afternoon, ...topicsOf.bridge].filter((t) => existing.has(t));
     await admin.deleteTopics({ topics: created }).catch(() => undefined);
@@ -252,6 +259,10 @@ async function main(): Promise<void> {
     baseline?.remove();
   }
 
+  // Reported target by target, each one's loads in order, as the targets were listed.
+  const scenarios = measured
+    .sort((a, b) => a.target - b.target || a.load - b.load)
+    .map(({ result }) => result);
   const profileFile = ctx.bridgeProfileDir ? newestProfile(ctx.bridgeProfileDir, startedAt) : undefined;
   const report: BenchReport = {
     startedAt: startedAt.toISOString(),
