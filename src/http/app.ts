@@ -130,9 +130,11 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
       state.outcome = 'rejected';
       const route = guardCallback(ctx, guards, path);
       const receivedAt = new Date();
-      let body = await readRequestBody(ctx.req, deps.http.bodyTimeoutMs, WHOLE_BODY_MAX_BYTES);
+      const { bodyTimeoutMs, maxBodyBytes } = deps.http;
+      // A body over maxBodyBytes streams, so that the parser refuses it as it arrives, not once it is all here.
+      let body = await readRequestBody(ctx.req, bodyTimeoutMs, Math.min(WHOLE_BODY_MAX_BYTES, maxBodyBytes));
       let format = route.format;
-      if (format === 'sniff') ({ format, body } = await sniffFormat(body, deps.http.maxBodyBytes));
+      if (format === 'sniff') ({ format, body } = await sniffFormat(body, maxBodyBytes));
       state.answer = format;
       const handled = await deps.handle({
         service: route.service,

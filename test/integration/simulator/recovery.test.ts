@@ -32,9 +32,8 @@ import type { ServiceName } from '../../../src/thingspace/catalogue';
 import { Secret } from '../../../src/util/secret';
 import { testServers, uniqueName } from '../../infra/kafka';
 import { send } from '../../support/http';
-import { testKafkaClient } from '../../support/clients';
 import { closedPort, report } from '../ingress/harness';
-import { eventOf } from './stack';
+import { bridgeKafka, eventOf } from './stack';
 
 const ACCOUNT = '0000555123-00002';
 const CALLBACK_USER = 'recovery-user';
@@ -137,13 +136,7 @@ function startedBridge({ api, simulator, schemaRegistryUrl, topics, stateDir }: 
       node: 'recovery-it',
       http: { port: 0, host: '127.0.0.1', shutdownGraceMs: 10_000 },
       accounts: [{ name: ACCOUNT, username: CALLBACK_USER, password: CALLBACK_PASSWORD, services: ['*'] }],
-      kafka: {
-        brokers,
-        client: testKafkaClient(),
-        topics,
-        createTopics: true,
-        newTopics: { numPartitions: 3, replicationFactor: 1 },
-      },
+      kafka: bridgeKafka(brokers, topics),
       schemaRegistry: { url: schemaRegistryUrl, registerSchemas: true },
       thingspace: {
         ...thingspaceOf(api, simulator),

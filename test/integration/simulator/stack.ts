@@ -54,6 +54,17 @@ export async function eventOf(
   return normalized.event;
 }
 
+/** The Kafka section of the simulator tests' bridges: the tests' producer client, topics it creates, 3 partitions. */
+export function bridgeKafka(brokers: string[], topics: Record<string, string>) {
+  return {
+    brokers,
+    client: testKafkaClient(),
+    topics,
+    createTopics: true,
+    newTopics: { numPartitions: 3, replicationFactor: 1 },
+  };
+}
+
 export async function startE2eStack(prefix: string): Promise<E2eStack> {
   const { kafka, registry, brokers, registryUrl } = testServers();
   const topics = {
@@ -68,13 +79,7 @@ export async function startE2eStack(prefix: string): Promise<E2eStack> {
     {
       http: { port: 0, host: '127.0.0.1', shutdownGraceMs: 10_000 },
       accounts: [{ name: ACCOUNT, username: CALLBACK_USER, password: CALLBACK_PASSWORD, services: ['*'] }],
-      kafka: {
-        brokers,
-        client: testKafkaClient(),
-        topics,
-        createTopics: true,
-        newTopics: { numPartitions: 3, replicationFactor: 1 },
-      },
+      kafka: bridgeKafka(brokers, topics),
       schemaRegistry: { url: registryUrl, registerSchemas: true },
       log: { level: 'error' },
     },
