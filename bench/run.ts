@@ -6,9 +6,10 @@
  * Every target (bench/targets.ts: the bare-HTTP ceiling, the afternoon bridge, this bridge's production build on
  * each Kafka client), one process each, is started first; then each load (each closed-loop concurrency, then a
  * fixed offered rate) is driven by a load generator process (bench/loadgen) against every target in turn, so that
- * the targets are compared on the same machine minutes, not ten minutes apart. Per scenario: acknowledged/s, latency percentiles, answers by status, the server's CPU and
- * peak RSS, the load generator's and the broker's CPU, the bridge's batch sizes; and Kafka must have gained
- * exactly as many records as there were 200s, or the run fails. Results go to bench/results/<time>.{json,md,svg}.
+ * the targets are compared on the same machine minutes, not ten minutes apart. Per scenario: acknowledged/s,
+ * latency percentiles, answers by status, the server's CPU and peak RSS, the load generator's and the broker's
+ * CPU, the bridge's batch sizes; and Kafka must have gained exactly as many records as there were 200s, or the
+ * run fails. Results go to bench/results/<time>.{json,md,svg}.
  *
  *   BENCH_SECONDS=10 BENCH_WARMUP_SECONDS=3 BENCH_CONCURRENCY=1,10,50,200 BENCH_RATE=2000
  *   BENCH_TARGETS=bare,afternoon,bridge BENCH_CPU_PROF=1 (the bridge writes a .cpuprofile under bench/results)

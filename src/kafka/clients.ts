@@ -127,9 +127,8 @@ export function platformaticConnection(config: KafkaConfig, clientId?: string): 
  * levels kafkajs's would have (KAFKAJS_LOG_LEVEL): a broker that could not be reached (error), an operation
  * retried (warn) or given up (error). Only the broker's address, the operation and the error's message are
  * logged: the events also carry the connection, whose options hold the TLS key. The library's own tracing is
- * the `debug` module's (`DEBUG=plt:kafka:*`).
+ * the `debug` module's (`DEBUG=plt:kafka:*`). Returns that child, for the adapter's own lines.
  */
-/** Forwards the client's events to a `platformatic-kafka` child of `logger`, which it returns. */
 export function forwardPlatformaticLogs(client: Base, logger: Logger): Logger {
   const log = logger.child({ component: 'platformatic-kafka' });
   client.on('client:broker:failed', ({ broker }) => {

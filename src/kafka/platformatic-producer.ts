@@ -56,9 +56,10 @@ export function producerOptions(
 ): ProducerOptions<Buffer, Buffer, Buffer, Buffer> {
   return {
     ...platformaticConnection(config, clientId),
-    // Idempotence makes the library keep one request in flight per broker and acks=-1. Retries must be unlimited
-    // for the reason the kafkajs producer's must (producer.ts); the library also takes a new producer id after a
-    // batch it gave up on, so the sequence numbers of a batch that may have been written are never reused.
+    // Idempotence makes the library keep one request in flight per broker and acks=-1. Its retries are few: the
+    // unlimited ones (for the reason the kafkajs producer's are, producer.ts) are sendBatch's, after fresh
+    // metadata. The library takes a new producer id after a send it gave up on, so the sequence numbers of a
+    // batch that may have been written are never reused.
     idempotent: true,
     retries: LIBRARY_RETRIES,
     retryDelay: (_client, _operation, attempt) => retryWait(attempt),
