@@ -1,8 +1,9 @@
 /**
  * The Kafka side of a node, booted in the background once it listens: topics checked or created, schema ids
  * resolved (into the node's table, which the encoder and the spool read), the delivery connected. Retried with
- * backoff until it succeeds or the signal aborts it (close()), so a node started before its brokers comes up by
- * itself, as Kubernetes expects; each failed attempt is reported, for /readyz to say why the node waits.
+ * jittered backoff (util/backoff) until it succeeds or the signal aborts it (close()), so a node started before
+ * its brokers comes up by itself, as Kubernetes expects, without all the nodes of a deployment retrying at the
+ * same instants; each failed attempt is reported, for /readyz to say why the node waits.
  */
 import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from '../config';
@@ -13,6 +14,7 @@ import type { RegistryHttp } from '../kafka/registry-http';
 import { resolveSchemaIds, topicSubjects } from '../kafka/schema-ids';
 import { ensureTopics, type TopicSpec } from '../kafka/topics';
 import type { Logger } from '../observability';
+import { backoffDelay, type Backoff, type Random } from '../util/backoff';
 
 export interface KafkaSide {
   config: Pick<Config, 'kafka' | 'schemaRegistry' | 'archive'>;
@@ -25,20 +27,23 @@ export interface KafkaSide {
   logger: Logger;
   /** A failed attempt, before the next one. */
   onAttemptFailed?: (err: unknown) => void;
+  /** The backoff's jitter; Math.random when absent. */
+  random?: Random;
 }
 
-const RETRY_MIN_MS = 500;
-const RETRY_MAX_MS = 30_000;
+/** 0.5 s doubling to 30 s, jittered. */
+const RETRY: Backoff = { baseMs: 500, maxMs: 30_000 };
 
 /** Resolves once booted; rejects with NotReadyError once the signal aborts. */
 export async function bootKafkaSide(side: KafkaSide, signal: AbortSignal): Promise<void> {
   const admin = side.kafka.admin();
   try {
-    for (let delay = RETRY_MIN_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+    for (let attempt = 1; ; attempt++) {
       try {
         return await bootOnce(side, admin, signal);
       } catch (err) {
         if (signal.aborted) throw err;
+        const delay = backoffDelay(attempt, { ...RETRY, random: side.random });
         side.logger.error({ err, retryInMs: delay }, 'cannot boot the Kafka side yet');
         side.onAttemptFailed?.(err);
         await sleep(delay, signal);

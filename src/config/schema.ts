@@ -616,10 +616,12 @@ const recovery = z
       description: 'How often the loop samples readiness and looks for accounts to recover.',
     }),
     retryDelayMs: positiveMs.default(5_000).meta({
-      description: "Wait after an account's failed call before the next, doubled for each failure.",
+      description:
+        "Wait after an account's failed call before the next, doubled for each failure; each wait is jittered between half of that and all of it.",
     }),
     maxRetryDelayMs: positiveMs.default(300_000).meta({
-      description: 'The longest wait between two calls for one account.',
+      description:
+        'The longest wait between two calls for one account (before the jitter, which only shortens it).',
     }),
     stateDir: z.string().min(1).optional().meta({
       description:
@@ -679,7 +681,8 @@ function thingspace(ctx: LoadContext) {
           'Attempts after the first when no answer came (refused, reset, timeout); an answer, fault or not, is never retried.',
       }),
       retryDelayMs: positiveMs.default(1_000).meta({
-        description: 'Wait before the first retry, doubled for each next one.',
+        description:
+          'Wait before the first retry, doubled for each next one; each wait is jittered between half of that and all of it.',
       }),
       recovery,
     },

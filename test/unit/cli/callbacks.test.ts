@@ -364,10 +364,21 @@ describe('thingspace-bridge callbacks', () => {
         THINGSPACE_URL: `http://127.0.0.1:${closed}/api/v2`,
       });
       expect(code).toBe(1);
-      expect(stderr.split('\n').filter((line) => line.includes('retrying in'))).toEqual([
-        'callbacks: LogIn: no answer (ECONNREFUSED), attempt 1; retrying in 5 ms',
-        'callbacks: LogIn: no answer (ECONNREFUSED), attempt 2; retrying in 10 ms',
+      const retries = stderr.split('\n').filter((line) => line.includes('retrying in'));
+      expect(retries).toEqual([
+        expect.stringMatching(
+          /^callbacks: LogIn: no answer \(ECONNREFUSED\), attempt 1; retrying in \d+ ms$/,
+        ),
+        expect.stringMatching(
+          /^callbacks: LogIn: no answer \(ECONNREFUSED\), attempt 2; retrying in \d+ ms$/,
+        ),
       ]);
+      // 5 ms doubling, jittered down to half.
+      const waits = retries.map((line) => Number(/(\d+) ms$/.exec(line)![1]));
+      expect(waits[0]).toBeGreaterThanOrEqual(2);
+      expect(waits[0]).toBeLessThanOrEqual(5);
+      expect(waits[1]).toBeGreaterThanOrEqual(5);
+      expect(waits[1]).toBeLessThanOrEqual(10);
       expect(stderr).toContain(
         `LogIn: no answer from http://127.0.0.1:${closed}/api/v2/SessionService.svc after 3 attempts (ECONNREFUSED)`,
       );
