@@ -2,8 +2,9 @@
  * The recovery loop (config `thingspace.recovery`): device messages the platform could not deliver wait in its
  * queue until the account calls StartSmsCallback (THINGSPACE.md §3). The loop collects the accounts an outage may
  * have affected (outage.ts) and, once the node has been ready for `quietMs` with no new refusal, calls start-sms
- * for each, one at a time; a failed call is retried with a doubling, jittered delay (util/backoff). An account refused again while its
- * call was under way stays pending: what was queued after the call started is not released by it.
+ * for each, one at a time; a failed call is retried with a doubling, jittered delay (util/backoff). An account
+ * refused again while its call was under way stays pending: what was queued after the call started is not
+ * released by it.
  *
  * Fed by the node: refusedAfterAuth() from the pipeline (the account is known), refused() from the HTTP layer for
  * every 5xx answered to a callback (the same refusal, if the pipeline already named its account, is not widened to

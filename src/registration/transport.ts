@@ -1,9 +1,9 @@
 /**
  * One SOAP 1.1 call to the UWS API over fetch: a timeout per attempt (AbortSignal.timeout, covering the answer's
- * body too), and retries with doubling, jittered delays (util/backoff) when no answer came (refused, reset, DNS, TLS, timeout). An answer
- * is never retried, whatever it says: a fault or an error page will say the same again, and a registration call
- * that did reach the platform must not be repeated blindly. The REST client (./rest) shares that policy:
- * `untilAnswered` and `readLimited`.
+ * body too), and retries with doubling, jittered delays (util/backoff) when no answer came (refused, reset, DNS,
+ * TLS, timeout). An answer is never retried, whatever it says: a fault or an error page will say the same again,
+ * and a registration call that did reach the platform must not be repeated blindly. The REST client (./rest)
+ * shares that policy: `untilAnswered` and `readLimited`.
  */
 import { readEnvelope, faultOf, SOAP_CONTENT_TYPE } from '../soap/envelope';
 import type { SoapEnvelope } from '../soap/envelope';

@@ -25,8 +25,8 @@
  *   their schema subject (DeliveryRecord.schemaSubject) and are framed with its id on their way to Kafka.
  */
 import type { BridgeError } from '../../errors';
-import { backoffDelay, type Backoff, type Random } from '../../util/backoff';
 import { setSchemaId } from '../../events/wire-format';
+import { backoffDelay, type Backoff, type Random } from '../../util/backoff';
 import {
   isDeliveryFailure,
   type Delivery,
