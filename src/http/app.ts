@@ -91,6 +91,10 @@ interface CallbackState {
   /** The format answers take: the Content-Type's guess until the body's format is known. */
   answer: WireFormat;
   outcome?: Outcome;
+  /** Known once the pipeline handled the callback: for the access log line. */
+  account?: string;
+  eventId?: string;
+  receipt?: string;
 }
 
 export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
@@ -115,11 +119,19 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
       if (ctx.status >= 500 && state.service !== 'unknown') deps.onServerError?.(state.service, err);
     }
     if (state.outcome !== undefined) {
-      metrics.requests.inc({ service: state.service, outcome: state.outcome, status: ctx.status });
-      metrics.requestDuration.observe(
-        { service: state.service, outcome: state.outcome },
-        (performance.now() - started) / 1000,
-      );
+      const { service, outcome } = state;
+      const seconds = (performance.now() - started) / 1000;
+      metrics.requests.inc({ service, outcome, status: ctx.status });
+      metrics.requestDuration.observe({ service, outcome }, seconds);
+      // The access log: what was answered, never the path (it may hold a token) nor a header.
+      if (logger.isLevelEnabled('debug')) {
+        const { account, eventId, receipt } = state;
+        const durationMs = Math.round(seconds * 1e4) / 10;
+        requestLogger(logger, reqId).debug(
+          { status: ctx.status, service, account, eventId, receipt, durationMs, outcome },
+          `callback ${outcome}`,
+        );
+      }
     }
   });
 
@@ -144,15 +156,11 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
         pathAccount: route.pathAccount,
       });
       state.outcome = handled.outcome;
-      const receipt = receiptHeader(handled.receipt);
+      state.account = handled.accountName;
+      state.eventId = handled.eventId;
+      state.receipt = receiptHeader(handled.receipt);
       ctx.set(EVENT_ID_HEADER, handled.eventId);
-      ctx.set(RECEIPT_HEADER, receipt);
-      if (logger.isLevelEnabled('debug')) {
-        requestLogger(logger, ctx.response.get('X-Request-Id')).debug(
-          { service: route.service, account: handled.accountName, eventId: handled.eventId, receipt },
-          `callback ${handled.outcome}`,
-        );
-      }
+      ctx.set(RECEIPT_HEADER, state.receipt);
       const answers = ANSWERS[format];
       ctx.status = 200;
       ctx.type = answers.contentType;
