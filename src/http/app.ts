@@ -68,7 +68,7 @@ export interface AppDeps {
   admission?: Admission;
   metrics: Metrics;
   logger: Logger;
-  /** More for the /readyz body (the spool's mode and depth). */
+  /** More for the /readyz body: each check and why it fails, the delivery mode. */
   readinessDetails?: () => Record<string, unknown>;
   /** Called before each /metrics scrape, to sample gauges. */
   beforeScrape?: () => void;

@@ -3,7 +3,9 @@
  * the others open (a half-started node would keep its process alive, serving nothing useful). Everything that
  * needs Kafka is in test/integration/ingress.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createBridge } from '../../src/bridge';
 import { parseConfig } from '../../src/config';
@@ -51,6 +53,44 @@ describe('Bridge.start()', () => {
       await expect(bridge.close()).resolves.toBe(true);
     } finally {
       await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it('says in /metrics that it is not ready, and what it is: version, Node, Kafka client; /readyz its checks', async () => {
+    const { config } = parseConfig(
+      {
+        http: { host: '127.0.0.1', port: 0 },
+        accounts: [{ name: 'acme', username: 'acme-user', password: 'pw', services: ['*'] }],
+        kafka: { brokers: ['127.0.0.1:1'], client: 'kafkajs' },
+        schemaRegistry: { url: 'http://127.0.0.1:1' },
+      },
+      {},
+    );
+    const bridge = createBridge(config, createLogger({ level: 'silent' }));
+    const [main] = await bridge.start();
+    try {
+      const metrics = (await send(main!.port, '/metrics', { method: 'GET' })).body;
+      expect(metrics).toContain('\nthingspace_bridge_ready 0\n');
+      const { version } = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8')) as {
+        version: string;
+      };
+      expect(metrics).toContain(
+        `\nthingspace_bridge_build_info{version="${version}",node="${process.version}",kafka_client="kafkajs"} 1\n`,
+      );
+      const readyz = await send(main!.port, '/readyz', { method: 'GET' });
+      expect([readyz.status, JSON.parse(readyz.body)]).toEqual([
+        503,
+        {
+          status: 'not-ready',
+          reason: 'starting',
+          checks: expect.objectContaining({
+            registry: { state: 'starting' },
+            spool: { state: 'disabled' },
+          }) as unknown,
+        },
+      ]);
+    } finally {
+      await bridge.close();
     }
   });
 
