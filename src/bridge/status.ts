@@ -54,33 +54,34 @@ export function readinessOf(lifecycle: Lifecycle, delivery: Delivery | undefined
 }
 
 /**
- * /readyz's details: every check with its state and, failing, why; with a spool, the delivery mode and the
- * spool's depth in its check.
+ * /readyz's details: every check with its state and, failing, why; with a spool, the delivery mode and the spool's
+ * depth.
  */
 export function readinessDetails(
   side: KafkaSideState,
   delivery: Delivery | undefined,
-): { checks: Record<CheckName, CheckReport>; delivery?: DeliveryMode } {
+): { checks: Record<CheckName, CheckReport>; delivery?: DeliveryMode; spool?: SpoolDepth } {
   const status = delivery?.status();
   const checks: Record<CheckName, CheckReport> = { ...side.checks, spool: spoolCheck(status) };
   // Booted, Kafka can still fail: the publisher says so when batches fail or time out, or its queue is full.
   if (side.booted && status?.unavailable === 'kafka-unavailable') {
     checks.kafka = { state: 'failing', error: KAFKA_NOT_TAKING };
   }
-  return status?.spool === undefined ? { checks } : { checks, delivery: status.mode };
+  if (status?.spool === undefined) return { checks };
+  const { records, bytes, maxBytes } = status.spool;
+  return { checks, delivery: status.mode, spool: { records, bytes, maxBytes } };
 }
 
 const KAFKA_NOT_TAKING =
   'Kafka is not acknowledging records in time (a batch failed or timed out, or the queue is full)';
 
-function spoolCheck(status: DeliveryStatus | undefined): CheckReport & Partial<SpoolDepth> {
+function spoolCheck(status: DeliveryStatus | undefined): CheckReport {
   if (status === undefined) return { state: 'starting' };
-  if (status.spool === undefined) return { state: 'disabled' };
-  const { records, bytes, maxBytes } = status.spool;
-  const depth = { records, bytes, maxBytes };
+  const { spool } = status;
+  if (spool === undefined) return { state: 'disabled' };
   return status.unavailable === 'spool-full'
-    ? { state: 'failing', error: `the spool is full (${bytes} of ${maxBytes} bytes)`, ...depth }
-    : { state: 'ok', ...depth };
+    ? { state: 'failing', error: `the spool is full (${spool.bytes} of ${spool.maxBytes} bytes)` }
+    : { state: 'ok' };
 }
 
 type SpoolDepth = Pick<SpoolStatus, 'records' | 'bytes' | 'maxBytes'>;
