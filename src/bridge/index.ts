@@ -22,6 +22,7 @@ import { Admission } from '../http/admission';
 import { createEarlyShed } from '../http/early-shed';
 import { createApp, type AppDeps } from '../http/app';
 import { openHealthPort, type HealthPort } from '../http/health-port';
+import { openMetricsPort, type MetricsPort } from '../http/metrics-port';
 import { NotReadyError } from '../http/errors';
 import type { CallbackHandler } from '../ingress/handle-callback';
 import { createKafkaClient } from '../kafka/clients';
@@ -86,11 +87,13 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
   let closed: Promise<boolean> | undefined;
   let marker: RunMarker | undefined;
   let healthPort: HealthPort | undefined;
+  let metricsPort: MetricsPort | undefined;
   const readiness = () => readinessOf(lifecycle, delivery);
   const recovery = recoveryLoop(config, parts, { readiness, metrics, logger });
   const admission = new Admission(config.http.admission, metrics, logger);
   const listeners = new Listeners(config.http, createEarlyShed(admission, metrics));
 
+  const beforeScrape = () => sampleGauges(metrics, readiness() === undefined, delivery);
   const appDeps: AppDeps = {
     http: config.http,
     serviceEnabled: enabledServices(config),
@@ -100,7 +103,8 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     readiness,
     admission,
     readinessDetails: () => readinessDetails(kafkaSide, delivery),
-    beforeScrape: () => sampleGauges(metrics, readiness() === undefined, delivery),
+    beforeScrape,
+    metricsElsewhere: config.http.metricsPort !== undefined,
     metrics,
     logger,
     onServerError: recovery && ((service, reason) => recovery.refused(service, reason)),
@@ -153,7 +157,8 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     }
     listeners.destroy();
     admission.stop();
-    // Last: a liveness probe keeps its answer through the drain.
+    // Last: a liveness probe keeps its answer through the drain, a scrape sees it.
+    await metricsPort?.close();
     await healthPort?.close();
     if (inTime) await marker?.clear();
     return inTime;
@@ -174,18 +179,26 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
         lifecycle = 'ready';
       }
       const listening = await openListeners(listeners, config, appDeps);
-      if (config.http.healthPort !== undefined) {
-        try {
-          healthPort = await openHealthPort({
-            host: config.http.host,
-            port: config.http.healthPort,
-            readiness,
-          });
-        } catch (err) {
-          listeners.destroy();
-          throw err;
+      const { host, healthPort: health, metricsPort: scrape } = config.http;
+      try {
+        if (health !== undefined) {
+          healthPort = await openHealthPort({ host, port: health, readiness });
+          listening.push({ health: true, port: healthPort.port });
         }
-        listening.push({ health: true, port: healthPort.port });
+        if (scrape !== undefined) {
+          metricsPort = await openMetricsPort({
+            host,
+            port: scrape,
+            metrics,
+            beforeScrape,
+          });
+          listening.push({ metrics: true, port: metricsPort.port });
+        }
+      } catch (err) {
+        // Never half-started: what opened would keep the process alive.
+        listeners.destroy();
+        await healthPort?.close();
+        throw err;
       }
       booted = boot(opened);
       // Observed through ready(); an unobserved rejection here would crash the process.

@@ -7,7 +7,7 @@
  *   POST /callbacks/:token/:service   the same, for the account whose path token this is
  *   GET  /healthz                     the process answers
  *   GET  /readyz                      takes callbacks (Kafka booted, or the spool); says why not
- *   GET  /metrics                     Prometheus
+ *   GET  /metrics                     Prometheus (unless on http.metricsPort)
  *
  * Callbacks pass admission control (admission.ts) last among the guards: past the node's capacity they are shed
  * with 503 OVERLOADED before their bodies are read. The status paths never are.
@@ -72,6 +72,8 @@ export interface AppDeps {
   readinessDetails?: () => Record<string, unknown>;
   /** Called before each /metrics scrape, to sample gauges. */
   beforeScrape?: () => void;
+  /** /metrics is served on a port of its own (`http.metricsPort`, metrics-port.ts): here it is 404. */
+  metricsElsewhere?: boolean;
   /** A callback of a known service answered with a 5xx (the recovery loop's evidence); must not throw. */
   onServerError?: (service: ServiceName, reason: unknown) => void;
 }
@@ -253,6 +255,7 @@ async function answerStatus(ctx: Koa.Context, deps: AppDeps): Promise<void> {
       return;
     }
     case '/metrics':
+      if (deps.metricsElsewhere) throw new NotFoundError();
       deps.beforeScrape?.();
       ctx.type = deps.metrics.registry.contentType;
       ctx.body = await deps.metrics.registry.metrics();
