@@ -62,30 +62,36 @@ async function bootOnce(side: KafkaSide, admin: Admin, signal: AbortSignal): Pro
   if (config.archive.enabled) specs.push(archiveTopicSpec(config));
   await check(side, 'topics', () => ensureTopics(admin, specs, { create: config.kafka.createTopics }));
   throwIfAborted(signal);
-  const schemaIds = await resolveSchemaIds(side.registry, topicSubjects(topics), {
-    register: config.schemaRegistry.registerSchemas,
-  }).then(
-    (ids) => {
-      side.onCheck?.('registry');
-      side.onCheck?.('schemas');
-      return ids;
-    },
-    (err: unknown) => {
-      // The registry's own failure (down, credentials, URL) is the registry's check; a refused schema is schemas'.
-      const fault = registryFaultOf(err);
-      if (fault) side.onCheck?.('registry', fault);
-      else {
-        side.onCheck?.('registry');
-        side.onCheck?.('schemas', err);
-      }
-      throw err;
-    },
-  );
+  const schemaIds = await resolveChecked(side);
   throwIfAborted(signal);
   for (const [subject, id] of schemaIds) side.schemaIds.set(subject, id);
   // Last: a failed start leaves the delivery unstarted, so the next attempt starts it again.
   await check(side, 'kafka', () => side.delivery.start());
   throwIfAborted(signal);
+}
+
+/**
+ * The schema ids, reported as two checks: the registry's own failure (down, credentials refused, a wrong URL)
+ * fails `registry`; a schema it refused fails `schemas`.
+ */
+async function resolveChecked(side: KafkaSide): Promise<Map<string, number>> {
+  const { config, topics, registry } = side;
+  try {
+    const ids = await resolveSchemaIds(registry, topicSubjects(topics), {
+      register: config.schemaRegistry.registerSchemas,
+    });
+    side.onCheck?.('registry');
+    side.onCheck?.('schemas');
+    return ids;
+  } catch (err) {
+    const fault = registryFaultOf(err);
+    if (fault) side.onCheck?.('registry', fault);
+    else {
+      side.onCheck?.('registry');
+      side.onCheck?.('schemas', err);
+    }
+    throw err;
+  }
 }
 
 /** Runs one step, reporting it as the check that passed or failed. */
