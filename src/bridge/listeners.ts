@@ -14,6 +14,8 @@ export interface Listener {
   service?: ServiceName;
   /** The health port (`http.healthPort`, src/http/health-port.ts). */
   health?: true;
+  /** The metrics port (`http.metricsPort`, src/http/metrics-port.ts). */
+  metrics?: true;
   port: number;
 }
 

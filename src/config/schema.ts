@@ -128,6 +128,10 @@ const http = z
       description:
         'A port of its own for /healthz and /readyz, served by a worker thread so probes are answered at once however busy the node is (/healthz turns 503 only when the main event loop has not run for 10 s). Unset: only on the main listener.',
     }),
+    metricsPort: port.optional().meta({
+      description:
+        'A port of its own for /metrics, apart from the callbacks: a scraper then needs no route to the port ThingSpace posts to, and the callback listeners answer /metrics 404. Unset: /metrics on the main listener.',
+    }),
     listenBacklog: count.max(65_535).default(4096).meta({
       description:
         "Connections the kernel queues before the bridge accepts them (Node's default is 511; the kernel caps it at net.core.somaxconn). Past it, new connections are reset.",
@@ -749,6 +753,9 @@ export function configSchema(ctx: LoadContext) {
         const listeners = [{ path: ['http', 'port'], key: String(value.http.port) }];
         if (value.http.healthPort !== undefined) {
           listeners.push({ path: ['http', 'healthPort'], key: String(value.http.healthPort) });
+        }
+        if (value.http.metricsPort !== undefined) {
+          listeners.push({ path: ['http', 'metricsPort'], key: String(value.http.metricsPort) });
         }
         for (const [name, options] of Object.entries(value.services)) {
           if (options.port !== undefined) {

@@ -7,7 +7,7 @@
  *   POST /callbacks/:token/:service   the same, for the account whose path token this is
  *   GET  /healthz                     the process answers
  *   GET  /readyz                      takes callbacks (Kafka booted, or the spool); says why not
- *   GET  /metrics                     Prometheus
+ *   GET  /metrics                     Prometheus (unless on http.metricsPort)
  *
  * Callbacks pass admission control (admission.ts) last among the guards: past the node's capacity they are shed
  * with 503 OVERLOADED before their bodies are read. The status paths never are.
@@ -68,10 +68,12 @@ export interface AppDeps {
   admission?: Admission;
   metrics: Metrics;
   logger: Logger;
-  /** More for the /readyz body (the spool's mode and depth). */
+  /** More for the /readyz body: each check and why it fails, the delivery mode. */
   readinessDetails?: () => Record<string, unknown>;
   /** Called before each /metrics scrape, to sample gauges. */
   beforeScrape?: () => void;
+  /** /metrics is served on a port of its own (`http.metricsPort`, metrics-port.ts): here it is 404. */
+  metricsElsewhere?: boolean;
   /** A callback of a known service answered with a 5xx (the recovery loop's evidence); must not throw. */
   onServerError?: (service: ServiceName, reason: unknown) => void;
 }
@@ -91,6 +93,10 @@ interface CallbackState {
   /** The format answers take: the Content-Type's guess until the body's format is known. */
   answer: WireFormat;
   outcome?: Outcome;
+  /** Known once the pipeline handled the callback: for the access log line. */
+  account?: string;
+  eventId?: string;
+  receipt?: string;
 }
 
 export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
@@ -115,11 +121,19 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
       if (ctx.status >= 500 && state.service !== 'unknown') deps.onServerError?.(state.service, err);
     }
     if (state.outcome !== undefined) {
-      metrics.requests.inc({ service: state.service, outcome: state.outcome, status: ctx.status });
-      metrics.requestDuration.observe(
-        { service: state.service, outcome: state.outcome },
-        (performance.now() - started) / 1000,
-      );
+      const { service, outcome } = state;
+      const seconds = (performance.now() - started) / 1000;
+      metrics.requests.inc({ service, outcome, status: ctx.status });
+      metrics.requestDuration.observe({ service, outcome }, seconds);
+      // The access log: what was answered, never the path (it may hold a token) nor a header.
+      if (logger.isLevelEnabled('debug')) {
+        const { account, eventId, receipt } = state;
+        const durationMs = Math.round(seconds * 1e4) / 10;
+        requestLogger(logger, reqId).debug(
+          { status: ctx.status, service, account, eventId, receipt, durationMs, outcome },
+          `callback ${outcome}`,
+        );
+      }
     }
   });
 
@@ -144,15 +158,11 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
         pathAccount: route.pathAccount,
       });
       state.outcome = handled.outcome;
-      const receipt = receiptHeader(handled.receipt);
+      state.account = handled.accountName;
+      state.eventId = handled.eventId;
+      state.receipt = receiptHeader(handled.receipt);
       ctx.set(EVENT_ID_HEADER, handled.eventId);
-      ctx.set(RECEIPT_HEADER, receipt);
-      if (logger.isLevelEnabled('debug')) {
-        requestLogger(logger, ctx.response.get('X-Request-Id')).debug(
-          { service: route.service, account: handled.accountName, eventId: handled.eventId, receipt },
-          `callback ${handled.outcome}`,
-        );
-      }
+      ctx.set(RECEIPT_HEADER, state.receipt);
       const answers = ANSWERS[format];
       ctx.status = 200;
       ctx.type = answers.contentType;
@@ -245,6 +255,7 @@ async function answerStatus(ctx: Koa.Context, deps: AppDeps): Promise<void> {
       return;
     }
     case '/metrics':
+      if (deps.metricsElsewhere) throw new NotFoundError();
       deps.beforeScrape?.();
       ctx.type = deps.metrics.registry.contentType;
       ctx.body = await deps.metrics.registry.metrics();

@@ -1,4 +1,4 @@
-export { createLogger, REDACT_PATHS, requestLogger } from './logger';
+export { createLogger, requestLogger } from './logger';
 export type { Logger } from './logger';
 export { createMetrics } from './metrics';
 export type { Metrics } from './metrics';
