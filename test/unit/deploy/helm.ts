@@ -23,6 +23,7 @@ export const VARIANTS = {
   spool: join(CHART, 'ci', 'spool-values.yaml'),
   perServicePorts: join(CHART, 'ci', 'per-service-ports-values.yaml'),
   existingSecret: join(CHART, 'ci', 'existing-secret-values.yaml'),
+  monitoring: join(CHART, 'ci', 'monitoring-values.yaml'),
   production: join(ROOT, 'helm', 'examples', 'production-values.yaml'),
 } as const;
 
@@ -135,7 +136,7 @@ export function container(rendered: Rendered): any {
 
 /** The bridge config file the ConfigMap carries, parsed. */
 export function renderedConfig(rendered: Rendered): Record<string, unknown> {
-  const data = rendered.one('ConfigMap').data ?? {};
+  const data = rendered.one('ConfigMap', FULLNAME).data ?? {};
   expect(Object.keys(data)).toEqual(['bridge.yaml']);
   return parseYaml(data['bridge.yaml']!) as Record<string, unknown>;
 }
