@@ -730,6 +730,23 @@ describe('monitoring (ci/monitoring-values.yaml)', () => {
     expectInvariants(rendered);
   });
 
+  it('scrapes each pod once: through the main Service, not the headless one', () => {
+    const selector = rendered.one('ServiceMonitor').spec.selector;
+    const selected = rendered
+      .all('Service')
+      .filter(
+        (service) =>
+          Object.entries(selector.matchLabels as Record<string, string>).every(
+            ([key, value]) => service.metadata.labels?.[key] === value,
+          ) &&
+          (selector.matchExpressions as { key: string; operator: string }[]).every(
+            ({ key, operator }) => operator === 'DoesNotExist' && !(key in (service.metadata.labels ?? {})),
+          ),
+      );
+    expect(selected.map((service) => service.metadata.name)).toEqual([FULLNAME]);
+    expect(rendered.all('Service')).toHaveLength(2);
+  });
+
   it("ships the dashboard to Grafana's sidecar: its label, the folder annotation, the namespace it watches", () => {
     const map = rendered.one('ConfigMap', `${FULLNAME}-dashboard`);
     expect(map.metadata.namespace).toBe('monitoring');
