@@ -358,7 +358,7 @@ describe('default values', () => {
       READYZ_URL: `http://${FULLNAME}.bridge.svc:${port}/readyz`,
       TIMEOUT_SECONDS: '60',
     });
-    expect(test.command.slice(0, 2)).toEqual(['node', '-e']);
+    expect((test.command as string[]).slice(0, 2)).toEqual(['node', '-e']);
     expect(template([], ['helmTest.enabled=false']).all('Pod')).toEqual([]);
   });
 
@@ -892,7 +892,7 @@ describe('the production example (helm/examples/production-values.yaml)', () => 
   });
 
   it('lets the `helm test` pod through the NetworkPolicy besides the peers given', () => {
-    const from = rendered.one('NetworkPolicy').spec.ingress[0].from as unknown[];
+    const from = rendered.one('NetworkPolicy').spec.ingress[0].from as any[];
     const values = readValues(VARIANTS.production) as any;
     expect(from).toEqual([
       ...values.networkPolicy.from,

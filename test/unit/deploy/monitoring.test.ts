@@ -89,7 +89,7 @@ interface DashboardJson {
 /** Every alert expression, from the monitoring variant (rules on, spool alerts included). */
 function ruleQueries(): Query[] {
   const rule = template([VARIANTS.monitoring]).one('PrometheusRule');
-  const groups = rule.spec.groups as { name: string; rules: { alert: string; expr: string }[] }[];
+  const { groups } = rule.spec as { groups: { name: string; rules: { alert: string; expr: string }[] }[] };
   return groups.flatMap((group) =>
     group.rules.map((r) => ({ where: `${group.name} ${r.alert}`, expression: r.expr })),
   );
