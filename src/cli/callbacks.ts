@@ -84,7 +84,7 @@ function command() {
     .argument('[operands...]')
     .option('-c, --config <file>', "the bridge's config file (default: $BRIDGE_CONFIG)")
     .option('--account <name>', 'an account of the config, repeatable (default: all)', collect)
-    .option('--url <url>', 'register: the URL to register instead of the config\'s')
+    .option('--url <url>', "register: the URL to register instead of the config's")
     .option('--dry-run', 'sync: print the plan only')
     .option('--force', 'sync: re-register what looks unchanged (after a password change)')
     .option('--allow-http', 'allow http URLs (a simulator; ThingSpace wants https)')
@@ -129,8 +129,7 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`callbacks: ${err.message}\n(run 'thingspace-bridge callbacks --help' for usage)\n`);
-    }
-    else if (err instanceof ConfigError || err instanceof RegistrationError)
+    } else if (err instanceof ConfigError || err instanceof RegistrationError)
       io.stderr(`callbacks: ${err.message}\n`);
     else throw err;
     return EXIT_FAILED;

@@ -41,8 +41,7 @@ export function defineCommand(name: string, description: string): Command {
 }
 
 export type Parsed =
-  | { ok: true; options: Record<string, unknown>; operands: string[] }
-  | { ok: false; code: number };
+  { ok: true; options: Record<string, unknown>; operands: string[] } | { ok: false; code: number };
 
 /**
  * Parses `args` (after the command's name) with `command`: the options and operands, or the exit code when it

@@ -35,7 +35,8 @@ function root(): Command {
     .helpCommand(false)
     .showHelpAfterError("(run 'thingspace-bridge --help' for the commands)")
     .addHelpText('after', "\nEach command's options: thingspace-bridge <command> --help");
-  for (const [name, { description }] of Object.entries(COMMANDS)) program.command(name).description(description);
+  for (const [name, { description }] of Object.entries(COMMANDS))
+    program.command(name).description(description);
   return program;
 }
 

@@ -23,23 +23,23 @@ import type { CommandOutput } from './command';
 import { configArgv, startWithConfig } from './config';
 import { timeOf } from './time';
 
-export const DESCRIPTION = 'run archived or dead-lettered callbacks of a time window through the current mapping';
+export const DESCRIPTION =
+  'run archived or dead-lettered callbacks of a time window through the current mapping';
 
 const SOURCES: readonly ReplaySource[] = ['archive', 'dead-letter'];
 
 function command() {
   return defineCommand('replay', DESCRIPTION)
     .option('--from <source>', `where the callbacks are read: ${SOURCES.join(' or ')}`)
-    .option('--since <time>', 'the window\'s start, inclusive: ISO 8601 with a zone, a date, or now')
-    .option('--until <time>', 'the window\'s end, exclusive: as --since')
+    .option('--since <time>', "the window's start, inclusive: ISO 8601 with a zone, a date, or now")
+    .option('--until <time>', "the window's end, exclusive: as --since")
     .option('--service <name>', 'only this callback service')
     .option('--dry-run', 'publish nothing; print whether each event would change')
-    .option('-c, --config <file>', 'the bridge\'s config file (default: $BRIDGE_CONFIG)');
+    .option('-c, --config <file>', "the bridge's config file (default: $BRIDGE_CONFIG)");
 }
 
 export type ParsedReplayArgs =
-  | { ok: true; plan: ReplayPlan; config: string[] }
-  | { ok: false; code: number; error?: string };
+  { ok: true; plan: ReplayPlan; config: string[] } | { ok: false; code: number; error?: string };
 
 interface ReplayOptions {
   config?: string;

@@ -51,7 +51,7 @@ interface EventFields {
 }
 
 function fieldsOf(value: unknown): EventFields {
-  return typeof value === 'object' && value !== null ? (value) : {};
+  return typeof value === 'object' && value !== null ? value : {};
 }
 
 function devicesOf(fields: EventFields): { kind: string; identifier: string }[] {

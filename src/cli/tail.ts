@@ -125,7 +125,12 @@ export async function tail(options: TailOptions): Promise<number> {
         } catch (err) {
           // Never thrown on: kafkajs would retry the record for ever.
           const reason = err instanceof Error ? err.message : String(err);
-          options.onSkipped?.({ topic, partition, offset: message.offset, reason: reason.slice(0, MAX_REASON_CHARS) });
+          options.onSkipped?.({
+            topic,
+            partition,
+            offset: message.offset,
+            reason: reason.slice(0, MAX_REASON_CHARS),
+          });
           return;
         }
         const record = {
@@ -223,8 +228,15 @@ function command() {
     .option('--registry <url>', 'the schema registry (default: $SCHEMA_REGISTRY_URL, then the file)')
     .option('--topic <name>', 'a topic to read, repeatable (default: the three category topics)', collect)
     .addOption(new Option('--from-beginning', 'from the first record kept').conflicts('since'))
-    .option('--since <time>', 'from this time: ISO 8601 with a zone, a date, or a duration back (10m, 2h, 7d)')
-    .option('--device <id>', 'only events of this device (identifier or kind:identifier), repeatable', collect)
+    .option(
+      '--since <time>',
+      'from this time: ISO 8601 with a zone, a date, or a duration back (10m, 2h, 7d)',
+    )
+    .option(
+      '--device <id>',
+      'only events of this device (identifier or kind:identifier), repeatable',
+      collect,
+    )
     .option('--service <name>', 'only events of this callback service, repeatable', collect)
     .option('--account <name>', 'only events of this account, repeatable', collect)
     .option('--status <status>', 'only events with this status (Success, Failed, ...), repeatable', collect)
@@ -238,7 +250,9 @@ export async function run(args: string[], now = Date.now()): Promise<number> {
   if (!parsed.ok) return parsed.code;
   const flags = parsed.options as unknown as TailFlags;
   const refuse = (problem: string) => {
-    process.stderr.write(`thingspace-bridge tail: ${problem}\n(run 'thingspace-bridge tail --help' for usage)\n`);
+    process.stderr.write(
+      `thingspace-bridge tail: ${problem}\n(run 'thingspace-bridge tail --help' for usage)\n`,
+    );
     return EXIT_USAGE;
   };
   const since = flags.since === undefined ? undefined : timeOrAgoOf('--since', flags.since, now);
