@@ -60,7 +60,6 @@ export function processIo(): CliIo {
   };
 }
 
-export { EXIT_FAILED, EXIT_OK } from './command';
 const EXIT_CHANGED = 2;
 
 export const DESCRIPTION = "manage the accounts' callback registrations with ThingSpace";

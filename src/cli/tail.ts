@@ -92,13 +92,22 @@ export async function tail(options: TailOptions): Promise<number> {
   });
   const registry = createRegistryClient(schemaRegistry);
   const topics = [...(options.topics ?? categoryTopics(kafkaConfig))];
-  const consumer = kafka.consumer({ groupId: `thingspace-bridge-tail-${randomUUID()}`, retry: TAIL_RETRY });
+  // A mistyped --topic must not create a topic: it fails the command instead.
+  const consumer = kafka.consumer({
+    groupId: `thingspace-bridge-tail-${randomUUID()}`,
+    retry: TAIL_RETRY,
+    allowAutoTopicCreation: false,
+  });
   await connect(consumer, kafkaConfig.brokers);
   let seen = 0;
   let idleTimer: NodeJS.Timeout | undefined;
   try {
+    try {
+      await consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
+    } catch (err) {
+      throw new TailError(`cannot read ${topics.join(', ')}: ${(err as Error).message}`, { cause: err });
+    }
     const starts = options.since === undefined ? [] : await offsetsAt(kafka, topics, options.since);
-    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning });
     let stop!: () => void;
     let fail!: (err: Error) => void;
     const stopped = new Promise<void>((resolve, reject) => {

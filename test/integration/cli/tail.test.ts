@@ -248,6 +248,19 @@ describe('thingspace-bridge tail', () => {
     expect(ran.ms).toBeLessThan(15_000);
   });
 
+  it('fails, exit 1, on a topic that does not exist, and does not create it', async () => {
+    const missing = uniqueName('tail-missing');
+    const ran = await tailCommand([
+      ...['--brokers', brokers.join(','), '--registry', registryUrl],
+      ...['--topic', missing, '--from-beginning'],
+    ]);
+
+    expect({ code: ran.code, stdout: ran.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(ran.stderr).toContain(`thingspace-bridge tail: cannot read ${missing}: `);
+    expect(ran.ms).toBeLessThan(15_000);
+    expect(await admin.listTopics()).not.toContain(missing);
+  });
+
   it('exits 0 on SIGINT (Ctrl-C) while waiting for records', async () => {
     let interrupted = false;
     const ran = await tailCommand(
