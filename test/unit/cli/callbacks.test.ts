@@ -282,8 +282,11 @@ describe('thingspace-bridge callbacks', () => {
 
   describe('fails with exit code 1', () => {
     it.each<[string, string[], Env, RegExp]>([
-      ['an unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'\nusage:/],
-      ['an unknown option', ['sync', '--frob'], {}, /Unknown option '--frob'/],
+      ['an unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'\n.*callbacks --help/],
+      // Usage errors exit 1 here, unlike the other commands: 2 is sync's "changed".
+      ['an unknown option', ['sync', '--frob'], {}, /unknown option '--frob'\n.*callbacks --help/],
+      ['a near miss', ['sync', '--forse'], {}, /unknown option '--forse'\n\(Did you mean --force\?\)/],
+      ['a stray operand', ['list', 'extra', '--config', '%'], {}, /unexpected 'extra'/],
       ['no config', ['list'], {}, /no config file: pass --config <path> or set BRIDGE_CONFIG/],
       [
         'an unknown service',
@@ -388,6 +391,13 @@ describe('thingspace-bridge callbacks', () => {
   it('--help prints the usage and exits 0', async () => {
     const { code, stdout } = await callbacks(['--help']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^usage: thingspace-bridge callbacks <command>/);
+    expect(stdout).toMatch(/^Usage: thingspace-bridge callbacks <command> \[options\]/);
+    expect(stdout).toContain('  sync [--dry-run] [--force] ');
+  });
+
+  it('--version prints the version and exits 0', async () => {
+    const { code, stdout } = await callbacks(['--version']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
