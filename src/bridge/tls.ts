@@ -31,9 +31,8 @@ export async function loadCredentials(tls: ListenerTlsConfig): Promise<ServerCre
     try {
       return await readFile(path, 'utf8');
     } catch (err) {
-      throw new Error(
-        `http.tls: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
-      );
+      const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new Error(`http.tls: cannot read ${path} (${code})`, { cause: err });
     }
   };
   const [leaf, key, chain] = await Promise.all([
@@ -61,7 +60,7 @@ function parse<T>(file: string, make: () => T): T {
     return make();
   } catch (err) {
     // OpenSSL's reasons ("bad decrypt", "no start line") name no secret.
-    throw new Error(`http.tls: ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`http.tls: ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 

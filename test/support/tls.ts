@@ -105,8 +105,10 @@ function openssl(args: string[]): string {
     return execFileSync('openssl', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (err) {
     const { stderr, code } = err as { stderr?: string; code?: string };
-    if (code === 'ENOENT') throw new Error('these tests need the openssl binary (apt-get install openssl)');
-    throw new Error(`openssl ${args[0]} failed: ${stderr ?? String(err)}`);
+    if (code === 'ENOENT') {
+      throw new Error('these tests need the openssl binary (apt-get install openssl)', { cause: err });
+    }
+    throw new Error(`openssl ${args[0]} failed: ${stderr ?? String(err)}`, { cause: err });
   }
 }
 

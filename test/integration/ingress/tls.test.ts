@@ -73,10 +73,7 @@ it('takes callbacks over TLS 1.2 and 1.3 on every callback listener, refuses TLS
     maxVersion: 'TLSv1.1',
     ciphers: 'DEFAULT@SECLEVEL=0',
   });
-  await expect(tls11).rejects.toMatchObject({
-    code: 'EPROTO',
-    message: expect.stringContaining('alert protocol version'),
-  });
+  await expect(tls11).rejects.toThrow(/alert protocol version/);
   expect((await send(health!.port, '/healthz', { method: 'GET' })).status).toBe(200);
 
   const records = await harness.readAll([running.topics['async-response']]);

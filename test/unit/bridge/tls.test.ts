@@ -103,7 +103,7 @@ describe('the listeners over TLS', () => {
   }
 
   /** The server's alert, not the client giving up before it sent anything ("no protocols available"). */
-  const PROTOCOL_VERSION_ALERT = { code: 'EPROTO', message: expect.stringContaining('alert protocol version') };
+  const PROTOCOL_VERSION_ALERT = /alert protocol version/;
 
   const get = (port: number, options: Partial<TlsRequestOptions> = {}) =>
     sendTls(port, '/', { ca: pki.root.cert, method: 'GET', ...options });
@@ -115,12 +115,12 @@ describe('the listeners over TLS', () => {
     expect((await get(port, { minVersion: 'TLSv1.3' })).protocol).toBe('TLSv1.3');
     // SECLEVEL=0 makes the client's OpenSSL offer TLS 1.1 at all: the alert is the server's answer to it.
     const tls11 = get(port, { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' });
-    await expect(tls11).rejects.toMatchObject(PROTOCOL_VERSION_ALERT);
+    await expect(tls11).rejects.toThrow(PROTOCOL_VERSION_ALERT);
   });
 
   it('with minVersion TLSv1.3, refuses a TLS 1.2 client', async () => {
     const port = await listen(tlsConfig(server, { minVersion: 'TLSv1.3' }));
-    await expect(get(port, { maxVersion: 'TLSv1.2' })).rejects.toMatchObject(PROTOCOL_VERSION_ALERT);
+    await expect(get(port, { maxVersion: 'TLSv1.2' })).rejects.toThrow(PROTOCOL_VERSION_ALERT);
   });
 
   it('sends the chainFile after a certificate an intermediate signed', async () => {
@@ -169,7 +169,10 @@ describe('the listeners over TLS', () => {
     copyFileSync(pki.issue('localhost').certFile, live.certFile);
     await until(async () => logs.some((line) => line.includes('do not load')), 'the reload error');
     const line = JSON.parse(logs.find((text) => text.includes('do not load'))!) as Record<string, unknown>;
-    expect(line).toMatchObject({ level: 'error', reason: expect.stringContaining('is not the key of') });
+    expect([line.level, String(line.reason)]).toEqual([
+      'error',
+      `http.tls: ${live.keyFile} is not the key of the certificate in ${live.certFile}`,
+    ]);
     expect((await get(port)).fingerprint256).toBe(server.fingerprint256);
   });
 });
