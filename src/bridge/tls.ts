@@ -102,11 +102,6 @@ export class ListenerCredentials {
     for (const path of this.files()) unwatchFile(path);
   }
 
-  /** Settles once a reload under way has ended (for tests). */
-  async settled(): Promise<void> {
-    while (this.reloading) await this.reloading;
-  }
-
   private files(): string[] {
     const { certFile, keyFile, chainFile } = this.tls;
     return chainFile === undefined ? [certFile, keyFile] : [certFile, keyFile, chainFile];

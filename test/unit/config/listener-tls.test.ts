@@ -52,6 +52,18 @@ describe('parseConfig: http.tls', () => {
     expect(fromEnv.passphrase?.reveal()).toBe('from-env');
   });
 
+  it('warns that TLS 1.3 alone locks the platform out', () => {
+    const tls = { certFile: 'cert.pem', keyFile: 'key.pem' };
+    const warningsWith = (more: object) =>
+      parseConfig(withTls({ ...tls, ...more }), {}, { baseDir: dir }).warnings.filter((text) =>
+        text.startsWith('http.tls'),
+      );
+    expect(warningsWith({})).toEqual([]);
+    expect(warningsWith({ minVersion: 'TLSv1.3' })).toEqual([
+      "http.tls.minVersion is TLSv1.3: ThingSpace's senders, which speak TLS 1.2, cannot connect",
+    ]);
+  });
+
   it('reports every problem at once: a missing key, unreadable files, an old version, two passphrases', () => {
     expect(
       problems(
