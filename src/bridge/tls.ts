@@ -70,6 +70,8 @@ export class ListenerCredentials {
   private reloading: Promise<void> | undefined;
   private changedAgain = false;
   private watching = false;
+  /** This instance's own listener: unwatchFile without it would stop every watcher of the path in the process. */
+  private readonly onChange = () => this.changed();
 
   private constructor(
     private current: ServerCredentials,
@@ -99,7 +101,7 @@ export class ListenerCredentials {
   stop(): void {
     if (!this.watching) return;
     this.watching = false;
-    for (const path of this.files()) unwatchFile(path);
+    for (const path of this.files()) unwatchFile(path, this.onChange);
   }
 
   private files(): string[] {
@@ -109,12 +111,13 @@ export class ListenerCredentials {
 
   /**
    * Polls the files' stat rather than using inotify: a Kubernetes Secret volume swaps a symlink over the
-   * directory, which fs.watch on the file misses, while a stat of the path sees the new inode.
+   * directory, and fs.watch, which follows the file's first inode, misses every swap after the first, while a stat
+   * of the path sees each new inode.
    */
   private watch(): void {
     this.watching = true;
     const options = { interval: this.tls.watchIntervalMs, persistent: false };
-    for (const path of this.files()) watchFile(path, options, () => this.changed());
+    for (const path of this.files()) watchFile(path, options, this.onChange);
   }
 
   /** One reload at a time; a change during one brings another after it (a pair written file by file). */

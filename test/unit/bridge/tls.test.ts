@@ -160,6 +160,22 @@ describe('the listeners over TLS', () => {
     }
   });
 
+  it('goes on reloading when other listeners of the same files close (two nodes in one process)', async () => {
+    const live = { certFile: join(pki.dir, 'shared.pem'), keyFile: join(pki.dir, 'shared.key') };
+    copyFileSync(server.certFile, live.certFile);
+    copyFileSync(server.keyFile, live.keyFile);
+    await listen(tlsConfig({ ...server, ...live }));
+    const port = await listen(tlsConfig({ ...server, ...live }));
+    await opened[0]!.close();
+    const renewed = pki.issue('localhost');
+    copyFileSync(renewed.keyFile, live.keyFile);
+    copyFileSync(renewed.certFile, live.certFile);
+    await until(
+      async () => (await get(port)).fingerprint256 === renewed.fingerprint256,
+      'the renewed certificate',
+    );
+  });
+
   it('keeps serving the pair it has when the changed files do not make one', async () => {
     const live = { certFile: join(pki.dir, 'kept.pem'), keyFile: join(pki.dir, 'kept.key') };
     copyFileSync(server.certFile, live.certFile);
