@@ -91,7 +91,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
   const readiness = () => readinessOf(lifecycle, delivery);
   const recovery = recoveryLoop(config, parts, { readiness, metrics, logger });
   const admission = new Admission(config.http.admission, metrics, logger);
-  const listeners = new Listeners(config.http, createEarlyShed(admission, metrics));
+  const listeners = new Listeners(config.http, logger, createEarlyShed(admission, metrics));
 
   const beforeScrape = () => sampleGauges(metrics, readiness() === undefined, delivery);
   const appDeps: AppDeps = {

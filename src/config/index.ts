@@ -13,6 +13,7 @@ export type {
   Config,
   HttpConfig,
   KafkaConfig,
+  ListenerTlsConfig,
   LogConfig,
   SpoolConfig,
   LogLevel,
