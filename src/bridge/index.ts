@@ -27,7 +27,7 @@ import type { CallbackHandler } from '../ingress/handle-callback';
 import { createKafkaClient } from '../kafka/clients';
 import { createRegistryHttp } from '../kafka/registry-http';
 import type { Delivery } from '../kafka/delivery';
-import { createMetrics, type Logger, type Metrics } from '../observability';
+import { createMetrics, createTracing, type Logger, type Metrics } from '../observability';
 import { findService, type ServiceName } from '../thingspace/catalogue';
 import { bootKafkaSide } from './boot';
 import { openDelivery } from './delivery';
@@ -58,6 +58,8 @@ export interface Bridge {
 
 export function createBridge(config: Config, logger: Logger, parts: BridgeParts = {}): Bridge {
   const metrics = createMetrics();
+  // Undefined unless `tracing.enabled`: then no OpenTelemetry SDK module is loaded.
+  const tracing = createTracing(config.tracing, config.node);
   const topics = topicsOf(config.kafka);
   const kafka = createKafkaClient(config.kafka, { logger });
   // One for the guards (path tokens) and the pipeline (credentials): its salt is per instance.
@@ -91,6 +93,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     metrics,
     logger,
     onServerError: recovery && ((service, reason) => recovery.refused(service, reason)),
+    tracing,
   };
 
   const pipeline = (opened: Delivery) =>
@@ -104,6 +107,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
       logger,
       onUndelivered:
         recovery && ((service, account, reason) => recovery.refusedAfterAuth(service, account, reason)),
+      tracing,
     });
 
   async function boot(opened: Delivery): Promise<void> {
@@ -143,6 +147,10 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     }
     listeners.destroy();
     admission.stop();
+    // Outside the grace period: an unreachable collector (the exporter's own timeout) is no unclean shutdown.
+    await tracing
+      ?.shutdown()
+      .catch((err: unknown) => logger.warn({ err }, 'exporting the last spans failed'));
     // Last: a liveness probe keeps its answer through the drain.
     await healthPort?.close();
     if (inTime) await marker?.clear();
