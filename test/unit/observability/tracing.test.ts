@@ -2,7 +2,8 @@
  * Traces of callbacks (config `tracing`) through the real wiring: the app's server span (src/http/app.ts) and the
  * pipeline's step spans and record header (src/bridge/pipeline.ts -> src/ingress/tracing.ts), exported to an
  * in-memory exporter. The span tree, its attributes (never a credential), the caller's traceparent continued, the
- * callback's own traceparent in the record's headers; sampling; and with tracing off, no header and no span.
+ * callback's own traceparent in the record's headers; the dead-letter path (withStepSpans on the handler
+ * directly); sampling; and with tracing off, no header and no span.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -16,11 +17,13 @@ import { parseConfig } from '../../../src/config';
 import { RECORD_HEADERS } from '../../../src/events/encode';
 import { DEFAULT_TOPICS } from '../../../src/events/schemas';
 import { createApp } from '../../../src/http/app';
+import { createCallbackHandler } from '../../../src/ingress/handle-callback';
+import { withStepSpans } from '../../../src/ingress/tracing';
 import type { Delivery, DeliveryRecord } from '../../../src/kafka/delivery';
 import { QueueFullError } from '../../../src/kafka/errors';
 import { createLogger, createMetrics, createTracing, type Tracing } from '../../../src/observability';
 import { ATTRIBUTES, startTracing } from '../../../src/observability/otel';
-import { TEST_SCHEMA_IDS } from '../../support/encoder';
+import { TEST_SCHEMA_IDS, testEncoder } from '../../support/encoder';
 import { post, send, type Answer } from '../../support/http';
 
 const PASSWORD = 's3cret-fixture-pw';
@@ -232,6 +235,57 @@ describe('tracing on', () => {
     const failed = await failing.spans();
     expect(byName(failed, 'publish')[0]!.attributes[ATTRIBUTES.errorType]).toBe('QUEUE_FULL');
     expect(byName(failed, 'callback')[0]!.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it('dead-letters in the same tree: the normalize span failed, the dead letter carries the traceparent', async () => {
+    const config = configWith({ enabled: true });
+    const exporter = new InMemorySpanExporter();
+    const tracing = startTracing(config.tracing, config.node, exporter);
+    tracings.push(tracing);
+    const delivered: DeliveryRecord[] = [];
+    const handle = createCallbackHandler(
+      withStepSpans(
+        {
+          parserLimits: {},
+          authenticator: createAuthenticator(config.accounts),
+          normalizeOptions: { kindPriority: config.normalize.kindPriority },
+          normalize: () => {
+            throw new Error(`a mapping bug quoting ${PASSWORD}`);
+          },
+          encoder: testEncoder(),
+          delivery: {
+            deliver: (record) => {
+              delivered.push(record);
+              return Promise.resolve({ held: 'kafka', topic: record.topic, partition: 0, offset: '0' });
+            },
+          },
+          maxRecordBytes: 1_000_000,
+          ingressNode: config.node,
+        },
+        tracing,
+      ),
+    );
+    await tracing.callback({ traceparent: TRACEPARENT }, async () => {
+      const handled = await handle({
+        service: 'CarrierService',
+        format: 'soap',
+        body: CARRIER_XML,
+        receivedAt: new Date(),
+      });
+      return { service: 'CarrierService', outcome: handled.outcome, status: 200 };
+    });
+    await tracing.flush();
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((span) => span.name)).toEqual([...STEPS, 'callback']);
+    expect(byName(spans, 'normalize')[0]!.attributes).toEqual({ [ATTRIBUTES.errorType]: 'UNEXPECTED' });
+    expect(byName(spans, 'callback')[0]!.attributes[ATTRIBUTES.outcome]).toBe('dead-lettered');
+    const { spanId } = byName(spans, 'callback')[0]!.spanContext();
+    expect(delivered.map((record) => [record.topic, record.headers?.[RECORD_HEADERS.traceparent]])).toEqual([
+      [DEFAULT_TOPICS['dead-letter'], `00-${TRACE_ID}-${spanId}-01`],
+    ]);
+    expect(JSON.stringify(spans.map((span) => [span.attributes, span.status, span.events]))).not.toContain(
+      PASSWORD,
+    );
   });
 
   it('makes no span for the status paths', async () => {
