@@ -59,7 +59,7 @@ export interface Bridge {
 export function createBridge(config: Config, logger: Logger, parts: BridgeParts = {}): Bridge {
   const metrics = createMetrics();
   // Undefined unless `tracing.enabled`: then no OpenTelemetry SDK module is loaded.
-  const tracing = createTracing(config.tracing, config.node);
+  const tracing = createTracing(config.tracing, config.node, logger);
   const topics = topicsOf(config.kafka);
   const kafka = createKafkaClient(config.kafka, { logger });
   // One for the guards (path tokens) and the pipeline (credentials): its salt is per instance.

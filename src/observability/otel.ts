@@ -10,6 +10,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   defaultTextMapGetter,
   defaultTextMapSetter,
+  diag,
+  DiagLogLevel,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -29,6 +31,7 @@ import {
 } from '@opentelemetry/sdk-trace';
 import type { TracingConfig } from '../config';
 import { BridgeError } from '../errors';
+import type { Logger } from './logger';
 import type { CallbackAttributes, StepName, TraceCarrier, Tracing } from './tracing';
 
 /** The instrumentation scope of every span. */
@@ -55,13 +58,32 @@ function otlpExporter(config: TracingConfig): SpanExporter {
 }
 
 /**
+ * The SDK's own warnings and errors (a failed export: the collector unreachable or refusing) as log lines. Its
+ * diagnostic logger is process-wide; the bridge is the process.
+ */
+function logDiagnostics(logger: Logger): void {
+  const log = logger.child({ component: 'opentelemetry' });
+  const line =
+    (level: 'warn' | 'error') =>
+    (message: string, ...args: unknown[]) =>
+      log[level](args.length > 0 ? { details: args.map(String) } : {}, message);
+  const ignore = () => undefined;
+  diag.setLogger(
+    { error: line('error'), warn: line('warn'), info: ignore, debug: ignore, verbose: ignore },
+    { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+  );
+}
+
+/**
  * @param exporter where spans go; tests give an InMemorySpanExporter
  */
 export function startTracing(
   config: TracingConfig,
   node: string,
+  logger: Logger,
   exporter: SpanExporter = otlpExporter(config),
 ): Tracing {
+  logDiagnostics(logger);
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName, 'service.instance.id': node }),
     // A caller's sampling decision (its traceparent's flag) is kept; only new traces are sampled by the ratio.

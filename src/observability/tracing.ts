@@ -5,6 +5,7 @@
  * spans (src/ingress/tracing.ts) only when given a Tracing, once, at boot.
  */
 import type { TracingConfig } from '../config';
+import type { Logger } from './logger';
 
 /** The steps of the pipeline that get a child span each (src/ingress/handle-callback.ts). */
 export type StepName = 'parse' | 'authenticate' | 'normalize' | 'encode' | 'publish';
@@ -45,13 +46,13 @@ export interface Tracing {
 }
 
 /** Tracing as configured, or undefined when off: then no OpenTelemetry SDK module is loaded. */
-export function createTracing(config: TracingConfig, node: string): Tracing | undefined {
+export function createTracing(config: TracingConfig, node: string, logger: Logger): Tracing | undefined {
   if (!config.enabled) return undefined;
   // Required here, not imported above: an import would load the SDK for every bridge, tracing or not. Its type
   // is said here rather than imported, as otel.ts imports this module's.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { startTracing } = require('./otel') as {
-    startTracing: (config: TracingConfig, node: string) => Tracing;
+    startTracing: (config: TracingConfig, node: string, logger: Logger) => Tracing;
   };
-  return startTracing(config, node);
+  return startTracing(config, node, logger);
 }

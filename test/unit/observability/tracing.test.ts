@@ -9,8 +9,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { ExportResultCode } from '@opentelemetry/core';
+import { InMemorySpanExporter, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { createAuthenticator } from '../../../src/auth';
 import { createPipeline } from '../../../src/bridge/pipeline';
 import { parseConfig } from '../../../src/config';
@@ -37,6 +39,7 @@ const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT_ID = 'b7ad6b7169203331';
 const TRACEPARENT = `00-${TRACE_ID}-${PARENT_ID}-01`;
 const TRACEPARENT_FORMAT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/;
+const silent = createLogger({ level: 'silent' });
 const STEPS = ['parse', 'authenticate', 'normalize', 'encode', 'publish'];
 
 function configWith(tracing: Record<string, unknown>) {
@@ -76,7 +79,7 @@ async function start(
 ): Promise<Harness> {
   const config = configWith(tracing === false ? {} : { enabled: true, ...tracing });
   const exporter = new InMemorySpanExporter();
-  const traced = tracing === false ? undefined : startTracing(config.tracing, config.node, exporter);
+  const traced = tracing === false ? undefined : startTracing(config.tracing, config.node, silent, exporter);
   if (traced) tracings.push(traced);
   const delivered: DeliveryRecord[] = [];
   const delivery: Delivery = {
@@ -90,7 +93,7 @@ async function start(
     close: () => Promise.resolve(),
   };
   const metrics = createMetrics();
-  const logger = createLogger({ level: 'silent' });
+  const logger = silent;
   const authenticator = createAuthenticator(config.accounts);
   const handle = createPipeline({
     config,
@@ -240,7 +243,7 @@ describe('tracing on', () => {
   it('dead-letters in the same tree: the normalize span failed, the dead letter carries the traceparent', async () => {
     const config = configWith({ enabled: true });
     const exporter = new InMemorySpanExporter();
-    const tracing = startTracing(config.tracing, config.node, exporter);
+    const tracing = startTracing(config.tracing, config.node, silent, exporter);
     tracings.push(tracing);
     const delivered: DeliveryRecord[] = [];
     const handle = createCallbackHandler(
@@ -288,6 +291,38 @@ describe('tracing on', () => {
     );
   });
 
+  it('logs a failed export as a warning or error of the SDK, through the bridge’s logger', async () => {
+    const lines: string[] = [];
+    const logger = createLogger(
+      { level: 'info' },
+      new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(chunk.toString('utf8'));
+          done();
+        },
+      }),
+    );
+    const refusing: SpanExporter = {
+      export: (_spans, done) =>
+        done({ code: ExportResultCode.FAILED, error: new Error('collector refused') }),
+      shutdown: () => Promise.resolve(),
+    };
+    // A failure is reported (not thrown) on the batch processor's own schedule: 5 s, on fake time here.
+    jest.useFakeTimers();
+    try {
+      const tracing = startTracing(configWith({ enabled: true }).tracing, 'unit-node', logger, refusing);
+      tracings.push(tracing);
+      await tracing.callback({}, () => Promise.resolve({ service: 'CarrierService', status: 200 }));
+      await jest.advanceTimersByTimeAsync(5_000);
+    } finally {
+      jest.useRealTimers();
+    }
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ component: 'opentelemetry', level: 'error' }),
+    );
+    expect(lines.join('')).toContain('collector refused');
+  });
+
   it('makes no span for the status paths', async () => {
     const harness = await start({});
     expect((await send(harness.port, '/healthz', { method: 'GET' })).status).toBe(200);
@@ -308,7 +343,7 @@ describe('tracing on', () => {
 
 describe('tracing off', () => {
   it('is no Tracing at all, and adds no header', async () => {
-    expect(createTracing(configWith({}).tracing, 'unit-node')).toBeUndefined();
+    expect(createTracing(configWith({}).tracing, 'unit-node', silent)).toBeUndefined();
     const harness = await start(false);
     expect((await callback(harness, { traceparent: TRACEPARENT })).status).toBe(200);
     expect(harness.delivered).toHaveLength(1);
