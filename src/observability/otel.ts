@@ -50,7 +50,10 @@ export const ATTRIBUTES = {
 
 const propagator = new W3CTraceContextPropagator();
 
-/** The exporter `tracing.endpoint` names; without one, the OTLP exporter reads the standard OTEL_EXPORTER_OTLP_* variables. */
+/**
+ * The exporter to `tracing.endpoint`; without one, the OTLP exporter reads the standard OTEL_EXPORTER_OTLP_*
+ * variables itself.
+ */
 function otlpExporter(config: TracingConfig): SpanExporter {
   return new OTLPTraceExporter(
     config.endpoint === undefined ? {} : { url: `${config.endpoint.replace(/\/+$/, '')}/v1/traces` },
