@@ -28,7 +28,7 @@ import type { CallbackHandler } from '../ingress/handle-callback';
 import { createKafkaClient } from '../kafka/clients';
 import { createRegistryHttp } from '../kafka/registry-http';
 import type { Delivery } from '../kafka/delivery';
-import { createMetrics, type Logger, type Metrics } from '../observability';
+import { createMetrics, createTracing, type Logger, type Metrics } from '../observability';
 import { findService, type ServiceName } from '../thingspace/catalogue';
 import { packageVersion } from '../util/version';
 import { bootKafkaSide, type BootCheck } from './boot';
@@ -72,6 +72,8 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     { version: packageVersion(), node: process.version, kafka_client: config.kafka.client },
     1,
   );
+  // Undefined unless `tracing.enabled`: then no OpenTelemetry SDK module is loaded.
+  const tracing = createTracing(config.tracing, config.node, logger);
   const topics = topicsOf(config.kafka);
   const kafka = createKafkaClient(config.kafka, { logger });
   // One for the guards (path tokens) and the pipeline (credentials): its salt is per instance.
@@ -108,6 +110,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     metrics,
     logger,
     onServerError: recovery && ((service, reason) => recovery.refused(service, reason)),
+    tracing,
   };
 
   const pipeline = (opened: Delivery) =>
@@ -121,6 +124,7 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
       logger,
       onUndelivered:
         recovery && ((service, account, reason) => recovery.refusedAfterAuth(service, account, reason)),
+      tracing,
     });
 
   async function boot(opened: Delivery): Promise<void> {
@@ -157,6 +161,10 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     }
     listeners.destroy();
     admission.stop();
+    // Outside the grace period: an unreachable collector (the exporter's own timeout) is no unclean shutdown.
+    await tracing
+      ?.shutdown()
+      .catch((err: unknown) => logger.warn({ err }, 'exporting the last spans failed'));
     // Last: a liveness probe keeps its answer through the drain, a scrape sees it.
     await metricsPort?.close();
     await healthPort?.close();

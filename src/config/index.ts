@@ -23,6 +23,7 @@ export type {
   ServiceConfig,
   ThingSpaceApiConfig,
   ThingSpaceConfig,
+  TracingConfig,
   RecoveryConfig,
 } from './schema';
 export type { Env } from './secrets';

@@ -779,6 +779,30 @@ function checkThingSpaceApi(value: Readonly<Record<string, unknown>>, issues: z.
   }
 }
 
+/** Traces of callbacks over OTLP (src/observability/tracing.ts); off, the OpenTelemetry SDK is not even loaded. */
+const tracing = z
+  .strictObject({
+    enabled: z.boolean().default(false).meta({
+      description:
+        'Trace every callback (a server span continuing an incoming W3C traceparent, a child span per pipeline step) and write its `traceparent` into the Kafka record headers.',
+    }),
+    endpoint: httpUrl().optional().meta({
+      description:
+        'Base URL of the OTLP/HTTP (JSON) collector, e.g. http://otel-collector:4318; `/v1/traces` is appended. Absent: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the whole URL) or OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318.',
+    }),
+    sampleRatio: z.number().min(0).max(1).default(1).meta({
+      description:
+        "Share of new traces recorded (0 to 1); a callback whose traceparent comes with one follows the caller's sampling decision.",
+    }),
+    serviceName: z.string().min(1).default('thingspace-bridge').meta({
+      description: 'The `service.name` of the spans; the node name is their `service.instance.id`.',
+    }),
+  })
+  .prefault({})
+  .meta({
+    description: 'OpenTelemetry traces of callbacks, exported over OTLP/HTTP (README, Observability).',
+  });
+
 const log = z
   .strictObject({
     level: z.enum(LOG_LEVELS).default('info').meta({ description: 'Lowest level written.' }),
@@ -806,6 +830,7 @@ export function configSchema(ctx: LoadContext) {
       archive,
       normalize,
       log,
+      tracing,
     })
     .superRefine(
       (value, issues) => {
@@ -859,6 +884,7 @@ export type ProducerConfig = KafkaConfig['producer'];
 export type SchemaRegistryConfig = Config['schemaRegistry'];
 export type NormalizeConfig = Config['normalize'];
 export type LogConfig = Config['log'];
+export type TracingConfig = Config['tracing'];
 export type SpoolConfig = Config['spool'];
 export type ArchiveConfig = Config['archive'];
 export type ThingSpaceConfig = NonNullable<Config['thingspace']>;

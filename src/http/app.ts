@@ -22,7 +22,10 @@
  *
  * A path token is a secret: it is compared by its digest (src/auth), never logged, never echoed (an unknown one
  * is `NOT_FOUND`, as any other path the bridge does not serve, so nothing tells that tokens exist), and never a
- * metric label (those carry the canonical service).
+ * metric label (those carry the canonical service) nor a span attribute.
+ *
+ * With tracing (config `tracing`), each callback request is a server span, continuing the caller's W3C
+ * traceparent; without it, the app has no tracing middleware at all.
  */
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
@@ -32,7 +35,7 @@ import { BridgeError, faultSpec } from '../errors';
 import type { CallbackHandler, HandledCallback } from '../ingress/handle-callback';
 import { ParseError } from '../message/errors';
 import type { WireFormat } from '../message/types';
-import { requestLogger, type Logger, type Metrics } from '../observability';
+import { requestLogger, type Logger, type Metrics, type Tracing } from '../observability';
 import { findService, type ServiceName } from '../thingspace/catalogue';
 import { UnknownServiceError } from '../thingspace/errors';
 import type { Admission } from './admission';
@@ -76,6 +79,8 @@ export interface AppDeps {
   metricsElsewhere?: boolean;
   /** A callback of a known service answered with a 5xx (the recovery loop's evidence); must not throw. */
   onServerError?: (service: ServiceName, reason: unknown) => void;
+  /** With `tracing.enabled`: a server span per callback request. */
+  tracing?: Tracing;
 }
 
 export const CALLBACKS = '/callbacks/';
@@ -93,7 +98,7 @@ interface CallbackState {
   /** The format answers take: the Content-Type's guess until the body's format is known. */
   answer: WireFormat;
   outcome?: Outcome;
-  /** Known once the pipeline handled the callback: for the access log line. */
+  /** Known once the pipeline handled the callback: for the access log line and the callback's span. */
   account?: string;
   eventId?: string;
   receipt?: string;
@@ -105,6 +110,8 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
   const app = new Koa();
   // Every error is answered by the error exit below; Koa's own handler would print to stderr.
   app.silent = true;
+
+  if (deps.tracing !== undefined) app.use(traceCallbacks(deps.tracing, onlyService));
 
   app.use(async (ctx, next) => {
     const started = performance.now();
@@ -139,7 +146,7 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
 
   app.use(async (ctx) => {
     const { path } = ctx;
-    if (path.startsWith(CALLBACKS) || (onlyService !== undefined && path === '/')) {
+    if (isCallbackPath(path, onlyService)) {
       const state = ctx.state.callback as CallbackState;
       state.outcome = 'rejected';
       const route = guardCallback(ctx, guards, path);
@@ -174,6 +181,23 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
   });
 
   return app;
+}
+
+function isCallbackPath(path: string, onlyService: ServiceName | undefined): boolean {
+  return path.startsWith(CALLBACKS) || (onlyService !== undefined && path === '/');
+}
+
+/** A server span around each callback request, its outcome read from the request's state once answered. */
+function traceCallbacks(tracing: Tracing, onlyService: ServiceName | undefined): Koa.Middleware {
+  return (ctx, next) => {
+    if (!isCallbackPath(ctx.path, onlyService)) return next();
+    const carrier = { traceparent: ctx.get('traceparent'), tracestate: ctx.get('tracestate') };
+    return tracing.callback(carrier, async () => {
+      await next();
+      const { service, outcome, account, eventId } = ctx.state.callback as CallbackState;
+      return { service, outcome, account, eventId, status: ctx.status };
+    });
+  };
 }
 
 interface Guards extends AppDeps {
