@@ -8,12 +8,6 @@ import { join } from 'node:path';
 import { createMetrics } from '../../../src/observability';
 import { CHART, VARIANTS, helm, template } from './helm';
 
-/**
- * Added by issue 18's readiness branch (src/bridge/status.ts and metrics.ts there), which lands separately: the
- * dashboard and the alerts use them already. Remove a name once the bridge exports it (the last test says when).
- */
-const PENDING_FROM_READINESS_BRANCH = ['thingspace_bridge_ready', 'thingspace_bridge_build_info'];
-
 /** Words of PromQL that are neither metrics nor followed by `(`. */
 const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
 
@@ -99,7 +93,7 @@ function ruleQueries(): Query[] {
 function unknownNames(queries: Query[], known: Set<string>): string[] {
   return queries.flatMap(({ where, expression }) =>
     metricNames(expression)
-      .filter((name) => !known.has(name) && !PENDING_FROM_READINESS_BRANCH.includes(name))
+      .filter((name) => !known.has(name))
       .map((name) => `${where}: ${name}`),
   );
 }
@@ -151,10 +145,5 @@ describe('the dashboard and the alerts read only metrics the bridge exports', ()
     const queries = ruleQueries();
     expect(queries.length).toBeGreaterThanOrEqual(8);
     expect(unknownNames(queries, known)).toEqual([]);
-  });
-
-  it('lists as pending only names the bridge does not export yet', () => {
-    // Fails once the readiness branch is in: then empty PENDING_FROM_READINESS_BRANCH.
-    expect(PENDING_FROM_READINESS_BRANCH.filter((name) => known.has(name))).toEqual([]);
   });
 });
