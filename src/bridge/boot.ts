@@ -1,8 +1,9 @@
 /**
  * The Kafka side of a node, booted in the background once it listens: topics checked or created, schema ids
  * resolved (into the node's table, which the encoder and the spool read), the delivery connected. Retried with
- * backoff until it succeeds or the signal aborts it (close()), so a node started before its brokers comes up by
- * itself, as Kubernetes expects; each failed attempt is reported, for /readyz to say why the node waits.
+ * jittered backoff (util/backoff) until it succeeds or the signal aborts it (close()), so a node started before
+ * its brokers comes up by itself, as Kubernetes expects, without all the nodes of a deployment retrying at the
+ * same instants; each step is reported as a check that passed or failed, for /readyz to say why the node waits.
  */
 import type { Admin, Kafka } from 'kafkajs';
 import type { Config } from '../config';
@@ -10,9 +11,10 @@ import type { Stream } from '../events/schemas';
 import { NotReadyError } from '../http/errors';
 import type { Delivery } from '../kafka/delivery';
 import type { RegistryHttp } from '../kafka/registry-http';
-import { resolveSchemaIds, topicSubjects } from '../kafka/schema-ids';
+import { registryFaultOf, resolveSchemaIds, topicSubjects } from '../kafka/schema-ids';
 import { ensureTopics, type TopicSpec } from '../kafka/topics';
 import type { Logger } from '../observability';
+import { backoffDelay, type Backoff, type Random } from '../util/backoff';
 
 export interface KafkaSide {
   config: Pick<Config, 'kafka' | 'schemaRegistry' | 'archive'>;
@@ -23,24 +25,29 @@ export interface KafkaSide {
   /** Filled by the boot, before the delivery starts. */
   schemaIds: Map<string, number>;
   logger: Logger;
-  /** A failed attempt, before the next one. */
-  onAttemptFailed?: (err: unknown) => void;
+  /** A check passed (no failure) or failed, as each attempt goes. */
+  onCheck?: (check: BootCheck, failure?: unknown) => void;
+  /** The backoff's jitter; Math.random when absent. */
+  random?: Random;
 }
 
-const RETRY_MIN_MS = 500;
-const RETRY_MAX_MS = 30_000;
+/** What the boot checks, in its order; Kafka again last, when the delivery connects. */
+export type BootCheck = 'kafka' | 'topics' | 'registry' | 'schemas';
+
+/** 0.5 s doubling to 30 s, jittered. */
+const RETRY: Backoff = { baseMs: 500, maxMs: 30_000 };
 
 /** Resolves once booted; rejects with NotReadyError once the signal aborts. */
 export async function bootKafkaSide(side: KafkaSide, signal: AbortSignal): Promise<void> {
   const admin = side.kafka.admin();
   try {
-    for (let delay = RETRY_MIN_MS; ; delay = Math.min(delay * 2, RETRY_MAX_MS)) {
+    for (let attempt = 1; ; attempt++) {
       try {
         return await bootOnce(side, admin, signal);
       } catch (err) {
         if (signal.aborted) throw err;
+        const delay = backoffDelay(attempt, { ...RETRY, random: side.random });
         side.logger.error({ err, retryInMs: delay }, 'cannot boot the Kafka side yet');
-        side.onAttemptFailed?.(err);
         await sleep(delay, signal);
         throwIfAborted(signal);
       }
@@ -53,20 +60,53 @@ export async function bootKafkaSide(side: KafkaSide, signal: AbortSignal): Promi
 /** One attempt; no further step is taken once the signal aborted. */
 async function bootOnce(side: KafkaSide, admin: Admin, signal: AbortSignal): Promise<void> {
   const { config, topics } = side;
-  await admin.connect();
+  await check(side, 'kafka', () => admin.connect());
   throwIfAborted(signal);
   const specs: TopicSpec[] = Object.values(topics).map((topic) => ({ topic, ...config.kafka.newTopics }));
   if (config.archive.enabled) specs.push(archiveTopicSpec(config));
-  await ensureTopics(admin, specs, { create: config.kafka.createTopics });
+  await check(side, 'topics', () => ensureTopics(admin, specs, { create: config.kafka.createTopics }));
   throwIfAborted(signal);
-  const schemaIds = await resolveSchemaIds(side.registry, topicSubjects(topics), {
-    register: config.schemaRegistry.registerSchemas,
-  });
+  const schemaIds = await resolveChecked(side);
   throwIfAborted(signal);
   for (const [subject, id] of schemaIds) side.schemaIds.set(subject, id);
   // Last: a failed start leaves the delivery unstarted, so the next attempt starts it again.
-  await side.delivery.start();
+  await check(side, 'kafka', () => side.delivery.start());
   throwIfAborted(signal);
+}
+
+/**
+ * The schema ids, reported as two checks: the registry's own failure (down, credentials refused, a wrong URL)
+ * fails `registry`; a schema it refused fails `schemas`.
+ */
+async function resolveChecked(side: KafkaSide): Promise<Map<string, number>> {
+  const { config, topics, registry } = side;
+  try {
+    const ids = await resolveSchemaIds(registry, topicSubjects(topics), {
+      register: config.schemaRegistry.registerSchemas,
+    });
+    side.onCheck?.('registry');
+    side.onCheck?.('schemas');
+    return ids;
+  } catch (err) {
+    const fault = registryFaultOf(err);
+    if (fault) side.onCheck?.('registry', fault);
+    else {
+      side.onCheck?.('registry');
+      side.onCheck?.('schemas', err);
+    }
+    throw err;
+  }
+}
+
+/** Runs one step, reporting it as the check that passed or failed. */
+async function check(side: KafkaSide, name: BootCheck, step: () => Promise<unknown>): Promise<void> {
+  try {
+    await step();
+  } catch (err) {
+    side.onCheck?.(name, err);
+    throw err;
+  }
+  side.onCheck?.(name);
 }
 
 /**

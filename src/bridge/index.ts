@@ -5,8 +5,8 @@
  * start(): opens the delivery (delivery.ts: with `spool.enabled`, the spool first), listens at once, then boots the
  *   Kafka side in the background (boot.ts), retrying until it succeeds or close() is called. Without a spool the
  *   node says "starting" and answers callbacks 503 until booted; with one it is ready at once, taking callbacks
- *   into the spool (boot into the spool), replayed to Kafka once booted. /readyz tells the boot's state and last
- *   error either way.
+ *   into the spool (boot into the spool), replayed to Kafka once booted. /readyz tells each check's state (Kafka,
+ *   topics, registry, schemas, spool) and why a failing one fails, either way.
  * close(): readiness false and new callbacks 503 (draining), in-flight requests finish, the delivery flushes and
  *   disconnects, then the listeners close; all within http.shutdownGraceMs. The listeners stay open during the
  *   drain so that whoever still reaches the node (a load balancer that has not seen readiness fail yet, a
@@ -22,20 +22,30 @@ import { Admission } from '../http/admission';
 import { createEarlyShed } from '../http/early-shed';
 import { createApp, type AppDeps } from '../http/app';
 import { openHealthPort, type HealthPort } from '../http/health-port';
+import { openMetricsPort, type MetricsPort } from '../http/metrics-port';
 import { NotReadyError } from '../http/errors';
 import type { CallbackHandler } from '../ingress/handle-callback';
 import { createKafkaClient } from '../kafka/clients';
 import { createRegistryHttp } from '../kafka/registry-http';
 import type { Delivery } from '../kafka/delivery';
-import { createMetrics, type Logger, type Metrics } from '../observability';
+import { createMetrics, createTracing, type Logger, type Metrics } from '../observability';
 import { findService, type ServiceName } from '../thingspace/catalogue';
-import { bootKafkaSide } from './boot';
+import { packageVersion } from '../util/version';
+import { bootKafkaSide, type BootCheck } from './boot';
 import { openDelivery } from './delivery';
 import { Listeners, type Listener } from './listeners';
 import { createPipeline } from './pipeline';
 import { RecoveryLoop, type RecoveryDeps, type StartSms } from './recovery';
 import { markRunning, type RunMarker } from './run-marker';
-import { readinessDetails, readinessOf, sampleGauges, type KafkaSideState, type Lifecycle } from './status';
+import {
+  bootingState,
+  readinessDetails,
+  readinessOf,
+  recordCheck,
+  sampleGauges,
+  type KafkaSideState,
+  type Lifecycle,
+} from './status';
 
 export type { Listener } from './listeners';
 export type { StartSms } from './recovery';
@@ -58,6 +68,12 @@ export interface Bridge {
 
 export function createBridge(config: Config, logger: Logger, parts: BridgeParts = {}): Bridge {
   const metrics = createMetrics();
+  metrics.buildInfo.set(
+    { version: packageVersion(), node: process.version, kafka_client: config.kafka.client },
+    1,
+  );
+  // Undefined unless `tracing.enabled`: then no OpenTelemetry SDK module is loaded.
+  const tracing = createTracing(config.tracing, config.node, logger);
   const topics = topicsOf(config.kafka);
   const kafka = createKafkaClient(config.kafka, { logger });
   // One for the guards (path tokens) and the pipeline (credentials): its salt is per instance.
@@ -68,16 +84,18 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
   let handle: CallbackHandler = () => Promise.reject(new NotReadyError('starting'));
   // Filled by the boot; read by the encoder and the spool's replay at each record.
   const schemaIds = new Map<string, number>();
-  const kafkaSide: KafkaSideState = { booted: false, lastError: undefined };
+  const kafkaSide: KafkaSideState = bootingState();
   let booted: Promise<void> | undefined;
   let closed: Promise<boolean> | undefined;
   let marker: RunMarker | undefined;
   let healthPort: HealthPort | undefined;
+  let metricsPort: MetricsPort | undefined;
   const readiness = () => readinessOf(lifecycle, delivery);
   const recovery = recoveryLoop(config, parts, { readiness, metrics, logger });
   const admission = new Admission(config.http.admission, metrics, logger);
-  const listeners = new Listeners(config.http, createEarlyShed(admission, metrics));
+  const listeners = new Listeners(config.http, logger, createEarlyShed(admission, metrics));
 
+  const beforeScrape = () => sampleGauges(metrics, readiness() === undefined, delivery);
   const appDeps: AppDeps = {
     http: config.http,
     serviceEnabled: enabledServices(config),
@@ -87,10 +105,12 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     readiness,
     admission,
     readinessDetails: () => readinessDetails(kafkaSide, delivery),
-    beforeScrape: () => sampleGauges(metrics, delivery),
+    beforeScrape,
+    metricsElsewhere: config.http.metricsPort !== undefined,
     metrics,
     logger,
     onServerError: recovery && ((service, reason) => recovery.refused(service, reason)),
+    tracing,
   };
 
   const pipeline = (opened: Delivery) =>
@@ -104,17 +124,15 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
       logger,
       onUndelivered:
         recovery && ((service, account, reason) => recovery.refusedAfterAuth(service, account, reason)),
+      tracing,
     });
 
   async function boot(opened: Delivery): Promise<void> {
     const registry = createRegistryHttp(config.schemaRegistry);
-    const onAttemptFailed = (err: unknown) => {
-      kafkaSide.lastError = err instanceof Error ? err.message : String(err);
-    };
-    const side = { config, kafka, registry, topics, delivery: opened, schemaIds, logger, onAttemptFailed };
+    const onCheck = (check: BootCheck, failure?: unknown) => recordCheck(kafkaSide, check, failure);
+    const side = { config, kafka, registry, topics, delivery: opened, schemaIds, logger, onCheck };
     await bootKafkaSide(side, stopBooting.signal);
     kafkaSide.booted = true;
-    kafkaSide.lastError = undefined;
     if (lifecycle === 'starting') {
       handle = pipeline(opened);
       lifecycle = 'ready';
@@ -143,7 +161,12 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
     }
     listeners.destroy();
     admission.stop();
-    // Last: a liveness probe keeps its answer through the drain.
+    // Outside the grace period: an unreachable collector (the exporter's own timeout) is no unclean shutdown.
+    await tracing
+      ?.shutdown()
+      .catch((err: unknown) => logger.warn({ err }, 'exporting the last spans failed'));
+    // Last: a liveness probe keeps its answer through the drain, a scrape sees it.
+    await metricsPort?.close();
     await healthPort?.close();
     if (inTime) await marker?.clear();
     return inTime;
@@ -164,18 +187,26 @@ export function createBridge(config: Config, logger: Logger, parts: BridgeParts 
         lifecycle = 'ready';
       }
       const listening = await openListeners(listeners, config, appDeps);
-      if (config.http.healthPort !== undefined) {
-        try {
-          healthPort = await openHealthPort({
-            host: config.http.host,
-            port: config.http.healthPort,
-            readiness,
-          });
-        } catch (err) {
-          listeners.destroy();
-          throw err;
+      const { host, healthPort: health, metricsPort: scrape } = config.http;
+      try {
+        if (health !== undefined) {
+          healthPort = await openHealthPort({ host, port: health, readiness });
+          listening.push({ health: true, port: healthPort.port });
         }
-        listening.push({ health: true, port: healthPort.port });
+        if (scrape !== undefined) {
+          metricsPort = await openMetricsPort({
+            host,
+            port: scrape,
+            metrics,
+            beforeScrape,
+          });
+          listening.push({ metrics: true, port: metricsPort.port });
+        }
+      } catch (err) {
+        // Never half-started: what opened would keep the process alive.
+        listeners.destroy();
+        await healthPort?.close();
+        throw err;
       }
       booted = boot(opened);
       // Observed through ready(); an unobserved rejection here would crash the process.

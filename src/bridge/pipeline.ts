@@ -9,8 +9,9 @@ import {
   type CallbackHandler,
   type CallbackHandlerDeps,
 } from '../ingress/handle-callback';
+import { withStepSpans } from '../ingress/tracing';
 import type { Delivery } from '../kafka/delivery';
-import type { Logger, Metrics } from '../observability';
+import type { Logger, Metrics, Tracing } from '../observability';
 
 export interface PipelineParts {
   config: Config;
@@ -23,6 +24,8 @@ export interface PipelineParts {
   logger: Logger;
   /** An authenticated callback the delivery refused: the recovery loop's evidence. */
   onUndelivered?: CallbackHandlerDeps['onUndelivered'];
+  /** With `tracing.enabled`: each step in a span, the traceparent in the record headers. */
+  tracing?: Tracing;
 }
 
 export function createPipeline({
@@ -34,8 +37,9 @@ export function createPipeline({
   metrics,
   logger,
   onUndelivered,
+  tracing,
 }: PipelineParts): CallbackHandler {
-  return createCallbackHandler({
+  const deps: CallbackHandlerDeps = {
     parserLimits: { maxBodyBytes: config.http.maxBodyBytes },
     authenticator,
     normalizeOptions: { kindPriority: config.normalize.kindPriority },
@@ -52,5 +56,6 @@ export function createPipeline({
     onArchiveTooLarge: (eventId, bytes) =>
       logger.warn({ eventId, bytes }, 'not archiving a callback: its archive record exceeds a Kafka record'),
     onUndelivered,
-  });
+  };
+  return createCallbackHandler(tracing === undefined ? deps : withStepSpans(deps, tracing));
 }

@@ -2,8 +2,9 @@
  * The recovery loop (config `thingspace.recovery`): device messages the platform could not deliver wait in its
  * queue until the account calls StartSmsCallback (THINGSPACE.md §3). The loop collects the accounts an outage may
  * have affected (outage.ts) and, once the node has been ready for `quietMs` with no new refusal, calls start-sms
- * for each, one at a time; a failed call is retried with a doubling delay. An account refused again while its
- * call was under way stays pending: what was queued after the call started is not released by it.
+ * for each, one at a time; a failed call is retried with a doubling, jittered delay (util/backoff). An account
+ * refused again while its call was under way stays pending: what was queued after the call started is not
+ * released by it.
  *
  * Fed by the node: refusedAfterAuth() from the pipeline (the account is known), refused() from the HTTP layer for
  * every 5xx answered to a callback (the same refusal, if the pipeline already named its account, is not widened to
@@ -13,6 +14,7 @@ import type { Config, RecoveryConfig } from '../config';
 import type { Readiness } from '../http/app';
 import type { Logger, Metrics } from '../observability';
 import type { ServiceName } from '../thingspace/catalogue';
+import { backoffDelay, type Random } from '../util/backoff';
 import { affectedAccounts, type Observation } from './outage';
 
 /** Releases one account's queued device messages (StartSmsCallback, over the API the config names). */
@@ -27,6 +29,8 @@ export interface RecoveryDeps {
   logger: Logger;
   /** Epoch ms; tests move it. */
   now?: () => number;
+  /** The retry delay's jitter; Math.random when absent. */
+  random?: Random;
 }
 
 interface Pending {
@@ -140,7 +144,11 @@ export class RecoveryLoop {
         const entry = this.#pending.get(account);
         if (entry === undefined) continue;
         entry.failures += 1;
-        const retryInMs = Math.min(options.retryDelayMs * 2 ** (entry.failures - 1), options.maxRetryDelayMs);
+        const retryInMs = backoffDelay(entry.failures, {
+          baseMs: options.retryDelayMs,
+          maxMs: options.maxRetryDelayMs,
+          random: this.#deps.random,
+        });
         entry.notBefore = this.#now() + retryInMs;
         metrics.recoveryCalls.inc({ outcome: 'failed' });
         logger.warn(

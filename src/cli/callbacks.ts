@@ -20,9 +20,9 @@
  *
  * Exit codes, as `terraform plan -detailed-exitcode`: 0 success (for sync: nothing to change), 2 sync changed
  * something (or, with --dry-run, would), 1 failed (usage, config, checks, the platform). 2 never means anything
- * else here.
+ * else here: the one command whose usage errors exit 1, since deployments take 2 from `sync` as success
+ * (docker-compose.yml's register job).
  */
-import { parseArgs } from 'node:util';
 import { recoverableAccounts } from '../bridge/outage';
 import { ConfigError, loadConfig } from '../config';
 import type { Config, Env, ThingSpaceConfig } from '../config';
@@ -40,6 +40,7 @@ import {
   withRegistrationApi,
 } from '../registration';
 import type { AppliedChange, Change, RegistrationApi, RegistrationApiOptions } from '../registration';
+import { collect, defineCommand, EXIT_FAILED, EXIT_OK, parseCommand } from './command';
 import { platformStartSms } from './start-sms';
 
 /** Where a command writes and what it reads from outside: the process's, or a test's. */
@@ -59,34 +60,49 @@ export function processIo(): CliIo {
   };
 }
 
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
 const EXIT_CHANGED = 2;
 
-const USAGE = `usage: thingspace-bridge callbacks <command> [--config FILE] [--account NAME]...
-commands:
+export const DESCRIPTION = "manage the accounts' callback registrations with ThingSpace";
+
+const COMMANDS_HELP = `
+Commands:
   list                              the accounts' registrations: service, URL, credentials set
   register <service> [--url URL]    register one service (default URL: from the config)
   unregister <service>              remove one service's registration
   sync [--dry-run] [--force]        converge the registrations to the config (exit 2 when something changed)
   start-sms                         release device SMS queued during an outage (StartSmsCallback)
   recover                           start-sms for each account taking device SMS or NIDD data, all tried
-options: --allow-http, --allow-any-port (a simulator; ThingSpace wants https on 80, 443, 9001-9006,
-  28200-28220, 50551-50559)
+
+Exit codes: 0 done (sync: nothing to change), 2 sync changed something (or would), 1 failed or usage error.
 `;
 
-const OPTIONS = {
-  config: { type: 'string', short: 'c' },
-  account: { type: 'string', multiple: true },
-  url: { type: 'string' },
-  'dry-run': { type: 'boolean', default: false },
-  force: { type: 'boolean', default: false },
-  'allow-http': { type: 'boolean', default: false },
-  'allow-any-port': { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
+function command() {
+  return defineCommand('callbacks', DESCRIPTION)
+    .usage('<command> [options]')
+    .argument('[command]')
+    .argument('[operands...]')
+    .option('-c, --config <file>', "the bridge's config file (default: $BRIDGE_CONFIG)")
+    .option('--account <name>', 'an account of the config, repeatable (default: all)', collect)
+    .option('--url <url>', "register: the URL to register instead of the config's")
+    .option('--dry-run', 'sync: print the plan only')
+    .option('--force', 'sync: re-register what looks unchanged (after a password change)')
+    .option('--allow-http', 'allow http URLs (a simulator; ThingSpace wants https)')
+    .option(
+      '--allow-any-port',
+      'allow any port (a simulator; ThingSpace wants 80, 443, 9001-9006, 28200-28220, 50551-50559)',
+    )
+    .addHelpText('after', COMMANDS_HELP);
+}
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+interface Values {
+  config?: string;
+  account?: string[];
+  url?: string;
+  dryRun?: true;
+  force?: true;
+  allowHttp?: true;
+  allowAnyPort?: true;
+}
 
 /** A problem with how the command was called: usage is printed with it. */
 class UsageError extends Error {}
@@ -100,26 +116,19 @@ interface Context {
 }
 
 export async function run(args: string[], io: CliIo = processIo()): Promise<number> {
-  let parsed;
+  // Usage errors exit 1 here: 2 is sync's "changed" (above).
+  const parsed = parseCommand(command(), args, io, EXIT_FAILED);
+  if (!parsed.ok) return parsed.code;
+  const values = parsed.options as unknown as Values;
+  const [name, ...operands] = parsed.operands;
   try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true });
-  } catch (err) {
-    io.stderr(`callbacks: ${(err as Error).message}\n${USAGE}`);
-    return EXIT_FAILED;
-  }
-  const { values, positionals } = parsed;
-  const [command, ...operands] = positionals;
-  if (values.help) {
-    io.stdout(USAGE);
-    return EXIT_OK;
-  }
-  try {
-    const action = command === undefined ? undefined : COMMANDS[command];
-    if (action === undefined) throw new UsageError(command ? `unknown command '${command}'` : 'no command');
+    const action = name === undefined ? undefined : COMMANDS[name];
+    if (action === undefined) throw new UsageError(name ? `unknown command '${name}'` : 'no command');
     return await action(operands, contextOf(values, io));
   } catch (err) {
-    if (err instanceof UsageError) io.stderr(`callbacks: ${err.message}\n${USAGE}`);
-    else if (err instanceof ConfigError || err instanceof RegistrationError)
+    if (err instanceof UsageError) {
+      io.stderr(`callbacks: ${err.message}\n(run 'thingspace-bridge callbacks --help' for usage)\n`);
+    } else if (err instanceof ConfigError || err instanceof RegistrationError)
       io.stderr(`callbacks: ${err.message}\n`);
     else throw err;
     return EXIT_FAILED;
@@ -176,8 +185,8 @@ const COMMANDS: Record<string, Command> = {
       ctx.thingspace,
       {
         ...urlOptions(values),
-        dryRun: values['dry-run'],
-        force: values.force,
+        dryRun: values.dryRun === true,
+        force: values.force === true,
         accounts: values.account,
         onPlan: (plan) => io.stdout(formatPlan(plan)),
         onApplied: (applied) => io.stdout(appliedLine(applied)),
@@ -186,7 +195,7 @@ const COMMANDS: Record<string, Command> = {
     );
     const changes = changesOf(result.plan).length;
     if (changes === 0) return EXIT_OK;
-    if (values['dry-run']) {
+    if (values.dryRun) {
       io.stdout('Dry run: nothing was changed.\n');
       return EXIT_CHANGED;
     }
@@ -264,7 +273,7 @@ function apiOptions(io: CliIo): RegistrationApiOptions {
 }
 
 function urlOptions(values: Values) {
-  return { allowHttp: values['allow-http'], allowAnyPort: values['allow-any-port'] };
+  return { allowHttp: values.allowHttp === true, allowAnyPort: values.allowAnyPort === true };
 }
 
 function selectedAccounts({ config, values }: Context): string[] {

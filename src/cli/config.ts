@@ -12,6 +12,11 @@ interface Loaded<C> {
   file: string | undefined;
 }
 
+/** `--config` as the config loader reads it (src/config/sources.ts): the flag wins over BRIDGE_CONFIG. */
+export function configArgv(options: { config?: unknown }): string[] {
+  return typeof options.config === 'string' ? ['--config', options.config] : [];
+}
+
 /** The loaded config and its logger; undefined when the config is invalid (the problems are on stderr). */
 export function startWithConfig<C extends { log: LogConfig }>(
   command: string,

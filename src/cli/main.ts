@@ -1,59 +1,52 @@
 #!/usr/bin/env node
 /**
- * `thingspace-bridge <command>`: the one entry point. Each command lives in its own module under src/cli/.
+ * `thingspace-bridge <command>`: the one entry point. Each command lives in its own module under src/cli/ and
+ * parses its own arguments (src/cli/command.ts); this one dispatches by name and answers the root's `--help` and
+ * `--version`.
  */
 import '../kafka/kafkajs-timer-warning';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { Command } from 'commander';
 import * as callbacks from './callbacks';
+import { parseCommand, EXIT_FAILED, EXIT_USAGE, VERSION } from './command';
 import * as replay from './replay';
 import * as serve from './serve';
 import * as simulate from './simulate';
 import * as tail from './tail';
 
-type Command = (args: string[]) => Promise<number>;
-
-const commands: Record<string, Command> = {
-  serve: serve.run,
-  tail: tail.run,
-  callbacks: (args) => callbacks.run(args),
-  simulate: (args) => simulate.run(args),
-  replay: (args) => replay.run(args),
-};
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
+interface Entry {
+  description: string;
+  run: (args: string[]) => Promise<number>;
 }
 
-function usage(): string {
-  const names = Object.keys(commands);
-  return [
-    'usage: thingspace-bridge <command> [options]',
-    '',
-    names.length > 0 ? `commands: ${names.join(', ')}` : 'commands: (none yet)',
-    'options: --version, --help',
-  ].join('\n');
+const COMMANDS: Readonly<Record<string, Entry>> = {
+  serve: { description: serve.DESCRIPTION, run: (args) => serve.run(args) },
+  tail: { description: tail.DESCRIPTION, run: (args) => tail.run(args) },
+  callbacks: { description: callbacks.DESCRIPTION, run: (args) => callbacks.run(args) },
+  simulate: { description: simulate.DESCRIPTION, run: (args) => simulate.run(args) },
+  replay: { description: replay.DESCRIPTION, run: (args) => replay.run(args) },
+};
+
+/** The root: its commands listed for help and suggestions only, since each parses its own arguments. */
+function root(): Command {
+  const program = new Command('thingspace-bridge')
+    .usage('<command> [options]')
+    .version(VERSION, '-v, --version')
+    .showSuggestionAfterError(true)
+    .helpCommand(false)
+    .showHelpAfterError("(run 'thingspace-bridge --help' for the commands)")
+    .addHelpText('after', "\nEach command's options: thingspace-bridge <command> --help");
+  for (const [name, { description }] of Object.entries(COMMANDS))
+    program.command(name).description(description);
+  return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === '--version' || name === '-v') {
-    process.stdout.write(`${version()}\n`);
-    return 0;
-  }
-  if (name === undefined || name === '--help' || name === '-h') {
-    process.stdout.write(`${usage()}\n`);
-    return name === undefined ? 2 : 0;
-  }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`thingspace-bridge: unknown command '${name}'\n${usage()}\n`);
-    return 2;
-  }
-  return command(rest);
+  const command = name === undefined ? undefined : COMMANDS[name];
+  if (command !== undefined) return command.run(rest);
+  const parsed = parseCommand(root(), argv);
+  // Only an answer or a refusal can come back: a known name was dispatched above.
+  return parsed.ok ? EXIT_USAGE : parsed.code;
 }
 
 if (require.main === module) {
@@ -61,7 +54,7 @@ if (require.main === module) {
     (code) => (process.exitCode = code),
     (err: unknown) => {
       process.stderr.write(`thingspace-bridge: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT_FAILED;
     },
   );
 }

@@ -12,82 +12,78 @@
  * settings from the same file as `serve`. One line per callback on stdout, then the counts; logs on stderr.
  * Exit 0 when done, 1 when Kafka or the registry failed it, 2 for bad arguments or config.
  */
-import { parseArgs } from 'node:util';
 import { loadClientConfig } from '../config';
 import type { ReplaySource } from '../events/archive';
 import { ReplayError } from '../replay/errors';
 import type { ReplayPlan, ReplayReport, ReplaySummary } from '../replay/replay';
 import { runReplay } from '../replay/run';
 import { findService } from '../thingspace/catalogue';
-import { startWithConfig } from './config';
+import { defineCommand, EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseCommand, processOutput } from './command';
+import type { CommandOutput } from './command';
+import { configArgv, startWithConfig } from './config';
+import { timeOf } from './time';
 
-const USAGE =
-  'usage: thingspace-bridge replay --from archive|dead-letter --since TIME --until TIME [--service NAME] ' +
-  '[--dry-run] [--config FILE]';
+export const DESCRIPTION =
+  'run archived or dead-lettered callbacks of a time window through the current mapping';
 
 const SOURCES: readonly ReplaySource[] = ['archive', 'dead-letter'];
 
-/** ISO 8601: a date, or a date and time with a zone (a time without one would be the machine's local time). */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+function command() {
+  return defineCommand('replay', DESCRIPTION)
+    .option('--from <source>', `where the callbacks are read: ${SOURCES.join(' or ')}`)
+    .option('--since <time>', "the window's start, inclusive: ISO 8601 with a zone, a date, or now")
+    .option('--until <time>', "the window's end, exclusive: as --since")
+    .option('--service <name>', 'only this callback service')
+    .option('--dry-run', 'publish nothing; print whether each event would change')
+    .option('-c, --config <file>', "the bridge's config file (default: $BRIDGE_CONFIG)");
+}
 
-export type ParsedReplayArgs = { ok: true; plan: ReplayPlan } | { ok: false; error: string };
+export type ParsedReplayArgs =
+  { ok: true; plan: ReplayPlan; config: string[] } | { ok: false; code: number; error?: string };
 
-/** The plan the arguments describe, or what is wrong with them; `--config` is left to the config loader. */
-export function parseReplayArgs(args: readonly string[], now: number): ParsedReplayArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        config: { type: 'string', short: 'c' },
-        from: { type: 'string' },
-        since: { type: 'string' },
-        until: { type: 'string' },
-        service: { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-      },
-    }));
-  } catch (err) {
-    return { ok: false, error: (err as Error).message };
-  }
+interface ReplayOptions {
+  config?: string;
+  from?: string;
+  since?: string;
+  until?: string;
+  service?: string;
+  dryRun?: true;
+}
+
+/**
+ * The plan the arguments describe and the `--config` argv for the loader; or the exit code and, unless commander
+ * printed it already, what is wrong.
+ */
+export function parseReplayArgs(
+  args: readonly string[],
+  now: number,
+  output: CommandOutput = processOutput,
+): ParsedReplayArgs {
+  const parsed = parseCommand(command(), args, output);
+  if (!parsed.ok) return parsed;
+  const values = parsed.options as unknown as ReplayOptions;
+  const refuse = (error: string): ParsedReplayArgs => ({ ok: false, code: EXIT_USAGE, error });
   const from = values.from as ReplaySource | undefined;
-  if (from === undefined || !SOURCES.includes(from)) {
-    return { ok: false, error: `--from takes ${SOURCES.join(' or ')}` };
-  }
+  if (from === undefined || !SOURCES.includes(from)) return refuse(`--from takes ${SOURCES.join(' or ')}`);
+  if (values.since === undefined) return refuse('--since is required');
+  if (values.until === undefined) return refuse('--until is required');
   const since = timeOf('--since', values.since, now);
-  if (typeof since === 'string') return { ok: false, error: since };
+  if (typeof since === 'string') return refuse(since);
   const until = timeOf('--until', values.until, now);
-  if (typeof until === 'string') return { ok: false, error: until };
-  if (since >= until) return { ok: false, error: '--since must be before --until' };
+  if (typeof until === 'string') return refuse(until);
+  if (since >= until) return refuse('--since must be before --until');
   let service;
   if (values.service !== undefined) {
     service = findService(values.service)?.name;
     if (service === undefined) {
-      return {
-        ok: false,
-        error: `--service: '${values.service}' is not a callback service the bridge knows`,
-      };
+      return refuse(`--service: '${values.service}' is not a callback service the bridge knows`);
     }
   }
   return {
     ok: true,
-    plan: { from, window: { since, until }, dryRun: values['dry-run'], ...(service ? { service } : {}) },
+    plan: { from, window: { since, until }, dryRun: values.dryRun === true, ...(service ? { service } : {}) },
+    config: configArgv(values),
   };
-}
-
-/** Epoch ms, or the problem as text. */
-function timeOf(flag: string, text: string | undefined, now: number): number | string {
-  if (text === undefined) return `${flag} is required`;
-  if (text === 'now') return now;
-  const ms = ISO_TIME.test(text) && realDate(text) ? Date.parse(text) : NaN;
-  return Number.isNaN(ms) ? `${flag}: '${text}' is not an ISO 8601 date or time with a zone, nor 'now'` : ms;
-}
-
-/** Date.parse rolls 2026-02-30 over into March: the day must exist in its month. */
-function realDate(text: string): boolean {
-  const [year, month, day] = text.slice(0, 10).split('-').map(Number) as [number, number, number];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 /** One line per callback: what became of it, its eventId, service and place in the source; a diff below. */
@@ -111,16 +107,20 @@ export function summaryLine(summary: ReplaySummary, dryRun: boolean): string {
 export async function run(args: string[]): Promise<number> {
   const parsed = parseReplayArgs(args, Date.now());
   if (!parsed.ok) {
-    process.stderr.write(`thingspace-bridge replay: ${parsed.error}\n${USAGE}\n`);
-    return 2;
+    if (parsed.error !== undefined) {
+      process.stderr.write(
+        `thingspace-bridge replay: ${parsed.error}\n(run 'thingspace-bridge replay --help' for usage)\n`,
+      );
+    }
+    return parsed.code;
   }
   const { plan } = parsed;
   const started = startWithConfig(
     'replay',
-    () => loadClientConfig({ argv: args, env: process.env, cwd: process.cwd() }),
+    () => loadClientConfig({ argv: parsed.config, env: process.env, cwd: process.cwd() }),
     process.stderr,
   );
-  if (started === undefined) return 2;
+  if (started === undefined) return EXIT_USAGE;
   const { config, logger } = started;
   try {
     const summary = await runReplay({
@@ -130,10 +130,10 @@ export async function run(args: string[]): Promise<number> {
       onReport: (report) => process.stdout.write(`${reportLines(report).join('\n')}\n`),
     });
     process.stdout.write(`${summaryLine(summary, plan.dryRun)}\n`);
-    return 0;
+    return EXIT_OK;
   } catch (err) {
     if (!(err instanceof ReplayError)) throw err;
     process.stderr.write(`thingspace-bridge replay: ${err.code}: ${err.message}\n`);
-    return 1;
+    return EXIT_FAILED;
   }
 }

@@ -2,19 +2,31 @@
  * `thingspace-bridge serve [--config FILE]` (also `npm start`): runs an ingress node until SIGTERM or SIGINT,
  * then shuts down gracefully. The config file comes from --config or BRIDGE_CONFIG (YAML or JSON); KAFKA_BROKERS,
  * SCHEMA_REGISTRY_URL and BRIDGE_PORT override it. An invalid config lists every problem and exits 2 before
- * anything starts. With `thingspace.recovery.enabled`, the node calls StartSmsCallback after an outage
+ * anything starts, as do an unknown option and a stray argument. With `thingspace.recovery.enabled`, the node calls StartSmsCallback after an outage
  * (src/bridge/recovery.ts) through the API of the `thingspace` section.
  */
 import { createBridge } from '../bridge';
 import { loadConfig } from '../config';
-import { startWithConfig } from './config';
+import { defineCommand, EXIT_USAGE, parseCommand } from './command';
+import { configArgv, startWithConfig } from './config';
 import { platformStartSms } from './start-sms';
 
-export async function run(args: string[]): Promise<number> {
-  const started = startWithConfig('serve', () =>
-    loadConfig({ argv: args, env: process.env, cwd: process.cwd() }),
+export const DESCRIPTION = 'run the bridge: take callbacks, publish them to Kafka, until SIGTERM or SIGINT';
+
+function command() {
+  return defineCommand('serve', DESCRIPTION).option(
+    '-c, --config <file>',
+    'the config file, YAML or JSON (default: $BRIDGE_CONFIG)',
   );
-  if (started === undefined) return 2;
+}
+
+export async function run(args: string[]): Promise<number> {
+  const parsed = parseCommand(command(), args);
+  if (!parsed.ok) return parsed.code;
+  const started = startWithConfig('serve', () =>
+    loadConfig({ argv: configArgv(parsed.options), env: process.env, cwd: process.cwd() }),
+  );
+  if (started === undefined) return EXIT_USAGE;
   const { config, file, logger } = started;
 
   const { thingspace } = config;

@@ -14,7 +14,6 @@
  * line, and never printed. The first lines on stdout are what to configure: `THINGSPACE_URL=<SOAP API root>`,
  * and for REST `THINGSPACE_REST_URL=`, `THINGSPACE_OAUTH_TOKEN_URL=` and `THINGSPACE_APP_KEY=`.
  */
-import { parseArgs } from 'node:util';
 import { maskedUrl } from '../registration';
 import { addReport, DEFAULT_RETRY_INTERVAL_MS, emptyReport, Simulator } from '../simulator';
 import type {
@@ -26,25 +25,9 @@ import type {
   UwsCall,
 } from '../simulator';
 import { Secret } from '../util/secret';
-import { EXIT_FAILED, EXIT_OK, processIo } from './callbacks';
+import { processIo } from './callbacks';
+import { collect, defineCommand, EXIT_OK, EXIT_USAGE, parseCommand } from './command';
 import type { CliIo } from './callbacks';
-
-const USAGE = `usage: thingspace-bridge simulate [options]
-  --api soap|rest|both     the registration API(s) served, both on one port (default: soap)
-  --user NAME              the API user that may log in (default: simulator)
-  --password-env VAR       the variable holding its password (default: THINGSPACE_PASSWORD)
-  --app-key KEY            REST: the OAuth2 app key that may take tokens (default: simulator-app)
-  --app-secret-env VAR     REST: the variable holding the app secret (default: THINGSPACE_APP_SECRET)
-  --access-token-ttl-ms MS, --session-ttl-ms MS
-                           REST: token lifetimes (default: an hour, 30 minutes)
-  --account NAME           an account that exists (repeatable; default: any)
-  --host H, --port P       where the fake API listens (default: 127.0.0.1, a free port)
-  --count N                callbacks per registration (default: each sample of the service once)
-  --rate R                 callbacks per second per registration; without --count, until stopped
-  --retry-interval-ms MS   between delivery attempts (default: ${DEFAULT_RETRY_INTERVAL_MS}, as the platform)
-  --templates DIR          the sample callbacks, repeatable (default: test/fixtures/callbacks and
-                           test/fixtures/rest of this checkout)
-`;
 
 /** What --api takes: the APIs served. */
 const API_CHOICES: Readonly<Record<string, readonly RegistrationApi[]>> = {
@@ -53,23 +36,49 @@ const API_CHOICES: Readonly<Record<string, readonly RegistrationApi[]>> = {
   both: ['soap', 'rest'],
 };
 
-const OPTIONS = {
-  api: { type: 'string', default: 'soap' },
-  user: { type: 'string', default: 'simulator' },
-  'password-env': { type: 'string', default: 'THINGSPACE_PASSWORD' },
-  'app-key': { type: 'string', default: 'simulator-app' },
-  'app-secret-env': { type: 'string', default: 'THINGSPACE_APP_SECRET' },
-  'access-token-ttl-ms': { type: 'string' },
-  'session-ttl-ms': { type: 'string' },
-  account: { type: 'string', multiple: true },
-  host: { type: 'string', default: '127.0.0.1' },
-  port: { type: 'string', default: '0' },
-  count: { type: 'string' },
-  rate: { type: 'string' },
-  'retry-interval-ms': { type: 'string' },
-  templates: { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
+export const DESCRIPTION = 'ThingSpace on this machine: a fake registration API that sends callbacks';
+
+function command() {
+  return defineCommand('simulate', DESCRIPTION)
+    .option('--api <api>', 'the registration API(s) served, both on one port: soap, rest or both', 'soap')
+    .option('--user <name>', 'the API user that may log in', 'simulator')
+    .option('--password-env <var>', 'the variable holding its password', 'THINGSPACE_PASSWORD')
+    .option('--app-key <key>', 'REST: the OAuth2 app key that may take tokens', 'simulator-app')
+    .option('--app-secret-env <var>', 'REST: the variable holding the app secret', 'THINGSPACE_APP_SECRET')
+    .option('--access-token-ttl-ms <ms>', 'REST: access token lifetime (default: an hour)')
+    .option('--session-ttl-ms <ms>', 'REST: M2M session lifetime (default: 30 minutes)')
+    .option('--account <name>', 'an account that exists, repeatable (default: any)', collect)
+    .option('--host <host>', 'where the fake API listens', '127.0.0.1')
+    .option('--port <port>', 'its port (0: a free one)', '0')
+    .option('--count <n>', 'callbacks per registration (default: each sample of the service once)')
+    .option('--rate <r>', 'callbacks per second per registration; without --count, until stopped')
+    .option(
+      '--retry-interval-ms <ms>',
+      `between delivery attempts (default: ${DEFAULT_RETRY_INTERVAL_MS}, as the platform)`,
+    )
+    .option(
+      '--templates <dir>',
+      'the sample callbacks, repeatable (default: test/fixtures/callbacks and test/fixtures/rest of this checkout)',
+      collect,
+    );
+}
+
+interface Values {
+  api: string;
+  user: string;
+  passwordEnv: string;
+  appKey: string;
+  appSecretEnv: string;
+  accessTokenTtlMs?: string;
+  sessionTtlMs?: string;
+  account?: string[];
+  host: string;
+  port: string;
+  count?: string;
+  rate?: string;
+  retryIntervalMs?: string;
+  templates?: string[];
+}
 
 /** A positive number given as text, or a usage error naming the option. */
 function positive(name: string, text: string | undefined, integer: boolean): number | undefined {
@@ -95,34 +104,32 @@ export async function run(
 ): Promise<number> {
   let options;
   try {
-    const { values } = parseArgs({ args, options: OPTIONS });
-    if (values.help) {
-      io.stdout(USAGE);
-      return EXIT_OK;
-    }
+    const parsed = parseCommand(command(), args, io);
+    if (!parsed.ok) return parsed.code;
+    const values = parsed.options as unknown as Values;
     const apis = API_CHOICES[values.api];
     if (apis === undefined) throw new Error(`--api expects soap, rest or both, got '${values.api}'`);
-    const password = io.env[values['password-env']];
-    if (!password) throw new Error(`set ${values['password-env']} to the API user's password`);
-    const appSecret = io.env[values['app-secret-env']];
+    const password = io.env[values.passwordEnv];
+    if (!password) throw new Error(`set ${values.passwordEnv} to the API user's password`);
+    const appSecret = io.env[values.appSecretEnv];
     if (apis.includes('rest') && !appSecret) {
-      throw new Error(`set ${values['app-secret-env']} to the REST app's secret`);
+      throw new Error(`set ${values.appSecretEnv} to the REST app's secret`);
     }
     options = {
       values,
       apis,
       password: new Secret(password),
-      app: { key: values['app-key'], secret: new Secret(appSecret ?? '') },
-      accessTokenTtlMs: positive('access-token-ttl-ms', values['access-token-ttl-ms'], true),
-      sessionTtlMs: positive('session-ttl-ms', values['session-ttl-ms'], true),
+      app: { key: values.appKey, secret: new Secret(appSecret ?? '') },
+      accessTokenTtlMs: positive('access-token-ttl-ms', values.accessTokenTtlMs, true),
+      sessionTtlMs: positive('session-ttl-ms', values.sessionTtlMs, true),
       port: portNumber(values.port),
       count: positive('count', values.count, true),
       rate: positive('rate', values.rate, false),
-      retryIntervalMs: positive('retry-interval-ms', values['retry-interval-ms'], true),
+      retryIntervalMs: positive('retry-interval-ms', values.retryIntervalMs, true),
     };
   } catch (err) {
-    io.stderr(`simulate: ${(err as Error).message}\n${USAGE}`);
-    return EXIT_FAILED;
+    io.stderr(`simulate: ${(err as Error).message}\n(run 'thingspace-bridge simulate --help' for usage)\n`);
+    return EXIT_USAGE;
   }
   const { values, password, rate } = options;
   const totals = emptyReport();
@@ -167,13 +174,13 @@ export async function run(
     const { restUrl, oauthTokenUrl } = simulator.restUrls;
     io.stdout(
       `THINGSPACE_REST_URL=${restUrl}\nTHINGSPACE_OAUTH_TOKEN_URL=${oauthTokenUrl}\n` +
-        `THINGSPACE_APP_KEY=${values['app-key']}\n` +
-        `simulator: REST app secret: the value of ${values['app-secret-env']}\n`,
+        `THINGSPACE_APP_KEY=${values.appKey}\n` +
+        `simulator: REST app secret: the value of ${values.appSecretEnv}\n`,
     );
   }
   io.stdout(
     `simulator: serving ${values.api === 'both' ? 'SOAP and REST' : values.api.toUpperCase()}; ` +
-      `waiting for registrations (log in as ${values.user}, password: the value of ${values['password-env']}); ` +
+      `waiting for registrations (log in as ${values.user}, password: the value of ${values.passwordEnv}); ` +
       'Ctrl-C to stop\n',
   );
 

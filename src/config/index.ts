@@ -13,6 +13,7 @@ export type {
   Config,
   HttpConfig,
   KafkaConfig,
+  ListenerTlsConfig,
   LogConfig,
   SpoolConfig,
   LogLevel,
@@ -22,6 +23,7 @@ export type {
   ServiceConfig,
   ThingSpaceApiConfig,
   ThingSpaceConfig,
+  TracingConfig,
   RecoveryConfig,
 } from './schema';
 export type { Env } from './secrets';

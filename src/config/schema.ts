@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_ARCHIVE_TOPIC } from '../events/archive';
 import { DEFAULT_TOPICS } from '../events/schemas';
@@ -79,79 +80,141 @@ const admission = z
   })
   .meta({ description: 'Admission control: load beyond capacity is refused early rather than queued.' });
 
-const http = z
-  .strictObject({
-    port: port.default(8080).meta({
-      description: 'Port of the main listener: POST /callbacks/:service, /healthz, /readyz, /metrics.',
-      env: 'BRIDGE_PORT',
-    }),
-    host: z.string().min(1).default('0.0.0.0').meta({ description: 'Address to listen on; `::` for IPv6.' }),
-    maxBodyBytes: count
-      .default(DEFAULT_PARSER_LIMITS.maxBodyBytes)
-      .meta({ description: 'Larger requests are refused with 413.' }),
-    bodyTimeoutMs: positiveMs.default(10_000).meta({
-      description: 'A client that has not sent its whole body by then is cut off (slow-client guard).',
-    }),
-    requestTimeoutMs: positiveMs.default(30_000).meta({
-      description:
-        'Longest time from request start to answer, Kafka acknowledgement included; at least bodyTimeoutMs.',
-    }),
-    keepAliveTimeoutMs: positiveMs.default(65_000).meta({
-      description:
-        'Idle keep-alive connections are closed after this. Above the 60 s idle timeout of common load balancers, so they close first.',
-    }),
-    shutdownGraceMs: positiveMs.default(25_000).meta({
-      description:
-        'On SIGTERM, time to finish in-flight requests and flush to Kafka; below the 30 s Kubernetes default grace period.',
-    }),
-    trustProxy: z.int().min(0).default(0).meta({
-      description:
-        'Proxies in front of the bridge whose X-Forwarded-For entries are believed; 0 uses the socket address.',
-    }),
-    allowedSources: z
-      .array(
-        // Parsed here, once: the HTTP guard gets Cidr objects ready for a net.BlockList.
-        z.string().transform((text, issues) => {
-          const cidr = parseCidr(text);
-          if (cidr === undefined) {
-            issues.addIssue({ code: 'custom', message: 'expected an IPv4/IPv6 address or CIDR' });
-          }
-          return cidr ?? z.NEVER;
-        }),
-      )
-      .default([])
-      .meta({
+/** The TLS versions a listener can require at least; TLS 1.3 is offered either way. */
+export const TLS_MIN_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+
+const LISTENER_TLS_FILES = ['certFile', 'keyFile', 'chainFile'] as const;
+
+/**
+ * HTTPS on the callback listeners (src/bridge/tls.ts). The files are checked readable here, so a wrong path is
+ * reported with every other problem; the bridge reads them at start and again whenever they change, so the
+ * result keeps their paths (absolute), not their content.
+ */
+function listenerTls(ctx: LoadContext) {
+  const file = (description: string) => z.string().min(1).meta({ description });
+  return withSecrets(
+    {
+      certFile: file(
+        'PEM certificate of the listeners, relative to the config file: the server certificate first, then its intermediates (a full chain such as ACME clients write) unless chainFile gives them. ThingSpace needs one a public CA signed.',
+      ),
+      keyFile: file('PEM private key of certFile; encrypted ones take a passphrase.'),
+      chainFile: file(
+        'PEM intermediate certificates sent after certFile, for a certFile that holds the server certificate alone.',
+      ).optional(),
+      minVersion: z.enum(TLS_MIN_VERSIONS).default('TLSv1.2').meta({
         description:
-          "Source addresses (`192.0.2.7`, `192.0.2.0/24`, `2001:db8::/32`) allowed to POST callbacks: ThingSpace's published senders, THINGSPACE.md §4. Empty allows everyone and warns at start.",
+          "The oldest TLS version accepted; TLS 1.3 is always offered. Keep TLSv1.2: ThingSpace's senders speak TLS 1.1/1.2 (THINGSPACE.md §4), so TLSv1.3 locks the platform out.",
       }),
-    healthPort: port.optional().meta({
-      description:
-        'A port of its own for /healthz and /readyz, served by a worker thread so probes are answered at once however busy the node is (/healthz turns 503 only when the main event loop has not run for 10 s). Unset: only on the main listener.',
-    }),
-    listenBacklog: count.max(65_535).default(4096).meta({
-      description:
-        "Connections the kernel queues before the bridge accepts them (Node's default is 511; the kernel caps it at net.core.somaxconn). Past it, new connections are reset.",
-    }),
-    admission: admission.prefault({}),
-    publicBaseUrl: httpUrl().optional().meta({
-      description:
-        'The URL ThingSpace reaches this bridge at (no trailing /callbacks): `callbacks sync` registers `<publicBaseUrl>/callbacks/<Service>`, on `services.<name>.port` where one is set. Warns when its port is one ThingSpace does not accept.',
-      env: 'BRIDGE_PUBLIC_BASE_URL',
-    }),
-  })
-  .superRefine(
-    (value, issues) => {
-      if (value.requestTimeoutMs < value.bodyTimeoutMs) {
-        issues.addIssue({
-          code: 'custom',
-          path: ['requestTimeoutMs'],
-          message: 'must be at least bodyTimeoutMs',
-        });
-      }
+      watchIntervalMs: positiveMs.default(5_000).meta({
+        description:
+          'How often the files are checked for a change (stat); a changed, valid pair serves new connections from then on, open ones keep theirs, and an invalid one is logged and the pair in use kept.',
+      }),
     },
-    whenValid(['requestTimeoutMs'], ['bodyTimeoutMs']),
-  )
-  .meta({ description: 'The HTTP listener(s) receiving callbacks.' });
+    ctx,
+    { passphrase: 'optional' },
+    {
+      check: (value, issues) => {
+        for (const key of LISTENER_TLS_FILES) {
+          const path = value[key];
+          if (typeof path === 'string' && path.length > 0) readReferencedFile(path, ctx, issues, key);
+        }
+      },
+    },
+  ).transform(({ certFile, keyFile, chainFile, ...rest }) => ({
+    ...rest,
+    certFile: resolve(ctx.baseDir, certFile),
+    keyFile: resolve(ctx.baseDir, keyFile),
+    ...(chainFile === undefined ? {} : { chainFile: resolve(ctx.baseDir, chainFile) }),
+  }));
+}
+
+function http(ctx: LoadContext) {
+  return z
+    .strictObject({
+      port: port.default(8080).meta({
+        description: 'Port of the main listener: POST /callbacks/:service, /healthz, /readyz, /metrics.',
+        env: 'BRIDGE_PORT',
+      }),
+      host: z
+        .string()
+        .min(1)
+        .default('0.0.0.0')
+        .meta({ description: 'Address to listen on; `::` for IPv6.' }),
+      maxBodyBytes: count
+        .default(DEFAULT_PARSER_LIMITS.maxBodyBytes)
+        .meta({ description: 'Larger requests are refused with 413.' }),
+      bodyTimeoutMs: positiveMs.default(10_000).meta({
+        description: 'A client that has not sent its whole body by then is cut off (slow-client guard).',
+      }),
+      requestTimeoutMs: positiveMs.default(30_000).meta({
+        description:
+          'Longest time from request start to answer, Kafka acknowledgement included; at least bodyTimeoutMs.',
+      }),
+      keepAliveTimeoutMs: positiveMs.default(65_000).meta({
+        description:
+          'Idle keep-alive connections are closed after this. Above the 60 s idle timeout of common load balancers, so they close first.',
+      }),
+      shutdownGraceMs: positiveMs.default(25_000).meta({
+        description:
+          'On SIGTERM, time to finish in-flight requests and flush to Kafka; below the 30 s Kubernetes default grace period.',
+      }),
+      trustProxy: z.int().min(0).default(0).meta({
+        description:
+          'Proxies in front of the bridge whose X-Forwarded-For entries are believed; 0 uses the socket address.',
+      }),
+      allowedSources: z
+        .array(
+          // Parsed here, once: the HTTP guard gets Cidr objects ready for a net.BlockList.
+          z.string().transform((text, issues) => {
+            const cidr = parseCidr(text);
+            if (cidr === undefined) {
+              issues.addIssue({ code: 'custom', message: 'expected an IPv4/IPv6 address or CIDR' });
+            }
+            return cidr ?? z.NEVER;
+          }),
+        )
+        .default([])
+        .meta({
+          description:
+            "Source addresses (`192.0.2.7`, `192.0.2.0/24`, `2001:db8::/32`) allowed to POST callbacks: ThingSpace's published senders, THINGSPACE.md §4. Empty allows everyone and warns at start.",
+        }),
+      healthPort: port.optional().meta({
+        description:
+          'A port of its own for /healthz and /readyz, served by a worker thread so probes are answered at once however busy the node is (/healthz turns 503 only when the main event loop has not run for 10 s). Unset: only on the main listener.',
+      }),
+      metricsPort: port.optional().meta({
+        description:
+          'A port of its own for /metrics, apart from the callbacks: a scraper then needs no route to the port ThingSpace posts to, and the callback listeners answer /metrics 404. Unset: /metrics on the main listener.',
+      }),
+      listenBacklog: count.max(65_535).default(4096).meta({
+        description:
+          "Connections the kernel queues before the bridge accepts them (Node's default is 511; the kernel caps it at net.core.somaxconn). Past it, new connections are reset.",
+      }),
+      admission: admission.prefault({}),
+      publicBaseUrl: httpUrl().optional().meta({
+        description:
+          'The URL ThingSpace reaches this bridge at (no trailing /callbacks): `callbacks sync` registers `<publicBaseUrl>/callbacks/<Service>`, on `services.<name>.port` where one is set. Warns when its port is one ThingSpace does not accept.',
+        env: 'BRIDGE_PUBLIC_BASE_URL',
+      }),
+      tls: listenerTls(ctx).optional().meta({
+        description:
+          'HTTPS on the main and per-service listeners, for a bridge that ThingSpace reaches without a TLS-ending proxy (README, Exposing it to ThingSpace); the health port stays plain HTTP. Absent: plain HTTP.',
+      }),
+    })
+    .superRefine(
+      (value, issues) => {
+        if (value.requestTimeoutMs < value.bodyTimeoutMs) {
+          issues.addIssue({
+            code: 'custom',
+            path: ['requestTimeoutMs'],
+            message: 'must be at least bodyTimeoutMs',
+          });
+        }
+      },
+      whenValid(['requestTimeoutMs'], ['bodyTimeoutMs']),
+    )
+    .meta({ description: 'The HTTP listener(s) receiving callbacks.' });
+}
 
 const service = z.strictObject({
   enabled: z
@@ -616,10 +679,12 @@ const recovery = z
       description: 'How often the loop samples readiness and looks for accounts to recover.',
     }),
     retryDelayMs: positiveMs.default(5_000).meta({
-      description: "Wait after an account's failed call before the next, doubled for each failure.",
+      description:
+        "Wait after an account's failed call before the next, doubled for each failure; each wait is jittered between half of that and all of it.",
     }),
     maxRetryDelayMs: positiveMs.default(300_000).meta({
-      description: 'The longest wait between two calls for one account.',
+      description:
+        'The longest wait between two calls for one account (before the jitter, which only shortens it).',
     }),
     stateDir: z.string().min(1).optional().meta({
       description:
@@ -679,7 +744,8 @@ function thingspace(ctx: LoadContext) {
           'Attempts after the first when no answer came (refused, reset, timeout); an answer, fault or not, is never retried.',
       }),
       retryDelayMs: positiveMs.default(1_000).meta({
-        description: 'Wait before the first retry, doubled for each next one.',
+        description:
+          'Wait before the first retry, doubled for each next one; each wait is jittered between half of that and all of it.',
       }),
       recovery,
     },
@@ -713,6 +779,30 @@ function checkThingSpaceApi(value: Readonly<Record<string, unknown>>, issues: z.
   }
 }
 
+/** Traces of callbacks over OTLP (src/observability/tracing.ts); off, the OpenTelemetry SDK is not even loaded. */
+const tracing = z
+  .strictObject({
+    enabled: z.boolean().default(false).meta({
+      description:
+        'Trace every callback (a server span continuing an incoming W3C traceparent, a child span per pipeline step) and write its `traceparent` into the Kafka record headers.',
+    }),
+    endpoint: httpUrl().optional().meta({
+      description:
+        'Base URL of the OTLP/HTTP (JSON) collector, e.g. http://otel-collector:4318; `/v1/traces` is appended. Absent: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT (the whole URL) or OTEL_EXPORTER_OTLP_ENDPOINT, else http://localhost:4318.',
+    }),
+    sampleRatio: z.number().min(0).max(1).default(1).meta({
+      description:
+        "Share of new traces recorded (0 to 1); a callback whose traceparent comes with one follows the caller's sampling decision.",
+    }),
+    serviceName: z.string().min(1).default('thingspace-bridge').meta({
+      description: 'The `service.name` of the spans; the node name is their `service.instance.id`.',
+    }),
+  })
+  .prefault({})
+  .meta({
+    description: 'OpenTelemetry traces of callbacks, exported over OTLP/HTTP (README, Observability).',
+  });
+
 const log = z
   .strictObject({
     level: z.enum(LOG_LEVELS).default('info').meta({ description: 'Lowest level written.' }),
@@ -727,7 +817,7 @@ export function configSchema(ctx: LoadContext) {
         description: 'Name of this ingress node, carried by every event and log line.',
         defaultText: 'the host name',
       }),
-      http: http.prefault({}),
+      http: http(ctx).prefault({}),
       services,
       accounts: z.array(account(ctx)).min(1).superRefine(accountsAgree, whenList).meta({
         description:
@@ -740,12 +830,16 @@ export function configSchema(ctx: LoadContext) {
       archive,
       normalize,
       log,
+      tracing,
     })
     .superRefine(
       (value, issues) => {
         const listeners = [{ path: ['http', 'port'], key: String(value.http.port) }];
         if (value.http.healthPort !== undefined) {
           listeners.push({ path: ['http', 'healthPort'], key: String(value.http.healthPort) });
+        }
+        if (value.http.metricsPort !== undefined) {
+          listeners.push({ path: ['http', 'metricsPort'], key: String(value.http.metricsPort) });
         }
         for (const [name, options] of Object.entries(value.services)) {
           if (options.port !== undefined) {
@@ -782,6 +876,7 @@ type ClientConfigSchema = ReturnType<typeof clientConfigSchema>;
 /** The validated configuration: deeply frozen, credentials as `Secret`. */
 export type Config = Frozen<z.output<ConfigSchema>>;
 export type HttpConfig = Config['http'];
+export type ListenerTlsConfig = NonNullable<HttpConfig['tls']>;
 export type ServiceConfig = Config['services'][string];
 export type AccountConfig = Config['accounts'][number];
 export type KafkaConfig = Config['kafka'];
@@ -789,6 +884,7 @@ export type ProducerConfig = KafkaConfig['producer'];
 export type SchemaRegistryConfig = Config['schemaRegistry'];
 export type NormalizeConfig = Config['normalize'];
 export type LogConfig = Config['log'];
+export type TracingConfig = Config['tracing'];
 export type SpoolConfig = Config['spool'];
 export type ArchiveConfig = Config['archive'];
 export type ThingSpaceConfig = NonNullable<Config['thingspace']>;

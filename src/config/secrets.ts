@@ -65,6 +65,10 @@ const SECRET_KINDS = {
     'the app secret',
     "The ThingSpace app's secret (OAuth2 client secret) for the REST API's client-credentials token.",
   ),
+  passphrase: credential(
+    'the passphrase',
+    "The passphrase of http.tls.keyFile's encrypted private key; none for an unencrypted key.",
+  ),
   pathToken: {
     inline: z.string().regex(PATH_TOKEN, `expected ${PATH_TOKEN_RULE}`),
     noun: 'the path token',

@@ -17,6 +17,11 @@ export function configWarnings(config: Config): string[] {
       );
     }
   }
+  if (config.http.tls?.minVersion === 'TLSv1.3') {
+    warnings.push(
+      "http.tls.minVersion is TLSv1.3: ThingSpace's senders, which speak TLS 1.2, cannot connect",
+    );
+  }
   warnings.push(...kafkaWarnings(config.kafka));
   return warnings;
 }

@@ -77,6 +77,12 @@ const header = (description: string, more: Record<string, unknown> = {}) => ({
   ...more,
 });
 
+/** Only with `tracing.enabled`, on events and dead letters alike. */
+const TRACEPARENT_HEADER = header(
+  "The W3C Trace Context traceparent of the callback's span, present only when the bridge traces (config `tracing.enabled`): a consumer continues the callback's trace from it.",
+  { pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' },
+);
+
 const FORMAT_HEADER = header(
   'How the callback came: soap (XML) or rest (JSON). Read it as a string: another format may come.',
   { examples: ['soap', 'rest'] },
@@ -112,6 +118,7 @@ function eventHeaders(category: Category) {
         'The mapping version (a decimal integer) that made a replayed event: keep the highest.',
         { pattern: '^[0-9]+$' },
       ),
+      [RECORD_HEADERS.traceparent]: TRACEPARENT_HEADER,
     },
   };
 }
@@ -132,6 +139,7 @@ const DEAD_LETTER_HEADERS = {
     [RECORD_HEADERS.reasonCode]: header(
       "The stable code of the error that stopped normalization (the README's error table), e.g. UNEXPECTED_ROOT.",
     ),
+    [RECORD_HEADERS.traceparent]: TRACEPARENT_HEADER,
   },
 };
 

@@ -50,6 +50,11 @@ export const RECORD_HEADERS = {
   format: 'format',
   /** Dead letters only: the reason code. */
   reasonCode: 'reason-code',
+  /**
+   * Only with `tracing.enabled`: the W3C traceparent of the callback's span (src/ingress/tracing.ts), for a
+   * consumer to continue the trace.
+   */
+  traceparent: 'traceparent',
 } as const;
 
 function eventHeaders(event: CallbackEvent): Record<string, string> {

@@ -7,7 +7,7 @@
  *   POST /callbacks/:token/:service   the same, for the account whose path token this is
  *   GET  /healthz                     the process answers
  *   GET  /readyz                      takes callbacks (Kafka booted, or the spool); says why not
- *   GET  /metrics                     Prometheus
+ *   GET  /metrics                     Prometheus (unless on http.metricsPort)
  *
  * Callbacks pass admission control (admission.ts) last among the guards: past the node's capacity they are shed
  * with 503 OVERLOADED before their bodies are read. The status paths never are.
@@ -22,7 +22,10 @@
  *
  * A path token is a secret: it is compared by its digest (src/auth), never logged, never echoed (an unknown one
  * is `NOT_FOUND`, as any other path the bridge does not serve, so nothing tells that tokens exist), and never a
- * metric label (those carry the canonical service).
+ * metric label (those carry the canonical service) nor a span attribute.
+ *
+ * With tracing (config `tracing`), each callback request is a server span, continuing the caller's W3C
+ * traceparent; without it, the app has no tracing middleware at all.
  */
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
@@ -32,7 +35,7 @@ import { BridgeError, faultSpec } from '../errors';
 import type { CallbackHandler, HandledCallback } from '../ingress/handle-callback';
 import { ParseError } from '../message/errors';
 import type { WireFormat } from '../message/types';
-import { requestLogger, type Logger, type Metrics } from '../observability';
+import { requestLogger, type Logger, type Metrics, type Tracing } from '../observability';
 import { findService, type ServiceName } from '../thingspace/catalogue';
 import { UnknownServiceError } from '../thingspace/errors';
 import type { Admission } from './admission';
@@ -68,12 +71,16 @@ export interface AppDeps {
   admission?: Admission;
   metrics: Metrics;
   logger: Logger;
-  /** More for the /readyz body (the spool's mode and depth). */
+  /** More for the /readyz body: each check and why it fails, the delivery mode. */
   readinessDetails?: () => Record<string, unknown>;
   /** Called before each /metrics scrape, to sample gauges. */
   beforeScrape?: () => void;
+  /** /metrics is served on a port of its own (`http.metricsPort`, metrics-port.ts): here it is 404. */
+  metricsElsewhere?: boolean;
   /** A callback of a known service answered with a 5xx (the recovery loop's evidence); must not throw. */
   onServerError?: (service: ServiceName, reason: unknown) => void;
+  /** With `tracing.enabled`: a server span per callback request. */
+  tracing?: Tracing;
 }
 
 export const CALLBACKS = '/callbacks/';
@@ -91,6 +98,10 @@ interface CallbackState {
   /** The format answers take: the Content-Type's guess until the body's format is known. */
   answer: WireFormat;
   outcome?: Outcome;
+  /** Known once the pipeline handled the callback: for the access log line and the callback's span. */
+  account?: string;
+  eventId?: string;
+  receipt?: string;
 }
 
 export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
@@ -99,6 +110,8 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
   const app = new Koa();
   // Every error is answered by the error exit below; Koa's own handler would print to stderr.
   app.silent = true;
+
+  if (deps.tracing !== undefined) app.use(traceCallbacks(deps.tracing, onlyService));
 
   app.use(async (ctx, next) => {
     const started = performance.now();
@@ -115,17 +128,25 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
       if (ctx.status >= 500 && state.service !== 'unknown') deps.onServerError?.(state.service, err);
     }
     if (state.outcome !== undefined) {
-      metrics.requests.inc({ service: state.service, outcome: state.outcome, status: ctx.status });
-      metrics.requestDuration.observe(
-        { service: state.service, outcome: state.outcome },
-        (performance.now() - started) / 1000,
-      );
+      const { service, outcome } = state;
+      const seconds = (performance.now() - started) / 1000;
+      metrics.requests.inc({ service, outcome, status: ctx.status });
+      metrics.requestDuration.observe({ service, outcome }, seconds);
+      // The access log: what was answered, never the path (it may hold a token) nor a header.
+      if (logger.isLevelEnabled('debug')) {
+        const { account, eventId, receipt } = state;
+        const durationMs = Math.round(seconds * 1e4) / 10;
+        requestLogger(logger, reqId).debug(
+          { status: ctx.status, service, account, eventId, receipt, durationMs, outcome },
+          `callback ${outcome}`,
+        );
+      }
     }
   });
 
   app.use(async (ctx) => {
     const { path } = ctx;
-    if (path.startsWith(CALLBACKS) || (onlyService !== undefined && path === '/')) {
+    if (isCallbackPath(path, onlyService)) {
       const state = ctx.state.callback as CallbackState;
       state.outcome = 'rejected';
       const route = guardCallback(ctx, guards, path);
@@ -144,15 +165,11 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
         pathAccount: route.pathAccount,
       });
       state.outcome = handled.outcome;
-      const receipt = receiptHeader(handled.receipt);
+      state.account = handled.accountName;
+      state.eventId = handled.eventId;
+      state.receipt = receiptHeader(handled.receipt);
       ctx.set(EVENT_ID_HEADER, handled.eventId);
-      ctx.set(RECEIPT_HEADER, receipt);
-      if (logger.isLevelEnabled('debug')) {
-        requestLogger(logger, ctx.response.get('X-Request-Id')).debug(
-          { service: route.service, account: handled.accountName, eventId: handled.eventId, receipt },
-          `callback ${handled.outcome}`,
-        );
-      }
+      ctx.set(RECEIPT_HEADER, state.receipt);
       const answers = ANSWERS[format];
       ctx.status = 200;
       ctx.type = answers.contentType;
@@ -164,6 +181,23 @@ export function createApp(deps: AppDeps, onlyService?: ServiceName): Koa {
   });
 
   return app;
+}
+
+function isCallbackPath(path: string, onlyService: ServiceName | undefined): boolean {
+  return path.startsWith(CALLBACKS) || (onlyService !== undefined && path === '/');
+}
+
+/** A server span around each callback request, its outcome read from the request's state once answered. */
+function traceCallbacks(tracing: Tracing, onlyService: ServiceName | undefined): Koa.Middleware {
+  return (ctx, next) => {
+    if (!isCallbackPath(ctx.path, onlyService)) return next();
+    const carrier = { traceparent: ctx.get('traceparent'), tracestate: ctx.get('tracestate') };
+    return tracing.callback(carrier, async () => {
+      await next();
+      const { service, outcome, account, eventId } = ctx.state.callback as CallbackState;
+      return { service, outcome, account, eventId, status: ctx.status };
+    });
+  };
 }
 
 interface Guards extends AppDeps {
@@ -245,6 +279,7 @@ async function answerStatus(ctx: Koa.Context, deps: AppDeps): Promise<void> {
       return;
     }
     case '/metrics':
+      if (deps.metricsElsewhere) throw new NotFoundError();
       deps.beforeScrape?.();
       ctx.type = deps.metrics.registry.contentType;
       ctx.body = await deps.metrics.registry.metrics();

@@ -51,8 +51,11 @@ export interface HandledCallback {
 
 export interface CallbackHandlerDeps {
   parserLimits: Partial<ParserLimits>;
-  authenticator: Authenticator;
+  authenticator: Pick<Authenticator, 'authenticate'>;
   normalizeOptions: NormalizeOptions;
+  /** PARSERS and normalize unless given: tracing wraps them, as the other steps' dependencies (tracing.ts). */
+  parsers?: Readonly<Record<WireFormat, Parser>>;
+  normalize?: typeof normalize;
   encoder: EventEncoder;
   /** Kafka directly, or through the spool: src/kafka/delivery.ts. */
   delivery: Pick<Delivery, 'deliver'>;
@@ -73,16 +76,17 @@ export interface CallbackHandlerDeps {
 
 export type CallbackHandler = (incoming: IncomingCallback) => Promise<HandledCallback>;
 
-type Parser = (body: CallbackBody, limits?: Partial<ParserLimits>) => Promise<ParsedCallback>;
+export type Parser = (body: CallbackBody, limits?: Partial<ParserLimits>) => Promise<ParsedCallback>;
 
 /** One parser per wire format, with one signature and one result type. */
 export const PARSERS: Readonly<Record<WireFormat, Parser>> = { soap: parseCallback, rest: parseJsonCallback };
 
 export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandler {
   const { authenticator, encoder, delivery, ingressNode, normalizeOptions, parserLimits, archive } = deps;
+  const { parsers = PARSERS, normalize: normalizeStep = normalize } = deps;
 
   return async ({ service, format, body, receivedAt, pathAccount }) => {
-    const parsed = await PARSERS[format](body, parserLimits);
+    const parsed = await parsers[format](body, parserLimits);
 
     const auth = authenticator.authenticate(service, parsed.username, parsed.password, pathAccount);
     if (!auth.ok) {
@@ -94,7 +98,7 @@ export function createCallbackHandler(deps: CallbackHandlerDeps): CallbackHandle
     let record: EncodedRecord;
     let outcome: HandledCallback['outcome'] = 'published';
     try {
-      const normalized = normalize(
+      const normalized = normalizeStep(
         parsed,
         { service, accountName, receivedAt, ingressNode },
         normalizeOptions,

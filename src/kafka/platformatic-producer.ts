@@ -21,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message, ProducerBatch, RecordMetadata } from 'kafkajs';
 import type { KafkaConfig } from '../config';
 import type { Logger } from '../observability';
+import { backoffDelay, type Random } from '../util/backoff';
 import { forwardPlatformaticLogs, platformaticConnection } from './clients';
 import type { BatchProducer } from './producer';
 
@@ -33,8 +34,12 @@ const CONNECT_RETRIES = 3;
 /** Retries of one send inside the library (about 5 s of waits) before the batch is sent anew. */
 export const LIBRARY_RETRIES = 5;
 
-/** The wait before retry `attempt` (1, 2, ...): 200 ms doubling up to MAX_RETRY_WAIT_MS. */
-export const retryWait = (attempt: number) => Math.min(MAX_RETRY_WAIT_MS, 100 * 2 ** attempt);
+/**
+ * The wait before retry `attempt` (1, 2, ...): 200 ms doubling up to MAX_RETRY_WAIT_MS, jittered (util/backoff:
+ * from half of that to all of it), so that the nodes that lost a leader together do not all retry at once.
+ */
+export const retryWait = (attempt: number, random?: Random) =>
+  backoffDelay(attempt, { baseMs: 200, maxMs: MAX_RETRY_WAIT_MS, random });
 
 /** What the adapter uses of a @platformatic/kafka Producer; the real one, or a stand-in in the unit tests. */
 export type PlatformaticClient = Pick<Producer, 'metadata' | 'send' | 'close'>;
@@ -50,9 +55,11 @@ export function createPlatformaticProducer(
   );
 }
 
+/** @param random the retry waits' jitter; Math.random when absent */
 export function producerOptions(
   config: KafkaConfig,
   clientId?: string,
+  random?: Random,
 ): ProducerOptions<Buffer, Buffer, Buffer, Buffer> {
   return {
     ...platformaticConnection(config, clientId),
@@ -62,7 +69,7 @@ export function producerOptions(
     // batch that may have been written are never reused.
     idempotent: true,
     retries: LIBRARY_RETRIES,
-    retryDelay: (_client, _operation, attempt) => retryWait(attempt),
+    retryDelay: (_client, _operation, attempt) => retryWait(attempt, random),
     // A typo'd or undeployed topic must fail, not appear with broker defaults: ensureTopics() owns creation.
     autocreateTopics: false,
   };
@@ -71,10 +78,14 @@ export function producerOptions(
 export class PlatformaticBatchProducer implements BatchProducer {
   private disconnected = false;
 
-  /** @param onResend told of each time a batch is sent anew, with the library's last error */
+  /**
+   * @param onResend told of each time a batch is sent anew, with the library's last error
+   * @param random the waits' jitter; Math.random when absent
+   */
   constructor(
     private readonly client: PlatformaticClient,
     private readonly onResend: (attempt: number, error: unknown) => void = () => undefined,
+    private readonly random?: Random,
   ) {}
 
   /** The library connects on demand; this reaches a broker once, or fails after a few attempts as kafkajs's. */
@@ -108,7 +119,7 @@ export class PlatformaticBatchProducer implements BatchProducer {
         // Nobody waits for this batch any more (the Publisher settled it by its deadline).
         if (this.disconnected) throw error;
         this.onResend(attempt, error);
-        await sleep(retryWait(attempt));
+        await sleep(retryWait(attempt, this.random));
         // The next send groups the messages by the leaders these say.
         await this.client.metadata({ topics, forceUpdate: true }).catch(() => undefined);
       }

@@ -79,10 +79,11 @@ export function createRegistryHttp(config: Pick<SchemaRegistryConfig, 'url' | 'a
     if (response.ok) return answer;
     const { message, error_code: errorCode } = (answer ?? {}) as { message?: unknown; error_code?: unknown };
     const said = typeof message === 'string' ? message : text.slice(0, 200) || response.statusText;
+    const code = typeof errorCode === 'number' ? errorCode : undefined;
     throw new RegistryRequestError(
-      `${method} ${url}: ${response.status} ${said}`,
+      `${method} ${url}: ${response.status}${meaningOf(response.status, code)} ${said}`,
       response.status,
-      typeof errorCode === 'number' ? errorCode : undefined,
+      code,
     );
   }
 
@@ -118,6 +119,29 @@ export function createRegistryHttp(config: Pick<SchemaRegistryConfig, 'url' | 'a
       await request('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: level });
     },
   };
+}
+
+/**
+ * Whether the failure is the registry's own (no answer, credentials refused, a wrong URL, a server error) rather
+ * than its answer about a schema (incompatible, invalid, not registered).
+ */
+export function isRegistryFault(err: unknown): err is RegistryRequestError {
+  if (!(err instanceof RegistryRequestError)) return false;
+  const { status, errorCode } = err;
+  return (
+    status === undefined ||
+    status === 401 ||
+    status === 403 ||
+    status >= 500 ||
+    (status === 404 && errorCode === undefined)
+  );
+}
+
+/** What a status says to the operator, where the registry's own message may not: a 404 of its own has a code. */
+function meaningOf(status: number, errorCode: number | undefined): string {
+  if (status === 401 || status === 403) return ' authentication failed (check schemaRegistry.auth):';
+  if (status === 404 && errorCode === undefined) return ' no such path (check schemaRegistry.url):';
+  return '';
 }
 
 /** Node's fetch says only "fetch failed"; the reason is in its cause (ECONNREFUSED, ENOTFOUND, a timeout). */

@@ -6,7 +6,12 @@
  */
 import { valueSubject } from '../events/encode';
 import { SCHEMAS, type Stream } from '../events/schemas';
-import { RegistryRequestError, type CompatibilityLevel, type RegistryHttp } from './registry-http';
+import {
+  isRegistryFault,
+  RegistryRequestError,
+  type CompatibilityLevel,
+  type RegistryHttp,
+} from './registry-http';
 import { SchemaResolutionError, type SubjectFailure } from './errors';
 
 export interface SubjectSchema {
@@ -71,6 +76,16 @@ export async function resolveSchemaIds(
   });
   if (failures.length > 0) throw new SchemaResolutionError(failures);
   return ids;
+}
+
+/**
+ * The registry's own failure (isRegistryFault) behind a resolution that failed, if one is: then the registry is
+ * what the operator fixes (it is down, refuses the credentials, or the URL is wrong), not a schema.
+ */
+export function registryFaultOf(err: unknown): RegistryRequestError | undefined {
+  if (isRegistryFault(err)) return err;
+  if (!(err instanceof SchemaResolutionError)) return undefined;
+  return err.failures.map((failure) => failure.cause).find(isRegistryFault);
 }
 
 /** A failure whose reason is already said in words for the SubjectFailure; the registry's error is its cause. */

@@ -1,4 +1,6 @@
-export { createLogger, REDACT_PATHS, requestLogger } from './logger';
+export { createLogger, requestLogger } from './logger';
 export type { Logger } from './logger';
 export { createMetrics } from './metrics';
 export type { Metrics } from './metrics';
+export { createTracing } from './tracing';
+export type { CallbackAttributes, StepName, TraceCarrier, Tracing } from './tracing';

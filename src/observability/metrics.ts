@@ -34,6 +34,10 @@ export interface Metrics {
   recoveryCalls: Counter<'outcome'>;
   /** Accounts waiting for the recovery loop's StartSmsCallback. */
   recoveryPendingAccounts: Gauge;
+  /** 1 when the node takes callbacks (its /readyz answers 200), else 0; sampled before each scrape. */
+  ready: Gauge;
+  /** Always 1, labelled with what runs: the bridge's version, Node's, and the Kafka client (`kafka.client`). */
+  buildInfo: Gauge<'version' | 'node' | 'kafka_client'>;
 }
 
 const PREFIX = 'thingspace_bridge_';
@@ -140,6 +144,17 @@ export function createMetrics(): Metrics {
     recoveryPendingAccounts: new Gauge({
       name: `${PREFIX}recovery_pending_accounts`,
       help: 'Accounts whose queued device messages the recovery loop has yet to release.',
+      registers,
+    }),
+    ready: new Gauge({
+      name: `${PREFIX}ready`,
+      help: '1 when the node takes callbacks (/readyz answers 200), else 0.',
+      registers,
+    }),
+    buildInfo: new Gauge({
+      name: `${PREFIX}build_info`,
+      help: 'Always 1: the bridge version, the Node version and the Kafka client (kafka.client) as labels.',
+      labelNames: ['version', 'node', 'kafka_client'] as const,
       registers,
     }),
   };

@@ -1,12 +1,13 @@
 /**
  * One SOAP 1.1 call to the UWS API over fetch: a timeout per attempt (AbortSignal.timeout, covering the answer's
- * body too), and retries with doubling delays when no answer came (refused, reset, DNS, TLS, timeout). An answer
- * is never retried, whatever it says: a fault or an error page will say the same again, and a registration call
- * that did reach the platform must not be repeated blindly. The REST client (./rest) shares that policy:
- * `untilAnswered` and `readLimited`.
+ * body too), and retries with doubling, jittered delays (util/backoff) when no answer came (refused, reset, DNS,
+ * TLS, timeout). An answer is never retried, whatever it says: a fault or an error page will say the same again,
+ * and a registration call that did reach the platform must not be repeated blindly. The REST client (./rest)
+ * shares that policy: `untilAnswered` and `readLimited`.
  */
 import { readEnvelope, faultOf, SOAP_CONTENT_TYPE } from '../soap/envelope';
 import type { SoapEnvelope } from '../soap/envelope';
+import { backoffDelay, type Random } from '../util/backoff';
 import {
   RegistrationError,
   UwsBadResponseError,
@@ -30,8 +31,10 @@ export interface RetryPolicy {
   timeoutMs: number;
   /** Attempts after the first when no answer came. */
   retries: number;
-  /** Wait before the first retry; doubled for each next one. */
+  /** Wait before the first retry; doubled for each next one; jittered down to half. */
   retryDelayMs: number;
+  /** The jitter; Math.random when absent. */
+  random?: Random;
   /** Told before each retry (the CLI prints it). */
   onRetry?: (event: RetryEvent) => void;
 }
@@ -67,8 +70,8 @@ export async function soapCall(
 
 /**
  * Runs `attempt` until it gives an answer: a failure that is a RegistrationError came with one (an answer too
- * large, say) and is thrown at once; any other is the network's, retried after a doubling delay, and after the
- * last attempt turned into `unreachable`'s error.
+ * large, say) and is thrown at once; any other is the network's, retried after a doubling, jittered delay (no
+ * cap: `retries`, at most 10, bounds it), and after the last attempt turned into `unreachable`'s error.
  */
 export async function untilAnswered<T>(
   policy: RetryPolicy,
@@ -83,7 +86,11 @@ export async function untilAnswered<T>(
       if (err instanceof RegistrationError) throw err;
       const reason = networkReason(err, policy.timeoutMs);
       if (count > policy.retries) throw unreachable(count, reason, err);
-      const delayMs = policy.retryDelayMs * 2 ** (count - 1);
+      const delayMs = backoffDelay(count, {
+        baseMs: policy.retryDelayMs,
+        maxMs: Infinity,
+        random: policy.random,
+      });
       policy.onRetry?.({ operation, attempt: count, delayMs, reason });
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }

@@ -306,3 +306,20 @@ spec:
     {{- toYaml . | nindent 4 }}
     {{- end }}
 {{- end }}
+
+{{/*
+PromQL label matchers picking this release's series in the alerts: prometheusRule.selector, or the labels the
+ServiceMonitor's scrape gives them (namespace, and job: the Service's name).
+*/}}
+{{- define "tkb.ruleSelector" -}}
+{{- .Values.prometheusRule.selector | default (printf "namespace=%q, job=%q" .Release.Namespace (include "tkb.fullname" .)) }}
+{{- end }}
+
+{{/* Labels of the helm test pod: the chart's without the selector's, so the Service never sends it callbacks. */}}
+{{- define "tkb.testLabels" -}}
+helm.sh/chart: {{ include "tkb.chart" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: thingspace-kafka-bridge
+app.kubernetes.io/component: helm-test
+{{- end }}

@@ -26,6 +26,7 @@
  */
 import type { BridgeError } from '../../errors';
 import { setSchemaId } from '../../events/wire-format';
+import { backoffDelay, type Backoff, type Random } from '../../util/backoff';
 import {
   isDeliveryFailure,
   type Delivery,
@@ -50,6 +51,8 @@ export interface SpoolingPublisherOptions {
   /** Metrics: records the spool took, and records the replayer wrote to Kafka. */
   onSpooled?: () => void;
   onReplayed?: (records: number) => void;
+  /** The replay retries' jitter; Math.random when absent. */
+  random?: Random;
 }
 
 interface DirectAttempt {
@@ -63,8 +66,8 @@ interface DirectAttempt {
   readonly reject: (error: Error) => void;
 }
 
-const REPLAY_RETRY_MIN_MS = 250;
-const REPLAY_RETRY_MAX_MS = 5_000;
+/** A failed replay is retried 0.25 s doubling to 5 s later, jittered. */
+const REPLAY_RETRY: Backoff = { baseMs: 250, maxMs: 5_000 };
 
 export class SpoolingPublisher implements Delivery {
   private mode: DeliveryMode;
@@ -224,12 +227,12 @@ export class SpoolingPublisher implements Delivery {
 
   /** The replay loop, kept alive through its own failures (a read or checkpoint error is retried, logged). */
   private async replay(): Promise<void> {
-    let retryMs = REPLAY_RETRY_MIN_MS;
-    while (!this.stopped) {
+    for (let failures = 1; !this.stopped; failures++) {
       try {
         await this.replayUntilFailure();
         return;
       } catch (err) {
+        const retryMs = this.retryDelay(failures);
         this.options.log(
           'warn',
           { err: String(err), retryInMs: retryMs },
@@ -237,13 +240,13 @@ export class SpoolingPublisher implements Delivery {
         );
         this.spool.rewind();
         await Promise.race([sleep(retryMs), this.stopSignal]);
-        retryMs = Math.min(retryMs * 2, REPLAY_RETRY_MAX_MS);
       }
     }
   }
 
   private async replayUntilFailure(): Promise<void> {
-    let retryMs = REPLAY_RETRY_MIN_MS;
+    /** Windows failed since the last one Kafka took. */
+    let failures = 0;
     while (!this.stopped) {
       if (this.spool.isEmpty()) {
         // Same tick as the check: no append can come between it and the switch.
@@ -282,9 +285,10 @@ export class SpoolingPublisher implements Delivery {
         this.drained += window.length;
         this.full = false;
         this.options.onReplayed?.(window.length);
-        retryMs = REPLAY_RETRY_MIN_MS;
+        failures = 0;
         continue;
       }
+      const retryMs = this.retryDelay(++failures);
       this.options.log(
         'warn',
         {
@@ -297,8 +301,11 @@ export class SpoolingPublisher implements Delivery {
       );
       this.spool.rewind();
       await Promise.race([sleep(retryMs), this.stopSignal]);
-      retryMs = Math.min(retryMs * 2, REPLAY_RETRY_MAX_MS);
     }
+  }
+
+  private retryDelay(failures: number): number {
+    return backoffDelay(failures, { ...REPLAY_RETRY, random: this.options.random });
   }
 }
 

@@ -2,6 +2,7 @@
  * `thingspace-bridge serve` as operators run it: a child process, SIGTERM under load, exit codes. Shutdown is a
  * process matter (signals, open handles, exit code), so it is tested across a process boundary.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readToEnd, testServers, uniqueName } from '../../infra/kafka';
@@ -28,6 +29,44 @@ async function untilReady(port: number): Promise<void> {
 describe('thingspace-bridge serve', () => {
   const { kafka, registry } = testServers();
   const dir = tempDirs('serve-test-')();
+
+  /** `serve <args>` as a child process, without a config in the env. */
+  async function serveArgs(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const env = { ...process.env };
+    delete env.BRIDGE_CONFIG;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'serve', ...args],
+      {
+        cwd: root,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return { code, stdout, stderr };
+  }
+
+  it('answers --help with its usage and exit 0, not a config error (issue 18)', async () => {
+    const { code, stdout, stderr } = await serveArgs(['--help']);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toContain('Usage: thingspace-bridge serve [options]');
+  });
+
+  it('refuses an unknown flag and a stray argument with exit 2 instead of ignoring them (issue 18)', async () => {
+    const file = join(dir, 'unused.yaml');
+    writeFileSync(file, 'accounts: []\n');
+    const flag = await serveArgs(['--config', file, '--port', '8080']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("error: unknown option '--port'");
+    const stray = await serveArgs(['--config', file, 'now']);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain('too many arguments');
+  });
 
   it('refuses an invalid config before starting, listing every problem, with exit code 2', async () => {
     const file = join(dir, 'invalid.yaml');

@@ -117,7 +117,7 @@ describe.each([
     const running = await bridge(port);
     expect(await readyz(running.port)).toMatchObject({
       status: 'ready',
-      kafka: 'booting',
+      checks: { spool: { state: 'ok' } },
       delivery: 'spooling',
     });
 

@@ -258,7 +258,19 @@ describe('the running bridge', () => {
   it('is healthy and ready, counts acknowledgements and auth failures by reason in /metrics', async () => {
     expect((await send(running.port, '/healthz', { method: 'GET' })).status).toBe(200);
     const ready = await send(running.port, '/readyz', { method: 'GET' });
-    expect([ready.status, JSON.parse(ready.body)]).toEqual([200, { status: 'ready', kafka: 'booted' }]);
+    expect([ready.status, JSON.parse(ready.body)]).toEqual([
+      200,
+      {
+        status: 'ready',
+        checks: {
+          kafka: { state: 'ok' },
+          topics: { state: 'ok' },
+          registry: { state: 'ok' },
+          schemas: { state: 'ok' },
+          spool: { state: 'disabled' },
+        },
+      },
+    ]);
 
     const wrong = fixtureXml('promo-change').replace(
       `<Password>${PASSWORD}</Password>`,
@@ -277,6 +289,7 @@ describe('the running bridge', () => {
       'thingspace_bridge_requests_total{service="CarrierService",outcome="dead-lettered",status="200"} 1\n',
     );
     expect(metrics).toMatch(/thingspace_bridge_produce_batch_records_count [1-9]/);
+    expect(metrics).toContain('\nthingspace_bridge_ready 1\n');
     for (const line of running.logs) expect(line).not.toContain(PASSWORD);
   });
 

@@ -59,6 +59,8 @@ export interface BridgeOptions {
   archive?: boolean;
   /** The topics' prefix (topicsOf(prefix) says their names) instead of a fresh unique one. */
   prefix?: string;
+  /** The config's `tracing` section. */
+  tracing?: Record<string, unknown>;
 }
 
 /** The topics a bridge started with this prefix publishes to. */
@@ -103,6 +105,7 @@ export class IngressHarness {
         ...(options.spoolDir ? { spool: { enabled: true, dir: options.spoolDir } } : {}),
         archive: { enabled: options.archive ?? false, topic: archiveTopic },
         log: { level: 'info' },
+        ...(options.tracing ? { tracing: options.tracing } : {}),
       },
       {},
     );

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startScratchRegistry, type ScratchRegistry } from '../../infra/stack/stack';
 import { uniqueName } from '../../infra/kafka';
+import type { CheckReport } from '../../../src/bridge/status';
 import { IngressHarness, readyz, topicsOf, until } from '../ingress/harness';
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
@@ -41,7 +42,10 @@ afterAll(async () => {
 describe('a registry whose global compatibility level is FULL_TRANSITIVE', () => {
   it('takes the bridge schemas on new subjects; the node becomes ready and sets no level', async () => {
     const running = await harness.startBridge({ registryUrl: scratch.url });
-    expect(await readyz(running.port)).toMatchObject({ status: 'ready', kafka: 'booted' });
+    expect(await readyz(running.port)).toMatchObject({
+      status: 'ready',
+      checks: { schemas: { state: 'ok' } },
+    });
     for (const topic of Object.values(running.topics)) {
       const level = await call('GET', `/config/${topic}-value`);
       // No level of its own (Apicurio answers NONE for that), so the global FULL_TRANSITIVE judges the next one.
@@ -58,14 +62,20 @@ describe('a registry whose global compatibility level is FULL_TRANSITIVE', () =>
     expect((await call('POST', `/subjects/${subject}/versions`, { schema: releasedV1 })).status).toBe(200);
 
     const running = await harness.startBridge({ registryUrl: scratch.url, prefix, ready: false });
-    await until(async () => typeof (await readyz(running.port)).lastError === 'string', 'a failed boot');
+    const schemasCheck = async () =>
+      ((await readyz(running.port)).checks as Record<string, CheckReport>).schemas!;
+    await until(async () => (await schemasCheck()).state === 'failing', 'a failed boot');
     const details = await readyz(running.port);
-    expect(details).toMatchObject({ status: 'not-ready', kafka: 'booting' });
+    // The registry answered: the schema is what fails.
+    expect(details).toMatchObject({
+      status: 'not-ready',
+      checks: { registry: { state: 'ok' }, schemas: { state: 'failing' } },
+    });
     const reason = new RegExp(
       `${subject} \\(refused as incompatible with the subject's registered versions under compatibility level ` +
         'FULL_TRANSITIVE \\(the global level\\): POST .* 409 .*Incompatible',
     );
-    expect(details.lastError).toMatch(reason);
+    expect((await schemasCheck()).error).toMatch(reason);
     const logged = running.logs.map(
       (line) => JSON.parse(line) as { msg: string; err?: { message?: string } },
     );

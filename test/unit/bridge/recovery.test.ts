@@ -19,7 +19,10 @@ const { config } = parseConfig(
 
 const OPTIONS = { quietMs: 1_000, checkIntervalMs: 100, retryDelayMs: 500, maxRetryDelayMs: 1_500 };
 
-function setUp(startSms: (account: string) => Promise<void> = () => Promise.resolve()) {
+function setUp(
+  startSms: (account: string) => Promise<void> = () => Promise.resolve(),
+  random?: () => number,
+) {
   let now = 10_000;
   let readiness: ReturnType<Readiness> = undefined;
   const lines: Record<string, unknown>[] = [];
@@ -48,6 +51,7 @@ function setUp(startSms: (account: string) => Promise<void> = () => Promise.reso
     metrics,
     logger: createLogger({ level: 'info' }, stream),
     now: () => now,
+    random,
   });
   return {
     loop,
@@ -111,31 +115,39 @@ describe('recovery loop', () => {
     expect(loop.pending).toEqual(['a', 'b']);
   });
 
-  it('a failed call is retried after a doubling delay, capped; the failure is counted and logged', async () => {
-    let failing = true;
-    const { loop, calls, advance, metrics, lines } = setUp(() =>
-      failing ? Promise.reject(new Error('platform says no')) : Promise.resolve(),
-    );
-    loop.refusedAfterAuth('NiddService', 'a', new Error('x'));
-    const at: number[] = [];
-    let elapsed = 0;
-    const step = async (ms: number) => {
-      advance(ms);
-      elapsed += ms;
-      const before = calls.length;
-      await loop.tick();
-      if (calls.length > before) at.push(elapsed);
-    };
-    for (let i = 0; i < 60; i++) await step(100);
-    // Quiet after 1 s, then 500, 1000, 1500, 1500 ms apart.
-    expect(at).toEqual([1_000, 1_500, 2_500, 4_000, 5_500]);
-    failing = false;
-    for (let i = 0; i < 20; i++) await step(100);
-    expect(loop.pending).toEqual([]);
-    expect(await metric(metrics, 'thingspace_bridge_recovery_calls_total{outcome="failed"} 5')).toBe(true);
-    const failure = lines.find((line) => line.msg === 'recovery: StartSmsCallback failed');
-    expect(failure).toMatchObject({ account: 'a', err: 'platform says no', retryInMs: 500 });
-  });
+  it.each([
+    // The jitter's top: the unjittered delays, 500, 1000, 1500, 1500 ms apart after the quiet second.
+    ['at its top', 1, [1_000, 1_500, 2_500, 4_000, 5_500], 500],
+    // Its bottom: half of them, 250, 500, 750, 750 ms (the next tick of 100 ms after each).
+    ['at its bottom', 0, [1_000, 1_300, 1_800, 2_600, 3_400], 250],
+  ])(
+    'a failed call is retried after a doubling delay, capped, jittered (%s); the failure is counted and logged',
+    async (_name, jitter, expected, firstRetryInMs) => {
+      let failing = true;
+      const { loop, calls, advance, metrics, lines } = setUp(
+        () => (failing ? Promise.reject(new Error('platform says no')) : Promise.resolve()),
+        () => jitter,
+      );
+      loop.refusedAfterAuth('NiddService', 'a', new Error('x'));
+      const at: number[] = [];
+      let elapsed = 0;
+      const step = async (ms: number) => {
+        advance(ms);
+        elapsed += ms;
+        const before = calls.length;
+        await loop.tick();
+        if (calls.length > before) at.push(elapsed);
+      };
+      while (at.length < 5 && elapsed < 10_000) await step(100);
+      expect(at).toEqual(expected);
+      failing = false;
+      for (let i = 0; i < 20; i++) await step(100);
+      expect(loop.pending).toEqual([]);
+      expect(await metric(metrics, 'thingspace_bridge_recovery_calls_total{outcome="failed"} 5')).toBe(true);
+      const failure = lines.find((line) => line.msg === 'recovery: StartSmsCallback failed');
+      expect(failure).toMatchObject({ account: 'a', err: 'platform says no', retryInMs: firstRetryInMs });
+    },
+  );
 
   it('an account refused again while its call is under way stays pending', async () => {
     let finish: () => void = () => undefined;

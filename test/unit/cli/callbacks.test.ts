@@ -282,8 +282,11 @@ describe('thingspace-bridge callbacks', () => {
 
   describe('fails with exit code 1', () => {
     it.each<[string, string[], Env, RegExp]>([
-      ['an unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'\nusage:/],
-      ['an unknown option', ['sync', '--frob'], {}, /Unknown option '--frob'/],
+      ['an unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'\n.*callbacks --help/],
+      // Usage errors exit 1 here, unlike the other commands: 2 is sync's "changed".
+      ['an unknown option', ['sync', '--frob'], {}, /unknown option '--frob'\n.*callbacks --help/],
+      ['a near miss', ['sync', '--forse'], {}, /unknown option '--forse'\n\(Did you mean --force\?\)/],
+      ['a stray operand', ['list', 'extra', '--config', '%'], {}, /unexpected 'extra'/],
       ['no config', ['list'], {}, /no config file: pass --config <path> or set BRIDGE_CONFIG/],
       [
         'an unknown service',
@@ -364,10 +367,21 @@ describe('thingspace-bridge callbacks', () => {
         THINGSPACE_URL: `http://127.0.0.1:${closed}/api/v2`,
       });
       expect(code).toBe(1);
-      expect(stderr.split('\n').filter((line) => line.includes('retrying in'))).toEqual([
-        'callbacks: LogIn: no answer (ECONNREFUSED), attempt 1; retrying in 5 ms',
-        'callbacks: LogIn: no answer (ECONNREFUSED), attempt 2; retrying in 10 ms',
+      const retries = stderr.split('\n').filter((line) => line.includes('retrying in'));
+      expect(retries).toEqual([
+        expect.stringMatching(
+          /^callbacks: LogIn: no answer \(ECONNREFUSED\), attempt 1; retrying in \d+ ms$/,
+        ),
+        expect.stringMatching(
+          /^callbacks: LogIn: no answer \(ECONNREFUSED\), attempt 2; retrying in \d+ ms$/,
+        ),
       ]);
+      // 5 ms doubling, jittered down to half.
+      const waits = retries.map((line) => Number(/(\d+) ms$/.exec(line)![1]));
+      expect(waits[0]).toBeGreaterThanOrEqual(2);
+      expect(waits[0]).toBeLessThanOrEqual(5);
+      expect(waits[1]).toBeGreaterThanOrEqual(5);
+      expect(waits[1]).toBeLessThanOrEqual(10);
       expect(stderr).toContain(
         `LogIn: no answer from http://127.0.0.1:${closed}/api/v2/SessionService.svc after 3 attempts (ECONNREFUSED)`,
       );
@@ -377,6 +391,13 @@ describe('thingspace-bridge callbacks', () => {
   it('--help prints the usage and exits 0', async () => {
     const { code, stdout } = await callbacks(['--help']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^usage: thingspace-bridge callbacks <command>/);
+    expect(stdout).toMatch(/^Usage: thingspace-bridge callbacks <command> \[options\]/);
+    expect(stdout).toContain('  sync [--dry-run] [--force] ');
+  });
+
+  it('--version prints the version and exits 0', async () => {
+    const { code, stdout } = await callbacks(['--version']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 });

@@ -2,16 +2,21 @@ import { parseReplayArgs, reportLines, summaryLine } from '../../../src/cli/repl
 
 const NOW = Date.parse('2026-12-07T03:00:00Z');
 const base = ['--from', 'archive', '--since', '2026-12-06', '--until', 'now'];
-const parse = (...args: string[]) => parseReplayArgs(args, NOW);
+let printed = '';
+const output = { stdout: (text: string) => (printed += text), stderr: (text: string) => (printed += text) };
+const parse = (...args: string[]) => parseReplayArgs(args, NOW, output);
+/** What is wrong: the parser's own words, or what commander printed. */
 const error = (...args: string[]) => {
+  printed = '';
   const parsed = parse(...args);
-  return parsed.ok ? undefined : parsed.error;
+  return parsed.ok ? undefined : (parsed.error ?? printed);
 };
 
 describe('replay arguments', () => {
   it('take a source, a window and optionally a service and --dry-run', () => {
     expect(parse(...base)).toEqual({
       ok: true,
+      config: [],
       plan: {
         from: 'archive',
         window: { since: Date.parse('2026-12-06T00:00:00Z'), until: NOW },
@@ -33,6 +38,7 @@ describe('replay arguments', () => {
     );
     expect(parsed).toEqual({
       ok: true,
+      config: ['--config', 'bridge.yaml'],
       plan: {
         from: 'dead-letter',
         window: { since: Date.parse('2026-12-06T00:30:00Z'), until: Date.parse('2026-12-06T10:00:00.500Z') },
@@ -69,7 +75,10 @@ describe('replay arguments', () => {
     expect(error(...base, '--service', 'NoSuchService')).toBe(
       "--service: 'NoSuchService' is not a callback service the bridge knows",
     );
-    expect(error(...base, '--topic', 'x')).toContain("Unknown option '--topic'");
+    expect(error(...base, '--topic', 'x')).toContain("unknown option '--topic'");
+    expect(parse(...base, '--dry-rn')).toEqual({ ok: false, code: 2 });
+    expect(printed).toContain('(Did you mean --dry-run?)');
+    expect(parse(...base, 'stray')).toEqual({ ok: false, code: 2 });
   });
 });
 

@@ -133,11 +133,13 @@ describe('thingspace-bridge simulate', () => {
     [['--count', '0'], { THINGSPACE_PASSWORD: 'x' }, /--count expects a positive integer, got '0'/],
     [['--rate', 'fast'], { THINGSPACE_PASSWORD: 'x' }, /--rate expects a positive number, got 'fast'/],
     [['--port', '70000'], { THINGSPACE_PASSWORD: 'x' }, /--port expects 0-65535, got '70000'/],
-    [['--password', 'x'], { THINGSPACE_PASSWORD: 'x' }, /Unknown option '--password'/],
-  ])('%j: exit 1', async (args, env, message) => {
+    [['--password', 'x'], { THINGSPACE_PASSWORD: 'x' }, /unknown option '--password'/],
+    [['--rat', '1'], { THINGSPACE_PASSWORD: 'x' }, /unknown option '--rat'\n\(Did you mean --rate\?\)/],
+    [['extra'], { THINGSPACE_PASSWORD: 'x' }, /too many arguments/],
+  ])('%j: exit 2, a usage error', async (args, env, message) => {
     const { io, out } = capture(env);
-    expect(await run(args, io, Promise.resolve())).toBe(1);
+    expect(await run(args, io, Promise.resolve())).toBe(2);
     expect(out.stderr).toMatch(message);
-    expect(out.stderr).toContain('usage: thingspace-bridge simulate');
+    expect(out.stderr).toContain("run 'thingspace-bridge simulate --help' for usage");
   });
 });

@@ -334,6 +334,9 @@ describe('parseConfig: rules across fields', () => {
       'services.CarrierService.port: same port as http.port',
       'services.PromoChange.port: same port as services.DeviceUsage.port',
     ]);
+    expect(problems({ ...minimal(), http: { port: 9001, healthPort: 9005, metricsPort: 9005 } })).toEqual([
+      'http.metricsPort: same port as http.healthPort',
+    ]);
     const { config } = parseConfig(
       { ...minimal(), http: { port: 0 }, services: { CarrierService: { port: 0 } } },
       {},

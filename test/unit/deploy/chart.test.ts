@@ -3,7 +3,10 @@
  * every documented variant, then `helm template` of each with assertions on the rendered objects. The config the
  * chart renders is read back by the bridge's own validation, so chart and bridge cannot drift apart.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { isMap, isScalar, parseDocument, parse as parseYaml, type YAMLMap } from 'yaml';
 import { parseConfig, type Config } from '../../../src/config';
@@ -316,16 +319,83 @@ describe('default values', () => {
   let rendered: Rendered;
   beforeAll(() => (rendered = template()));
 
-  it('render a Deployment with its Service, ConfigMap, ServiceAccount and PodDisruptionBudget, nothing optional', () => {
+  it('render a Deployment with its Service, ConfigMap, ServiceAccount, PodDisruptionBudget and test pod, nothing optional', () => {
     expect(rendered.kinds()).toEqual([
       'ConfigMap',
       'Deployment',
+      'Pod',
       'PodDisruptionBudget',
       'Service',
       'ServiceAccount',
     ]);
     expectInvariants(rendered);
   });
+
+  it('ship a `helm test` pod that GETs /readyz through the Service, outside its selector', () => {
+    const pod = rendered.one('Pod');
+    expect(pod.metadata.name).toBe(`${FULLNAME}-test-readyz`);
+    expect(pod.metadata.annotations).toEqual({
+      'helm.sh/hook': 'test',
+      'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+    });
+    // Not one of the Service's pods: callbacks never go to it.
+    const selector = rendered.one('Service', FULLNAME).spec.selector as Record<string, string>;
+    expect(Object.entries(selector).every(([key, value]) => pod.metadata.labels?.[key] === value)).toBe(
+      false,
+    );
+    expect(pod.spec.restartPolicy).toBe('Never');
+    expect(pod.spec.automountServiceAccountToken).toBe(false);
+    const [test] = pod.spec.containers;
+    // The bridge's own image and security settings.
+    expect(test.image).toBe(container(rendered).image);
+    expect(test.securityContext).toEqual(container(rendered).securityContext);
+    expect(pod.spec.securityContext).toEqual(podSpec(rendered).securityContext);
+    const env = Object.fromEntries(
+      (test.env as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+    );
+    const port = ports(rendered.one('Service', FULLNAME)).http;
+    expect(env).toEqual({
+      READYZ_URL: `http://${FULLNAME}.bridge.svc:${port}/readyz`,
+      TIMEOUT_SECONDS: '60',
+    });
+    expect((test.command as string[]).slice(0, 2)).toEqual(['node', '-e']);
+    expect(template([], ['helmTest.enabled=false']).all('Pod')).toEqual([]);
+  });
+
+  it('pass `helm test` once /readyz answers 200, printing the answers, and fail with the cause at the deadline', async () => {
+    const script = rendered.one('Pod').spec.containers[0].command[2] as string;
+    const answers = [503, 200];
+    const server = createServer((_req, res) => {
+      const status = answers.shift() ?? 503;
+      res.writeHead(status, { 'content-type': 'application/json' }).end(`{"ready":${status === 200}}`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`;
+    const run = (env: Record<string, string>) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, ['-e', script], {
+          env: { ...env },
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.on('close', (code) => resolve({ code, out }));
+      });
+    try {
+      // Waits out a 503 (2 s between tries) and passes on the 200.
+      const passed = await run({ READYZ_URL: url, TIMEOUT_SECONDS: '30' });
+      expect(passed).toEqual({ code: 0, out: `${url}: 503 {"ready":false}\n${url}: 200 {"ready":true}\n` });
+      // Still 503 when the time is up: fails, with the answer.
+      const unready = await run({ READYZ_URL: url, TIMEOUT_SECONDS: '0' });
+      expect(unready).toEqual({ code: 1, out: `${url}: 503 {"ready":false}\n` });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // Nobody listening: fails with the cause in words.
+    const refused = await run({ READYZ_URL: url, TIMEOUT_SECONDS: '0' });
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain('ECONNREFUSED');
+  }, 20_000);
 
   it('run two replicas that a rollout never takes below two', () => {
     const deployment = rendered.one('Deployment');
@@ -401,6 +471,7 @@ describe('spool on (ci/spool-values.yaml)', () => {
     expect(rendered.kinds()).toEqual([
       'ConfigMap',
       'HorizontalPodAutoscaler',
+      'Pod',
       'PodDisruptionBudget',
       'Secret',
       'Service',
@@ -471,6 +542,7 @@ describe('per-service ports (ci/per-service-ports-values.yaml)', () => {
       'ConfigMap',
       'Deployment',
       'NetworkPolicy',
+      'Pod',
       'PodDisruptionBudget',
       'Secret',
       'Service',
@@ -569,6 +641,7 @@ describe('existingSecret (ci/existing-secret-values.yaml)', () => {
     expect(rendered.kinds()).toEqual([
       'ConfigMap',
       'Deployment',
+      'Pod',
       'PodDisruptionBudget',
       'Service',
       'ServiceAccount',
@@ -614,18 +687,150 @@ describe('existingSecret (ci/existing-secret-values.yaml)', () => {
   });
 });
 
+describe('monitoring (ci/monitoring-values.yaml)', () => {
+  let rendered: Rendered;
+  beforeAll(() => (rendered = template([VARIANTS.monitoring])));
+
+  const ALERTS = {
+    'thingspace-bridge.availability': [
+      'ThingspaceBridgeNotReady',
+      'ThingspaceBridgeNoReadyNode',
+      'ThingspaceBridgeErrors',
+    ],
+    'thingspace-bridge.delivery': [
+      'ThingspaceBridgeDeadLetters',
+      'ThingspaceBridgeAuthFailures',
+      'ThingspaceBridgeKafkaSlow',
+    ],
+    'thingspace-bridge.spool': ['ThingspaceBridgeSpoolFilling', 'ThingspaceBridgeSpoolStale'],
+  };
+
+  function alerts(rule: K8sObject): Record<string, any> {
+    return Object.fromEntries(
+      (rule.spec.groups as { rules: { alert: string }[] }[]).flatMap((group) =>
+        group.rules.map((r) => [r.alert, r]),
+      ),
+    );
+  }
+
+  it('renders the ServiceMonitor, the PrometheusRule and the dashboard ConfigMap beside the workload', () => {
+    expect(rendered.kinds()).toEqual([
+      'ConfigMap',
+      'ConfigMap',
+      'Pod',
+      'PodDisruptionBudget',
+      'PrometheusRule',
+      'Secret',
+      'Service',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
+      'StatefulSet',
+    ]);
+    expectInvariants(rendered);
+  });
+
+  it('scrapes each pod once: through the main Service, not the headless one', () => {
+    const selector = rendered.one('ServiceMonitor').spec.selector;
+    const selected = rendered
+      .all('Service')
+      .filter(
+        (service) =>
+          Object.entries(selector.matchLabels as Record<string, string>).every(
+            ([key, value]) => service.metadata.labels?.[key] === value,
+          ) &&
+          (selector.matchExpressions as { key: string; operator: string }[]).every(
+            ({ key, operator }) => operator === 'DoesNotExist' && !(key in (service.metadata.labels ?? {})),
+          ),
+      );
+    expect(selected.map((service) => service.metadata.name)).toEqual([FULLNAME]);
+    expect(rendered.all('Service')).toHaveLength(2);
+  });
+
+  it("ships the dashboard to Grafana's sidecar: its label, the folder annotation, the namespace it watches", () => {
+    const map = rendered.one('ConfigMap', `${FULLNAME}-dashboard`);
+    expect(map.metadata.namespace).toBe('monitoring');
+    expect(map.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    expect(map.metadata.annotations).toEqual({ grafana_folder: 'Kafka' });
+    expect(Object.keys(map.data!)).toEqual(['thingspace-bridge.json']);
+    const file = readFileSync(join(CHART, 'dashboards', 'thingspace-bridge.json'), 'utf8');
+    const dashboard = JSON.parse(map.data!['thingspace-bridge.json']!);
+    expect(dashboard).toEqual(JSON.parse(file));
+    expect(dashboard.uid).toBe('thingspace-bridge');
+    // Every panel reads the data source the variable picks.
+    const panels = dashboard.panels as { type: string; datasource?: { uid: string } }[];
+    for (const panel of panels.filter((p) => p.type !== 'row')) {
+      expect(panel.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
+    }
+    // The sidecar's label is configurable: another label, or the default one removed.
+    const relabelled = template(
+      [VARIANTS.monitoring],
+      ['grafanaDashboard.labels.grafana_dashboard=null', 'grafanaDashboard.labels.dashboards=bridge'],
+    ).one('ConfigMap', `${FULLNAME}-dashboard`).metadata.labels!;
+    expect(relabelled.dashboards).toBe('bridge');
+    expect(relabelled.grafana_dashboard).toBeUndefined();
+  });
+
+  it('alerts on readiness, 5xx, dead letters, auth failures, Kafka latency and the spool', () => {
+    const rule = rendered.one('PrometheusRule');
+    expect(rule.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(rule.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
+    const groups = rule.spec.groups as { name: string; rules: { alert: string }[] }[];
+    expect(Object.fromEntries(groups.map((g) => [g.name, g.rules.map((r) => r.alert)]))).toEqual(ALERTS);
+    for (const alert of Object.values(alerts(rule))) {
+      expect(['warning', 'critical']).toContain(alert.labels.severity);
+      expect(alert.annotations.summary).toBeTruthy();
+      expect(alert.annotations.description).toBeTruthy();
+      // Every series the alert reads is this release's: the ServiceMonitor's namespace and job (the Service).
+      const selectors = (alert.expr as string).match(/thingspace_bridge_\w+\{[^}]*\}/g) ?? [];
+      expect(selectors.length).toBeGreaterThan(0);
+      for (const selector of selectors) expect(selector).toContain(`namespace="bridge", job="${FULLNAME}"`);
+    }
+  });
+
+  it('takes its thresholds from the values, the spool capacity from spool.maxBytes', () => {
+    const rule = alerts(rendered.one('PrometheusRule'));
+    expect(rule.ThingspaceBridgeNotReady.expr).toMatch(/^thingspace_bridge_ready\{[^}]*\} == 0$/);
+    expect(rule.ThingspaceBridgeNotReady.for).toBe('5m');
+    expect(rule.ThingspaceBridgeErrors.expr).toMatch(/status=~"5\.\."[\s\S]*> 0\.02$/);
+    expect(rule.ThingspaceBridgeKafkaSlow.expr).toMatch(
+      /^histogram_quantile\(0\.99, [\s\S]*thingspace_bridge_produce_duration_seconds_bucket[\s\S]*> 2\.5$/,
+    );
+    expect(rule.ThingspaceBridgeSpoolFilling.expr).toMatch(/ \/ 2147483648 > 0\.8$/);
+    expect(rule.ThingspaceBridgeSpoolStale.expr).toMatch(/> 900$/);
+    expect(rule.ThingspaceBridgeAuthFailures.expr).toMatch(/\[5m\]\)\) > 20$/);
+    expect(rule.ThingspaceBridgeDeadLetters.expr).toContain('outcome="dead-lettered"');
+  });
+
+  it('leaves the spool alerts out without a spool, and takes a selector of its own', () => {
+    const rule = template(
+      [],
+      ['prometheusRule.enabled=true', 'prometheusRule.selector=cluster="eu"\\, app="bridge"'],
+    ).one('PrometheusRule');
+    const names = Object.keys(alerts(rule));
+    expect(names).not.toContain('ThingspaceBridgeSpoolFilling');
+    expect(names).toContain('ThingspaceBridgeKafkaSlow');
+    expect(alerts(rule).ThingspaceBridgeNotReady.expr).toBe(
+      'thingspace_bridge_ready{cluster="eu", app="bridge"} == 0',
+    );
+  });
+});
+
 describe('the production example (helm/examples/production-values.yaml)', () => {
   let rendered: Rendered;
   beforeAll(() => (rendered = template([VARIANTS.production])));
 
-  it('renders the full set: Ingress with TLS, HPA, ServiceMonitor, NetworkPolicy', () => {
+  it('renders the full set: Ingress with TLS, HPA, ServiceMonitor, alerts, dashboard, NetworkPolicy', () => {
     expect(rendered.kinds()).toEqual([
+      'ConfigMap',
       'ConfigMap',
       'Deployment',
       'HorizontalPodAutoscaler',
       'Ingress',
       'NetworkPolicy',
+      'Pod',
       'PodDisruptionBudget',
+      'PrometheusRule',
       'Service',
       'ServiceAccount',
       'ServiceMonitor',
@@ -684,6 +889,23 @@ describe('the production example (helm/examples/production-values.yaml)', () => 
     const ingress = rendered.one('Ingress');
     expect(ingress.spec.tls[0].hosts).toContain('thingspace-bridge.example.com');
     expect(isRegistrablePort(443)).toBe(true);
+  });
+
+  it('lets the `helm test` pod through the NetworkPolicy besides the peers given', () => {
+    const from = rendered.one('NetworkPolicy').spec.ingress[0].from as any[];
+    const values = readValues(VARIANTS.production) as any;
+    expect(from).toEqual([
+      ...values.networkPolicy.from,
+      {
+        podSelector: {
+          matchLabels: { 'app.kubernetes.io/instance': 'tsb', 'app.kubernetes.io/component': 'helm-test' },
+        },
+      },
+    ]);
+    expect(rendered.one('Pod').metadata.labels).toMatchObject(from.at(-1)!.podSelector.matchLabels);
+    // Without the test pod, the peers given alone.
+    const untested = template([VARIANTS.production], ['helmTest.enabled=false']);
+    expect(untested.one('NetworkPolicy').spec.ingress[0].from).toEqual(values.networkPolicy.from);
   });
 
   it('keeps the controller allow-list and the bridge allow-list the same', () => {

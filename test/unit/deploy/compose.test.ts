@@ -275,7 +275,11 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs only commands the CLI has, in every service of the bridge image', async () => {
-    const commands = /^commands: (.*)$/m.exec(await printed(() => main(['--help'])))![1]!.split(', ');
+    const help = await printed(() => main(['--help']));
+    const commands = [...help.slice(help.indexOf('\nCommands:\n')).matchAll(/^ {2}([a-z][\w-]*)/gm)].map(
+      (match) => match[1]!,
+    );
+    expect(commands).toContain('callbacks');
     const callbacksCommands = [
       ...(await printed(() => callbacks.run(['--help']))).matchAll(/^ {2}([a-z][\w-]*)/gm),
     ].map((match) => match[1]!);

@@ -1,14 +1,16 @@
 /**
- * The Dockerfile, checked without a Docker engine (CI has none): parsed into stages and instructions, and held to
- * what the README promises: multi-stage, production dependencies only in the final stage, a numeric non-root
- * user, tini as PID 1, a HEALTHCHECK on /readyz that works, a build context that holds what the COPYs need.
+ * The Dockerfile, checked without a Docker engine (CI has none; this Docker CLI has no `build --check`): parsed
+ * into stages and instructions, and held to what the README promises: multi-stage, production dependencies only
+ * in the final stage, no npm in it, the OCI labels, a numeric non-root user, tini as PID 1, a HEALTHCHECK on
+ * /readyz that works, a build context that holds what the COPYs need.
  */
-import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { parseConfig } from '../../../src/config';
+import { tempDirs } from '../../support/temp';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -70,13 +72,30 @@ const stage = (name: string) => {
 };
 const final = dockerfile.stages.at(-1)!;
 const all = (s: Stage, keyword: string) => s.instructions.filter((i) => i.keyword === keyword);
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  description: string;
+  license: string;
+  dependencies: Record<string, string>;
+  bin: Record<string, string>;
+};
+const tempDir = tempDirs('dockerfile-');
+
+/** A LABEL's `key="value"` pairs (the form this Dockerfile writes). */
+function labels(args: string): Record<string, string> {
+  const pairs = [...args.matchAll(/([\w.-]+)="((?:[^"\\]|\\.)*)"/g)];
+  expect(pairs.map((m) => m[0]).join(' ')).toBe(args.replace(/\s+/g, ' ')); // nothing left unread
+  return Object.fromEntries(pairs.map((m) => [m[1]!, m[2]!]));
+}
 
 describe('Dockerfile', () => {
-  it('builds in three stages on the Node version scripts/run pins', () => {
-    expect(dockerfile.stages.map((s) => s.name)).toEqual(['build', 'prod-deps', 'runtime']);
+  it('builds on the Node version scripts/run pins, the runtime in an empty image of its own', () => {
+    expect(dockerfile.stages.map((s) => s.name)).toEqual(['build', 'prod-deps', 'runtime-base', 'runtime']);
     const pinned = /^node_version=(\S+)$/m.exec(readFileSync(join(ROOT, 'scripts', 'run'), 'utf8'))![1];
     expect(dockerfile.args).toEqual([{ keyword: 'ARG', args: `NODE_VERSION=${pinned}` }]);
-    for (const s of dockerfile.stages) expect(s.from).toBe('node:${NODE_VERSION}-alpine');
+    for (const s of dockerfile.stages.slice(0, -1)) expect(s.from).toBe('node:${NODE_VERSION}-alpine');
+    expect(final.from).toBe('scratch');
   });
 
   it('compiles with the build tsconfig in the build stage, where dev dependencies are', () => {
@@ -94,11 +113,11 @@ describe('Dockerfile', () => {
     expect(all(stage('prod-deps'), 'RUN').map((i) => i.args)).toEqual([
       expect.stringMatching(/npm ci --omit=dev /),
     ]);
-    // The final stage installs nothing with npm and copies no sources, tests or dev tooling.
-    expect(all(final, 'RUN').map((i) => i.args)).toEqual([
-      'apk add --no-cache tini && mkdir -p /var/lib/thingspace-bridge/spool && chown 1000:1000 /var/lib/thingspace-bridge/spool',
-    ]);
+    // The final stage runs nothing (it has no shell of its own to run it with) and copies no sources, tests or
+    // dev tooling: the runtime's filesystem, then the application.
+    expect(all(final, 'RUN')).toEqual([]);
     expect(all(final, 'COPY').map((i) => i.args)).toEqual([
+      '--from=runtime-base / /',
       '--from=prod-deps /app/node_modules ./node_modules',
       '--from=build /app/dist ./dist',
       'package.json ./',
@@ -106,10 +125,99 @@ describe('Dockerfile', () => {
     expect(all(final, 'WORKDIR')).toEqual([{ keyword: 'WORKDIR', args: '/app' }]);
   });
 
+  describe('no npm in the runtime image', () => {
+    const [prepare, ...others] = all(stage('runtime-base'), 'RUN').map((i) => i.args);
+
+    it('takes its filesystem whole from runtime-base, first, into an empty image: no Node image layer below', () => {
+      expect(others).toEqual([]);
+      expect(final.from).toBe('scratch');
+      expect(final.instructions[0]).toEqual({ keyword: 'COPY', args: '--from=runtime-base / /' });
+      // The Node image's ENV does not come along: PATH, for `node` in ENTRYPOINT and HEALTHCHECK.
+      expect(all(final, 'ENV')[0]!.args).toBe(
+        'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      );
+      // Nor does a production dependency bring a package manager back.
+      for (const manager of ['npm', 'npx', 'corepack', 'yarn', 'pnpm'])
+        expect(pkg.dependencies).not.toHaveProperty(manager);
+    });
+
+    it('removes npm, npx, corepack and yarn where the official image puts them, and keeps node, tini and the spool', () => {
+      // The official node:*-alpine image (nodejs/docker-node, e.g. 24/alpine3.22/Dockerfile): Node's release
+      // tarball unpacked into /usr/local, yarn 1 unpacked into /opt and linked into /usr/local/bin.
+      const root = tempDir();
+      const files = [
+        'usr/local/bin/node',
+        'usr/local/bin/nodejs',
+        'usr/local/bin/npm',
+        'usr/local/bin/npx',
+        'usr/local/bin/corepack',
+        'usr/local/bin/yarn',
+        'usr/local/bin/yarnpkg',
+        'usr/local/bin/docker-entrypoint.sh',
+        'usr/local/lib/node_modules/npm/bin/npm-cli.js',
+        'usr/local/lib/node_modules/corepack/dist/corepack.js',
+        'usr/local/include/node/node.h',
+        'opt/yarn-v1.22.22/bin/yarn',
+        'sbin/tini',
+      ];
+      for (const file of files) {
+        mkdirSync(join(root, dirname(file)), { recursive: true });
+        writeFileSync(join(root, file), '');
+      }
+      // The RUN's steps after `apk add` (which installed tini), its absolute paths moved under that root.
+      const steps = prepare!.split(' && ');
+      expect(steps[0]).toBe('apk add --no-cache tini');
+      const script = steps
+        .slice(1)
+        .map((step) => step.replace(/(^|\s)\/(?=\w)/g, `$1${root}/`))
+        .join(' && ');
+      // Every absolute path moved.
+      expect(script.split(/\s+/).filter((word) => word.startsWith('/') && !word.startsWith(root))).toEqual(
+        [],
+      );
+      execFileSync('sh', ['-c', script.replace(/chown \S+ /, 'true ')]);
+      const left = (dir: string): string[] =>
+        readdirSync(join(root, dir)).flatMap((name) =>
+          statSync(join(root, dir, name)).isDirectory() ? left(join(dir, name)) : [join(dir, name)],
+        );
+      expect(left('.').sort()).toEqual([
+        'sbin/tini',
+        'usr/local/bin/docker-entrypoint.sh',
+        'usr/local/bin/node',
+        'usr/local/bin/nodejs',
+      ]);
+      expect(statSync(join(root, 'var/lib/thingspace-bridge/spool')).isDirectory()).toBe(true);
+      expect(steps.at(-1)).toBe('chown 1000:1000 /var/lib/thingspace-bridge/spool');
+    });
+  });
+
+  it('labels the image with the OCI annotations: from package.json, or from build arguments', () => {
+    const label = all(final, 'LABEL');
+    expect(label).toHaveLength(1);
+    expect(labels(label[0]!.args)).toEqual({
+      'org.opencontainers.image.title': pkg.name,
+      'org.opencontainers.image.description': pkg.description,
+      'org.opencontainers.image.version': '${VERSION}',
+      'org.opencontainers.image.revision': '${REVISION}',
+      'org.opencontainers.image.created': '${CREATED}',
+      'org.opencontainers.image.source': '${SOURCE}',
+      'org.opencontainers.image.licenses': pkg.license,
+    });
+    // The build arguments belong to the final stage (a global ARG is not seen there without its own), VERSION
+    // defaulting to the package's; after every COPY, so that a new revision or date invalidates no layer.
+    expect(all(final, 'ARG').map((i) => i.args)).toEqual([
+      `VERSION=${pkg.version}`,
+      'REVISION',
+      'CREATED',
+      'SOURCE',
+    ]);
+    const at = (i: Instruction) => final.instructions.indexOf(i);
+    const lastCopy = Math.max(...all(final, 'COPY').map(at));
+    for (const arg of all(final, 'ARG')) expect(at(arg)).toBeGreaterThan(lastCopy);
+    expect(at(label[0]!)).toBeGreaterThan(Math.max(...all(final, 'ARG').map(at)));
+  });
+
   it('needs at run time only packages that are production dependencies', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-      dependencies: Record<string, string>;
-    };
     const imported = new Set<string>();
     const walk = (dir: string): void => {
       for (const entry of readdirSync(dir)) {
@@ -152,9 +260,7 @@ describe('Dockerfile', () => {
     const afterUser = final.instructions.slice(final.instructions.indexOf(users[0]!) + 1);
     expect(afterUser.map((i) => i.keyword)).not.toContain('RUN');
 
-    const bin = (
-      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }
-    ).bin['thingspace-bridge'];
+    const bin = pkg.bin['thingspace-bridge'];
     expect(execForm(all(final, 'ENTRYPOINT')[0]!.args)).toEqual(['/sbin/tini', '--', 'node', `/app/${bin}`]);
     expect(execForm(all(final, 'CMD')[0]!.args)).toEqual(['serve']);
   });
@@ -166,6 +272,7 @@ describe('Dockerfile', () => {
     ).config;
     expect(all(final, 'EXPOSE').map((i) => i.args)).toEqual([String(defaults.http.port)]);
     expect(all(final, 'ENV').map((i) => i.args)).toEqual([
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       'NODE_ENV=production',
       'BRIDGE_CONFIG=/etc/thingspace-bridge/bridge.yaml',
     ]);

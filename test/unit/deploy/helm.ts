@@ -23,6 +23,7 @@ export const VARIANTS = {
   spool: join(CHART, 'ci', 'spool-values.yaml'),
   perServicePorts: join(CHART, 'ci', 'per-service-ports-values.yaml'),
   existingSecret: join(CHART, 'ci', 'existing-secret-values.yaml'),
+  monitoring: join(CHART, 'ci', 'monitoring-values.yaml'),
   production: join(ROOT, 'helm', 'examples', 'production-values.yaml'),
 } as const;
 
@@ -63,7 +64,12 @@ export function runHelm(args: string[]): HelmResult {
 export interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   spec?: any;
   data?: Record<string, string>;
@@ -135,7 +141,7 @@ export function container(rendered: Rendered): any {
 
 /** The bridge config file the ConfigMap carries, parsed. */
 export function renderedConfig(rendered: Rendered): Record<string, unknown> {
-  const data = rendered.one('ConfigMap').data ?? {};
+  const data = rendered.one('ConfigMap', FULLNAME).data ?? {};
   expect(Object.keys(data)).toEqual(['bridge.yaml']);
   return parseYaml(data['bridge.yaml']!) as Record<string, unknown>;
 }

@@ -389,7 +389,8 @@ describe('guards before the body is read', () => {
       expect(faultString(answer.body)).toBe(
         'NOT_READY: the bridge is starting or shutting down; retry later',
       );
-      expect(harness.logs.at(-1)).toContain(reason === 'starting' ? 'starting' : 'shutting down');
+      // The line before the access line.
+      expect(harness.logs.at(-2)).toContain(reason === 'starting' ? 'starting' : 'shutting down');
     }
     expect(harness.handled).toHaveLength(0);
 
@@ -632,14 +633,36 @@ describe('receipts', () => {
         expect.objectContaining({
           level: 'debug',
           msg: 'callback published',
+          status: 200,
+          outcome: 'published',
           service: 'CarrierService',
           account: 'acct',
           eventId: 'ev-1',
           receipt: expected,
+          durationMs: expect.any(Number) as unknown,
           reqId: answer.headers['x-request-id'],
         }),
       );
     }
+  });
+
+  it('a refused callback has its debug access line too, without the path or its token', async () => {
+    const harness = await start({ handler: taken });
+    const answer = await callback(harness, '/callbacks/no-such-token/CarrierService', CARRIER_XML);
+    expect(answer.status).toBe(404);
+    const lines = harness.logs.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'debug',
+        msg: 'callback rejected',
+        status: 404,
+        outcome: 'rejected',
+        service: 'unknown',
+        durationMs: expect.any(Number) as unknown,
+        reqId: answer.headers['x-request-id'],
+      }),
+    );
+    expect(harness.logs.join('\n')).not.toContain('no-such-token');
   });
 });
 

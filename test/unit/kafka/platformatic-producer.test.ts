@@ -59,7 +59,8 @@ describe('keyPartition', () => {
 
 describe('producerOptions', () => {
   it('an idempotent producer that retries a send a few times, at most 2 s apart, and creates no topic', () => {
-    const options = producerOptions(kafkaConfig(), 'bridge-x');
+    // The jitter's top: the unjittered waits.
+    const options = producerOptions(kafkaConfig(), 'bridge-x', () => 1);
     expect(options).toMatchObject({
       clientId: 'bridge-x',
       bootstrapBrokers: ['127.0.0.1:1'],
@@ -70,6 +71,23 @@ describe('producerOptions', () => {
     const delay = options.retryDelay as (c: object, op: string, attempt: number) => number;
     const waits = [1, 2, 3, 4, 5, 10, 1000].map((attempt) => delay({}, 'produce', attempt));
     expect(waits).toEqual([200, 400, 800, 1600, MAX_RETRY_WAIT_MS, MAX_RETRY_WAIT_MS, MAX_RETRY_WAIT_MS]);
+  });
+
+  it("jitters the library's retry waits between half of those and all of them", () => {
+    const waits = (random?: () => number) => {
+      const delay = producerOptions(kafkaConfig(), 'bridge-x', random).retryDelay as (
+        c: object,
+        op: string,
+        attempt: number,
+      ) => number;
+      return [1, 2, 3, 4, 5, 10].map((attempt) => delay({}, 'produce', attempt));
+    };
+    expect(waits(() => 0)).toEqual([100, 200, 400, 800, 1000, 1000]);
+    const ceilings = [200, 400, 800, 1600, MAX_RETRY_WAIT_MS, MAX_RETRY_WAIT_MS];
+    waits().forEach((wait, i) => {
+      expect(wait).toBeGreaterThanOrEqual(ceilings[i]! / 2);
+      expect(wait).toBeLessThanOrEqual(ceilings[i]!);
+    });
   });
 });
 
@@ -198,8 +216,12 @@ describe('PlatformaticBatchProducer', () => {
     const client = new FakeClient({ t: 3 });
     client.failures = 2;
     const resends: [number, string[]][] = [];
-    const producer = new PlatformaticBatchProducer(client, (attempt, error) =>
-      resends.push([attempt, errorCodes(error)]),
+    // The jitter's bottom: 100 ms, then 200 ms.
+    const random = jest.fn(() => 0);
+    const producer = new PlatformaticBatchProducer(
+      client,
+      (attempt, error) => resends.push([attempt, errorCodes(error)]),
+      random,
     );
     const message: { key: string; value: Buffer; partition?: number } = {
       key: 'mdn:5550000001',
@@ -215,6 +237,8 @@ describe('PlatformaticBatchProducer', () => {
       [1, ['NOT_LEADER_OR_FOLLOWER']],
       [2, ['NOT_LEADER_OR_FOLLOWER']],
     ]);
+    // Each wait before a new send drew its jitter.
+    expect(random).toHaveBeenCalledTimes(2);
     expect(client.metadataCalls).toEqual([
       { topics: ['t'] },
       { topics: ['t'], forceUpdate: true },

@@ -65,6 +65,26 @@ describe('createLogger', () => {
     expect(output).toContain('login failed');
   });
 
+  it('redacts a credential at any depth, in objects and arrays, whatever the case of its key', () => {
+    const { logger, lines } = captured();
+    // Depth 10: pino's own redaction paths stop where they are listed.
+    const deep = { a: { b: { c: { d: { e: { f: { g: { h: { i: { password: PASSWORD } } } } } } } } } };
+    logger.info({ deep });
+    logger.info({ at: [[[[[[[[[{ PASSWORD: PASSWORD }]]]]]]]]] });
+    logger.error({
+      err: Object.assign(new Error('refused'), {
+        response: { request: { headers: { Authorization: PASSWORD } } },
+      }),
+    });
+
+    expect(lines).toHaveLength(3);
+    expect(lines.join('\n')).not.toContain(PASSWORD);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      deep: { a: { b: { c: { d: { e: { f: { g: { h: { i: { password: '[redacted]' } } } } } } } } } },
+    });
+    expect(JSON.parse(lines[2]!)).toMatchObject({ err: { message: 'refused' } });
+  });
+
   it('keeps where a secret lives readable (file paths and variable names are not secrets)', () => {
     const { logger, lines } = captured();
     logger.info({ account: { passwordFile: '/run/secrets/acme', passwordEnv: 'ACME_PASSWORD' } });

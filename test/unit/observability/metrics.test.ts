@@ -37,6 +37,20 @@ describe('createMetrics', () => {
     }
   });
 
+  it('has the readiness gauge and the build info, both gauges', async () => {
+    metrics.ready.set(1);
+    metrics.buildInfo.set({ version: '1.2.3', node: 'v24.0.0', kafka_client: 'kafkajs' }, 1);
+    const text = await metrics.registry.metrics();
+    for (const line of [
+      '# TYPE thingspace_bridge_ready gauge',
+      'thingspace_bridge_ready 1',
+      '# TYPE thingspace_bridge_build_info gauge',
+      'thingspace_bridge_build_info{version="1.2.3",node="v24.0.0",kafka_client="kafkajs"} 1',
+    ]) {
+      expect(text).toContain(line);
+    }
+  });
+
   it('includes the process metrics', async () => {
     const names = (await metrics.registry.getMetricsAsJSON()).map((metric) => metric.name);
     expect(names).toEqual(

@@ -87,16 +87,23 @@ describe('soapCall', () => {
     );
   });
 
-  it('retries when the connection dies before an answer, with doubling delays, then succeeds', async () => {
-    server = await serve((req, res, n) => (n <= 2 ? req.socket.destroy() : res.writeHead(200).end(ANSWER)));
-    const retries: RetryEvent[] = [];
-    await soapCall(options(server.url, { onRetry: (event) => retries.push(event) }), 'LogIn', LOG_IN);
-    expect(server.requests).toHaveLength(3);
-    expect(retries.map(({ attempt, delayMs }) => [attempt, delayMs])).toEqual([
-      [1, 10],
-      [2, 20],
-    ]);
-  });
+  it.each([
+    ['at its top', 1, [10, 20]],
+    ['at its bottom', 0, [5, 10]],
+  ])(
+    'retries when the connection dies before an answer, with doubling delays jittered (%s), then succeeds',
+    async (_name, jitter, delays) => {
+      server = await serve((req, res, n) => (n <= 2 ? req.socket.destroy() : res.writeHead(200).end(ANSWER)));
+      const retries: RetryEvent[] = [];
+      const policy = options(server.url, { onRetry: (event) => retries.push(event), random: () => jitter });
+      await soapCall(policy, 'LogIn', LOG_IN);
+      expect(server.requests).toHaveLength(3);
+      expect(retries.map(({ attempt, delayMs }) => [attempt, delayMs])).toEqual([
+        [1, delays[0]],
+        [2, delays[1]],
+      ]);
+    },
+  );
 
   it('retries a timeout, and gives up after `retries` more attempts', async () => {
     // Never answers: every attempt times out.

@@ -99,9 +99,9 @@ describe('schemas/asyncapi.yaml', () => {
   it.each(STREAMS)('%s: the headers, the key and the registry framing of the records', (stream) => {
     const message = document.channels().get(TOPIC_KEYS[stream])!.messages().all()[0]!;
     const headers = message.headers()!;
-    const { eventId, service, category, payloadType, format, reasonCode } = RECORD_HEADERS;
+    const { eventId, service, category, payloadType, format, reasonCode, traceparent } = RECORD_HEADERS;
     if (stream === 'dead-letter') {
-      expect(Object.keys(headers.properties()!)).toEqual([eventId, service, format, reasonCode]);
+      expect(Object.keys(headers.properties()!)).toEqual([eventId, service, format, reasonCode, traceparent]);
       expect(headers.required()).toEqual([eventId, service, format, reasonCode]);
     } else {
       expect(Object.keys(headers.properties()!)).toEqual([
@@ -112,6 +112,7 @@ describe('schemas/asyncapi.yaml', () => {
         format,
         REPLAY_HEADERS.replay,
         REPLAY_HEADERS.mappingVersion,
+        traceparent,
       ]);
       expect(headers.required()).toEqual([eventId, service, category, format]);
       expect(headers.properties()![category]!.const()).toBe(stream);

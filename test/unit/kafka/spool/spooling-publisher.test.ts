@@ -36,6 +36,7 @@ interface SetUp {
   dir?: string;
   producer?: FakeProducer;
   start?: boolean;
+  random?: () => number;
 }
 
 async function setUp({
@@ -44,6 +45,7 @@ async function setUp({
   dir,
   producer = new FakeProducer(),
   start = true,
+  random,
 }: SetUp = {}) {
   dir ??= tempDir();
   const publisher = new Publisher(producer, {
@@ -53,13 +55,19 @@ async function setUp({
   });
   const spool = await Spool.open({ dir, maxBytes, fsync: false });
   const logs: string[] = [];
+  /** The waits a failed replay window announced. */
+  const replayRetries: unknown[] = [];
   const counts = { spooled: 0, replayed: 0 };
   const options: SpoolingPublisherOptions = {
     handoffMs,
     maxBatchRecords: 10,
     maxBatchBytes: 1_000_000,
     schemaIds: new Map(),
-    log: (_level, _fields, message) => logs.push(message),
+    log: (_level, fields, message) => {
+      logs.push(message);
+      if (message === 'spool replay failed; will retry') replayRetries.push(fields.retryInMs);
+    },
+    random,
     onSpooled: () => counts.spooled++,
     onReplayed: (records) => (counts.replayed += records),
   };
@@ -67,7 +75,7 @@ async function setUp({
   open.push(delivery);
   if (start) await delivery.start();
   const send = (key: string) => delivery.deliver(record(key));
-  return { producer, publisher, spool, delivery, send, logs, counts, dir };
+  return { producer, publisher, spool, delivery, send, logs, replayRetries, counts, dir };
 }
 
 async function until(check: () => boolean, ms = 5_000): Promise<void> {
@@ -220,6 +228,22 @@ describe('SpoolingPublisher', () => {
     t.producer.down = false;
     await until(() => t.delivery.status().mode === 'direct');
     expect(t.producer.writtenKeys).toEqual(['r-1', 'r-2', 'r-3']);
+  });
+
+  it('waits between failed replay windows as the jittered backoff says, from 0.25 s doubling', async () => {
+    // The jitter's bottom: half of 250, 500, 1000 ms.
+    const t = await setUp({ random: () => 0 });
+    t.producer.down = true;
+    await t.send('j-1');
+    await until(() => t.replayRetries.length === 3);
+    expect(t.replayRetries).toEqual([125, 250, 500]);
+    t.producer.down = false;
+    await until(() => t.delivery.status().mode === 'direct');
+    // Kafka took the window: the next failure starts from the first wait again.
+    t.producer.down = true;
+    await t.send('j-2');
+    await until(() => t.replayRetries.length === 4);
+    expect(t.replayRetries[3]).toBe(125);
   });
 
   it('restarts the replayer after its own failure (a spool read that throws), and waits out appends under way', async () => {
