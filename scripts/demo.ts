@@ -132,9 +132,10 @@ async function main(): Promise<void> {
         account,
         '--allow-http',
         '--allow-any-port',
+        '--detailed-exitcode',
       ];
       for (const [round, expected] of [
-        [`registering ${account} with the simulator over ${api.toUpperCase()}`, 2],
+        [`registering ${account} with the simulator over ${api.toUpperCase()}`, 3],
         ['again: nothing to change', 0],
       ] as const) {
         process.stdout.write(`\nTHINGSPACE_API=${api} thingspace-bridge ${sync.join(' ')}  (${round})\n`);

@@ -18,10 +18,9 @@
  *   --config FILE (or BRIDGE_CONFIG), --account NAME (repeatable; needed by register/unregister when the config
  *   has several), --allow-http and --allow-any-port (for a simulator; the platform wants https and its ports, §4)
  *
- * Exit codes, as `terraform plan -detailed-exitcode`: 0 success (for sync: nothing to change), 2 sync changed
- * something (or, with --dry-run, would), 1 failed (usage, config, checks, the platform). 2 never means anything
- * else here: the one command whose usage errors exit 1, since deployments take 2 from `sync` as success
- * (docker-compose.yml's register job).
+ * Exit codes, as every command's: 0 done, 1 failed (checks, the platform), 2 usage or config. `sync
+ * --detailed-exitcode` adds 3 for "changed something (or, with --dry-run, would)", so a pipeline can tell drift
+ * from success without a code that also means a usage error (terraform's 2 does both).
  */
 import { recoverableAccounts } from '../bridge/outage';
 import { ConfigError, loadConfig } from '../config';
@@ -40,7 +39,7 @@ import {
   withRegistrationApi,
 } from '../registration';
 import type { AppliedChange, Change, RegistrationApi, RegistrationApiOptions } from '../registration';
-import { collect, defineCommand, EXIT_FAILED, EXIT_OK, parseCommand } from './command';
+import { collect, defineCommand, EXIT_FAILED, EXIT_OK, EXIT_USAGE, parseCommand } from './command';
 import { platformStartSms } from './start-sms';
 
 /** Where a command writes and what it reads from outside: the process's, or a test's. */
@@ -60,7 +59,8 @@ export function processIo(): CliIo {
   };
 }
 
-const EXIT_CHANGED = 2;
+/** `sync --detailed-exitcode`: something changed (or, with --dry-run, would). */
+const EXIT_CHANGED = 3;
 
 export const DESCRIPTION = "manage the accounts' callback registrations with ThingSpace";
 
@@ -69,11 +69,12 @@ Commands:
   list                              the accounts' registrations: service, URL, credentials set
   register <service> [--url URL]    register one service (default URL: from the config)
   unregister <service>              remove one service's registration
-  sync [--dry-run] [--force]        converge the registrations to the config (exit 2 when something changed)
+  sync [--dry-run] [--force]        converge the registrations to the config
+       [--detailed-exitcode]        (exit 3 when something changed, or with --dry-run would)
   start-sms                         release device SMS queued during an outage (StartSmsCallback)
   recover                           start-sms for each account taking device SMS or NIDD data, all tried
 
-Exit codes: 0 done (sync: nothing to change), 2 sync changed something (or would), 1 failed or usage error.
+Exit codes: 0 done, 1 failed, 2 usage or config error, 3 sync --detailed-exitcode changed something (or would).
 `;
 
 function command() {
@@ -86,6 +87,10 @@ function command() {
     .option('--url <url>', "register: the URL to register instead of the config's")
     .option('--dry-run', 'sync: print the plan only')
     .option('--force', 'sync: re-register what looks unchanged (after a password change)')
+    .option(
+      '--detailed-exitcode',
+      'sync: exit 3 when something changed (or, with --dry-run, would), 0 when not',
+    )
     .option('--allow-http', 'allow http URLs (a simulator; ThingSpace wants https)')
     .option(
       '--allow-any-port',
@@ -100,6 +105,7 @@ interface Values {
   url?: string;
   dryRun?: true;
   force?: true;
+  detailedExitcode?: true;
   allowHttp?: true;
   allowAnyPort?: true;
 }
@@ -116,8 +122,7 @@ interface Context {
 }
 
 export async function run(args: string[], io: CliIo = processIo()): Promise<number> {
-  // Usage errors exit 1 here: 2 is sync's "changed" (above).
-  const parsed = parseCommand(command(), args, io, EXIT_FAILED);
+  const parsed = parseCommand(command(), args, io);
   if (!parsed.ok) return parsed.code;
   const values = parsed.options as unknown as Values;
   const [name, ...operands] = parsed.operands;
@@ -128,10 +133,11 @@ export async function run(args: string[], io: CliIo = processIo()): Promise<numb
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`callbacks: ${err.message}\n(run 'thingspace-bridge callbacks --help' for usage)\n`);
-    } else if (err instanceof ConfigError || err instanceof RegistrationError)
-      io.stderr(`callbacks: ${err.message}\n`);
-    else throw err;
-    return EXIT_FAILED;
+      return EXIT_USAGE;
+    }
+    if (!(err instanceof ConfigError || err instanceof RegistrationError)) throw err;
+    io.stderr(`callbacks: ${err.message}\n`);
+    return err instanceof ConfigError ? EXIT_USAGE : EXIT_FAILED;
   }
 }
 
@@ -195,9 +201,10 @@ const COMMANDS: Record<string, Command> = {
     );
     const changes = changesOf(result.plan).length;
     if (changes === 0) return EXIT_OK;
+    const changed = values.detailedExitcode ? EXIT_CHANGED : EXIT_OK;
     if (values.dryRun) {
       io.stdout('Dry run: nothing was changed.\n');
-      return EXIT_CHANGED;
+      return changed;
     }
     const failed = result.applied.filter((applied) => applied.error !== undefined).length;
     if (failed > 0) {
@@ -205,7 +212,7 @@ const COMMANDS: Record<string, Command> = {
       return EXIT_FAILED;
     }
     io.stdout(`Apply complete: ${changes} changed.\n`);
-    return EXIT_CHANGED;
+    return changed;
   },
 
   'start-sms': async (operands, ctx) => {

@@ -45,13 +45,12 @@ export type Parsed =
 
 /**
  * Parses `args` (after the command's name) with `command`: the options and operands, or the exit code when it
- * answered (help, version: 0) or refused (`usageExit`, 2 unless the command documents otherwise).
+ * answered (help, version: 0) or refused (usage: 2).
  */
 export function parseCommand(
   command: Command,
   args: readonly string[],
   output: CommandOutput = processOutput,
-  usageExit = EXIT_USAGE,
 ): Parsed {
   command.exitOverride().configureOutput({ writeOut: output.stdout, writeErr: output.stderr });
   // Without an action, operands are commander's `args`; with no declared arguments, any operand is stray.
@@ -60,7 +59,7 @@ export function parseCommand(
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
     // commander gives 0 for what it answered (--help, --version), 1 for every refusal.
-    return { ok: false, code: err.exitCode === 0 ? EXIT_OK : usageExit };
+    return { ok: false, code: err.exitCode === 0 ? EXIT_OK : EXIT_USAGE };
   }
   return { ok: true, options: command.opts(), operands: command.args };
 }

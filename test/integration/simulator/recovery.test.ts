@@ -237,7 +237,7 @@ describe.each(APIS)(
         env: {},
         cwd: dir,
       });
-      expect(sync).toBe(2);
+      expect(sync).toBe(0);
       expect(simulator.registrations(ACCOUNT).every((registration) => registration.api === api)).toBe(true);
 
       // The outage: the bridge cannot boot, every device message is answered 503 and queued by the platform.

@@ -1,7 +1,7 @@
 /**
  * `thingspace-bridge callbacks` with `thingspace.api: rest`, against the simulator serving both APIs: sync
- * registers every REST service of the config (exit 2), a second run changes nothing (exit 0), a changed URL gives
- * the plan and exit 2, as over SOAP (test/unit/cli/callbacks.test.ts); list never prints the passwords the REST
+ * registers every REST service of the config, a second run changes nothing, a changed URL gives the plan
+ * (`--detailed-exitcode`: 3 for a change, 0 for none), as over SOAP (test/unit/cli/callbacks.test.ts); list never prints the passwords the REST
  * list holds in clear; a session and an access token expiring mid-run (the simulator's clock moved on) fail
  * nothing; a service the account registered over SOAP is explained.
  */
@@ -105,9 +105,9 @@ describe('thingspace-bridge callbacks over REST', () => {
     }
   });
 
-  it('sync registers every REST service (exit 2); a second run changes nothing (exit 0)', async () => {
-    const first = await callbacks(['sync', '--config', config]);
-    expect(first).toMatchObject({ code: 2, stderr: '' });
+  it('sync registers every REST service (exit 3 with --detailed-exitcode); a second run changes nothing (0)', async () => {
+    const first = await callbacks(['sync', '--detailed-exitcode', '--config', config]);
+    expect(first).toMatchObject({ code: 3, stderr: '' });
     expect(first.stdout).toContain(`account ${ACCOUNT}\n  + CarrierService `);
     expect(first.stdout).toContain('  + NiddService ');
     expect(first.stdout).toContain(
@@ -119,15 +119,15 @@ describe('thingspace-bridge callbacks over REST', () => {
     );
     expect(restRegistrations()).toHaveLength(REST_COUNT);
 
-    const second = await callbacks(['sync', '--config', config]);
+    const second = await callbacks(['sync', '--detailed-exitcode', '--config', config]);
     expect(second).toMatchObject({ code: 0, stderr: '' });
     expect(second.stdout.endsWith(`No changes: ${REST_COUNT} unchanged.\n`)).toBe(true);
   });
 
-  it('a changed URL: the plan and exit 2, then nothing to do again', async () => {
+  it('a changed URL: the plan and exit 3 (--detailed-exitcode), then nothing to do again', async () => {
     const moved = configFile('moved.json', 'https://moved.example.com');
-    const dry = await callbacks(['sync', '--dry-run', '--config', moved]);
-    expect(dry.code).toBe(2);
+    const dry = await callbacks(['sync', '--dry-run', '--detailed-exitcode', '--config', moved]);
+    expect(dry.code).toBe(3);
     expect(dry.stdout).toMatch(
       /^ {2}~ CarrierService +https:\/\/bridge\.example\.com\/callbacks\/CarrierService -> https:\/\/moved\.example\.com\/callbacks\/CarrierService {2}\(URL\)$/m,
     );
@@ -135,12 +135,12 @@ describe('thingspace-bridge callbacks over REST', () => {
       `Plan: 0 to register, ${REST_COUNT} to re-register, 0 to unregister; 0 unchanged.`,
     );
     const applied = await callbacks(['sync', '--config', moved]);
-    expect(applied.code).toBe(2);
+    expect(applied.code).toBe(0);
     expect(restRegistrations().every((entry) => entry.url.startsWith('https://moved.example.com/'))).toBe(
       true,
     );
-    expect((await callbacks(['sync', '--config', moved])).code).toBe(0);
-    expect((await callbacks(['sync', '--config', config])).code).toBe(2);
+    expect((await callbacks(['sync', '--detailed-exitcode', '--config', moved])).code).toBe(0);
+    expect((await callbacks(['sync', '--detailed-exitcode', '--config', config])).code).toBe(3);
   });
 
   it('a session, then an access token, expiring mid-sync: both fetched anew, the sync completes', async () => {
@@ -155,7 +155,7 @@ describe('thingspace-bridge callbacks over REST', () => {
     };
     const ran = await callbacks(['sync', '--config', expiring]);
     onRestCall = undefined;
-    expect(ran).toMatchObject({ code: 2, stderr: '' });
+    expect(ran).toMatchObject({ code: 0, stderr: '' });
     expect(ran.stdout.endsWith(`Apply complete: ${REST_COUNT} changed.\n`)).toBe(true);
     expect(restRegistrations().every((entry) => entry.url.startsWith('https://expiring.example.com/'))).toBe(
       true,
@@ -169,7 +169,7 @@ describe('thingspace-bridge callbacks over REST', () => {
     const operations = during.map((call) => call.operation);
     expect(operations.filter((operation) => operation === `POST ${OAUTH_TOKEN_PATH}`)).toHaveLength(3);
     expect(operations.filter((operation) => operation === 'POST /session/login')).toHaveLength(3);
-    expect((await callbacks(['sync', '--config', config])).code).toBe(2);
+    expect((await callbacks(['sync', '--config', config])).code).toBe(0);
   });
 
   it('list prints whether credentials are set, never the passwords the REST list holds in clear', async () => {

@@ -84,9 +84,16 @@ describe('thingspace-bridge callbacks', () => {
     }
   });
 
-  it('sync --dry-run prints the plan, changes nothing, exits 2', async () => {
-    const { code, stdout } = await callbacks(['sync', '--dry-run', '--config', config]);
-    expect(code).toBe(2);
+  it('sync --dry-run prints the plan and changes nothing; --detailed-exitcode: 3 for "would change"', async () => {
+    expect((await callbacks(['sync', '--dry-run', '--config', config])).code).toBe(0);
+    const { code, stdout } = await callbacks([
+      'sync',
+      '--dry-run',
+      '--detailed-exitcode',
+      '--config',
+      config,
+    ]);
+    expect(code).toBe(3);
     expect(stdout).toContain(`account ${ACCOUNT}\n  + CarrierService `);
     expect(stdout).toContain(
       `Plan: ${SOAP_SERVICES.length} to register, 0 to re-register, 0 to unregister; 0 unchanged.`,
@@ -95,14 +102,14 @@ describe('thingspace-bridge callbacks', () => {
     expect(uws.registrations()).toEqual([]);
   });
 
-  it('sync applies the plan and exits 2; run again, it has nothing to do and exits 0', async () => {
+  it('sync applies the plan and exits 0; run again, it has nothing to do (0 even with --detailed-exitcode)', async () => {
     const first = await callbacks(['sync', '--config', config]);
-    expect(first.code).toBe(2);
+    expect(first.code).toBe(0);
     expect(first.stdout).toContain(`registered CarrierService (account ${ACCOUNT})\n`);
     expect(first.stdout.endsWith(`Apply complete: ${SOAP_SERVICES.length} changed.\n`)).toBe(true);
     expect(uws.registrations()).toHaveLength(SOAP_SERVICES.length);
 
-    const second = await callbacks(['sync', '--config', config]);
+    const second = await callbacks(['sync', '--detailed-exitcode', '--config', config]);
     expect(second).toMatchObject({ code: 0, stderr: '' });
     expect(second.stdout.endsWith(`No changes: ${SOAP_SERVICES.length} unchanged.\n`)).toBe(true);
   });
@@ -134,14 +141,15 @@ describe('thingspace-bridge callbacks', () => {
     const gone = await callbacks(['unregister', 'AlertService', '--config', config]);
     expect(gone).toMatchObject({ code: 0, stdout: `unregistered AlertService for account ${ACCOUNT}\n` });
 
-    const plan = await callbacks(['sync', '--dry-run', '--config', config]);
-    expect(plan.code).toBe(2);
+    const detailed = ['sync', '--detailed-exitcode', '--config', config];
+    const plan = await callbacks(['--dry-run', ...detailed]);
+    expect(plan.code).toBe(3);
     expect(plan.stdout).toContain(
       '  ~ PromoChange                  https://other.example.com/p -> https://bridge.example.com/callbacks/PromoChange  (URL)\n',
     );
     expect(plan.stdout).toContain('  + AlertService ');
-    expect((await callbacks(['sync', '--config', config])).code).toBe(2);
-    expect((await callbacks(['sync', '--config', config])).code).toBe(0);
+    expect((await callbacks(detailed)).code).toBe(3);
+    expect((await callbacks(detailed)).code).toBe(0);
   });
 
   it('register without --url takes the URL the config gives the service', async () => {
@@ -235,7 +243,7 @@ describe('thingspace-bridge callbacks', () => {
   it('a removed service is unregistered by sync', async () => {
     const fewer = configFile('fewer.json', { services: { DeviceService: { enabled: false } } });
     const { code, stdout } = await callbacks(['sync', '--config', fewer]);
-    expect(code).toBe(2);
+    expect(code).toBe(0);
     expect(stdout).toContain('  - DeviceService ');
     expect(stdout).toContain(`unregistered DeviceService (account ${ACCOUNT})\n`);
     expect(uws.registration(ACCOUNT, 'DeviceService')).toBeUndefined();
@@ -256,7 +264,7 @@ describe('thingspace-bridge callbacks', () => {
     };
 
     const sync = await ran(['sync']);
-    expect(sync.code).toBe(2);
+    expect(sync.code).toBe(0);
     expect(sync.stdout).toContain('  + PromoChange  https://bridge.example.com/callbacks/****/PromoChange\n');
     // What the platform holds: the token in the URL, no credentials.
     expect(uws.registration(TOKEN_ACCOUNT, 'PromoChange')).toMatchObject({
@@ -280,69 +288,75 @@ describe('thingspace-bridge callbacks', () => {
     for (const output of printed) expect(output).not.toContain(TOKEN);
   });
 
-  describe('fails with exit code 1', () => {
-    it.each<[string, string[], Env, RegExp]>([
-      ['an unknown command', ['frobnicate'], {}, /unknown command 'frobnicate'\n.*callbacks --help/],
-      // Usage errors exit 1 here, unlike the other commands: 2 is sync's "changed".
-      ['an unknown option', ['sync', '--frob'], {}, /unknown option '--frob'\n.*callbacks --help/],
-      ['a near miss', ['sync', '--forse'], {}, /unknown option '--forse'\n\(Did you mean --force\?\)/],
-      ['a stray operand', ['list', 'extra', '--config', '%'], {}, /unexpected 'extra'/],
-      ['no config', ['list'], {}, /no config file: pass --config <path> or set BRIDGE_CONFIG/],
+  describe('refuses with a clear message: 2 for usage and config, 1 for checks and the platform', () => {
+    it.each<[string, string[], Env, number, RegExp]>([
+      ['an unknown command', ['frobnicate'], {}, 2, /unknown command 'frobnicate'\n.*callbacks --help/],
+      ['an unknown option', ['sync', '--frob'], {}, 2, /unknown option '--frob'\n.*callbacks --help/],
+      ['a near miss', ['sync', '--forse'], {}, 2, /unknown option '--forse'\n\(Did you mean --force\?\)/],
+      ['a stray operand', ['list', 'extra', '--config', '%'], {}, 2, /unexpected 'extra'/],
+      ['no config', ['list'], {}, 2, /no config file: pass --config <path> or set BRIDGE_CONFIG/],
       [
         'an unknown service',
         ['register', 'NiddService', '--config', '%'],
         {},
+        2,
         /'NiddService' is not a ThingSpace SOAP callback service/,
       ],
       [
         'an unknown account',
         ['list', '--account', 'nobody', '--config', '%'],
         {},
+        2,
         /no account named nobody in the config/,
       ],
       [
         'a platform fault',
         ['unregister', 'DeviceService', '--config', '%'],
         {},
+        1,
         /UnregisterCallback: ThingSpace answered a fault \(Client\): No callback is registered for service 'DeviceService'\./,
       ],
       [
         'a wrong API password',
         ['list', '--config', '%'],
         { UWS_PASSWORD: 'wrong' },
+        1,
         /LogIn: ThingSpace answered a fault \(Client\): Invalid username or password\./,
       ],
       [
         'an http URL without --allow-http',
         ['register', 'PromoChange', '--url', 'http://b.example.com/p', '--config', '%'],
         {},
+        1,
         /http:\/\/b.example.com\/p must be https/,
       ],
       [
         'a port the platform refuses',
         ['register', 'PromoChange', '--url', 'https://b.example.com:8443/p', '--config', '%'],
         {},
+        1,
         /port 8443 is not one ThingSpace accepts/,
       ],
       [
         'the password variable unset',
         ['list', '--config', '%'],
         { UWS_PASSWORD: undefined },
+        2,
         /thingspace.passwordEnv: environment variable UWS_PASSWORD is not set/,
       ],
-    ])('%s', async (_what, args, env, message) => {
+    ])('%s: exit %d', async (_what, args, env, exit, message) => {
       const { code, stderr } = await callbacks(
         args.map((arg) => (arg === '%' ? config : arg)),
         env,
       );
-      expect(code).toBe(1);
+      expect(code).toBe(exit);
       expect(stderr).toMatch(message);
     });
 
     it('a config without a thingspace section', async () => {
       const bare = configFile('bare.json', { thingspace: undefined });
       const { code, stderr } = await callbacks(['list', '--config', bare], { THINGSPACE_URL: undefined });
-      expect(code).toBe(1);
+      expect(code).toBe(2);
       expect(stderr).toMatch(/the config has no thingspace section/);
     });
 
@@ -354,7 +368,7 @@ describe('thingspace-bridge callbacks', () => {
         ],
       });
       const { code, stderr } = await callbacks(['register', 'PromoChange', '--config', two]);
-      expect(code).toBe(1);
+      expect(code).toBe(2);
       expect(stderr).toMatch(/name the account with --account \(the config has 2\)/);
     });
 
