@@ -5,15 +5,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { logLevel, type Kafka } from 'kafkajs';
 import { createBridge, type Bridge } from '../../../src/bridge';
 import { parseConfig, topicSettings, type Config } from '../../../src/config';
-import { createLogger } from '../../../src/observability';
+
 import { stackDown, stackUp } from '../../infra/stack/stack';
 import { readToEnd, uniqueName } from '../../infra/kafka';
 import { kafkaClient, prefixedTopics, testKafkaClient } from '../../support/clients';
 import { carrierCallback, ACCOUNT, PASSWORD, USERNAME } from '../ingress/harness';
+import { capturingLogger } from '../../support/logs';
 
 export interface OwnStack {
   stackDir: string;
@@ -102,15 +102,7 @@ export async function startBridge(
 ): Promise<FaultBridge> {
   const { config } = parseConfig(bridgeConfig(stack, options), {});
   const logs: string[] = [];
-  const logger = createLogger(
-    config.log,
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    }),
-  );
+  const logger = capturingLogger(config.log, logs);
   const bridge = createBridge(config, logger);
   const [main] = await bridge.start();
   await bridge.ready();

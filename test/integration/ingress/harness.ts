@@ -5,18 +5,18 @@
  */
 import { connect, createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { createBridge, type Bridge, type Listener } from '../../../src/bridge';
 import { parseConfig, topicSettings, type Config } from '../../../src/config';
 import { normalize, type NormalizedCallback } from '../../../src/thingspace/normalize';
 import type { Stream } from '../../../src/events/schemas';
-import { createLogger } from '../../../src/observability';
+
 import { parseCallback } from '../../../src/soap/parser';
 import { readToEnd, testServers, uniqueName, type TestServers, type TopicRecord } from '../../infra/kafka';
 import { prefixedTopics, testKafkaClient } from '../../support/clients';
 import { send, type Answer } from '../../support/http';
 
 import { FIXTURE_SETS, fixtureSource, PASSWORD, USERNAME } from '../../support/fixtures';
+import { capturingLogger } from '../../support/logs';
 
 export { PASSWORD, USERNAME };
 export const ACCOUNT = '0000555123-00001';
@@ -110,15 +110,7 @@ export class IngressHarness {
       {},
     );
     const logs: string[] = [];
-    const logger = createLogger(
-      config.log,
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-          done();
-        },
-      }),
-    );
+    const logger = capturingLogger(config.log, logs);
     const bridge = createBridge(config, logger);
     const listeners = await bridge.start();
     const running = { bridge, config, port: listeners[0]!.port, listeners, topics, archiveTopic, logs };

@@ -4,16 +4,16 @@
  */
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Agent } from 'node:https';
 import Koa from 'koa';
 import { Listeners } from '../../../src/bridge/listeners';
 import { loadCredentials } from '../../../src/bridge/tls';
 import { parseConfig, type HttpConfig, type ListenerTlsConfig } from '../../../src/config';
-import { createLogger } from '../../../src/observability';
+
 import { Secret } from '../../../src/util/secret';
 import { minimal } from '../config/helpers';
 import { sendTls, TestPki, type Issued, type TlsRequestOptions } from '../../support/tls';
+import { capturingLogger } from '../../support/logs';
 
 let pki: TestPki;
 let server: Issued;
@@ -73,15 +73,7 @@ describe('loadCredentials', () => {
 
 describe('the listeners over TLS', () => {
   const logs: string[] = [];
-  const logger = createLogger(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    }),
-  );
+  const logger = capturingLogger({ level: 'info' }, logs);
   const opened: Listeners[] = [];
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((listeners) => listeners.close()));

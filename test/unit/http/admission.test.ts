@@ -8,17 +8,17 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { createAuthenticator } from '../../../src/auth';
 import { parseConfig, type Config } from '../../../src/config';
 import { Admission } from '../../../src/http/admission';
 import { createApp } from '../../../src/http/app';
 import { createCallbackHandler } from '../../../src/ingress/handle-callback';
 import type { Receipt } from '../../../src/kafka/delivery';
-import { createLogger, createMetrics, type Metrics } from '../../../src/observability';
+import { createMetrics, type Metrics } from '../../../src/observability';
 import { testEncoder } from '../../support/encoder';
 import { faultString, post, send, type Answer } from '../../support/http';
 import { minimal, problems } from '../config/helpers';
+import { capturingLogger } from '../../support/logs';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures');
 const CARRIER_XML = readFileSync(join(FIXTURES, 'callbacks', 'carrier-service-service-plan.xml'), 'utf8');
@@ -70,15 +70,7 @@ async function start(admissionConfig: Record<string, unknown>): Promise<Harness>
   const config = configWith(admissionConfig);
   const metrics = createMetrics();
   const logs: string[] = [];
-  const logger = createLogger(
-    { level: 'info' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    }),
-  );
+  const logger = capturingLogger({ level: 'info' }, logs);
   const admission = new Admission(config.http.admission, metrics, logger);
   admissions.push(admission);
   const waiting: (() => void)[] = [];

@@ -9,7 +9,6 @@ import { readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { createAuthenticator } from '../../../src/auth';
 import { parseConfig, type Config } from '../../../src/config';
 import { createApp, type AppDeps, type Readiness } from '../../../src/http/app';
@@ -18,11 +17,12 @@ import { KafkaUnavailableError, QueueFullError } from '../../../src/kafka/errors
 import type { Receipt } from '../../../src/kafka/delivery';
 import { SpoolFullError } from '../../../src/kafka/spool/errors';
 import { createCallbackHandler, type CallbackHandler } from '../../../src/ingress/handle-callback';
-import { createLogger, createMetrics, type Metrics } from '../../../src/observability';
+import { createMetrics, type Metrics } from '../../../src/observability';
 import type { WireFormat } from '../../../src/message/types';
 import type { ServiceName } from '../../../src/thingspace/catalogue';
 import { testEncoder } from '../../support/encoder';
 import { faultCodeOf, faultString, send, post, type Answer, type RequestOptions } from '../../support/http';
+import { capturingLogger } from '../../support/logs';
 
 const PASSWORD = 's3cret-fixture-pw';
 /** The path token of an account registered without credentials; must never leave the process either. */
@@ -116,15 +116,7 @@ afterEach(async () => {
 async function start(options: HarnessOptions = {}): Promise<Harness> {
   const metrics = createMetrics();
   const logs: string[] = [];
-  const logger = createLogger(
-    { level: 'debug' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    }),
-  );
+  const logger = capturingLogger({ level: 'debug' }, logs);
   const harness: Harness = {
     port: 0,
     metrics,
