@@ -3,9 +3,8 @@
  * value is a usage error with a hint, a near miss suggested), `--help` and `--version` answered with exit 0, and
  * the exit codes. Commands parse their own arguments through `parseCommand`, so a test can call them directly.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { packageVersion } from '../util/version';
 
 /** The exit codes of every command (README, "The command line"). */
 export const EXIT_OK = 0;
@@ -13,11 +12,6 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 /** How it was called: an unknown option or command, a stray argument, a bad value, an invalid config. */
 export const EXIT_USAGE = 2;
-
-/** The package's version, as `--version` prints it. */
-export const VERSION = (
-  JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
-).version;
 
 /** Where a command's help and errors go: the process's streams, or a test's. */
 export interface CommandOutput {
@@ -34,7 +28,7 @@ export const processOutput: CommandOutput = {
 export function defineCommand(name: string, description: string): Command {
   return new Command(`thingspace-bridge ${name}`)
     .description(description)
-    .version(VERSION, '-v, --version')
+    .version(packageVersion(), '-v, --version')
     .allowExcessArguments(false)
     .showSuggestionAfterError(true)
     .showHelpAfterError(`(run 'thingspace-bridge ${name} --help' for usage)`);

@@ -7,7 +7,8 @@
 import '../kafka/kafkajs-timer-warning';
 import { Command } from 'commander';
 import * as callbacks from './callbacks';
-import { parseCommand, EXIT_FAILED, EXIT_USAGE, VERSION } from './command';
+import { packageVersion } from '../util/version';
+import { parseCommand, EXIT_FAILED, EXIT_USAGE } from './command';
 import * as replay from './replay';
 import * as serve from './serve';
 import * as simulate from './simulate';
@@ -30,7 +31,7 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
 function root(): Command {
   const program = new Command('thingspace-bridge')
     .usage('<command> [options]')
-    .version(VERSION, '-v, --version')
+    .version(packageVersion(), '-v, --version')
     .showSuggestionAfterError(true)
     .helpCommand(false)
     .showHelpAfterError("(run 'thingspace-bridge --help' for the commands)")
