@@ -10,6 +10,7 @@ import type { Config } from '../config';
 import type { Stream } from '../events/schemas';
 import { NotReadyError } from '../http/errors';
 import type { Delivery } from '../kafka/delivery';
+import { failureInWords } from '../kafka/failure-words';
 import type { RegistryHttp } from '../kafka/registry-http';
 import { registryFaultOf, resolveSchemaIds, topicSubjects } from '../kafka/schema-ids';
 import { ensureTopics, type TopicSpec } from '../kafka/topics';
@@ -47,7 +48,11 @@ export async function bootKafkaSide(side: KafkaSide, signal: AbortSignal): Promi
       } catch (err) {
         if (signal.aborted) throw err;
         const delay = backoffDelay(attempt, { ...RETRY, random: side.random });
-        side.logger.error({ err, retryInMs: delay }, 'cannot boot the Kafka side yet');
+        // The cause in words in the message (as /readyz gives it); the error itself, with its stack, beside it.
+        side.logger.error(
+          { err, retryInMs: delay },
+          `cannot boot the Kafka side yet: ${failureInWords(err)}`,
+        );
         await sleep(delay, signal);
         throwIfAborted(signal);
       }

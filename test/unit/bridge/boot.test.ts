@@ -1,25 +1,20 @@
 /**
  * The Kafka side's boot retried: each failed attempt reported, the waits between them the jittered backoff's, an
- * abort ending the loop at once. The Kafka side is a stand-in whose admin never connects.
+ * abort ending the loop at once, each retry logged with its cause in words. The Kafka side is a stand-in whose admin never connects.
  */
-import { Writable } from 'node:stream';
 import { bootKafkaSide, type KafkaSide } from '../../../src/bridge/boot';
 import { NotReadyError } from '../../../src/http/errors';
-import { createLogger } from '../../../src/observability';
+import { capturingLogger } from '../../support/logs';
 
 function setUp(random: () => number) {
-  const retries: unknown[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        const entry = JSON.parse(line) as { msg: string; retryInMs?: unknown };
-        if (entry.msg === 'cannot boot the Kafka side yet') retries.push(entry.retryInMs);
-      }
-      done();
-    },
+  const logs: string[] = [];
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), {
+    code: 'ECONNREFUSED',
+    address: '127.0.0.1',
+    port: 9092,
   });
   const admin = {
-    connect: jest.fn(() => Promise.reject(new Error('ECONNREFUSED'))),
+    connect: jest.fn(() => Promise.reject(refused)),
     disconnect: jest.fn(() => Promise.resolve()),
   };
   const stop = new AbortController();
@@ -27,7 +22,7 @@ function setUp(random: () => number) {
   // Only what a boot whose admin never connects reaches.
   const side = {
     kafka: { admin: () => admin },
-    logger: createLogger({ level: 'info' }, stream),
+    logger: capturingLogger({ level: 'info' }, logs),
     onCheck: (_check: string, err?: unknown) => {
       if (err === undefined) return;
       failures.push(err);
@@ -36,6 +31,11 @@ function setUp(random: () => number) {
     },
     random,
   } as unknown as KafkaSide;
+  /** Each retry's log line: its message and wait. */
+  const retries = () =>
+    logs
+      .map((line) => JSON.parse(line) as { msg: string; retryInMs?: number })
+      .map(({ msg, retryInMs }) => ({ msg, retryInMs }));
   return { side, admin, retries, failures, signal: stop.signal };
 }
 
@@ -50,7 +50,13 @@ describe('bootKafkaSide', () => {
       const started = Date.now();
       await expect(bootKafkaSide(side, signal)).rejects.toBeInstanceOf(NotReadyError);
       expect(failures).toHaveLength(3);
-      expect(retries).toEqual(expected);
+      // Each retry logged with the cause in words, as /readyz says it.
+      expect(retries()).toEqual(
+        expected.map((retryInMs) => ({
+          msg: 'cannot boot the Kafka side yet: connection refused by 127.0.0.1:9092',
+          retryInMs,
+        })),
+      );
       // The third wait was cut short by the abort: only the first two were waited out.
       const waited = Date.now() - started;
       expect(waited).toBeGreaterThanOrEqual(expected[0]! + expected[1]! - 20);
