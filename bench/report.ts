@@ -328,6 +328,7 @@ const COLORS: Record<TargetName, string> = {
   'bridge-rest': '#2ba84a',
   'bridge-kafkajs': '#7a3fd1',
   'bridge-platformatic': '#d13f6e',
+  'bridge-tracing': '#c9a400',
   'bridge-baseline': '#555555',
 };
 

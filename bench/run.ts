@@ -14,6 +14,7 @@
  *   BENCH_SECONDS=10 BENCH_WARMUP_SECONDS=3 BENCH_CONCURRENCY=1,10,50,200 BENCH_RATE=2000
  *   BENCH_TARGETS=bare,afternoon,bridge BENCH_CPU_PROF=1 (the bridge writes a .cpuprofile under bench/results)
  *   BENCH_BASELINE=<git ref> BENCH_TARGETS=bridge-baseline,bridge,bridge-baseline,bridge (before and after)
+ *   BENCH_TARGETS=bridge,bridge-tracing (tracing's cost: spans exported to a loopback OTLP sink, counted)
  *
  * Figures depend on the machine; they are printed and written, never asserted. The exit code is non-zero only
  * when Kafka does not hold exactly what was acknowledged.
@@ -34,6 +35,7 @@ import { difference, scrapeBatches, type BatchHistogram } from './bridge-metrics
 import { distinctEventIds, recordsIn } from './kafka-check';
 import { runLoad } from './loadgen/run-load';
 import type { LoadSpec } from './loadgen/types';
+import { startOtlpSink } from './otlp-sink';
 import { ProcessWindow } from './process-sampler';
 import { summarizeFile } from './profile-summary';
 import {
@@ -77,6 +79,7 @@ const CORPORA: Record<TargetName, string> = {
   'bridge-rest': join(ROOT, 'bench/callbacks-rest'),
   'bridge-kafkajs': join(ROOT, 'bench/callbacks'),
   'bridge-platformatic': join(ROOT, 'bench/callbacks'),
+  'bridge-tracing': join(ROOT, 'bench/callbacks'),
   'bridge-baseline': join(ROOT, 'bench/callbacks'),
 };
 const PARTITIONS = 6;
@@ -185,6 +188,7 @@ async function main(): Promise<void> {
   await admin.connect();
 
   const prefix = `bench-${startedAt.getTime()}`;
+  const otlpSink = TARGETS.includes('bridge-tracing') ? await startOtlpSink() : undefined;
   const ctx: TargetContext = {
     root: ROOT,
     dir: mkdtempSync(join(tmpdir(), 'bench-')),
@@ -199,6 +203,7 @@ async function main(): Promise<void> {
     partitions: PARTITIONS,
     ...(baseline ? { baselineRoot: baseline.root } : {}),
     ...(env.BENCH_CPU_PROF ? { bridgeProfileDir: join(ROOT, 'bench/results/profiles') } : {}),
+    ...(otlpSink ? { otlpEndpoint: otlpSink.endpoint } : {}),
   };
   await admin.createTopics({
     topics: [{ topic: ctx.topics.afternoon, numPartitions: PARTITIONS, replicationFactor: 1 }],
@@ -210,6 +215,7 @@ async function main(): Promise<void> {
     'bridge-rest': Object.values(ctx.topics.bridge),
     'bridge-kafkajs': Object.values(ctx.topics.bridge),
     'bridge-platformatic': Object.values(ctx.topics.bridge),
+    'bridge-tracing': Object.values(ctx.topics.bridge),
     'bridge-baseline': Object.values(ctx.topics.bridge),
   };
   const loads: ScenarioResult['load'][] = [
@@ -242,6 +248,11 @@ async function main(): Promise<void> {
       const code = await target.stop();
       if (code !== 0) say(`${target.name} exited with ${code}; its log: ${target.logFile}`);
     }
+    if (otlpSink) {
+      // Stopped, the bridge has flushed its last spans: one callback span and five step spans per 200 answered.
+      const { requests, spans, bytes } = otlpSink.received();
+      say(`OTLP sink: ${spans} spans in ${requests} exports, ${(bytes / 2 ** 20).toFixed(1)} MiB`);
+    }
     if (TARGETS.some(isBridge)) {
       const records = await recordsIn(admin, topicsOf.bridge);
       say(`reading the bridge's ${records} records back to count distinct eventIds`);
@@ -256,6 +267,7 @@ async function main(): Promise<void> {
     const created = [...topicsOf.afternoon, ...topicsOf.bridge].filter((t) => existing.has(t));
     await admin.deleteTopics({ topics: created }).catch(() => undefined);
     await admin.disconnect();
+    await otlpSink?.close();
     await infra.stop();
     baseline?.remove();
   }

@@ -9,6 +9,7 @@
  *              the Kafka client `kafka.client` defaults to
  *   bridge-kafkajs, bridge-platformatic  the same bridge with that Kafka client (the client decision's comparison)
  *   bridge-rest  the same bridge, sent the REST (JSON) corpus instead of the SOAP one
+ *   bridge-tracing  the same bridge with tracing on, every callback sampled, spans exported to a loopback sink
  *   bridge-baseline  the bridge built at another commit (BENCH_BASELINE, bench/baseline.ts): before and after
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +25,7 @@ export type TargetName =
   | 'bridge-rest'
   | 'bridge-kafkajs'
   | 'bridge-platformatic'
+  | 'bridge-tracing'
   | 'bridge-baseline';
 
 /** The targets that are this project's bridge, whatever they are sent. */
@@ -34,6 +36,7 @@ export const SOAP_BRIDGES: readonly TargetName[] = [
   'bridge',
   'bridge-kafkajs',
   'bridge-platformatic',
+  'bridge-tracing',
   'bridge-baseline',
 ];
 
@@ -50,6 +53,7 @@ export const TARGET_LABELS: Record<TargetName, string> = {
   'bridge-rest': 'thingspace-bridge, REST (JSON) callbacks',
   'bridge-kafkajs': 'thingspace-bridge on kafkajs',
   'bridge-platformatic': 'thingspace-bridge on @platformatic/kafka',
+  'bridge-tracing': 'thingspace-bridge, tracing on (every callback sampled)',
   'bridge-baseline': 'thingspace-bridge at the baseline commit',
 };
 
@@ -75,6 +79,8 @@ export interface TargetContext {
   bridgeHttp?: Record<string, unknown>;
   /** Set: the bridge runs with its spool in this directory (scripts/adversarial.ts checks its modes). */
   bridgeSpoolDir?: string;
+  /** The OTLP receiver bridge-tracing exports to (bench/otlp-sink.ts). */
+  otlpEndpoint?: string;
 }
 
 export interface RunningTarget {
@@ -116,14 +122,15 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
     case 'bridge-rest':
     case 'bridge-kafkajs':
     case 'bridge-platformatic':
+    case 'bridge-tracing':
     case 'bridge-baseline': {
       const checkout = name === 'bridge-baseline' ? ctx.baselineRoot : ctx.root;
       if (checkout === undefined) throw new Error('bridge-baseline needs BENCH_BASELINE=<git ref>');
       const main = join(checkout, 'dist/cli/main.js');
       if (!existsSync(main))
         throw new Error(`${main} is missing: run \`npm run build\` (npm run bench does)`);
-      const config = join(ctx.dir, 'bridge.json');
-      writeFileSync(config, JSON.stringify(bridgeConfig(ctx, CLIENT_OF[name])));
+      const config = join(ctx.dir, `${name}.json`);
+      writeFileSync(config, JSON.stringify(bridgeConfig(ctx, CLIENT_OF[name], name === 'bridge-tracing')));
       child = spawn(
         process.execPath,
         [
@@ -167,7 +174,8 @@ export async function startTarget(name: TargetName, ctx: TargetContext): Promise
   return target;
 }
 
-function bridgeConfig(ctx: TargetContext, client?: KafkaConfig['client']) {
+function bridgeConfig(ctx: TargetContext, client: KafkaConfig['client'] | undefined, tracing: boolean) {
+  if (tracing && ctx.otlpEndpoint === undefined) throw new Error('bridge-tracing needs an OTLP sink');
   return {
     node: 'bench',
     http: { port: 0, host: '127.0.0.1', ...ctx.bridgeHttp },
@@ -181,6 +189,7 @@ function bridgeConfig(ctx: TargetContext, client?: KafkaConfig['client']) {
     },
     schemaRegistry: { url: ctx.registryUrl, registerSchemas: true },
     ...(ctx.bridgeSpoolDir ? { spool: { enabled: true, dir: ctx.bridgeSpoolDir } } : {}),
+    ...(tracing ? { tracing: { enabled: true, endpoint: ctx.otlpEndpoint, sampleRatio: 1 } } : {}),
   };
 }
 
