@@ -60,6 +60,7 @@ app.kubernetes.io/part-of: thingspace-kafka-bridge
 {{/* Where the config and the secrets are mounted (docs: values.yaml `config`, `secrets`). */}}
 {{- define "tkb.configDir" -}}/etc/thingspace-bridge/config{{- end }}
 {{- define "tkb.secretsDir" -}}/etc/thingspace-bridge/secrets{{- end }}
+{{- define "tkb.tlsDir" -}}/etc/thingspace-bridge/tls{{- end }}
 
 {{/* The Secret mounted at secretsDir: existingSecret, the chart's own, or none. */}}
 {{- define "tkb.secretName" -}}
@@ -89,7 +90,31 @@ Numbers go through toYaml (JSON underneath), so large integers stay integers.
 {{- if .Values.spool.enabled }}
 {{- $_ := set $config "spool" (merge (dict "enabled" true "dir" .Values.spool.dir "maxBytes" (int64 .Values.spool.maxBytes)) $spool) }}
 {{- end }}
+{{- if .Values.tls.secretName }}
+{{- $http := get $config "http" | default dict }}
+{{- $tls := get $http "tls" | default dict }}
+{{- range $key := list "certFile" "keyFile" "chainFile" }}
+{{- if hasKey $tls $key }}
+{{- fail (printf "config.http.tls.%s: tls.secretName gives the files already; drop one of the two (config.http.tls alone, with files you mount, or the chart's tls values)" $key) }}
+{{- end }}
+{{- end }}
+{{- $dir := include "tkb.tlsDir" . }}
+{{- $files := dict "certFile" (printf "%s/tls.crt" $dir) "keyFile" (printf "%s/tls.key" $dir) }}
+{{- with .Values.tls.chainKey }}
+{{- $_ := set $files "chainFile" (printf "%s/%s" $dir .) }}
+{{- end }}
+{{- $_ := set $http "tls" (merge $files $tls) }}
+{{- $_ := set $config "http" $http }}
+{{- end }}
 {{- toYaml $config }}
+{{- end }}
+
+{{/*
+Whether the main and per-service listeners speak HTTPS: the chart's tls.secretName, or config.http.tls written by
+hand. "true" or empty.
+*/}}
+{{- define "tkb.tlsOn" -}}
+{{- if or .Values.tls.secretName (dig "http" "tls" nil (.Values.config | default dict)) }}true{{ end }}
 {{- end }}
 
 {{/* Port of the main listener: config http.port, the bridge's default 8080 otherwise. */}}
@@ -103,6 +128,16 @@ is, so a liveness probe does not kill a node that is only overloaded) when set, 
 */}}
 {{- define "tkb.probePort" -}}
 {{- if dig "http" "healthPort" nil (.Values.config | default dict) }}health{{ else }}http{{ end }}
+{{- end }}
+
+{{/* The probes' scheme: the health port is plain HTTP always; the main listener is HTTPS under TLS. */}}
+{{- define "tkb.probeScheme" -}}
+{{- if and (eq (include "tkb.probePort" .) "http") (include "tkb.tlsOn" .) }}HTTPS{{ else }}HTTP{{ end }}
+{{- end }}
+
+{{/* The metrics port (config http.metricsPort): /metrics alone, plain HTTP; empty when unset. */}}
+{{- define "tkb.metricsPort" -}}
+{{- with dig "http" "metricsPort" nil (.Values.config | default dict) }}{{ . | int }}{{ end }}
 {{- end }}
 
 {{/*
@@ -249,15 +284,23 @@ spec:
           containerPort: {{ . | int }}
           protocol: TCP
         {{- end }}
+        {{- with include "tkb.metricsPort" . }}
+        - name: metrics
+          containerPort: {{ . }}
+          protocol: TCP
+        {{- end }}
+      # The kubelet does not verify the certificate of an HTTPS probe: the public name it carries is no matter.
       livenessProbe:
         httpGet:
           path: /healthz
           port: {{ include "tkb.probePort" . }}
+          scheme: {{ include "tkb.probeScheme" . }}
         {{- toYaml .Values.livenessProbe | nindent 8 }}
       readinessProbe:
         httpGet:
           path: /readyz
           port: {{ include "tkb.probePort" . }}
+          scheme: {{ include "tkb.probeScheme" . }}
         {{- toYaml .Values.readinessProbe | nindent 8 }}
       {{- if gt (.Values.preStopSleepSeconds | int) 0 }}
       lifecycle:
@@ -276,6 +319,13 @@ spec:
         {{- if $secretName }}
         - name: secrets
           mountPath: {{ include "tkb.secretsDir" . }}
+          readOnly: true
+        {{- end }}
+        {{- if .Values.tls.secretName }}
+        # The whole volume, never a subPath: only then does the kubelet's update of a renewed Secret reach the
+        # files, which the bridge then reloads without a restart.
+        - name: tls
+          mountPath: {{ include "tkb.tlsDir" . }}
           readOnly: true
         {{- end }}
         - name: tmp
@@ -298,6 +348,12 @@ spec:
         # Readable by the pod's fsGroup (the bridge's group), nobody else.
         defaultMode: 288 # 0440, written in decimal: YAML 1.2 readers take 0440 for 440
     {{- end }}
+    {{- with .Values.tls.secretName }}
+    - name: tls
+      secret:
+        secretName: {{ . }}
+        defaultMode: 288 # 0440, as the secrets above
+    {{- end }}
     # The root filesystem is read-only; a small scratch /tmp for anything that expects one.
     - name: tmp
       emptyDir:
@@ -312,7 +368,15 @@ PromQL label matchers picking this release's series in the alerts: prometheusRul
 ServiceMonitor's scrape gives them (namespace, and job: the Service's name).
 */}}
 {{- define "tkb.ruleSelector" -}}
-{{- .Values.prometheusRule.selector | default (printf "namespace=%q, job=%q" .Release.Namespace (include "tkb.fullname" .)) }}
+{{- .Values.prometheusRule.selector | default (printf "namespace=%q, job=%q" .Release.Namespace (include "tkb.scrapedService" .)) }}
+{{- end }}
+
+{{/*
+The Service the ServiceMonitor scrapes, whose name becomes the series' job: the main one (port http), or with
+config.http.metricsPort the metrics Service (port metrics).
+*/}}
+{{- define "tkb.scrapedService" -}}
+{{- include "tkb.fullname" . }}{{ if include "tkb.metricsPort" . }}-metrics{{ end }}
 {{- end }}
 
 {{/* Labels of the helm test pod: the chart's without the selector's, so the Service never sends it callbacks. */}}

@@ -6,17 +6,20 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { isMap, isScalar, parseDocument, parse as parseYaml, type YAMLMap } from 'yaml';
 import { parseConfig, type Config } from '../../../src/config';
 import { isRegistrablePort } from '../../../src/thingspace/registrable-ports';
 import { createMetrics } from '../../../src/observability';
+import { TestPki } from '../../support/tls';
 import {
   CHART,
   FULLNAME,
   ROOT,
   SECRETS_DIR,
+  TLS_DIR,
   VARIANTS,
   container,
   helm,
@@ -62,15 +65,32 @@ function ports(object: K8sObject | { ports: { name: string }[] }): Record<string
   return Object.fromEntries(list.map((port) => [port.name, port.port ?? port.containerPort!]));
 }
 
+/** The helm test pod's environment. */
+function testEnv(rendered: Rendered): Record<string, string> {
+  const [test] = rendered.one('Pod').spec.containers;
+  return Object.fromEntries((test.env as { name: string; value: string }[]).map((e) => [e.name, e.value]));
+}
+
+/** Runs the helm test pod's script (its `node -e`) here, with only the environment given. */
+function runTestScript(rendered: Rendered, env: Record<string, string>) {
+  const script = rendered.one('Pod').spec.containers[0].command[2] as string;
+  return new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, ['-e', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
 /** What every variant must keep: the promises of the chart whatever the values. */
 function expectInvariants(rendered: Rendered): void {
   const pod = podSpec(rendered);
   const bridge = container(rendered);
 
   // Probes: liveness on /healthz (never Kafka), readiness on /readyz, both on the health port (a worker thread
-  // that answers however busy the node is): the chart's default config.http.healthPort.
-  expect(bridge.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
-  expect(bridge.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+  // that answers however busy the node is): the chart's default config.http.healthPort, plain HTTP under TLS too.
+  expect(bridge.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health', scheme: 'HTTP' });
+  expect(bridge.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health', scheme: 'HTTP' });
 
   // Security: non-root, no privilege escalation, read-only root filesystem, every capability dropped.
   expect(pod.securityContext).toMatchObject({
@@ -138,13 +158,42 @@ function expectInvariants(rendered: Rendered): void {
       listeners[name.toLowerCase().slice(0, 15)] = options.port;
     }
   }
-  // The health port is the probes' alone: a container port, never a Service port.
-  const healthPort = (config.http as { healthPort?: number } | undefined)?.healthPort;
-  expect(ports(bridge)).toEqual({ ...listeners, ...(healthPort ? { health: healthPort } : {}) });
+  // The health port is the probes' alone: a container port, never a Service port. The metrics port is the
+  // scraper's: on a ClusterIP Service of its own, never beside the callers' ports.
+  const { healthPort, metricsPort } = (config.http ?? {}) as { healthPort?: number; metricsPort?: number };
+  expect(ports(bridge)).toEqual({
+    ...listeners,
+    ...(healthPort ? { health: healthPort } : {}),
+    ...(metricsPort ? { metrics: metricsPort } : {}),
+  });
   const servicePorts = rendered.one('Service', FULLNAME).spec.ports as { name: string; targetPort: string }[];
   expect(servicePorts.map((port) => port.name).sort()).toEqual(Object.keys(listeners).sort());
   for (const port of servicePorts) expect(port.targetPort).toBe(port.name);
   for (const name of Object.keys(listeners)) expect(name.length).toBeLessThanOrEqual(15);
+  const metricsServices = rendered.all('Service').filter((s) => s.metadata.name === `${FULLNAME}-metrics`);
+  expect(metricsServices.map((service) => service.spec)).toEqual(
+    metricsPort
+      ? [
+          {
+            type: 'ClusterIP',
+            selector: SELECTOR,
+            ports: [{ name: 'metrics', port: metricsPort, targetPort: 'metrics', protocol: 'TCP' }],
+          },
+        ]
+      : [],
+  );
+
+  // The TLS Secret (tls.secretName) mounted whole and read-only, where the config's http.tls files are: a subPath
+  // mount would never see a renewal.
+  const tlsVolume = volumes.tls as { secret: { secretName: string } } | undefined;
+  const tls = (config.http as { tls?: Record<string, string> } | undefined)?.tls;
+  if (tlsVolume) {
+    expect(mounts.tls).toEqual({ name: 'tls', mountPath: TLS_DIR, readOnly: true });
+    expect(tls).toMatchObject({ certFile: `${TLS_DIR}/tls.crt`, keyFile: `${TLS_DIR}/tls.key` });
+  } else {
+    expect(mounts.tls).toBeUndefined();
+  }
+  for (const mount of bridge.volumeMounts as { subPath?: string }[]) expect(mount.subPath).toBeUndefined();
 
   // Every passwordFile in the config is a key of the mounted Secret (or of the existing one, unknown here).
   const files = passwordFiles(config);
@@ -255,6 +304,9 @@ describe('the chart as a whole', () => {
     );
     expect(templateError([], ['podSecurityContext.runAsNonRoot=false'])).toContain('runAsNonRoot');
     expect(templateError([], ['config.http.port=0'])).toContain('/config/http/port');
+    expect(templateError([], ['config.http.metricsPort=0'])).toContain('/config/http/metricsPort');
+    expect(templateError([], ['tls.bogus=1'])).toContain("additional properties 'bogus' not allowed");
+    expect(templateError([], ['tls.secretName=Not_A_Name'])).toContain('/tls/secretName');
     expect(templateError([], ['spool.dir=relative'])).toContain('/spool/dir');
     expect(templateError([], ['image.digest=latest'])).toContain('/image/digest');
     // A number would reach the Secret in helm's float formatting (1.23456789e+09): strings only.
@@ -350,11 +402,8 @@ describe('default values', () => {
     expect(test.image).toBe(container(rendered).image);
     expect(test.securityContext).toEqual(container(rendered).securityContext);
     expect(pod.spec.securityContext).toEqual(podSpec(rendered).securityContext);
-    const env = Object.fromEntries(
-      (test.env as { name: string; value: string }[]).map((e) => [e.name, e.value]),
-    );
     const port = ports(rendered.one('Service', FULLNAME)).http;
-    expect(env).toEqual({
+    expect(testEnv(rendered)).toEqual({
       READYZ_URL: `http://${FULLNAME}.bridge.svc:${port}/readyz`,
       TIMEOUT_SECONDS: '60',
     });
@@ -363,7 +412,6 @@ describe('default values', () => {
   });
 
   it('pass `helm test` once /readyz answers 200, printing the answers, and fail with the cause at the deadline', async () => {
-    const script = rendered.one('Pod').spec.containers[0].command[2] as string;
     const answers = [503, 200];
     const server = createServer((_req, res) => {
       const status = answers.shift() ?? 503;
@@ -371,16 +419,7 @@ describe('default values', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`;
-    const run = (env: Record<string, string>) =>
-      new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, ['-e', script], {
-          env: { ...env },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
-        let out = '';
-        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-        child.on('close', (code) => resolve({ code, out }));
-      });
+    const run = (env: Record<string, string>) => runTestScript(rendered, env);
     try {
       // Waits out a 503 (2 s between tries) and passes on the 200.
       const passed = await run({ READYZ_URL: url, TIMEOUT_SECONDS: '30' });
@@ -455,12 +494,227 @@ describe('default values', () => {
 
 describe('config.http.healthPort', () => {
   it('opens the health port and points both probes at it', () => {
-    const rendered = template([], ['config.http.healthPort=8081']);
+    const rendered = template([], ['config.http.healthPort=8082']);
     const bridge = container(rendered);
-    expect(ports(bridge)).toEqual({ http: BRIDGE_DEFAULTS.http.port, health: 8081 });
-    expect(bridge.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
-    expect(bridge.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+    expect(ports(bridge)).toEqual({ http: BRIDGE_DEFAULTS.http.port, health: 8082 });
+    expect(bridge.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health', scheme: 'HTTP' });
+    expect(bridge.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health', scheme: 'HTTP' });
   });
+
+  it('probes the main listener when nulled, over HTTPS when it speaks TLS', () => {
+    const probes = (sets: string[]) => {
+      const bridge = container(template([], ['config.http.healthPort=null', ...sets]));
+      expect(ports(bridge)).toEqual({ http: BRIDGE_DEFAULTS.http.port });
+      return [bridge.livenessProbe.httpGet, bridge.readinessProbe.httpGet];
+    };
+    const plain = probes([]);
+    expect(plain).toEqual([
+      { path: '/healthz', port: 'http', scheme: 'HTTP' },
+      { path: '/readyz', port: 'http', scheme: 'HTTP' },
+    ]);
+    const https = [
+      { path: '/healthz', port: 'http', scheme: 'HTTPS' },
+      { path: '/readyz', port: 'http', scheme: 'HTTPS' },
+    ];
+    const named = ['config.http.publicBaseUrl=https://b.example.com'];
+    // The chart's TLS Secret, or config.http.tls written by hand.
+    expect(probes(['tls.secretName=bridge-tls', ...named])).toEqual(https);
+    expect(probes(['config.http.tls.certFile=/c.pem', 'config.http.tls.keyFile=/k.pem', ...named])).toEqual(
+      https,
+    );
+  });
+});
+
+describe('metrics port (config.http.metricsPort) without TLS', () => {
+  it('has the ServiceMonitor scrape the metrics Service, not the main listener (which answers 404 then)', () => {
+    const rendered = template([], ['config.http.metricsPort=9464', 'serviceMonitor.enabled=true']);
+    expectInvariants(rendered);
+    const monitor = rendered.one('ServiceMonitor');
+    expect(monitor.spec.endpoints).toEqual([
+      { port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' },
+    ]);
+    expect(monitor.spec.selector).toEqual({
+      matchLabels: { ...SELECTOR, 'thingspace-kafka-bridge/metrics': 'true' },
+    });
+    // Of the Services, the metrics one alone carries the label.
+    const selected = rendered
+      .all('Service')
+      .filter((service) => service.metadata.labels?.['thingspace-kafka-bridge/metrics'] === 'true');
+    expect(selected.map((service) => service.metadata.name)).toEqual([`${FULLNAME}-metrics`]);
+    // The alerts then read the series under that Service's name as job.
+    const rule = template(
+      [],
+      ['config.http.metricsPort=9464', 'serviceMonitor.enabled=true', 'prometheusRule.enabled=true'],
+    ).one('PrometheusRule');
+    expect(JSON.stringify(rule.spec)).toContain(`job=\\"${FULLNAME}-metrics\\"`);
+  });
+});
+
+describe('TLS in the bridge (ci/tls-values.yaml)', () => {
+  let rendered: Rendered;
+  beforeAll(() => (rendered = template([VARIANTS.tls])));
+
+  it('renders the workload, the LoadBalancer Service, the metrics Service, ServiceMonitor and NetworkPolicy', () => {
+    expect(rendered.kinds()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'NetworkPolicy',
+      'Pod',
+      'PodDisruptionBudget',
+      'Secret',
+      'Service',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
+    ]);
+    expectInvariants(rendered);
+    const main = rendered.one('Service', FULLNAME);
+    expect(main.spec.type).toBe('LoadBalancer');
+    expect(main.spec.ports).toEqual([{ name: 'http', port: 443, targetPort: 'http', protocol: 'TCP' }]);
+    expect(rendered.one('Service', `${FULLNAME}-metrics`).spec.type).toBe('ClusterIP');
+  });
+
+  it('mounts the Secret whole and read-only, and points http.tls at its files', () => {
+    const volumes = podSpec(rendered).volumes as any[];
+    expect(volumes.find((volume) => volume.name === 'tls')).toEqual({
+      name: 'tls',
+      secret: { secretName: 'callbacks-example-com-tls', defaultMode: 0o440 },
+    });
+    expect(container(rendered).volumeMounts).toContainEqual({
+      name: 'tls',
+      mountPath: TLS_DIR,
+      readOnly: true,
+    });
+    // The chart's files, and the keys the values file gives beside them.
+    expect((renderedConfig(rendered).http as any).tls).toEqual({
+      certFile: `${TLS_DIR}/tls.crt`,
+      keyFile: `${TLS_DIR}/tls.key`,
+      minVersion: 'TLSv1.2',
+    });
+    // The intermediates as chainFile, from the key named.
+    const chained = renderedConfig(template([VARIANTS.tls], ['tls.chainKey=ca.crt']));
+    expect((chained.http as any).tls.chainFile).toBe(`${TLS_DIR}/ca.crt`);
+  });
+
+  it('renders a config the bridge accepts once the Secret holds the files, tracing as given', () => {
+    const { loaded, issues } = validateWithBridge(
+      renderedConfig(rendered),
+      { acme: 'tls-variant-password' },
+      { 'tls.crt': 'certificate', 'tls.key': 'key' },
+    );
+    expect(issues).toEqual([]);
+    expect(loaded!.config.http.tls!.certFile).toMatch(/\/tls\/tls\.crt$/);
+    expect(loaded!.config.tracing).toMatchObject({
+      enabled: true,
+      endpoint: 'http://otel-collector.monitoring:4318',
+      sampleRatio: 0.1,
+    });
+    // Without the Secret's files the bridge refuses to start: the mount is what the config reads.
+    const missing = validateWithBridge(renderedConfig(rendered), { acme: 'a' }).issues.map((i) => i.path);
+    expect(missing).toEqual(expect.arrayContaining(['http.tls.certFile', 'http.tls.keyFile']));
+  });
+
+  it('leaves config.http.tls written by hand as it is, and refuses files from both sources', () => {
+    const own = [
+      'config.http.tls.certFile=/certs/fullchain.pem',
+      'config.http.tls.keyFile=/certs/privkey.pem',
+    ];
+    const named = ['config.http.publicBaseUrl=https://b.example.com'];
+    const rendered = template([], [...own, ...named]);
+    expect((renderedConfig(rendered).http as any).tls).toEqual({
+      certFile: '/certs/fullchain.pem',
+      keyFile: '/certs/privkey.pem',
+    });
+    expect((podSpec(rendered).volumes as { name: string }[]).map((v) => v.name)).not.toContain('tls');
+    expect(templateError([], [...own, ...named, 'tls.secretName=bridge-tls'])).toContain(
+      'config.http.tls.certFile: tls.secretName gives the files already',
+    );
+  });
+
+  it('scrapes the plain-HTTP metrics port, and refuses a ServiceMonitor on the HTTPS port', () => {
+    expect(rendered.one('ServiceMonitor').spec.endpoints).toEqual([
+      { port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' },
+    ]);
+    const refusal = 'serviceMonitor.enabled with TLS on the main listener';
+    expect(
+      templateError(
+        [],
+        [
+          'serviceMonitor.enabled=true',
+          'tls.secretName=t',
+          'config.http.publicBaseUrl=https://b.example.com',
+        ],
+      ),
+    ).toContain(refusal);
+    expect(
+      templateError(
+        [],
+        [
+          'serviceMonitor.enabled=true',
+          'config.http.tls.certFile=/c.pem',
+          'config.http.tls.keyFile=/k.pem',
+          'config.http.publicBaseUrl=https://b.example.com',
+        ],
+      ),
+    ).toContain('set config.http.metricsPort');
+    // Without a ServiceMonitor, TLS needs no metrics port.
+    const unscraped = template([], ['tls.secretName=t', 'config.http.publicBaseUrl=https://b.example.com']);
+    expect(unscraped.all('ServiceMonitor')).toEqual([]);
+    expectInvariants(unscraped);
+  });
+
+  it('lets the scrapers reach the metrics port through the NetworkPolicy', () => {
+    expect(rendered.one('NetworkPolicy').spec.ingress[0].ports).toEqual([
+      { port: 'http', protocol: 'TCP' },
+      { port: 'metrics', protocol: 'TCP' },
+    ]);
+  });
+
+  it('runs `helm test` over HTTPS, checking the certificate for the public host name', () => {
+    expect(testEnv(rendered)).toEqual({
+      READYZ_URL: `https://${FULLNAME}.bridge.svc:443/readyz`,
+      TLS_SERVER_NAME: 'callbacks.example.com',
+      TIMEOUT_SECONDS: '60',
+    });
+    expect(
+      testEnv(template([VARIANTS.tls], ['helmTest.tlsServerName=other.example.com'])).TLS_SERVER_NAME,
+    ).toBe('other.example.com');
+    expect(templateError([], ['tls.secretName=t'])).toContain(
+      'set config.http.publicBaseUrl or helmTest.tlsServerName',
+    );
+  });
+
+  it('passes `helm test` only with a certificate a trusted CA issued for that name', async () => {
+    const pki = new TestPki();
+    const leaf = pki.issue('localhost');
+    const server = createHttpsServer(
+      { cert: readFileSync(leaf.certFile), key: readFileSync(leaf.keyFile) },
+      (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ready":true}'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`;
+    const run = (env: Record<string, string>) =>
+      runTestScript(rendered, { READYZ_URL: url, TIMEOUT_SECONDS: '0', ...env });
+    try {
+      // The certificate is for localhost, which the test names while it connects to the address.
+      const trusted = { NODE_EXTRA_CA_CERTS: pki.root.certFile };
+      expect(await run({ ...trusted, TLS_SERVER_NAME: 'localhost' })).toEqual({
+        code: 0,
+        out: `${url}: 200 {"ready":true}\n`,
+      });
+      // Another name: refused, saying why.
+      const wrongName = await run({ ...trusted, TLS_SERVER_NAME: 'callbacks.example.com' });
+      expect(wrongName.code).toBe(1);
+      expect(wrongName.out).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+      // A CA outside the trusted ones (ThingSpace refuses such a certificate too): refused.
+      const untrusted = await run({ TLS_SERVER_NAME: 'localhost' });
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.out).toContain('unable to verify the first certificate');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      pki.cleanup();
+    }
+  }, 20_000);
 });
 
 describe('spool on (ci/spool-values.yaml)', () => {

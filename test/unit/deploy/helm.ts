@@ -24,6 +24,7 @@ export const VARIANTS = {
   perServicePorts: join(CHART, 'ci', 'per-service-ports-values.yaml'),
   existingSecret: join(CHART, 'ci', 'existing-secret-values.yaml'),
   monitoring: join(CHART, 'ci', 'monitoring-values.yaml'),
+  tls: join(CHART, 'ci', 'tls-values.yaml'),
   production: join(ROOT, 'helm', 'examples', 'production-values.yaml'),
 } as const;
 
@@ -148,20 +149,31 @@ export function renderedConfig(rendered: Rendered): Record<string, unknown> {
 
 /** Where the pods find the secret files, and the config's name for that directory. */
 export const SECRETS_DIR = '/etc/thingspace-bridge/secrets';
+/** Where the pods find the files of the tls.secretName Secret. */
+export const TLS_DIR = '/etc/thingspace-bridge/tls';
 
 /**
  * The rendered config through the bridge's own validation (src/config), as `serve` would read it: the secret
- * files it names are created under a temporary directory standing for the Secret's mount.
+ * files it names (and the TLS Secret's, tlsFiles) are created under a temporary directory standing for the
+ * Secrets' mounts.
  */
 export function validateWithBridge(
   config: Record<string, unknown>,
   secretFiles: Record<string, string>,
+  tlsFiles: Record<string, string> = {},
 ): { loaded?: LoadedConfig; issues: readonly ConfigIssue[] } {
   const dir = mkdtempSync(join(tmpdir(), 'chart-config-'));
   try {
-    mkdirSync(join(dir, 'secrets'));
-    for (const [key, value] of Object.entries(secretFiles)) writeFileSync(join(dir, 'secrets', key), value);
-    const text = JSON.stringify(config).replaceAll(`${SECRETS_DIR}/`, `${join(dir, 'secrets')}/`);
+    const mounts: [string, string, Record<string, string>][] = [
+      [SECRETS_DIR, 'secrets', secretFiles],
+      [TLS_DIR, 'tls', tlsFiles],
+    ];
+    let text = JSON.stringify(config);
+    for (const [mount, name, files] of mounts) {
+      mkdirSync(join(dir, name));
+      for (const [key, value] of Object.entries(files)) writeFileSync(join(dir, name, key), value);
+      text = text.replaceAll(`${mount}/`, `${join(dir, name)}/`);
+    }
     try {
       const loaded = parseConfig(JSON.parse(text), {}, { baseDir: dir });
       return { loaded, issues: [] };
