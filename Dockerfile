@@ -60,9 +60,10 @@ USER 1000:1000
 ENV BRIDGE_CONFIG=/etc/thingspace-bridge/bridge.yaml
 EXPOSE 8080
 # Ready, not merely alive: compose's `service_healthy` then means "takes callbacks" (Kafka reachable, schema ids
-# resolved). Kubernetes ignores HEALTHCHECK and uses the chart's probes. BRIDGE_PORT when the port is not 8080.
+# resolved). Kubernetes ignores HEALTHCHECK and uses the chart's probes. BRIDGE_PORT when the port is not 8080;
+# with http.tls the main port speaks HTTPS: set HEALTHCHECK_PORT to http.healthPort (plain HTTP, its own /readyz).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.BRIDGE_PORT||8080}/readyz`).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "-e", "const e=process.env;fetch(`http://127.0.0.1:${e.HEALTHCHECK_PORT||e.BRIDGE_PORT||8080}/readyz`).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["/sbin/tini", "--", "node", "/app/dist/cli/main.js"]
 CMD ["serve"]
 # The OCI annotations (github.com/opencontainers/image-spec, annotations.md), last so that a new revision or date

@@ -306,6 +306,15 @@ describe('Dockerfile', () => {
         );
       });
 
+    /** A port nothing listens on: bound, then closed. */
+    const unusedPort = async () => {
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const { port: unused } = closed.address() as AddressInfo;
+      await new Promise<void>((resolve) => closed.close(() => resolve()));
+      return unused;
+    };
+
     it('polls /readyz with node itself, with an interval, a timeout and a start period', () => {
       expect(healthcheck).toHaveLength(1);
       expect(healthcheck[0]!.args).toMatch(
@@ -321,15 +330,19 @@ describe('Dockerfile', () => {
       status = 503;
       expect(await check({ BRIDGE_PORT: String(port) })).toBe(1);
       expect(paths).toEqual(['/readyz', '/readyz']);
-      const closed = createServer();
-      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-      const unused = (closed.address() as AddressInfo).port;
-      await new Promise<void>((resolve) => closed.close(() => resolve()));
+      const unused = await unusedPort();
       expect(await check({ BRIDGE_PORT: String(unused) })).toBe(1);
     });
 
     it('checks port 8080 without BRIDGE_PORT', () => {
-      expect(command.join(' ')).toContain('process.env.BRIDGE_PORT||8080');
+      expect(command.join(' ')).toContain('e.BRIDGE_PORT||8080');
+    });
+
+    it('checks HEALTHCHECK_PORT (the plain-HTTP health port, for a bridge with http.tls) over BRIDGE_PORT', async () => {
+      status = 200;
+      const unused = await unusedPort();
+      expect(await check({ HEALTHCHECK_PORT: String(port), BRIDGE_PORT: String(unused) })).toBe(0);
+      expect(await check({ HEALTHCHECK_PORT: String(unused), BRIDGE_PORT: String(port) })).toBe(1);
     });
   });
 });
