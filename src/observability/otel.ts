@@ -32,7 +32,7 @@ import {
 import type { TracingConfig } from '../config';
 import { BridgeError } from '../errors';
 import type { Logger } from './logger';
-import type { CallbackAttributes, StepName, TraceCarrier, Tracing } from './tracing';
+import type { CallbackAttributes, StepName, TraceCarrier, Tracing } from './tracing-types';
 
 /** The instrumentation scope of every span. */
 export const TRACER_NAME = 'thingspace-bridge';
