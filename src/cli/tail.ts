@@ -18,6 +18,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { loadClientConfig, topicsOf } from '../config';
 import type { ClientConfig } from '../config';
 import { createKafkaClient, createRegistryClient } from '../kafka/clients';
+import { failureInWords } from '../kafka/failure-words';
 import { createRegistryHttp } from '../kafka/registry-http';
 import type { Logger } from '../observability';
 import {
@@ -187,9 +188,7 @@ async function connect(consumer: Consumer, brokers: readonly string[]): Promise<
   try {
     await consumer.connect();
   } catch (err) {
-    throw new TailError(`cannot reach Kafka at ${brokers.join(',')}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new TailError(`cannot reach Kafka at ${brokers.join(',')}: ${failureInWords(err)}`, { cause: err });
   }
 }
 

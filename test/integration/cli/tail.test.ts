@@ -244,7 +244,10 @@ describe('thingspace-bridge tail', () => {
     ]);
 
     expect({ code: ran.code, stdout: ran.stdout }).toEqual({ code: 1, stdout: '' });
-    expect(ran.stderr).toContain(`thingspace-bridge tail: cannot reach Kafka at 127.0.0.1:${port}: `);
+    // The cause in words, as /readyz says it.
+    expect(ran.stderr).toContain(
+      `thingspace-bridge tail: cannot reach Kafka at 127.0.0.1:${port}: connection refused by 127.0.0.1:${port}`,
+    );
     expect(ran.ms).toBeLessThan(15_000);
   });
 
