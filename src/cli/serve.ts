@@ -2,8 +2,8 @@
  * `thingspace-bridge serve [--config FILE]` (also `npm start`): runs an ingress node until SIGTERM or SIGINT,
  * then shuts down gracefully. The config file comes from --config or BRIDGE_CONFIG (YAML or JSON); KAFKA_BROKERS,
  * SCHEMA_REGISTRY_URL and BRIDGE_PORT override it. An invalid config lists every problem and exits 2 before
- * anything starts, as do an unknown option and a stray argument. With `thingspace.recovery.enabled`, the node calls StartSmsCallback after an outage
- * (src/bridge/recovery.ts) through the API of the `thingspace` section.
+ * anything starts, as do an unknown option and a stray argument. With `thingspace.recovery.enabled`, the node
+ * calls StartSmsCallback after an outage (src/bridge/recovery.ts) through the API of the `thingspace` section.
  */
 import { createBridge } from '../bridge';
 import { loadConfig } from '../config';
