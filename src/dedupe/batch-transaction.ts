@@ -1,0 +1,25 @@
+/**
+ * One batch's transaction: its output and changelog records, and the offset after each input partition's last
+ * record, committed atomically (TxnOffsetCommit carries the consumer's generation: a member that lost the
+ * partition in a rebalance cannot commit, docs/dedupe.md). Any failure aborts, best effort, and rethrows: the
+ * caller rewinds to the committed offsets.
+ */
+import type { Consumer, Message, MessageToProduce, Producer } from '@platformatic/kafka';
+
+export async function commitBatch(
+  producer: Producer,
+  consumer: Consumer,
+  records: readonly MessageToProduce[],
+  lastOfPartitions: readonly Message[],
+): Promise<void> {
+  const transaction = await producer.beginTransaction();
+  try {
+    if (records.length > 0) await transaction.send({ messages: [...records] });
+    await transaction.addConsumer(consumer);
+    for (const message of lastOfPartitions) await transaction.addOffset(message);
+    await transaction.commit();
+  } catch (error) {
+    if (!transaction.completed) await transaction.abort().catch(() => transaction.cancel());
+    throw error;
+  }
+}

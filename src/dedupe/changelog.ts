@@ -1,0 +1,112 @@
+/**
+ * The changelog of one input partition's state: its records (key = eventId, value = the time as an int64
+ * big-endian, epoch ms, also the record's timestamp), and the rebuild of a SeenStore from it.
+ *
+ * The rebuild reads the partition from its start up to the high watermark taken when it starts, read_committed:
+ * it waits for any transaction still open there (a zombie's, or a crashed incarnation's) to end, which is what
+ * makes a stale committed offset harmless (docs/dedupe.md, "Fencing zombies"). Aborted transactions are filtered
+ * here, across fetches: the library's own filter keeps an aborted range whose abort marker is not in the same
+ * response.
+ */
+import { FetchIsolationLevels, type Consumer, type MessageToProduce } from '@platformatic/kafka';
+import type { SeenEntry, SeenStore } from './seen-store';
+
+export function changelogRecord(topic: string, partition: number, entry: SeenEntry): MessageToProduce {
+  const value = Buffer.allocUnsafe(8);
+  value.writeBigInt64BE(BigInt(entry.at));
+  return { topic, partition, key: Buffer.from(entry.eventId), value, timestamp: BigInt(entry.at) };
+}
+
+/** The entry of a changelog record; undefined for a record that is not one (a tombstone, a stray value). */
+export function changelogEntry(key: Buffer | null, value: Buffer | null): SeenEntry | undefined {
+  if (!key || !value || value.length !== 8) return undefined;
+  return { eventId: key.toString(), at: Number(value.readBigInt64BE()) };
+}
+
+/** The control record type of an abort marker (the key's second int16: 0 abort, 1 commit). */
+const ABORT_MARKER = 0;
+const IS_CONTROL = 1 << 5;
+const FETCH_MAX_BYTES = 4 * 1024 * 1024;
+const FETCH_MAX_WAIT_MS = 500;
+
+export interface RestoreResult {
+  /** Records read (the ids remembered before the window's cut). */
+  records: number;
+  /** The newest time read; the store has forgotten what is older than it minus the window. */
+  newest: number | undefined;
+}
+
+/**
+ * Rebuilds `store` from changelog partition `partition` of `topic`: cleared, then every entry up to the high
+ * watermark at the start, then what is older than the window by the newest entry expired.
+ */
+export async function restore(
+  consumer: Consumer,
+  topic: string,
+  partition: number,
+  store: SeenStore,
+  windowMs: number,
+  signal?: AbortSignal,
+): Promise<RestoreResult> {
+  await store.clear();
+  let next = 0n;
+  let end: bigint | undefined;
+  let records = 0;
+  let newest: number | undefined;
+  const aborted = new Map<bigint, bigint>();
+  while (end === undefined || next < end) {
+    signal?.throwIfAborted();
+    const metadata = await consumer.metadata({ topics: [topic] });
+    const found = metadata.topics.get(topic)!;
+    const response = await consumer.fetch({
+      node: found.partitions[partition]!.leader,
+      topics: [
+        {
+          topicId: found.id,
+          partitions: [
+            {
+              partition,
+              fetchOffset: next,
+              partitionMaxBytes: FETCH_MAX_BYTES,
+              currentLeaderEpoch: -1,
+              lastFetchedEpoch: -1,
+            },
+          ],
+        },
+      ],
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+      maxWaitTime: FETCH_MAX_WAIT_MS,
+      maxBytes: FETCH_MAX_BYTES,
+    });
+    const data = response.responses[0]?.partitions[0];
+    if (!data) continue;
+    end ??= data.highWatermark;
+    if (next < data.logStartOffset) next = data.logStartOffset;
+    for (const { producerId, firstOffset } of data.abortedTransactions ?? [])
+      aborted.set(producerId, firstOffset);
+    const entries: SeenEntry[] = [];
+    for (const batch of data.records ?? []) {
+      const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+      if (last < next) continue;
+      next = last + 1n;
+      if (batch.attributes & IS_CONTROL) {
+        if (batch.records[0]?.key?.readInt16BE(2) === ABORT_MARKER) aborted.delete(batch.producerId);
+        continue;
+      }
+      const abortedFrom = aborted.get(batch.producerId);
+      if (abortedFrom !== undefined && batch.firstOffset >= abortedFrom) continue;
+      for (const record of batch.records) {
+        const entry = changelogEntry(record.key, record.value);
+        if (!entry) continue;
+        entries.push(entry);
+        if (newest === undefined || entry.at > newest) newest = entry.at;
+      }
+    }
+    store.remember(entries);
+    records += entries.length;
+    // Reached what was stable when the rebuild started: nothing older than `end` is left open.
+    if (next >= end) break;
+  }
+  if (newest !== undefined) await store.expireBefore(newest - windowMs);
+  return { records, newest };
+}
