@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import * as callbacks from './callbacks';
 import { packageVersion } from '../util/version';
 import { parseCommand, EXIT_FAILED, EXIT_USAGE } from './command';
+import * as dedupe from './dedupe';
 import * as replay from './replay';
 import * as serve from './serve';
 import * as simulate from './simulate';
@@ -25,6 +26,7 @@ const COMMANDS: Readonly<Record<string, Entry>> = {
   callbacks: { description: callbacks.DESCRIPTION, run: (args) => callbacks.run(args) },
   simulate: { description: simulate.DESCRIPTION, run: (args) => simulate.run(args) },
   replay: { description: replay.DESCRIPTION, run: (args) => replay.run(args) },
+  dedupe: { description: dedupe.DESCRIPTION, run: (args) => dedupe.run(args) },
 };
 
 /** The root: its commands listed for help and suggestions only, since each parses its own arguments. */

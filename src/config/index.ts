@@ -1,5 +1,12 @@
-export { loadClientConfig, loadConfig, parseClientConfig, parseConfig } from './load';
-export type { LoadedClientConfig, LoadedConfig, LoadOptions, ParseOptions } from './load';
+export {
+  loadClientConfig,
+  loadConfig,
+  loadDedupeConfig,
+  parseClientConfig,
+  parseConfig,
+  parseDedupeConfig,
+} from './load';
+export type { LoadedClientConfig, LoadedConfig, LoadedDedupeConfig, LoadOptions, ParseOptions } from './load';
 export { TOPIC_KEYS, topicSettings, topicsOf } from './topics';
 export { ConfigError } from './errors';
 export type { ConfigIssue } from './errors';
@@ -11,6 +18,8 @@ export type {
   ArchiveConfig,
   ClientConfig,
   Config,
+  DedupeConfig,
+  DedupeServiceConfig,
   HttpConfig,
   KafkaConfig,
   ListenerTlsConfig,

@@ -4,8 +4,8 @@ import { ConfigError, formatPath } from './errors';
 import type { ConfigIssue } from './errors';
 import { deepFreeze } from './freeze';
 import type { Frozen } from './freeze';
-import { clientConfigSchema, configSchema } from './schema';
-import type { ClientConfig, Config } from './schema';
+import { clientConfigSchema, configSchema, dedupeConfigSchema } from './schema';
+import type { ClientConfig, Config, DedupeServiceConfig } from './schema';
 import type { Env, LoadContext } from './secrets';
 import { applyEnvOverrides, findConfigFile, locateConfigFile, readConfigFile } from './sources';
 import type { Overridden } from './sources';
@@ -106,13 +106,32 @@ export function loadConfig({ argv = [], env, cwd }: LoadOptions): LoadedConfig &
  * env overrides, but the file is optional (KAFKA_BROKERS and SCHEMA_REGISTRY_URL can say everything) and only
  * its kafka, schemaRegistry and log sections are read.
  */
-export function loadClientConfig({
-  argv = [],
-  env,
-  cwd,
-}: LoadOptions): LoadedClientConfig & { file: string | undefined } {
+export function loadClientConfig(options: LoadOptions): LoadedClientConfig & { file: string | undefined } {
+  return loadSections(parseClientConfig, options);
+}
+
+export interface LoadedDedupeConfig {
+  config: DedupeServiceConfig;
+  warnings: readonly string[];
+}
+
+/** `parseConfig` for `dedupe`: its kafka, log and dedupe sections, the others ignored. */
+export function parseDedupeConfig(input: unknown, env: Env, options: ParseOptions = {}): LoadedDedupeConfig {
+  const config = validate(dedupeConfigSchema, input ?? {}, env, options);
+  return { config, warnings: kafkaWarnings(config.kafka) };
+}
+
+/** `loadClientConfig` for `dedupe` (KAFKA_BROKERS can say everything). */
+export function loadDedupeConfig(options: LoadOptions): LoadedDedupeConfig & { file: string | undefined } {
+  return loadSections(parseDedupeConfig, options);
+}
+
+/** The file (`--config` or BRIDGE_CONFIG) if there is one, parsed by `parse`; the env and defaults otherwise. */
+function loadSections<Loaded>(
+  parse: (input: unknown, env: Env, options: ParseOptions) => Loaded,
+  { argv = [], env, cwd }: LoadOptions,
+): Loaded & { file: string | undefined } {
   const file = findConfigFile(argv, env, cwd);
-  if (file === undefined) return { ...parseClientConfig({}, env, { baseDir: cwd }), file: undefined };
-  const loaded = parseClientConfig(readConfigFile(file), env, { baseDir: dirname(file.path) });
-  return { ...loaded, file: file.path };
+  if (file === undefined) return { ...parse({}, env, { baseDir: cwd }), file: undefined };
+  return { ...parse(readConfigFile(file), env, { baseDir: dirname(file.path) }), file: file.path };
 }

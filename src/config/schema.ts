@@ -538,6 +538,45 @@ const archive = z
   .prefault({})
   .meta({ description: 'The raw archive of accepted callbacks, for replay.' });
 
+/** `thingspace-bridge dedupe` (docs/dedupe.md): the exactly-once copy of each category topic to `<topic>.deduped`. */
+const dedupe = z
+  .strictObject({
+    groupId: z.string().min(1).max(200).default('thingspace-bridge-dedupe').meta({
+      description:
+        'Consumer group of the dedupe nodes; also the prefix of the state changelog topics (`<groupId>-<topic>-seen-changelog`).',
+    }),
+    instanceId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, `.`, `_` and `-`, at most 100')
+      .optional()
+      .meta({
+        description:
+          "This node's name, stable across its restarts (a StatefulSet pod's name): its transactional id is `<groupId>-<instanceId>`, so a restart fences what its previous run left open. The host name when absent.",
+      }),
+    windowMs: count.default(35 * DAY_MS).meta({
+      description:
+        "How long an eventId is remembered, by the records' timestamps: the platform re-sends archived callbacks for 30 days.",
+    }),
+    batchSize: count.max(10_000).default(500).meta({
+      description: 'Most records in one transaction.',
+    }),
+    lingerMs: positiveMs.max(10_000).default(20).meta({
+      description: 'How long a batch waits for more records after its first.',
+    }),
+    expiryIntervalMs: positiveMs.default(60_000).meta({
+      description: "How much stream time passes between two expiries of a partition's remembered ids.",
+    }),
+    stateDir: z.string().min(1).default('/var/lib/thingspace-bridge/dedupe').meta({
+      description:
+        'Directory of the on-disk state store, on a persistent volume (not used by the memory store).',
+    }),
+  })
+  .prefault({})
+  .meta({
+    description:
+      'The dedupe service: each category topic of `kafka.topics` (not the dead-letter topic) copied to `<topic>.deduped` with each eventId once.',
+  });
+
 /** The archive is no category: it must not share a topic with one. */
 function archiveApart(
   value: { archive: { topic: string }; kafka: { topics: Record<string, string> } },
@@ -831,6 +870,7 @@ export function configSchema(ctx: LoadContext) {
       normalize,
       log,
       tracing,
+      dedupe,
     })
     .superRefine(
       (value, issues) => {
@@ -873,6 +913,13 @@ export function clientConfigSchema(ctx: LoadContext) {
 
 type ClientConfigSchema = ReturnType<typeof clientConfigSchema>;
 
+/** What `thingspace-bridge dedupe` reads of the file: Kafka, the log and its own section; no registry. */
+export function dedupeConfigSchema(ctx: LoadContext) {
+  return z.object({ kafka: kafka(ctx), log, dedupe });
+}
+
+type DedupeConfigSchema = ReturnType<typeof dedupeConfigSchema>;
+
 /** The validated configuration: deeply frozen, credentials as `Secret`. */
 export type Config = Frozen<z.output<ConfigSchema>>;
 export type HttpConfig = Config['http'];
@@ -894,6 +941,9 @@ export type ThingSpaceApiConfig = Omit<ThingSpaceConfig, 'recovery'>;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 /** The Kafka side of a config: what `clientConfigSchema` gives, and a part of every `Config`. */
 export type ClientConfig = Frozen<z.output<ClientConfigSchema>>;
+/** What `dedupeConfigSchema` gives. */
+export type DedupeServiceConfig = Frozen<z.output<DedupeConfigSchema>>;
+export type DedupeConfig = DedupeServiceConfig['dedupe'];
 
 /** The publisher's limits when the config names none: the one place they are written is the schema above. */
 export const PRODUCER_DEFAULTS: ProducerConfig = Object.freeze(producer.parse({}));

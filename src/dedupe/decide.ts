@@ -73,7 +73,7 @@ export function decide(
       counts.unidentified++;
     } else {
       let batchSeen = inBatch.get(key);
-      if (!batchSeen) inBatch.set(key, (batchSeen = new Map()));
+      if (!batchSeen) inBatch.set(key, (batchSeen = new Map<string, number>()));
       const seenAt = batchSeen.get(eventId) ?? stores.get(key)!.seenAt(eventId);
       if (seenAt !== undefined && at < seenAt + windowMs) {
         counts.duplicates++;

@@ -16,7 +16,7 @@ import { backoffDelay } from '../util/backoff';
 import { inBatches } from './batches';
 import { commitBatch } from './batch-transaction';
 import { restore } from './changelog';
-import { decide, partitionKey, type BatchCounts, type InputRecord, type Route } from './decide';
+import { decide, partitionKey, type BatchCounts, type Route } from './decide';
 import { WindowExpiry } from './expiry';
 import type { SeenStore } from './seen-store';
 import type { DedupeTopics } from './topics';
@@ -97,6 +97,9 @@ export class DedupeService {
       // broker never gave, and once the transactional id exists it answers PRODUCER_FENCED forever (2.12.1).
       producerId: -1n,
       producerEpoch: -1,
+      // The coordinator answers CONCURRENT_TRANSACTIONS to the next batch's AddPartitionsToTxn while it writes
+      // the last one's markers, for a few ms: the library's 1 s wait would be most of a batch's time.
+      retryDelay: (_client, _operation, attempt) => transactionRetryWait(attempt),
     });
     forwardPlatformaticLogs(consumer, logger);
     forwardPlatformaticLogs(producer, logger);
@@ -147,7 +150,7 @@ export class DedupeService {
       }
       stores.set(key, state.store);
     }
-    const decision = decide(current as readonly InputRecord[], this.routes, stores, this.options.windowMs);
+    const decision = decide(current, this.routes, stores, this.options.windowMs);
     if (current.length > 0) await commitBatch(producer, consumer, decision.records, [...last.values()]);
     for (const [key, entries] of decision.remember) stores.get(key)!.remember(entries);
     for (const [key, message] of last) await states.get(key)!.expiry.advance(Number(message.timestamp));
@@ -180,6 +183,9 @@ export class DedupeService {
     return { store, expiry: new WindowExpiry(store, windowMs, expiryIntervalMs, newest) };
   }
 }
+
+/** 20 ms doubling up to 1 s (Kafka's Java producer waits 20 ms after CONCURRENT_TRANSACTIONS). */
+const transactionRetryWait = (attempt: number) => Math.min(20 * 2 ** attempt, 1_000);
 
 function generationOf(message: Message): number | undefined {
   return (message.metadata.consumer as { generationId?: number } | undefined)?.generationId;

@@ -36,11 +36,14 @@ export function changelogConfigs(windowMs: number): { name: string; value: strin
 /** A day past the window: the store, not the broker's segment deletion, decides what is still a duplicate. */
 const CHANGELOG_RETENTION_MARGIN_MS = 24 * 60 * 60 * 1000;
 
-/** Creates the missing output and changelog topics; fails when one exists with another partition count. */
+/**
+ * Creates the missing output and changelog topics (or, with `create` off, fails naming them); fails when one
+ * exists with another partition count than its input.
+ */
 export async function ensureDedupeTopics(
   connection: PlatformaticConnection,
   streams: readonly DedupeTopics[],
-  windowMs: number,
+  { windowMs, create }: { windowMs: number; create: boolean },
 ): Promise<void> {
   const admin = new Admin(connection);
   try {
@@ -59,8 +62,9 @@ export async function ensureDedupeTopics(
         if (found && found.partitionsCount !== partitions) {
           throw new Error(`${topic} has ${found.partitionsCount} partitions, ${input} has ${partitions}`);
         }
-        if (!found)
-          await admin.createTopics({ topics: [topic], partitions, replicas: -1, configs: [...configs] });
+        if (found) continue;
+        if (!create) throw new Error(`${topic} is missing (kafka.createTopics is off)`);
+        await admin.createTopics({ topics: [topic], partitions, replicas: -1, configs: [...configs] });
       }
     }
   } finally {

@@ -120,7 +120,7 @@ describe('dedupe against Kafka', () => {
     const streams = dedupeTopics([input], groupId);
     topics.push(input, ...streams.flatMap(({ output, changelog }) => [output, changelog]));
     await admin.createTopics({ topics: [{ topic: input, numPartitions: PARTITIONS }], waitForLeaders: true });
-    await ensureDedupeTopics(connection, streams, 35 * DAY_MS);
+    await ensureDedupeTopics(connection, streams, { windowMs: 35 * DAY_MS, create: true });
 
     const sequences = new Map<string, number>();
     const fresh = (n: number): Sent[] =>

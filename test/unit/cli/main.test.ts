@@ -4,7 +4,7 @@
  */
 import { main } from '../../../src/cli/main';
 
-const COMMANDS = ['serve', 'tail', 'callbacks', 'simulate', 'replay'] as const;
+const COMMANDS = ['serve', 'tail', 'callbacks', 'simulate', 'replay', 'dedupe'] as const;
 
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

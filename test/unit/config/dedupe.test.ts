@@ -1,0 +1,45 @@
+import { parseConfig, parseDedupeConfig } from '../../../src/config';
+import { minimal, thrown } from './helpers';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+describe('the dedupe section', () => {
+  it('defaults to a 35-day window, and has the full config’s defaults', () => {
+    const { config } = parseDedupeConfig({ kafka: { brokers: ['k:9092'] } }, {});
+    expect(config.dedupe).toEqual({
+      groupId: 'thingspace-bridge-dedupe',
+      windowMs: 35 * DAY_MS,
+      batchSize: 500,
+      lingerMs: 20,
+      expiryIntervalMs: 60_000,
+      stateDir: '/var/lib/thingspace-bridge/dedupe',
+    });
+    expect(parseConfig(minimal(), {}).config.dedupe).toEqual(config.dedupe);
+  });
+
+  it('needs no schema registry and ignores the other sections', () => {
+    const { config } = parseDedupeConfig(
+      { ...minimal(), schemaRegistry: undefined, accounts: 'not checked here' },
+      {},
+    );
+    expect(config.kafka.brokers).toEqual(['kafka-1:9092']);
+  });
+
+  it('reports every bad setting with its path, and unknown keys', () => {
+    const error = thrown(() =>
+      parseDedupeConfig(
+        {
+          kafka: { brokers: ['k:9092'] },
+          dedupe: { windowMs: 0, batchSize: 100_000, instanceId: 'a b', linger: 5 },
+        },
+        {},
+      ),
+    );
+    expect(error.issues.map((issue) => issue.path).sort()).toEqual([
+      'dedupe.batchSize',
+      'dedupe.instanceId',
+      'dedupe.linger',
+      'dedupe.windowMs',
+    ]);
+  });
+});
