@@ -11,10 +11,13 @@ export async function commitBatch(
   consumer: Consumer,
   records: readonly MessageToProduce[],
   lastOfPartitions: readonly Message[],
+  /** Told when the records are written, uncommitted: the window where a crash leaves a transaction open. */
+  onSent: () => void = () => undefined,
 ): Promise<void> {
   const transaction = await producer.beginTransaction();
   try {
     if (records.length > 0) await transaction.send({ messages: [...records] });
+    onSent();
     await transaction.addConsumer(consumer);
     for (const message of lastOfPartitions) await transaction.addOffset(message);
     await transaction.commit();

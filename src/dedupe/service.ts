@@ -151,7 +151,12 @@ export class DedupeService {
       stores.set(key, state.store);
     }
     const decision = decide(current, this.routes, stores, this.options.windowMs);
-    if (current.length > 0) await commitBatch(producer, consumer, decision.records, [...last.values()]);
+    if (current.length > 0) {
+      const { logger } = this.options;
+      await commitBatch(producer, consumer, decision.records, [...last.values()], () =>
+        logger.debug({ records: decision.records.length, partitions: last.size }, 'dedupe batch sent'),
+      );
+    }
     for (const [key, entries] of decision.remember) stores.get(key)!.remember(entries);
     for (const [key, message] of last) await states.get(key)!.expiry.advance(Number(message.timestamp));
     let stateSize = 0;

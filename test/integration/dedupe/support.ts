@@ -1,0 +1,122 @@
+/**
+ * What the dedupe tests share: records with eventIds sent to an input topic (kafkajs, idempotent, in order per
+ * key), the `.deduped` output read back read_committed, and its accounting against what was sent.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Producer } from 'kafkajs';
+import { uniqueName } from '../../infra/kafka';
+
+/** A record sent: `seq` counts a key's records, so per-key order shows in what comes out. */
+export interface Sent {
+  eventId: string;
+  key: string;
+  seq: number;
+}
+
+export interface Emitted extends Sent {
+  partition: number;
+}
+
+/** Fresh and repeated records over `devices` keys; a repeat re-sends an earlier eventId under its key, later. */
+export class Records {
+  private readonly sequences = new Map<string, number>();
+  readonly distinct: Sent[] = [];
+  duplicates = 0;
+
+  constructor(private readonly devices: number) {}
+
+  fresh(n: number): Sent[] {
+    return Array.from({ length: n }, () => {
+      const key = `device-${this.distinct.length % this.devices}`;
+      const sent = { eventId: randomUUID(), key, seq: this.next(key) };
+      this.distinct.push(sent);
+      return sent;
+    });
+  }
+
+  repeats(of: readonly Sent[]): Sent[] {
+    this.duplicates += of.length;
+    return of.map(({ eventId, key }) => ({ eventId, key, seq: this.next(key) }));
+  }
+
+  private next(key: string): number {
+    const seq = this.sequences.get(key) ?? 0;
+    this.sequences.set(key, seq + 1);
+    return seq;
+  }
+}
+
+/** Sends records in order per key (an idempotent producer, one request in flight). */
+export async function produce(producer: Producer, topic: string, records: readonly Sent[]): Promise<void> {
+  await producer.send({
+    topic,
+    messages: records.map(({ eventId, key, seq }) => ({
+      key,
+      value: JSON.stringify({ eventId, seq }),
+      headers: { 'event-id': eventId },
+    })),
+  });
+}
+
+export async function orderedProducer(kafka: Kafka): Promise<Producer> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return producer;
+}
+
+/**
+ * Reads `topic` from its start, read_committed (unless `readUncommitted`: aborted records too), until `count`
+ * records came (or `timeoutMs` passed), then `settleMs` more, so that an extra record shows.
+ */
+export async function readDeduped(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  { timeoutMs = 60_000, settleMs = 1_000, readUncommitted = false } = {},
+): Promise<Emitted[]> {
+  const seen: Emitted[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName('dedupe-read'), readUncommitted });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let enough = () => undefined as void;
+    const reached = new Promise<void>((resolve) => (enough = resolve));
+    await consumer.run({
+      eachMessage: ({ message, partition }) => {
+        const { eventId, seq } = JSON.parse(message.value!.toString()) as Sent;
+        seen.push({ eventId, seq, key: message.key!.toString(), partition });
+        if (seen.length >= count) enough();
+        return Promise.resolve();
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([reached, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+    await new Promise((resolve) => setTimeout(resolve, settleMs));
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+export interface Accounting {
+  emitted: number;
+  missing: number;
+  extra: number;
+  outOfOrder: number;
+}
+
+/** What came out against the distinct records sent: each once, and a key's in the order they were sent. */
+export function account(emitted: readonly Emitted[], distinct: readonly Sent[]): Accounting {
+  const counts = new Map<string, number>();
+  for (const { eventId } of emitted) counts.set(eventId, (counts.get(eventId) ?? 0) + 1);
+  const missing = distinct.filter(({ eventId }) => !counts.has(eventId)).length;
+  const extra = [...counts.values()].reduce((sum, n) => sum + n - 1, 0);
+  const lastSeq = new Map<string, number>();
+  const outOfOrder = emitted.filter(({ key, seq }) => {
+    const before = lastSeq.get(key) ?? -1;
+    lastSeq.set(key, seq);
+    return seq < before;
+  }).length;
+  return { emitted: emitted.length, missing, extra, outOfOrder };
+}
