@@ -10,12 +10,16 @@ import { dedupeTopics, ensureDedupeTopics, type DedupeTopics } from '../../../sr
 import { platformaticConnection } from '../../../src/kafka/clients';
 import { testServers, uniqueName } from '../../infra/kafka';
 import { stderrLogger } from '../../support/clients';
-import { account, orderedProducer, produce, readDeduped, Records } from './support';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { account, orderedProducer, produce, readDeduped, Records, type Sent } from './support';
 
 const PARTITIONS = 3;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 jest.setTimeout(180_000);
+
+const consumed = (summaries: readonly BatchSummary[]) =>
+  summaries.reduce((sum, { consumed }) => sum + consumed, 0);
 
 describe('dedupe against Kafka', () => {
   const { kafka, config } = testServers();
@@ -36,12 +40,12 @@ describe('dedupe against Kafka', () => {
     await admin.disconnect();
   });
 
-  function start(streams: DedupeTopics[], groupId: string, summaries: BatchSummary[]) {
+  function start(streams: DedupeTopics[], groupId: string, summaries: BatchSummary[], instance = 0) {
     const controller = new AbortController();
     const service = new DedupeService({
       connection,
       groupId,
-      transactionalId: `${groupId}-0`,
+      transactionalId: `${groupId}-${instance}`,
       streams,
       windowMs: 35 * DAY_MS,
       batchSize: 50,
@@ -88,5 +92,52 @@ describe('dedupe against Kafka', () => {
     expect(allCheck).toEqual({ emitted: 400, missing: 0, extra: 0, outOfOrder: 0 });
     const dropped = summaries.reduce((sum, { duplicates }) => sum + duplicates, 0);
     expect(dropped).toBe(records.duplicates);
+  });
+
+  it('two instances through rebalances under load (one joins, then the first leaves): each eventId once', async () => {
+    const input = uniqueName('dedupe-rebalance');
+    const groupId = uniqueName('dedupe-group');
+    const streams = dedupeTopics([input], groupId);
+    const { output } = streams[0]!;
+    topics.push(input, ...streams.flatMap(({ output, changelog }) => [output, changelog]));
+    await admin.createTopics({ topics: [{ topic: input, numPartitions: 4 }], waitForLeaders: true });
+    await ensureDedupeTopics(connection, streams, { windowMs: 35 * DAY_MS, create: true });
+
+    const records = new Records(16);
+    let previous: Sent[] = [];
+    const round = async () => {
+      const fresh = records.fresh(40);
+      await produce(producer, input, [...records.repeats(previous.slice(0, 10)), ...fresh]);
+      previous = fresh;
+      await sleep(20);
+    };
+    const byOne: BatchSummary[] = [];
+    const byTwo: BatchSummary[] = [];
+    // Each phase lasts until the node that just joined has consumed (a rebalance stops the group for seconds).
+    const one = start(streams, groupId, byOne, 1);
+    for (let i = 0; i < 20 || (consumed(byOne) === 0 && i < 1_000); i++) await round();
+    const two = start(streams, groupId, byTwo, 2);
+    const oneBeforeTwo = consumed(byOne);
+    for (let i = 0; i < 20 || (consumed(byTwo) === 0 && i < 1_000); i++) await round();
+    for (let i = 0; i < 20; i++) await round();
+    const twoBeforeOneLeft = consumed(byTwo);
+    const oneWithTwo = consumed(byOne) - oneBeforeTwo;
+    await one.stop();
+    for (let i = 0; i < 30; i++) await round();
+    const counts = account(await readDeduped(kafka, output, records.distinct.length), records.distinct);
+    await two.stop();
+    console.log('dedupe through two rebalances', {
+      produced: records.distinct.length + records.duplicates,
+      duplicatesInjected: records.duplicates,
+      consumedByOne: consumed(byOne),
+      consumedByOneWithTwo: oneWithTwo,
+      consumedByTwo: consumed(byTwo),
+      consumedByTwoWithOne: twoBeforeOneLeft,
+      ...counts,
+    });
+    expect(counts).toEqual({ emitted: records.distinct.length, missing: 0, extra: 0, outOfOrder: 0 });
+    // Both held partitions at once: the second took some over while the first still ran.
+    expect(twoBeforeOneLeft).toBeGreaterThan(0);
+    expect(oneWithTwo).toBeGreaterThan(0);
   });
 });
