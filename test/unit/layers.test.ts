@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 
 const LAYERS: readonly (readonly string[])[] = [
   ['cli'],
+  ['dedupe'],
   ['bridge', 'replay'],
   ['http'],
   ['simulator'],
