@@ -14,9 +14,14 @@
  * machine crash. A machine crash between flushes can leave the file torn, and a writable map lets a stray
  * native write reach it: either way this file is only the local copy of the changelog (issue 19), so a node
  * that did not close its stores cleanly rebuilds them from there.
+ *
+ * The checkpoint (a third tree, `meta`) is the changelog offset the ids reflect everything before, written in
+ * the same transaction as the ids it comes with. A marker file `<topic>.<partition>.clean` is written once
+ * close() has synced and closed the file, and removed at open: a store opened without it was not closed
+ * cleanly, so its file is deleted unread (it may be torn) and the store starts empty, without a checkpoint.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fsyncSync, mkdirSync, openSync, rmSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -30,6 +35,8 @@ const MAX_EVENT_ID_LENGTH = 128;
 const EXPIRE_CHUNK = 10_000;
 /** `by-time` holds only keys; LMDB stores an empty value in no bytes. */
 const NO_VALUE = Buffer.alloc(0);
+/** The key of the checkpoint in `meta`; its value an int64 big-endian. */
+const NEXT_OFFSET = 'next-offset';
 
 /** The fields of LMDB's mdb_stat this store reads (lmdb-js types getStats() as `{}`). */
 interface TreeStats {
@@ -48,6 +55,8 @@ export class DiskSeenStore implements SeenStore {
     private readonly root: RootDatabase,
     private readonly ids: Database<number, string>,
     private readonly byTime: Database<Buffer, [number, string]>,
+    private readonly meta: Database<Buffer, string>,
+    private readonly marker: string,
   ) {
     // mdb_stat's count is kept in the tree's header: reading it is O(1), not a scan.
     this.#size = (ids.getStats() as TreeStats).entryCount;
@@ -60,15 +69,26 @@ export class DiskSeenStore implements SeenStore {
       throw new RangeError(`Not a partition number: ${partition}`);
     }
     mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${topic}.${partition}.lmdb`);
+    const marker = join(dir, `${topic}.${partition}.clean`);
+    if (!takeMarker(marker)) {
+      rmSync(path, { force: true });
+      rmSync(`${path}-lock`, { force: true });
+    }
     const root = open({
-      path: join(dir, `${topic}.${partition}.lmdb`),
-      maxDbs: 2,
+      path,
+      maxDbs: 3,
       noSync: true,
       useWritemap: true,
     });
     const ids = root.openDB<number, string>('ids', { encoding: 'ordered-binary' });
     const byTime = root.openDB<Buffer, [number, string]>('by-time', { encoding: 'binary' });
-    return new DiskSeenStore(root, ids, byTime);
+    const meta = root.openDB<Buffer, string>('meta', { encoding: 'binary' });
+    return new DiskSeenStore(root, ids, byTime, meta, marker);
+  }
+
+  get checkpoint(): bigint | undefined {
+    return this.meta.get(NEXT_OFFSET)?.readBigInt64BE();
   }
 
   get size(): number {
@@ -79,8 +99,9 @@ export class DiskSeenStore implements SeenStore {
     return this.ids.get(eventId);
   }
 
-  remember(entries: readonly SeenEntry[]): void {
+  remember(entries: readonly SeenEntry[], nextOffset?: bigint): void {
     for (const { eventId, at } of entries) checkEntry(eventId, at);
+    if (nextOffset !== undefined && nextOffset < 0n) throw new RangeError(`Not an offset: ${nextOffset}`);
     let added = 0;
     this.root.transactionSync(() => {
       for (const { eventId, at } of entries) {
@@ -90,6 +111,11 @@ export class DiskSeenStore implements SeenStore {
         else this.byTime.removeSync([earlier, eventId]);
         this.ids.putSync(eventId, at);
         this.byTime.putSync([at, eventId], NO_VALUE);
+      }
+      if (nextOffset !== undefined) {
+        const value = Buffer.allocUnsafe(8);
+        value.writeBigInt64BE(nextOffset);
+        this.meta.putSync(NEXT_OFFSET, value);
       }
     });
     this.#size += added;
@@ -120,6 +146,7 @@ export class DiskSeenStore implements SeenStore {
     this.root.transactionSync(() => {
       this.ids.clearSync();
       this.byTime.clearSync();
+      this.meta.clearSync();
     });
     this.#size = 0;
     await this.#sync();
@@ -129,8 +156,34 @@ export class DiskSeenStore implements SeenStore {
   readonly #sync = (): Promise<void> =>
     promisify((done: (error?: Error) => void) => (this.root as unknown as Syncable).sync(done))();
 
+  /** Syncs and closes the file, then leaves the marker that says it was closed cleanly. */
   async close(): Promise<void> {
+    await this.#sync();
     await this.root.close();
+    closeSync(openSync(this.marker, 'w'));
+    syncDirectory(dirname(this.marker));
+  }
+}
+
+/** Whether the clean-close marker was there; removed (durably) so that a crash from now on leaves none. */
+function takeMarker(marker: string): boolean {
+  try {
+    unlinkSync(marker);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  syncDirectory(dirname(marker));
+  return true;
+}
+
+/** fsync of a directory, so that a file created or removed in it stays so after a machine crash. */
+function syncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -6,6 +6,8 @@ import type { SeenEntry, SeenStore } from './seen-store';
 
 export class MemorySeenStore implements SeenStore {
   private readonly seen = new Map<string, number>();
+  /** Nothing survives the process: every restore reads the changelog from its start. */
+  readonly checkpoint = undefined;
 
   seenAt(eventId: string): number | undefined {
     return this.seen.get(eventId);

@@ -24,12 +24,32 @@ describe('DiskSeenStore', () => {
       ).toEqual(['events.sms.0.lmdb', 'events.sms.12.lmdb']);
     });
 
-    it('does not move an id back to an earlier time', async () => {
+    it('leaves a marker when closed and takes it at open; without it, starts empty and without a checkpoint', async () => {
       const s = DiskSeenStore.open(dir, 't', 0);
-      s.remember([{ eventId: 'a', at: 50 }]);
-      s.remember([{ eventId: 'a', at: 10 }]);
-      expect(s.seenAt('a')).toBe(50);
-      await expect(s.expireBefore(20)).resolves.toBe(0);
+      s.remember(entries('e', 0, 10), 10n);
+      await s.flush();
+      await s.close();
+      expect(readdirSync(dir)).toContain('t.0.clean');
+      const again = DiskSeenStore.open(dir, 't', 0);
+      expect(readdirSync(dir)).not.toContain('t.0.clean');
+      expect([again.size, again.checkpoint]).toEqual([10, 10n]);
+      // A crash: the process ends without close(), so no marker; the next open trusts nothing of the file.
+      again.remember(entries('e', 10, 20), 20n);
+      await again.flush();
+      await (again as unknown as { root: { close(): Promise<void> } }).root.close();
+      const afterCrash = DiskSeenStore.open(dir, 't', 0);
+      expect([afterCrash.size, afterCrash.checkpoint, afterCrash.seenAt('e-0')]).toEqual([
+        0,
+        undefined,
+        undefined,
+      ]);
+      await afterCrash.close();
+    });
+
+    it('refuses a negative checkpoint, and remembers nothing of that call', async () => {
+      const s = DiskSeenStore.open(dir, 't', 0);
+      expect(() => s.remember([{ eventId: 'a', at: 1 }], -1n)).toThrow(RangeError);
+      expect([s.size, s.checkpoint]).toEqual([0, undefined]);
       await s.close();
     });
 

@@ -1,6 +1,9 @@
 import { MemorySeenStore } from '../../../src/dedupe/memory-store';
+import { behavesAsSeenStore } from './seen-store-behaviour';
 
 describe('MemorySeenStore', () => {
+  behavesAsSeenStore(() => new MemorySeenStore(), { persistent: false });
+
   it('remembers ids at once, keeping the later time of an id', () => {
     const store = new MemorySeenStore();
     store.remember([

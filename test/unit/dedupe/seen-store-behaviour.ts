@@ -1,6 +1,8 @@
 /**
- * What every SeenStore must do, as a suite any implementation runs (disk-store.test.ts, seen-store.test.ts), so
- * that the tests are about the interface and not about one store.
+ * What every SeenStore must do, as a suite any implementation runs (disk-store.test.ts, seen-store.test.ts,
+ * memory-store.test.ts), so that the tests are about the interface and not about one store. A store that keeps
+ * nothing across close (`persistent: false`, the memory store) skips what is about reopening, and has no
+ * checkpoint.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,8 @@ export function entries(prefix: string, from: number, to: number, at = (i: numbe
   }));
 }
 
-export function behavesAsSeenStore(open: OpenSeenStore): void {
+export function behavesAsSeenStore(open: OpenSeenStore, { persistent = true } = {}): void {
+  const whenPersistent = persistent ? it : () => undefined;
   let dir: string;
   const opened: SeenStore[] = [];
   /** A store closed after the test unless the test closed it. */
@@ -60,6 +63,20 @@ export function behavesAsSeenStore(open: OpenSeenStore): void {
     expect(s.size).toBe(2);
   });
 
+  it('does not move an id back to an earlier time', async () => {
+    const s = store();
+    s.remember([{ eventId: 'a', at: 50 }]);
+    s.remember([
+      { eventId: 'a', at: 10 },
+      { eventId: 'b', at: 20 },
+      { eventId: 'b', at: 15 },
+    ]);
+    expect(s.seenAt('a')).toBe(50);
+    expect(s.seenAt('b')).toBe(20);
+    await expect(s.expireBefore(20)).resolves.toBe(0);
+    expect(s.size).toBe(2);
+  });
+
   it('forgets exactly the ids remembered before the given time', async () => {
     const s = store();
     s.remember(entries('e', 0, 20, (i) => 100 + i));
@@ -81,7 +98,7 @@ export function behavesAsSeenStore(open: OpenSeenStore): void {
     expect(s.size).toBe(0);
   });
 
-  it('keeps what was flushed when reopened after close', async () => {
+  whenPersistent('keeps what was flushed when reopened after close', async () => {
     const s = open(dir, 'events.location', 3);
     s.remember(entries('e', 0, 100));
     await s.expireBefore(40);
@@ -94,7 +111,7 @@ export function behavesAsSeenStore(open: OpenSeenStore): void {
     expect(again.seenAt('e-99')).toBe(99);
   });
 
-  it('is empty after clear, then remembers again, and stays empty when reopened', async () => {
+  whenPersistent('is empty after clear, then remembers again, and stays empty when reopened', async () => {
     const s = open(dir, 'events.location', 0);
     s.remember(entries('e', 0, 10));
     await s.flush();
@@ -110,6 +127,39 @@ export function behavesAsSeenStore(open: OpenSeenStore): void {
     expect(again.size).toBe(0);
     expect(again.seenAt('e-0')).toBeUndefined();
   });
+
+  if (persistent) {
+    it('has no checkpoint until one is remembered, then the latest, kept across close', async () => {
+      const s = open(dir, 'events.location', 1);
+      expect(s.checkpoint).toBeUndefined();
+      s.remember(entries('e', 0, 10), 10n);
+      expect(s.checkpoint).toBe(10n);
+      s.remember(entries('e', 10, 12));
+      expect(s.checkpoint).toBe(10n);
+      s.remember([], 13n);
+      expect(s.checkpoint).toBe(13n);
+      await s.close();
+      const again = store('events.location', 1);
+      expect(again.checkpoint).toBe(13n);
+      expect(again.size).toBe(12);
+    });
+
+    it('forgets the checkpoint with the ids on clear, also when reopened', async () => {
+      const s = open(dir, 'events.location', 2);
+      s.remember(entries('e', 0, 3), 7n);
+      await s.clear();
+      expect(s.checkpoint).toBeUndefined();
+      await s.close();
+      expect(store('events.location', 2).checkpoint).toBeUndefined();
+    });
+  } else {
+    it('has no checkpoint, whatever it is given: every restore reads the whole changelog', () => {
+      const s = store();
+      s.remember(entries('e', 0, 3), 3n);
+      expect(s.checkpoint).toBeUndefined();
+      expect(s.size).toBe(3);
+    });
+  }
 
   it('counts each id once, however often it is remembered', async () => {
     const s = store();

@@ -7,13 +7,15 @@ import type { SeenEntry, SeenStore } from '../../../src/dedupe/seen-store';
 import { behavesAsSeenStore } from './seen-store-behaviour';
 
 /** What "disk" holds per (dir, topic, partition). */
-const disk = new Map<string, ReadonlyMap<string, number>>();
+const disk = new Map<string, { ids: ReadonlyMap<string, number>; checkpoint: bigint | undefined }>();
 
 class MapSeenStore implements SeenStore {
   #ids: Map<string, number>;
+  checkpoint: bigint | undefined;
 
   constructor(private readonly file: string) {
-    this.#ids = new Map(disk.get(file));
+    this.#ids = new Map(disk.get(file)?.ids);
+    this.checkpoint = disk.get(file)?.checkpoint;
   }
 
   get size(): number {
@@ -24,10 +26,11 @@ class MapSeenStore implements SeenStore {
     return this.#ids.get(eventId);
   }
 
-  remember(entries: readonly SeenEntry[]): void {
+  remember(entries: readonly SeenEntry[], nextOffset?: bigint): void {
     for (const { eventId, at } of entries) {
       if (!(this.#ids.get(eventId)! >= at)) this.#ids.set(eventId, at);
     }
+    this.checkpoint = nextOffset ?? this.checkpoint;
   }
 
   async expireBefore(before: number): Promise<number> {
@@ -37,15 +40,18 @@ class MapSeenStore implements SeenStore {
   }
 
   async flush(): Promise<void> {
-    disk.set(this.file, new Map(this.#ids));
+    disk.set(this.file, { ids: new Map(this.#ids), checkpoint: this.checkpoint });
   }
 
   async clear(): Promise<void> {
     this.#ids.clear();
+    this.checkpoint = undefined;
     await this.flush();
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.flush();
+  }
 }
 
 describe('SeenStore behaviour (a map in memory)', () => {
