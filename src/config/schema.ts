@@ -566,9 +566,9 @@ const dedupe = z
     expiryIntervalMs: positiveMs.default(60_000).meta({
       description: "How much stream time passes between two expiries of a partition's remembered ids.",
     }),
-    stateDir: z.string().min(1).default('/var/lib/thingspace-bridge/dedupe').meta({
+    stateDir: z.string().min(1).optional().meta({
       description:
-        'Directory of the on-disk state store, on a persistent volume (not used by the memory store).',
+        "Directory of the on-disk state (one LMDB file per input partition), on a persistent volume: a restart reads only the changelog's tail. Absent: the state is kept in memory and rebuilt from the whole changelog at every start.",
     }),
   })
   .prefault({})

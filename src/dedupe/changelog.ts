@@ -2,13 +2,19 @@
  * The changelog of one input partition's state: its records (key = eventId, value = the time as an int64
  * big-endian, epoch ms, also the record's timestamp), and the rebuild of a SeenStore from it.
  *
- * The rebuild reads the partition from its start up to the high watermark taken when it starts, read_committed:
+ * The rebuild reads the partition from the store's checkpoint (its start when the store has none, the store
+ * cleared first) up to the high watermark taken when it starts, read_committed:
  * it waits for any transaction still open there (a zombie's, or a crashed incarnation's) to end, which is what
  * makes a stale committed offset harmless (docs/dedupe.md, "Fencing zombies"). Aborted transactions are filtered
  * here, across fetches: the library's own filter keeps an aborted range whose abort marker is not in the same
  * response.
  */
-import { FetchIsolationLevels, type Consumer, type MessageToProduce } from '@platformatic/kafka';
+import {
+  FetchIsolationLevels,
+  type Consumer,
+  type MessageToProduce,
+  type ProduceResult,
+} from '@platformatic/kafka';
 import type { SeenEntry, SeenStore } from './seen-store';
 
 export function changelogRecord(topic: string, partition: number, entry: SeenEntry): MessageToProduce {
@@ -23,6 +29,21 @@ export function changelogEntry(key: Buffer | null, value: Buffer | null): SeenEn
   return { eventId: key.toString(), at: Number(value.readBigInt64BE()) };
 }
 
+/**
+ * The offset after the `count` changelog records one transactional send wrote to `topic`/`partition` (one record
+ * batch from the base offset it gave): what a store that remembers them reflects everything before. Undefined
+ * when the send did not say.
+ */
+export function changelogEnd(
+  written: ProduceResult,
+  topic: string,
+  partition: number,
+  count: number,
+): bigint | undefined {
+  const base = written.offsets?.find((o) => o.topic === topic && o.partition === partition)?.offset;
+  return base === undefined ? undefined : base + BigInt(count);
+}
+
 /** The control record type of an abort marker (the key's second int16: 0 abort, 1 commit). */
 const ABORT_MARKER = 0;
 const IS_CONTROL = 1 << 5;
@@ -30,6 +51,8 @@ const FETCH_MAX_BYTES = 4 * 1024 * 1024;
 const FETCH_MAX_WAIT_MS = 500;
 
 export interface RestoreResult {
+  /** The offset the read started from: the store's checkpoint, or 0 for a full rebuild. */
+  from: bigint;
   /** Records read (the ids remembered before the window's cut). */
   records: number;
   /** The newest time read; the store has forgotten what is older than it minus the window. */
@@ -37,8 +60,9 @@ export interface RestoreResult {
 }
 
 /**
- * Rebuilds `store` from changelog partition `partition` of `topic`: cleared, then every entry up to the high
- * watermark at the start, then what is older than the window by the newest entry expired.
+ * Brings `store` up to date from changelog partition `partition` of `topic`: from its checkpoint (else cleared,
+ * from the start), every entry up to the high watermark at the start, each fetch's entries remembered with the
+ * offset after them; then what is older than the window by the newest entry read expired.
  */
 export async function restore(
   consumer: Consumer,
@@ -48,8 +72,9 @@ export async function restore(
   windowMs: number,
   signal?: AbortSignal,
 ): Promise<RestoreResult> {
-  await store.clear();
-  let next = 0n;
+  const from = store.checkpoint ?? 0n;
+  if (store.checkpoint === undefined) await store.clear();
+  let next = from;
   let end: bigint | undefined;
   let records = 0;
   let newest: number | undefined;
@@ -102,11 +127,11 @@ export async function restore(
         if (newest === undefined || entry.at > newest) newest = entry.at;
       }
     }
-    store.remember(entries);
+    store.remember(entries, next);
     records += entries.length;
     // Reached what was stable when the rebuild started: nothing older than `end` is left open.
     if (next >= end) break;
   }
   if (newest !== undefined) await store.expireBefore(newest - windowMs);
-  return { records, newest };
+  return { from, records, newest };
 }

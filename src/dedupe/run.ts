@@ -7,6 +7,7 @@ import type { DedupeServiceConfig } from '../config';
 import { topicsOf } from '../config';
 import { platformaticConnection } from '../kafka/clients';
 import type { Logger } from '../observability';
+import { DiskSeenStore } from './disk-store';
 import { MemorySeenStore } from './memory-store';
 import type { SeenStore } from './seen-store';
 import { DedupeService, type DedupeServiceOptions } from './service';
@@ -15,7 +16,8 @@ import { dedupeTopics, ensureDedupeTopics } from './topics';
 export interface DedupeHooks {
   onBatch?: DedupeServiceOptions['onBatch'];
   onAbort?: DedupeServiceOptions['onAbort'];
-  /** The state store of a partition; in memory when absent. */
+  onRestore?: DedupeServiceOptions['onRestore'];
+  /** The state store of a partition; else on disk under `dedupe.stateDir`, in memory without one. */
   createStore?: (topic: string, partition: number) => SeenStore;
 }
 
@@ -47,9 +49,16 @@ export async function runDedupe(
     batchSize: dedupe.batchSize,
     lingerMs: dedupe.lingerMs,
     expiryIntervalMs: dedupe.expiryIntervalMs,
-    createStore: hooks.createStore ?? (() => new MemorySeenStore()),
+    createStore: hooks.createStore ?? storeFactory(dedupe.stateDir),
     logger,
     onBatch: hooks.onBatch,
     onAbort: hooks.onAbort,
+    onRestore: hooks.onRestore,
   }).run(signal);
+}
+
+/** One LMDB file per partition under `stateDir` (a restart reads only the changelog's tail); else memory. */
+function storeFactory(stateDir: string | undefined): DedupeServiceOptions['createStore'] {
+  if (stateDir === undefined) return () => new MemorySeenStore();
+  return (topic, partition) => DiskSeenStore.open(stateDir, topic, partition);
 }

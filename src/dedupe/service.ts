@@ -15,7 +15,7 @@ import type { Logger } from '../observability';
 import { backoffDelay } from '../util/backoff';
 import { inBatches } from './batches';
 import { commitBatch } from './batch-transaction';
-import { restore } from './changelog';
+import { changelogEnd, restore, type RestoreResult } from './changelog';
 import { decide, partitionKey, type BatchCounts, type Route } from './decide';
 import { WindowExpiry } from './expiry';
 import type { SeenStore } from './seen-store';
@@ -38,6 +38,13 @@ export interface DedupeServiceOptions {
   onBatch?: (summary: BatchSummary) => void;
   /** After each failed batch (aborted) or session. */
   onAbort?: (error: unknown) => void;
+  /** After each partition's state is brought up to date from its changelog. */
+  onRestore?: (summary: RestoreSummary) => void;
+}
+
+export interface RestoreSummary extends RestoreResult {
+  topic: string;
+  partition: number;
 }
 
 export interface BatchSummary extends BatchCounts {
@@ -151,13 +158,18 @@ export class DedupeService {
       stores.set(key, state.store);
     }
     const decision = decide(current, this.routes, stores, this.options.windowMs);
+    let written = {};
     if (current.length > 0) {
       const { logger } = this.options;
-      await commitBatch(producer, consumer, decision.records, [...last.values()], () =>
+      written = await commitBatch(producer, consumer, decision.records, [...last.values()], () =>
         logger.debug({ records: decision.records.length, partitions: last.size }, 'dedupe batch sent'),
       );
     }
-    for (const [key, entries] of decision.remember) stores.get(key)!.remember(entries);
+    for (const [key, entries] of decision.remember) {
+      const { topic, partition } = last.get(key)!;
+      const next = changelogEnd(written, this.routes.get(topic)!.changelog, partition, entries.length);
+      stores.get(key)!.remember(entries, next);
+    }
     for (const [key, message] of last) await states.get(key)!.expiry.advance(Number(message.timestamp));
     let stateSize = 0;
     for (const { store } of states.values()) stateSize += store.size;
@@ -170,10 +182,10 @@ export class DedupeService {
     partition: number,
     signal: AbortSignal,
   ): Promise<PartitionState> {
-    const { windowMs, expiryIntervalMs, createStore, logger } = this.options;
+    const { windowMs, expiryIntervalMs, createStore, logger, onRestore } = this.options;
     const store = createStore(topic, partition);
     const started = Date.now();
-    const { records, newest } = await restore(
+    const result = await restore(
       consumer,
       this.routes.get(topic)!.changelog,
       partition,
@@ -182,10 +194,20 @@ export class DedupeService {
       signal,
     );
     logger.info(
-      { topic, partition, records, remembered: store.size, ms: Date.now() - started },
-      'dedupe state rebuilt from its changelog',
+      {
+        topic,
+        partition,
+        from: Number(result.from),
+        records: result.records,
+        remembered: store.size,
+        ms: Date.now() - started,
+      },
+      result.from === 0n
+        ? 'dedupe state rebuilt from its changelog'
+        : "dedupe state caught up on its changelog's tail",
     );
-    return { store, expiry: new WindowExpiry(store, windowMs, expiryIntervalMs, newest) };
+    onRestore?.({ topic, partition, ...result });
+    return { store, expiry: new WindowExpiry(store, windowMs, expiryIntervalMs, result.newest) };
   }
 }
 

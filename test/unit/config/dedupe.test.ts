@@ -12,7 +12,6 @@ describe('the dedupe section', () => {
       batchSize: 500,
       lingerMs: 20,
       expiryIntervalMs: 60_000,
-      stateDir: '/var/lib/thingspace-bridge/dedupe',
     });
     expect(parseConfig(minimal(), {}).config.dedupe).toEqual(config.dedupe);
   });
