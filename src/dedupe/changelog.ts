@@ -2,8 +2,8 @@
  * The changelog of one input partition's state: its records (key = eventId, value = the time as an int64
  * big-endian, epoch ms, also the record's timestamp), and the rebuild of a SeenStore from it.
  *
- * The rebuild reads the partition from the store's checkpoint (its start when the store has none, the store
- * cleared first) up to the high watermark taken when it starts, read_committed:
+ * The rebuild reads the partition from the store's checkpoint (its start when the store has none or one past the
+ * partition's end, the store cleared first) up to the high watermark taken when it starts, read_committed:
  * it waits for any transaction still open there (a zombie's, or a crashed incarnation's) to end, which is what
  * makes a stale committed offset harmless (docs/dedupe.md, "Fencing zombies"). Aborted transactions are filtered
  * here, across fetches: the library's own filter keeps an aborted range whose abort marker is not in the same
@@ -72,9 +72,11 @@ export async function restore(
   windowMs: number,
   signal?: AbortSignal,
 ): Promise<RestoreResult> {
-  const from = store.checkpoint ?? 0n;
-  if (store.checkpoint === undefined) await store.clear();
-  let next = from;
+  let from = store.checkpoint;
+  // Past the changelog's end, the state is not this changelog's copy (the topic was recreated): start over.
+  if (from !== undefined && from > (await endOffset(consumer, topic, partition))) from = undefined;
+  if (from === undefined) await store.clear();
+  let next = from ?? 0n;
   let end: bigint | undefined;
   let records = 0;
   let newest: number | undefined;
@@ -133,5 +135,11 @@ export async function restore(
     if (next >= end) break;
   }
   if (newest !== undefined) await store.expireBefore(newest - windowMs);
-  return { from, records, newest };
+  return { from: from ?? 0n, records, newest };
+}
+
+/** The changelog partition's high watermark. */
+async function endOffset(consumer: Consumer, topic: string, partition: number): Promise<bigint> {
+  const offsets = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] } });
+  return offsets.get(topic)![partition]!;
 }
