@@ -12,9 +12,11 @@ import type { SeenStore } from './seen-store';
 import { DedupeService, type DedupeServiceOptions } from './service';
 import { dedupeTopics, ensureDedupeTopics } from './topics';
 
-export interface DedupeHooks {
-  onBatch?: DedupeServiceOptions['onBatch'];
-  onAbort?: DedupeServiceOptions['onAbort'];
+/** What the service tells (metrics, readiness: monitor.ts), and its store. */
+export interface DedupeHooks extends Pick<
+  DedupeServiceOptions,
+  'onBatch' | 'onAbort' | 'onJoin' | 'onRestoreStart' | 'onRestored'
+> {
   /** The state store of a partition; in memory when absent. */
   createStore?: (topic: string, partition: number) => SeenStore;
 }
@@ -38,7 +40,9 @@ export async function runDedupe(
   await ensureDedupeTopics(connection, streams, { windowMs: dedupe.windowMs, create: kafka.createTopics });
   const transactionalId = `${dedupe.groupId}-${dedupe.instanceId ?? hostname()}`;
   logger.info({ groupId: dedupe.groupId, transactionalId, streams }, 'dedupe starting');
+  const { createStore, ...events } = hooks;
   await new DedupeService({
+    ...events,
     connection,
     groupId: dedupe.groupId,
     transactionalId,
@@ -47,9 +51,7 @@ export async function runDedupe(
     batchSize: dedupe.batchSize,
     lingerMs: dedupe.lingerMs,
     expiryIntervalMs: dedupe.expiryIntervalMs,
-    createStore: hooks.createStore ?? (() => new MemorySeenStore()),
+    createStore: createStore ?? (() => new MemorySeenStore()),
     logger,
-    onBatch: hooks.onBatch,
-    onAbort: hooks.onAbort,
   }).run(signal);
 }

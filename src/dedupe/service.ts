@@ -38,6 +38,25 @@ export interface DedupeServiceOptions {
   onBatch?: (summary: BatchSummary) => void;
   /** After each failed batch (aborted) or session. */
   onAbort?: (error: unknown) => void;
+  /** The consumer joined the group (a session's start or a rebalance): every state is dropped. */
+  onJoin?: () => void;
+  /** A partition's state rebuild starts. */
+  onRestoreStart?: (topic: string, partition: number) => void;
+  /** A partition's state was rebuilt from its changelog. */
+  onRestored?: (summary: RestoreSummary) => void;
+}
+
+/** One partition's state: its ids remembered now. */
+export interface PartitionSize {
+  topic: string;
+  partition: number;
+  size: number;
+}
+
+export interface RestoreSummary extends PartitionSize {
+  /** Changelog records read. */
+  records: number;
+  durationMs: number;
 }
 
 export interface BatchSummary extends BatchCounts {
@@ -45,9 +64,15 @@ export interface BatchSummary extends BatchCounts {
   stale: number;
   /** Ids remembered now, over the partitions this member holds. */
   stateSize: number;
+  /** Ids remembered now, per partition this member holds. */
+  stateSizes: PartitionSize[];
+  /** From the batch's arrival to its commit (state rebuilds included). */
+  durationMs: number;
 }
 
 interface PartitionState {
+  topic: string;
+  partition: number;
   store: SeenStore;
   expiry: WindowExpiry;
 }
@@ -105,7 +130,10 @@ export class DedupeService {
     forwardPlatformaticLogs(producer, logger);
     const states = new Map<string, PartitionState>();
     let rebalanced = false;
-    consumer.on('consumer:group:join', () => (rebalanced = true));
+    consumer.on('consumer:group:join', () => {
+      rebalanced = true;
+      this.options.onJoin?.();
+    });
     const stop = () => void stream?.close().catch(() => undefined);
     let stream: Awaited<ReturnType<Consumer['consume']>> | undefined;
     try {
@@ -138,6 +166,7 @@ export class DedupeService {
     states: Map<string, PartitionState>,
     signal: AbortSignal,
   ): Promise<void> {
+    const started = performance.now();
     const current = batch.filter((message) => generationOf(message) === consumer.generationId);
     const last = new Map<string, Message>();
     for (const message of current) last.set(partitionKey(message.topic, message.partition), message);
@@ -159,9 +188,18 @@ export class DedupeService {
     }
     for (const [key, entries] of decision.remember) stores.get(key)!.remember(entries);
     for (const [key, message] of last) await states.get(key)!.expiry.advance(Number(message.timestamp));
-    let stateSize = 0;
-    for (const { store } of states.values()) stateSize += store.size;
-    this.options.onBatch?.({ ...decision.counts, stale: batch.length - current.length, stateSize });
+    const stateSizes = [...states.values()].map(({ topic, partition, store }) => ({
+      topic,
+      partition,
+      size: store.size,
+    }));
+    this.options.onBatch?.({
+      ...decision.counts,
+      stale: batch.length - current.length,
+      stateSize: stateSizes.reduce((sum, { size }) => sum + size, 0),
+      stateSizes,
+      durationMs: performance.now() - started,
+    });
   }
 
   private async rebuild(
@@ -170,9 +208,10 @@ export class DedupeService {
     partition: number,
     signal: AbortSignal,
   ): Promise<PartitionState> {
-    const { windowMs, expiryIntervalMs, createStore, logger } = this.options;
+    const { windowMs, expiryIntervalMs, createStore, logger, onRestoreStart, onRestored } = this.options;
+    onRestoreStart?.(topic, partition);
     const store = createStore(topic, partition);
-    const started = Date.now();
+    const started = performance.now();
     const { records, newest } = await restore(
       consumer,
       this.routes.get(topic)!.changelog,
@@ -181,11 +220,13 @@ export class DedupeService {
       windowMs,
       signal,
     );
+    const durationMs = performance.now() - started;
     logger.info(
-      { topic, partition, records, remembered: store.size, ms: Date.now() - started },
+      { topic, partition, records, remembered: store.size, ms: Math.round(durationMs) },
       'dedupe state rebuilt from its changelog',
     );
-    return { store, expiry: new WindowExpiry(store, windowMs, expiryIntervalMs, newest) };
+    onRestored?.({ topic, partition, size: store.size, records, durationMs });
+    return { topic, partition, store, expiry: new WindowExpiry(store, windowMs, expiryIntervalMs, newest) };
   }
 }
 
