@@ -64,7 +64,7 @@ export function createDedupeMetrics(): DedupeMetrics {
     aborted,
     batchDuration: new Histogram({
       name: `${PREFIX}batch_duration_seconds`,
-      help: "Time from a batch's arrival to its commit, state rebuilds included.",
+      help: 'Time from the stream handing a batch over to its commit, state rebuilds included.',
       buckets: BATCH_SECONDS,
       registers,
     }),

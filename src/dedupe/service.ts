@@ -66,7 +66,7 @@ export interface BatchSummary extends BatchCounts {
   stateSize: number;
   /** Ids remembered now, per partition this member holds. */
   stateSizes: PartitionSize[];
-  /** From the batch's arrival to its commit (state rebuilds included). */
+  /** From the stream's hand-over of the batch to its commit (state rebuilds included). */
   durationMs: number;
 }
 
