@@ -566,6 +566,15 @@ const dedupe = z
     expiryIntervalMs: positiveMs.default(60_000).meta({
       description: "How much stream time passes between two expiries of a partition's remembered ids.",
     }),
+    port: port.default(8080).meta({
+      description:
+        "Port of the node's one listener: GET /metrics, /healthz and /readyz (ready once the consumer has joined, no state is being rebuilt and the last batch committed).",
+    }),
+    host: z
+      .string()
+      .min(1)
+      .default('0.0.0.0')
+      .meta({ description: 'Address the port listens on; `::` for IPv6.' }),
     stateDir: z.string().min(1).optional().meta({
       description:
         "Directory of the on-disk state (one LMDB file per input partition), on a persistent volume: a restart reads only the changelog's tail. Absent: the state is kept in memory and rebuilt from the whole changelog at every start.",

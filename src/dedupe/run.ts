@@ -13,10 +13,11 @@ import type { SeenStore } from './seen-store';
 import { DedupeService, type DedupeServiceOptions } from './service';
 import { dedupeTopics, ensureDedupeTopics } from './topics';
 
-export interface DedupeHooks {
-  onBatch?: DedupeServiceOptions['onBatch'];
-  onAbort?: DedupeServiceOptions['onAbort'];
-  onRestore?: DedupeServiceOptions['onRestore'];
+/** What the service tells (metrics, readiness: monitor.ts), and its store. */
+export interface DedupeHooks extends Pick<
+  DedupeServiceOptions,
+  'onBatch' | 'onAbort' | 'onJoin' | 'onRestoreStart' | 'onRestored'
+> {
   /** The state store of a partition; else on disk under `dedupe.stateDir`, in memory without one. */
   createStore?: (topic: string, partition: number) => SeenStore;
 }
@@ -40,7 +41,9 @@ export async function runDedupe(
   await ensureDedupeTopics(connection, streams, { windowMs: dedupe.windowMs, create: kafka.createTopics });
   const transactionalId = `${dedupe.groupId}-${dedupe.instanceId ?? hostname()}`;
   logger.info({ groupId: dedupe.groupId, transactionalId, streams }, 'dedupe starting');
+  const { createStore, ...events } = hooks;
   await new DedupeService({
+    ...events,
     connection,
     groupId: dedupe.groupId,
     transactionalId,
@@ -49,11 +52,8 @@ export async function runDedupe(
     batchSize: dedupe.batchSize,
     lingerMs: dedupe.lingerMs,
     expiryIntervalMs: dedupe.expiryIntervalMs,
-    createStore: hooks.createStore ?? storeFactory(dedupe.stateDir),
+    createStore: createStore ?? storeFactory(dedupe.stateDir),
     logger,
-    onBatch: hooks.onBatch,
-    onAbort: hooks.onAbort,
-    onRestore: hooks.onRestore,
   }).run(signal);
 }
 

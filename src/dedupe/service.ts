@@ -15,7 +15,7 @@ import type { Logger } from '../observability';
 import { backoffDelay } from '../util/backoff';
 import { inBatches } from './batches';
 import { commitBatch } from './batch-transaction';
-import { changelogEnd, restore, type RestoreResult } from './changelog';
+import { changelogEnd, restore } from './changelog';
 import { decide, partitionKey, type BatchCounts, type Route } from './decide';
 import { WindowExpiry } from './expiry';
 import type { SeenStore } from './seen-store';
@@ -38,13 +38,27 @@ export interface DedupeServiceOptions {
   onBatch?: (summary: BatchSummary) => void;
   /** After each failed batch (aborted) or session. */
   onAbort?: (error: unknown) => void;
-  /** After each partition's state is brought up to date from its changelog. */
-  onRestore?: (summary: RestoreSummary) => void;
+  /** The consumer joined the group (a session's start or a rebalance): every state is dropped. */
+  onJoin?: () => void;
+  /** A partition's state rebuild starts. */
+  onRestoreStart?: (topic: string, partition: number) => void;
+  /** A partition's state was brought up to date from its changelog. */
+  onRestored?: (summary: RestoreSummary) => void;
 }
 
-export interface RestoreSummary extends RestoreResult {
+/** One partition's state: its ids remembered now. */
+export interface PartitionSize {
   topic: string;
   partition: number;
+  size: number;
+}
+
+export interface RestoreSummary extends PartitionSize {
+  /** The changelog offset read from: 0 for a full rebuild, else the store's checkpoint. */
+  from: bigint;
+  /** Changelog records read. */
+  records: number;
+  durationMs: number;
 }
 
 export interface BatchSummary extends BatchCounts {
@@ -52,9 +66,15 @@ export interface BatchSummary extends BatchCounts {
   stale: number;
   /** Ids remembered now, over the partitions this member holds. */
   stateSize: number;
+  /** Ids remembered now, per partition this member holds. */
+  stateSizes: PartitionSize[];
+  /** From the stream's hand-over of the batch to its commit (state rebuilds included). */
+  durationMs: number;
 }
 
 interface PartitionState {
+  topic: string;
+  partition: number;
   store: SeenStore;
   expiry: WindowExpiry;
 }
@@ -112,7 +132,10 @@ export class DedupeService {
     forwardPlatformaticLogs(producer, logger);
     const states = new Map<string, PartitionState>();
     let rebalanced = false;
-    consumer.on('consumer:group:join', () => (rebalanced = true));
+    consumer.on('consumer:group:join', () => {
+      rebalanced = true;
+      this.options.onJoin?.();
+    });
     const stop = () => void stream?.close().catch(() => undefined);
     let stream: Awaited<ReturnType<Consumer['consume']>> | undefined;
     try {
@@ -145,6 +168,7 @@ export class DedupeService {
     states: Map<string, PartitionState>,
     signal: AbortSignal,
   ): Promise<void> {
+    const started = performance.now();
     const current = batch.filter((message) => generationOf(message) === consumer.generationId);
     const last = new Map<string, Message>();
     for (const message of current) last.set(partitionKey(message.topic, message.partition), message);
@@ -171,9 +195,18 @@ export class DedupeService {
       stores.get(key)!.remember(entries, next);
     }
     for (const [key, message] of last) await states.get(key)!.expiry.advance(Number(message.timestamp));
-    let stateSize = 0;
-    for (const { store } of states.values()) stateSize += store.size;
-    this.options.onBatch?.({ ...decision.counts, stale: batch.length - current.length, stateSize });
+    const stateSizes = [...states.values()].map(({ topic, partition, store }) => ({
+      topic,
+      partition,
+      size: store.size,
+    }));
+    this.options.onBatch?.({
+      ...decision.counts,
+      stale: batch.length - current.length,
+      stateSize: stateSizes.reduce((sum, { size }) => sum + size, 0),
+      stateSizes,
+      durationMs: performance.now() - started,
+    });
   }
 
   private async rebuild(
@@ -182,10 +215,11 @@ export class DedupeService {
     partition: number,
     signal: AbortSignal,
   ): Promise<PartitionState> {
-    const { windowMs, expiryIntervalMs, createStore, logger, onRestore } = this.options;
+    const { windowMs, expiryIntervalMs, createStore, logger, onRestoreStart, onRestored } = this.options;
+    onRestoreStart?.(topic, partition);
     const store = createStore(topic, partition);
-    const started = Date.now();
-    const result = await restore(
+    const started = performance.now();
+    const { from, records, newest } = await restore(
       consumer,
       this.routes.get(topic)!.changelog,
       partition,
@@ -193,21 +227,15 @@ export class DedupeService {
       windowMs,
       signal,
     );
+    const durationMs = performance.now() - started;
     logger.info(
-      {
-        topic,
-        partition,
-        from: Number(result.from),
-        records: result.records,
-        remembered: store.size,
-        ms: Date.now() - started,
-      },
-      result.from === 0n
+      { topic, partition, from: Number(from), records, remembered: store.size, ms: Math.round(durationMs) },
+      from === 0n
         ? 'dedupe state rebuilt from its changelog'
         : "dedupe state caught up on its changelog's tail",
     );
-    onRestore?.({ topic, partition, ...result });
-    return { store, expiry: new WindowExpiry(store, windowMs, expiryIntervalMs, result.newest) };
+    onRestored?.({ topic, partition, size: store.size, from, records, durationMs });
+    return { topic, partition, store, expiry: new WindowExpiry(store, windowMs, expiryIntervalMs, newest) };
   }
 }
 

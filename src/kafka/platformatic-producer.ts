@@ -154,12 +154,17 @@ function toProduce(topic: string, message: Message, partitions: number): Message
 }
 
 /** The Kafka error codes (`NOT_LEADER_OR_FOLLOWER`, ...) inside one of the library's errors, for the log. */
-export function errorCodes(error: unknown, depth = 0): string[] {
+export const errorCodes = (error: unknown): string[] => errorFields(error, 'apiId');
+
+/** The library's own codes (`PLT_KFK_NETWORK`, ...) inside one of its errors, the outer one's first. */
+export const clientErrorCodes = (error: unknown): string[] => errorFields(error, 'code');
+
+function errorFields(error: unknown, field: 'apiId' | 'code', depth = 0): string[] {
   if (typeof error !== 'object' || error === null || depth > 4) return [];
-  const { apiId, errors, cause } = error as { apiId?: unknown; errors?: unknown; cause?: unknown };
+  const { [field]: value, errors, cause } = error as Record<string, unknown>;
   const inner: unknown[] = Array.isArray(errors) ? [...(errors as unknown[]), cause] : [cause];
-  const nested = inner.flatMap((e) => errorCodes(e, depth + 1));
-  return [...new Set([...(typeof apiId === 'string' ? [apiId] : []), ...nested])];
+  const nested = inner.flatMap((e) => errorFields(e, field, depth + 1));
+  return [...new Set([...(typeof value === 'string' ? [value] : []), ...nested])];
 }
 
 function bytes(data: Buffer | string): Buffer {

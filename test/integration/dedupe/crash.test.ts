@@ -3,10 +3,8 @@
  * instance id, so the restart fences what the killed run left open): the deduplicated topic holds every distinct
  * eventId exactly once, in per-key order, for a read_committed reader. Prints the counts (issue 19).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Producer } from 'kafkajs';
 import { topicSettings } from '../../../src/config';
@@ -14,9 +12,16 @@ import { changelogTopic, dedupedTopic } from '../../../src/dedupe/topics';
 import { testServers, uniqueName } from '../../infra/kafka';
 import { prefixedTopics } from '../../support/clients';
 import { tempDirs } from '../../support/temp';
-import { account, orderedProducer, produce, readDeduped, Records, type Sent } from './support';
+import {
+  account,
+  dedupeNode as dedupe,
+  orderedProducer,
+  produce,
+  readDeduped,
+  Records,
+  type Sent,
+} from './support';
 
-const root = join(__dirname, '../../..');
 const PARTITIONS = 3;
 const BACKLOG = 120;
 const AFTER_RESTART = 40;
@@ -25,36 +30,6 @@ const PER_ROUND = 50;
 const KILL_AFTER = 2_000;
 
 jest.setTimeout(240_000);
-
-interface Node {
-  child: ChildProcess;
-  /** Resolves with the next log line whose `msg` is `msg`. */
-  next(msg: string): Promise<void>;
-}
-
-/** Starts `dedupe --config <file>` (logging at debug: a line per batch, once its records are written). */
-function dedupe(configFile: string): Node {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'dedupe', '--config', configFile],
-    { cwd: root, env: { ...process.env, BRIDGE_CONFIG: '' }, stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  const waiting = new Map<string, () => void>();
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    const { msg } = JSON.parse(line) as { msg?: string };
-    if (msg === undefined) return;
-    waiting.get(msg)?.();
-    waiting.delete(msg);
-  });
-  return {
-    child,
-    next: (msg) =>
-      new Promise<void>((resolve, reject) => {
-        waiting.set(msg, resolve);
-        child.once('exit', (code) => reject(new Error(`dedupe exited with ${code} before "${msg}"`)));
-      }),
-  };
-}
 
 describe('dedupe SIGKILLed under load', () => {
   const { kafka, brokers } = testServers();
@@ -91,7 +66,7 @@ describe('dedupe SIGKILLed under load', () => {
       JSON.stringify({
         kafka: { brokers, createTopics: true, topics: topicSettings(streams) },
         log: { level: 'debug' },
-        dedupe: { groupId, instanceId: 'crash-1', batchSize: 100, lingerMs: 10 },
+        dedupe: { groupId, instanceId: 'crash-1', batchSize: 100, lingerMs: 10, port: 0 },
       }),
     );
 

@@ -68,7 +68,7 @@ describe('dedupe with its state on disk', () => {
       createStore: (topic, partition) => DiskSeenStore.open(stateDir, topic, partition),
       logger: stderrLogger(),
       onBatch: (summary) => run.batches.push(summary),
-      onRestore: (summary) => run.restores.push(summary),
+      onRestored: (summary) => run.restores.push(summary),
     }).run(controller.signal);
     return { run, stop: () => (controller.abort(), running) };
   }

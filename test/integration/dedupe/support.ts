@@ -2,7 +2,10 @@
  * What the dedupe tests share: records with eventIds sent to an input topic (kafkajs, idempotent, in order per
  * key), the `.deduped` output read back read_committed, and its accounting against what was sent.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Kafka, Producer } from 'kafkajs';
 import { uniqueName } from '../../infra/kafka';
 
@@ -119,4 +122,36 @@ export function account(emitted: readonly Emitted[], distinct: readonly Sent[]):
     return seq < before;
   }).length;
   return { emitted: emitted.length, missing, extra, outOfOrder };
+}
+
+const root = join(__dirname, '../../..');
+
+export interface DedupeNode {
+  child: ChildProcess;
+  /** Resolves with the next log line whose `msg` is `msg`. */
+  next(msg: string): Promise<Record<string, unknown>>;
+}
+
+/** Starts `thingspace-bridge dedupe --config <file>` as a child process, its log lines on stdout. */
+export function dedupeNode(configFile: string): DedupeNode {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'dedupe', '--config', configFile],
+    { cwd: root, env: { ...process.env, BRIDGE_CONFIG: '' }, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const waiting = new Map<string, (line: Record<string, unknown>) => void>();
+  createInterface({ input: child.stdout }).on('line', (text) => {
+    const line = JSON.parse(text) as Record<string, unknown>;
+    if (typeof line.msg !== 'string') return;
+    waiting.get(line.msg)?.(line);
+    waiting.delete(line.msg);
+  });
+  return {
+    child,
+    next: (msg) =>
+      new Promise((resolve, reject) => {
+        waiting.set(msg, resolve);
+        child.once('exit', (code) => reject(new Error(`dedupe exited with ${code} before "${msg}"`)));
+      }),
+  };
 }

@@ -12,6 +12,8 @@ describe('the dedupe section', () => {
       batchSize: 500,
       lingerMs: 20,
       expiryIntervalMs: 60_000,
+      port: 8080,
+      host: '0.0.0.0',
     });
     expect(parseConfig(minimal(), {}).config.dedupe).toEqual(config.dedupe);
   });
@@ -29,15 +31,17 @@ describe('the dedupe section', () => {
       parseDedupeConfig(
         {
           kafka: { brokers: ['k:9092'] },
-          dedupe: { windowMs: 0, batchSize: 100_000, instanceId: 'a b', linger: 5 },
+          dedupe: { windowMs: 0, batchSize: 100_000, instanceId: 'a b', linger: 5, port: 65_536, host: '' },
         },
         {},
       ),
     );
     expect(error.issues.map((issue) => issue.path).sort()).toEqual([
       'dedupe.batchSize',
+      'dedupe.host',
       'dedupe.instanceId',
       'dedupe.linger',
+      'dedupe.port',
       'dedupe.windowMs',
     ]);
   });

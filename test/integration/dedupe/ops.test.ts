@@ -1,0 +1,116 @@
+/**
+ * `thingspace-bridge dedupe` seen from its port (`dedupe.port`): /readyz turns 200 once it runs, /metrics counts
+ * what the test sent and what came out, and SIGTERM ends it with exit 0.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Producer } from 'kafkajs';
+import { topicSettings } from '../../../src/config';
+import { changelogTopic, dedupedTopic } from '../../../src/dedupe/topics';
+import { testServers, uniqueName } from '../../infra/kafka';
+import { prefixedTopics } from '../../support/clients';
+import { tempDirs } from '../../support/temp';
+import { account, dedupeNode, orderedProducer, produce, readDeduped, Records, type Emitted } from './support';
+
+jest.setTimeout(180_000);
+
+/** A sample's value from Prometheus text: `name` with exactly `labels` (`{reason="x"}`), or undefined. */
+function sample(text: string, name: string, labels = ''): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+async function readyz(port: number): Promise<{ status: number; body: { status: string; reason?: string } }> {
+  const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+  return { status: res.status, body: (await res.json()) as { status: string; reason?: string } };
+}
+
+describe('dedupe operated through its port', () => {
+  const { kafka, brokers } = testServers();
+  let admin: Admin;
+  let producer: Producer;
+  const topics: string[] = [];
+  const tempDir = tempDirs('dedupe-ops-');
+
+  beforeAll(async () => {
+    admin = kafka.admin();
+    await admin.connect();
+    producer = await orderedProducer(kafka);
+  });
+
+  afterAll(async () => {
+    await producer.disconnect();
+    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await admin.disconnect();
+  });
+
+  it('is ready once running, counts emitted and dropped records in /metrics, and exits 0 on SIGTERM', async () => {
+    const streams = prefixedTopics(uniqueName('dedupe-ops'));
+    const groupId = uniqueName('dedupe-ops-group');
+    const input = streams['async-response'];
+    const categories = [streams['async-response'], streams['external-change'], streams['device-originated']];
+    topics.push(...categories, ...categories.flatMap((t) => [dedupedTopic(t), changelogTopic(groupId, t)]));
+    await admin.createTopics({
+      topics: categories.map((topic) => ({ topic, numPartitions: 3 })),
+      waitForLeaders: true,
+    });
+    const records = new Records(12);
+    const fresh = records.fresh(300);
+    await produce(producer, input, [...fresh, ...records.repeats(fresh.slice(0, 100))]);
+    const file = join(tempDir(), 'dedupe.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        kafka: { brokers, createTopics: true, topics: topicSettings(streams) },
+        dedupe: { groupId, instanceId: 'ops-1', batchSize: 50, port: 0, host: '127.0.0.1' },
+      }),
+    );
+
+    const node = dedupeNode(file);
+    let exitCode: unknown;
+    let ready: Awaited<ReturnType<typeof readyz>>;
+    let text: string;
+    let emitted: Emitted[];
+    try {
+      const listening = node.next('dedupe port listening: /metrics, /healthz, /readyz');
+      const { port } = (await listening) as { port: number };
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      // The output topics exist once it starts.
+      await node.next('dedupe starting');
+      emitted = await readDeduped(kafka, dedupedTopic(input), fresh.length);
+      ready = await readyz(port);
+      for (let tries = 0; ready.status !== 200 && tries < 50; tries++) {
+        await sleep(200);
+        ready = await readyz(port);
+      }
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    } finally {
+      node.child.kill('SIGTERM');
+      exitCode = node.child.exitCode ?? (await new Promise((resolve) => node.child.once('exit', resolve)));
+    }
+
+    const counts = {
+      consumed: sample(text, 'thingspace_dedupe_records_consumed_total'),
+      emitted: sample(text, 'thingspace_dedupe_records_emitted_total'),
+      duplicates: sample(text, 'thingspace_dedupe_records_duplicate_total'),
+      unidentified: sample(text, 'thingspace_dedupe_records_unidentified_total'),
+      abortedRebalance: sample(text, 'thingspace_dedupe_transactions_aborted_total', '{reason="rebalance"}'),
+      ready: sample(text, 'thingspace_dedupe_ready'),
+    };
+    console.log('dedupe /metrics after one run', { ...counts, readyz: ready });
+    expect(account(emitted, records.distinct)).toEqual({ emitted: 300, missing: 0, extra: 0, outOfOrder: 0 });
+    expect(ready).toEqual({ status: 200, body: { status: 'ready', restoring: [] } });
+    expect(counts).toEqual({
+      consumed: 400,
+      emitted: 300,
+      duplicates: records.duplicates,
+      unidentified: 0,
+      abortedRebalance: 0,
+      ready: 1,
+    });
+    expect(sample(text, 'thingspace_dedupe_transactions_committed_total')).toBeGreaterThan(0);
+    expect(sample(text, 'thingspace_dedupe_restore_duration_seconds_count')).toBeGreaterThan(0);
+    expect(exitCode).toBe(0);
+  });
+});
