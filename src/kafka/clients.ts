@@ -125,7 +125,8 @@ export function platformaticConnection(config: KafkaConfig, clientId?: string): 
 /**
  * A @platformatic/kafka client's events as pino lines of a `{ component: "platformatic-kafka" }` child, at the
  * levels kafkajs's would have (KAFKAJS_LOG_LEVEL): a broker that could not be reached (error), an operation
- * retried (warn) or given up (error). Only the broker's address, the operation and the error's message are
+ * retried (warn) or given up (error; info for a group request the coordinator answered with a rebalance at work,
+ * which the library rejoins after: every member sees those at each rebalance). Only the broker's address, the operation and the error's message are
  * logged: the events also carry the connection, whose options hold the TLS key. The library's own tracing is
  * the `debug` module's (`DEBUG=plt:kafka:*`). Returns that child, for the adapter's own lines.
  */
@@ -141,9 +142,39 @@ export function forwardPlatformaticLogs(client: Base, logger: Logger): Logger {
     },
   );
   client.on('client:performWithRetry:failed', (operation: string, _retries, errors: readonly Error[]) => {
-    log.error({ operation, error: errors.at(-1)?.message }, `${operation} failed`);
+    const fields = { operation, error: errors.at(-1)?.message };
+    if (isRebalanceAnswer(operation, errors))
+      log.info(fields, `${operation}: the group is rebalancing, rejoining`);
+    else log.error(fields, `${operation} failed`);
   });
   return log;
+}
+
+/** The consumer-group requests a member makes; the rest (a commit, a fetch) fail for a reason of their own. */
+const GROUP_OPERATIONS: ReadonlySet<string> = new Set(['joinGroup', 'syncGroup', 'heartbeat']);
+
+/**
+ * The coordinator's answers that are a rebalance at work, each followed by the library's rejoin: a rebalance
+ * started (REBALANCE_IN_PROGRESS), a first JoinGroup given its member id (MEMBER_ID_REQUIRED, KIP-394), a member
+ * one generation behind (ILLEGAL_GENERATION).
+ */
+const REBALANCE_ANSWERS: ReadonlySet<string> = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'MEMBER_ID_REQUIRED',
+  'ILLEGAL_GENERATION',
+]);
+
+/** Whether a group request failed only with rebalance answers (every attempt's every error): expected. */
+function isRebalanceAnswer(operation: string, errors: readonly unknown[]): boolean {
+  return GROUP_OPERATIONS.has(operation) && errors.length > 0 && errors.every(onlyRebalanceAnswers);
+}
+
+function onlyRebalanceAnswers(error: unknown): boolean {
+  // A response's errors come as one AggregateError (the library's MultipleErrors) of ProtocolErrors.
+  if (error instanceof AggregateError)
+    return error.errors.length > 0 && error.errors.every(onlyRebalanceAnswers);
+  const apiId = (error as { apiId?: unknown } | null | undefined)?.apiId;
+  return typeof apiId === 'string' && REBALANCE_ANSWERS.has(apiId);
 }
 
 function address({ host, port }: Broker): string {
