@@ -1,15 +1,15 @@
 /**
  * What a dedupe node shows of itself: its metrics (metrics.ts) and its readiness, both fed by the service's
- * events (onJoin, onRestoreStart, onRestored, onBatch, onAbort: `hooks`). Not ready:
+ * events (onJoin, onRestored, onBatch, onAbort: `hooks`). Not ready:
  *
  * - `starting`: the consumer has not joined its group yet;
- * - `restoring`: a partition's state is being rebuilt from its changelog;
+ * - `restoring`: a partition assigned at the last join has its state not rebuilt from its changelog yet;
  * - `kafka-unavailable`: the last session failed reaching Kafka, until the next join;
  * - `aborted`: the last session failed otherwise (its transaction aborted), until the next commit;
  * - `stopping`: SIGTERM came.
  *
- * A partition's state is rebuilt when its first record after a join arrives (docs/dedupe.md), so a partition no
- * record came for since the join has no state yet, and does not hold readiness back.
+ * Every partition assigned at a join has its state rebuilt then, record or not (docs/dedupe.md): ready means
+ * each of them restored.
  */
 import type { DedupeHooks } from './run';
 import type { BatchSummary, RestoreSummary } from './service';
@@ -21,7 +21,7 @@ export type NotReady = 'starting' | 'restoring' | 'kafka-unavailable' | 'aborted
 
 /** The /readyz body's details. */
 export interface ReadinessDetails {
-  /** `topic:partition` of each state being rebuilt. */
+  /** `topic:partition` of each partition assigned whose state is not rebuilt yet. */
   restoring: string[];
   /** Why the last session failed, while that holds readiness back. */
   abortReason?: AbortReason;
@@ -30,21 +30,20 @@ export interface ReadinessDetails {
 export class DedupeMonitor {
   private joined = false;
   private stopping = false;
-  private readonly restoring = new Set<string>();
+  private restoring = new Set<string>();
   private lastAbort: AbortReason | undefined;
 
   constructor(private readonly metrics: DedupeMetrics) {}
 
   /** The service's events, to give runDedupe. */
   readonly hooks: Required<Omit<DedupeHooks, 'createStore'>> = {
-    onJoin: () => {
+    onJoin: (assigned) => {
       this.joined = true;
-      this.restoring.clear();
+      this.restoring = new Set(assigned.map(({ topic, partition }) => partitionKey(topic, partition)));
       if (this.lastAbort === 'kafka-unavailable') this.lastAbort = undefined;
       // Every state was dropped; a partition shows again once rebuilt.
       this.metrics.stateIds.reset();
     },
-    onRestoreStart: (topic, partition) => this.restoring.add(partitionKey(topic, partition)),
     onRestored: (summary: RestoreSummary) => {
       const { topic, partition, size, records, durationMs } = summary;
       this.restoring.delete(partitionKey(topic, partition));

@@ -1,12 +1,13 @@
 /**
  * The dedupe loop: a consumer-group member reading the category topics read_committed, each batch deduplicated
- * (decide.ts) and committed in one transaction (batch-transaction.ts), each partition's state rebuilt from its
- * changelog before its first batch (changelog.ts) and expired by stream time (expiry.ts). docs/dedupe.md has the
- * design and the reasons.
+ * (decide.ts) and committed in one transaction (batch-transaction.ts), the state of each partition assigned
+ * rebuilt from its changelog at the assignment (assigned-states.ts, changelog.ts) and expired by stream time
+ * (expiry.ts). docs/dedupe.md has the design and the reasons.
  *
- * A session is one consumer, one transactional producer and the states of the partitions it met. A rebalance
- * drops every state (rebuilt on the next record: another member may have written in between); a batch that
- * fails ends the session (its transaction aborted) and a new one starts from the committed offsets.
+ * A session is one consumer, one transactional producer and the states of the partitions assigned. A rebalance
+ * drops every state and rebuilds the new assignment's (another member may have written in between); a batch or
+ * a rebuild that fails ends the session (a batch's transaction aborted) and a new one starts from the committed
+ * offsets.
  */
 import { Consumer, FetchIsolationLevels, Producer, type Message } from '@platformatic/kafka';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,7 +16,8 @@ import type { Logger } from '../observability';
 import { backoffDelay } from '../util/backoff';
 import { inBatches } from './batches';
 import { commitBatch } from './batch-transaction';
-import { changelogEnd, restore } from './changelog';
+import { AssignedStates, type Assignment, type PartitionState, type TopicPartition } from './assigned-states';
+import { changelogEnd, restore, type RestoreResult } from './changelog';
 import { decide, partitionKey, type BatchCounts, type Route } from './decide';
 import { WindowExpiry } from './expiry';
 import type { SeenStore } from './seen-store';
@@ -38,10 +40,11 @@ export interface DedupeServiceOptions {
   onBatch?: (summary: BatchSummary) => void;
   /** After each failed batch (aborted) or session. */
   onAbort?: (error: unknown) => void;
-  /** The consumer joined the group (a session's start or a rebalance): every state is dropped. */
-  onJoin?: () => void;
-  /** A partition's state rebuild starts. */
-  onRestoreStart?: (topic: string, partition: number) => void;
+  /**
+   * The consumer joined the group (a session's start or a rebalance): every state is dropped, and the state of
+   * each partition `assigned` is rebuilt, in turn.
+   */
+  onJoin?: (assigned: readonly TopicPartition[]) => void;
   /** A partition's state was brought up to date from its changelog. */
   onRestored?: (summary: RestoreSummary) => void;
 }
@@ -68,15 +71,8 @@ export interface BatchSummary extends BatchCounts {
   stateSize: number;
   /** Ids remembered now, per partition this member holds. */
   stateSizes: PartitionSize[];
-  /** From the stream's hand-over of the batch to its commit (state rebuilds included). */
+  /** From the stream's hand-over of the batch to its commit (a state rebuild it waited for included). */
   durationMs: number;
-}
-
-interface PartitionState {
-  topic: string;
-  partition: number;
-  store: SeenStore;
-  expiry: WindowExpiry;
 }
 
 export class DedupeService {
@@ -130,13 +126,27 @@ export class DedupeService {
     });
     forwardPlatformaticLogs(consumer, logger);
     forwardPlatformaticLogs(producer, logger);
-    const states = new Map<string, PartitionState>();
-    let rebalanced = false;
-    consumer.on('consumer:group:join', () => {
-      rebalanced = true;
-      this.options.onJoin?.();
-    });
     const stop = () => void stream?.close().catch(() => undefined);
+    // A failed rebuild ends the session, whether a batch is waiting for it or none comes.
+    let failed: { error: unknown } | undefined;
+    const throwIfFailed = () => {
+      if (failed) throw failed.error;
+    };
+    const states = new AssignedStates(
+      (topic, partition, rebuildSignal) =>
+        this.rebuild(consumer, topic, partition, AbortSignal.any([signal, rebuildSignal])),
+      (error) => {
+        failed ??= { error };
+        stop();
+      },
+    );
+    consumer.on('consumer:group:join', () => {
+      const assigned = (consumer.assignments ?? []).flatMap(({ topic, partitions }) =>
+        partitions.map((partition) => ({ topic, partition })),
+      );
+      this.options.onJoin?.(assigned);
+      states.assign(consumer.generationId, assigned);
+    });
     let stream: Awaited<ReturnType<Consumer['consume']>> | undefined;
     try {
       stream = await consumer.consume({
@@ -144,18 +154,18 @@ export class DedupeService {
         mode: 'committed',
         fallbackMode: 'earliest',
       });
+      // The first join's rebuild starts within consume(), before there was a stream to stop.
+      throwIfFailed();
       signal.addEventListener('abort', stop, { once: true });
       for await (const batch of inBatches(stream, batchSize, lingerMs)) {
-        if (rebalanced) {
-          rebalanced = false;
-          await closeAll(states);
-        }
-        await this.process(batch, consumer, producer, states, signal);
+        const started = performance.now();
+        await states.withLatest((assignment) => this.process(batch, started, consumer, producer, assignment));
       }
+      throwIfFailed();
     } finally {
       signal.removeEventListener('abort', stop);
       await stream?.close().catch(() => undefined);
-      await closeAll(states);
+      await states.close();
       await consumer.close(true).catch(() => undefined);
       await producer.close(true).catch(() => undefined);
     }
@@ -163,22 +173,23 @@ export class DedupeService {
 
   private async process(
     batch: readonly Message[],
+    started: number,
     consumer: Consumer,
     producer: Producer,
-    states: Map<string, PartitionState>,
-    signal: AbortSignal,
+    { generationId, states }: Assignment,
   ): Promise<void> {
-    const started = performance.now();
-    const current = batch.filter((message) => generationOf(message) === consumer.generationId);
+    // Records of an earlier generation, or of a join whose states are not rebuilt yet (the consumer's generation
+    // moved on), come again from the committed offsets after that join.
+    const current =
+      consumer.generationId === generationId
+        ? batch.filter((message) => generationOf(message) === generationId)
+        : [];
     const last = new Map<string, Message>();
     for (const message of current) last.set(partitionKey(message.topic, message.partition), message);
     const stores = new Map<string, SeenStore>();
-    for (const [key, { topic, partition }] of last) {
-      let state = states.get(key);
-      if (!state) {
-        state = await this.rebuild(consumer, topic, partition, signal);
-        states.set(key, state);
-      }
+    for (const key of last.keys()) {
+      const state = states.get(key);
+      if (!state) throw new Error(`A record of ${key}, not assigned in generation ${generationId}`);
       stores.set(key, state.store);
     }
     const decision = decide(current, this.routes, stores, this.options.windowMs);
@@ -215,18 +226,24 @@ export class DedupeService {
     partition: number,
     signal: AbortSignal,
   ): Promise<PartitionState> {
-    const { windowMs, expiryIntervalMs, createStore, logger, onRestoreStart, onRestored } = this.options;
-    onRestoreStart?.(topic, partition);
+    const { windowMs, expiryIntervalMs, createStore, logger, onRestored } = this.options;
     const store = createStore(topic, partition);
     const started = performance.now();
-    const { from, records, newest } = await restore(
-      consumer,
-      this.routes.get(topic)!.changelog,
-      partition,
-      store,
-      windowMs,
-      signal,
-    );
+    let restored: RestoreResult;
+    try {
+      restored = await restore(
+        consumer,
+        this.routes.get(topic)!.changelog,
+        partition,
+        store,
+        windowMs,
+        signal,
+      );
+    } catch (error) {
+      await store.close().catch(() => undefined);
+      throw error;
+    }
+    const { from, records, newest } = restored;
     const durationMs = performance.now() - started;
     logger.info(
       { topic, partition, from: Number(from), records, remembered: store.size, ms: Math.round(durationMs) },
@@ -244,9 +261,4 @@ const transactionRetryWait = (attempt: number) => Math.min(20 * 2 ** attempt, 1_
 
 function generationOf(message: Message): number | undefined {
   return (message.metadata.consumer as { generationId?: number } | undefined)?.generationId;
-}
-
-async function closeAll(states: Map<string, PartitionState>): Promise<void> {
-  await Promise.all([...states.values()].map(({ store }) => store.close()));
-  states.clear();
 }

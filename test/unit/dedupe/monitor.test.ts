@@ -66,8 +66,7 @@ describe('DedupeMonitor', () => {
     });
 
     it('keeps the state size per partition from restores and batches, dropped at a join', async () => {
-      monitor.hooks.onJoin();
-      monitor.hooks.onRestoreStart('in', 1);
+      monitor.hooks.onJoin([{ topic: 'in', partition: 1 }]);
       monitor.hooks.onRestored({
         topic: 'in',
         partition: 1,
@@ -83,37 +82,56 @@ describe('DedupeMonitor', () => {
       expect(await metrics.registry.metrics()).toContain(
         'thingspace_dedupe_restore_duration_seconds_sum 1.5',
       );
-      monitor.hooks.onJoin();
+      monitor.hooks.onJoin([]);
       expect(await metrics.registry.metrics()).not.toMatch(/^thingspace_dedupe_state_ids\{/m);
     });
   });
 
   describe('readiness', () => {
-    it('is starting until the consumer joins, then ready', () => {
+    const restored = (topic: string, partition: number) =>
+      monitor.hooks.onRestored({ topic, partition, size: 1, from: 0n, records: 1, durationMs: 1 });
+
+    it('is starting until the consumer joins, then ready when assigned nothing', () => {
       expect(monitor.readiness()).toBe('starting');
-      monitor.hooks.onJoin();
+      monitor.hooks.onJoin([]);
       expect(monitor.readiness()).toBeUndefined();
       expect(monitor.readinessDetails()).toEqual({ restoring: [] });
     });
 
-    it('is restoring while any partition is rebuilt, naming them', () => {
-      monitor.hooks.onJoin();
-      monitor.hooks.onRestoreStart('in', 0);
-      monitor.hooks.onRestoreStart('in', 2);
-      monitor.hooks.onRestored({ topic: 'in', partition: 0, size: 1, from: 0n, records: 1, durationMs: 1 });
+    it('from a join, is restoring until every partition assigned is restored, naming those left', () => {
+      monitor.hooks.onJoin([
+        { topic: 'in', partition: 0 },
+        { topic: 'in', partition: 2 },
+        { topic: 'other', partition: 0 },
+      ]);
+      expect(monitor.readiness()).toBe('restoring');
+      expect(monitor.readinessDetails()).toEqual({ restoring: ['in:0', 'in:2', 'other:0'] });
+      restored('in', 0);
+      restored('other', 0);
       expect(monitor.readiness()).toBe('restoring');
       expect(monitor.readinessDetails()).toEqual({ restoring: ['in:2'] });
-      monitor.hooks.onRestored({ topic: 'in', partition: 2, size: 1, from: 0n, records: 1, durationMs: 1 });
+      restored('in', 2);
+      expect(monitor.readiness()).toBeUndefined();
+    });
+
+    it("at a rebalance, is restoring the new assignment's partitions, those of the old one forgotten", () => {
+      monitor.hooks.onJoin([
+        { topic: 'in', partition: 0 },
+        { topic: 'in', partition: 1 },
+      ]);
+      restored('in', 0);
+      monitor.hooks.onJoin([{ topic: 'in', partition: 0 }]);
+      expect(monitor.readinessDetails()).toEqual({ restoring: ['in:0'] });
+      restored('in', 0);
       expect(monitor.readiness()).toBeUndefined();
     });
 
     it('after an abort, is not ready until the next commit, a new join notwithstanding', () => {
-      monitor.hooks.onJoin();
-      monitor.hooks.onRestoreStart('in', 0);
+      monitor.hooks.onJoin([{ topic: 'in', partition: 0 }]);
       monitor.hooks.onAbort(rebalanceError());
       expect(monitor.readiness()).toBe('aborted');
       expect(monitor.readinessDetails()).toEqual({ restoring: [], abortReason: 'rebalance' });
-      monitor.hooks.onJoin();
+      monitor.hooks.onJoin([]);
       expect(monitor.readiness()).toBe('aborted');
       monitor.hooks.onBatch(batch({ consumed: 0, stale: 3 }));
       expect(monitor.readiness()).toBe('aborted');
@@ -122,17 +140,17 @@ describe('DedupeMonitor', () => {
     });
 
     it('is kafka-unavailable after a session failed reaching Kafka, until the group is joined again', () => {
-      monitor.hooks.onJoin();
+      monitor.hooks.onJoin([]);
       monitor.hooks.onAbort(new NetworkError('Connection closed'));
       expect(monitor.readiness()).toBe('kafka-unavailable');
       monitor.hooks.onAbort(new NetworkError('Connection refused'));
       expect(monitor.readiness()).toBe('kafka-unavailable');
-      monitor.hooks.onJoin();
+      monitor.hooks.onJoin([]);
       expect(monitor.readiness()).toBeUndefined();
     });
 
     it('is stopping once stopped, whatever else, and the ready gauge follows at a scrape', async () => {
-      monitor.hooks.onJoin();
+      monitor.hooks.onJoin([]);
       monitor.beforeScrape();
       expect(await value(metrics, 'thingspace_dedupe_ready')).toBe(1);
       monitor.stop();
