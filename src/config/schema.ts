@@ -568,7 +568,7 @@ const dedupe = z
     }),
     port: port.default(8080).meta({
       description:
-        "Port of the node's one listener: GET /metrics, /healthz and /readyz (ready once the consumer has joined, no state is being rebuilt and the last batch committed).",
+        "Port of the node's one listener: GET /metrics, /healthz and /readyz (ready once the consumer has joined, every assigned partition's state is rebuilt and the last batch committed).",
     }),
     host: z
       .string()
