@@ -125,10 +125,11 @@ export function platformaticConnection(config: KafkaConfig, clientId?: string): 
 /**
  * A @platformatic/kafka client's events as pino lines of a `{ component: "platformatic-kafka" }` child, at the
  * levels kafkajs's would have (KAFKAJS_LOG_LEVEL): a broker that could not be reached (error), an operation
- * retried (warn) or given up (error; info for a group request the coordinator answered with a rebalance at work,
- * which the library rejoins after: every member sees those at each rebalance). Only the broker's address, the operation and the error's message are
- * logged: the events also carry the connection, whose options hold the TLS key. The library's own tracing is
- * the `debug` module's (`DEBUG=plt:kafka:*`). Returns that child, for the adapter's own lines.
+ * retried (warn) or given up (error; info for a group member's request the coordinator answered with a rebalance
+ * at work: every member sees those at each rebalance, the library rejoins, a fenced transaction is aborted and
+ * said by its caller). Only the broker's address, the operation and the error's message are logged: the events
+ * also carry the connection, whose options hold the TLS key. The library's own tracing is the `debug` module's
+ * (`DEBUG=plt:kafka:*`). Returns that child, for the adapter's own lines.
  */
 export function forwardPlatformaticLogs(client: Base, logger: Logger): Logger {
   const log = logger.child({ component: 'platformatic-kafka' });
@@ -143,15 +144,18 @@ export function forwardPlatformaticLogs(client: Base, logger: Logger): Logger {
   );
   client.on('client:performWithRetry:failed', (operation: string, _retries, errors: readonly Error[]) => {
     const fields = { operation, error: errors.at(-1)?.message };
-    if (isRebalanceAnswer(operation, errors))
-      log.info(fields, `${operation}: the group is rebalancing, rejoining`);
+    if (isRebalanceAnswer(operation, errors)) log.info(fields, `${operation}: the group is rebalancing`);
     else log.error(fields, `${operation} failed`);
   });
   return log;
 }
 
-/** The consumer-group requests a member makes; the rest (a commit, a fetch) fail for a reason of their own. */
-const GROUP_OPERATIONS: ReadonlySet<string> = new Set(['joinGroup', 'syncGroup', 'heartbeat']);
+/**
+ * The requests that carry a group member's generation: its membership (join, sync, heartbeat) and its offset
+ * commits (`commit`: the consumer's OffsetCommit, a transactional producer's TxnOffsetCommit, which a rebalance
+ * fences). The rest (a fetch, a produce) fail for a reason of their own.
+ */
+const GROUP_OPERATIONS: ReadonlySet<string> = new Set(['joinGroup', 'syncGroup', 'heartbeat', 'commit']);
 
 /**
  * The coordinator's answers that are a rebalance at work, each followed by the library's rejoin: a rebalance

@@ -32,6 +32,8 @@ describe('forwardPlatformaticLogs', () => {
     ['syncGroup', 'REBALANCE_IN_PROGRESS'],
     ['joinGroup', 'MEMBER_ID_REQUIRED'],
     ['heartbeat', 'ILLEGAL_GENERATION'],
+    // A transaction's TxnOffsetCommit from a member a rebalance has moved past: fenced, the batch aborted.
+    ['commit', 'ILLEGAL_GENERATION'],
   ])('logs %s answered %s (a rebalance at work, rejoined after) at info', (operation, id) => {
     failed(operation, answered(id));
     expect(logged().map(({ level, operation }) => ({ level, operation }))).toEqual([
@@ -48,9 +50,9 @@ describe('forwardPlatformaticLogs', () => {
     expect(logged().map(({ level }) => level)).toEqual(Array(5).fill('error'));
   });
 
-  it('logs a rebalance answer to a request that is not a group membership one at error', () => {
-    failed('txnOffsetCommit', answered('ILLEGAL_GENERATION'));
-    failed('commit', answered('REBALANCE_IN_PROGRESS'));
+  it("logs a rebalance answer to a request that carries no member's generation at error", () => {
+    failed('addPartitionsToTransaction', answered('ILLEGAL_GENERATION'));
+    failed('fetch', answered('REBALANCE_IN_PROGRESS'));
     expect(logged().map(({ level }) => level)).toEqual(['error', 'error']);
   });
 });
