@@ -98,7 +98,11 @@ describe('dedupe operated through its port', () => {
       abortedRebalance: sample(text, 'thingspace_dedupe_transactions_aborted_total', '{reason="rebalance"}'),
       ready: sample(text, 'thingspace_dedupe_ready'),
     };
-    console.log('dedupe /metrics after one run', { ...counts, readyz: ready });
+    // A partition's state size shows once it is restored.
+    const partitionsRestored = text
+      .split('\n')
+      .filter((line) => line.startsWith('thingspace_dedupe_state_ids{')).length;
+    console.log('dedupe /metrics after one run', { ...counts, partitionsRestored, readyz: ready });
     expect(account(emitted, records.distinct)).toEqual({ emitted: 300, missing: 0, extra: 0, outOfOrder: 0 });
     expect(ready).toEqual({ status: 200, body: { status: 'ready', restoring: [] } });
     expect(counts).toEqual({
@@ -111,6 +115,8 @@ describe('dedupe operated through its port', () => {
     });
     expect(sample(text, 'thingspace_dedupe_transactions_committed_total')).toBeGreaterThan(0);
     expect(sample(text, 'thingspace_dedupe_restore_duration_seconds_count')).toBeGreaterThan(0);
+    // Every partition assigned was restored at the join, the six of the two topics no record came to included.
+    expect(partitionsRestored).toBe(9);
     expect(exitCode).toBe(0);
   });
 });
