@@ -921,7 +921,8 @@ describe('the dedupe service (ci/dedupe-values.yaml)', () => {
     const pod = set.spec.template.spec;
     expect(dedupe.image).toBe(bridge.image);
     expect(dedupe.env).toContainEqual(bridge.env[0]); // BRIDGE_CONFIG
-    expect(dedupe.volumeMounts.filter((m: any) => m.name !== 'state')).toEqual(bridge.volumeMounts);
+    const mounts = dedupe.volumeMounts as { name: string }[];
+    expect(mounts.filter((m) => m.name !== 'state')).toEqual(bridge.volumeMounts);
     expect(pod.volumes).toEqual(bridgePod.volumes);
     expect(dedupe.securityContext).toEqual(bridge.securityContext);
     expect(pod.securityContext).toEqual(bridgePod.securityContext);
