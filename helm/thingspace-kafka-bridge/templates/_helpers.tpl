@@ -469,6 +469,20 @@ spec:
   {{- end }}
 {{- end }}
 
+{{/* The NetworkPolicies' egress (with networkPolicy.egress.enabled): DNS, then the rules given. */}}
+{{- define "tkb.networkPolicyEgress" -}}
+egress:
+  # Name resolution for the brokers and the registry.
+  - ports:
+      - port: 53
+        protocol: UDP
+      - port: 53
+        protocol: TCP
+  {{- with .Values.networkPolicy.egress.rules }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end }}
+
 {{/*
 PromQL label matchers picking this release's series in the alerts: prometheusRule.selector, or the labels the
 ServiceMonitor's scrape gives them (namespace, and job: the Service's name).

@@ -947,6 +947,22 @@ describe('the dedupe service (ci/dedupe-values.yaml)', () => {
     expect(templateError([], ['config.dedupe.port=0'])).toContain('/config/dedupe/port');
   });
 
+  it("has a NetworkPolicy of its own with the bridge's: its port from the same peers, the same egress", () => {
+    const peers = [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }];
+    const withPolicy = template(
+      [VARIANTS.perServicePorts],
+      ['dedupe.enabled=true', 'networkPolicy.from[0].namespaceSelector.matchLabels.name=monitoring'],
+    );
+    const bridgePolicy = withPolicy.one('NetworkPolicy', FULLNAME);
+    const policy = withPolicy.one('NetworkPolicy', DEDUPE_NAME);
+    expect(policy.spec.podSelector).toEqual({ matchLabels: DEDUPE_SELECTOR });
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }], from: peers }]);
+    expect(policy.spec.egress).toEqual(bridgePolicy.spec.egress);
+    expect(policy.spec.egress).toHaveLength(2); // DNS, and the brokers' and registry's range
+    expect(rendered.all('NetworkPolicy')).toEqual([]); // networkPolicy.enabled off
+  });
+
   it('is off by default, and without the PodDisruptionBudgets has none', () => {
     expect(template().all('StatefulSet')).toEqual([]);
     expect(renderedConfig(template()).dedupe).toBeUndefined();
