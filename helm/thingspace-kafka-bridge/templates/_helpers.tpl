@@ -232,8 +232,7 @@ http.shutdownGraceMs, default 25 s, src/config/schema.ts), so SIGKILL never cuts
 
 {{/*
 What every pod of the release shares, the bridge's and the dedupe nodes': the checksums that roll them when the
-config or the chart's Secret changes, and the pod-level settings. The argument: dict "root" $, "selector" (the
-pods' selector labels, for the spread constraints) and "kind" (Deployment or StatefulSet).
+config or the chart's Secret changes (the argument: the root context), and the pod-level settings.
 */}}
 {{- define "tkb.configChecksums" -}}
 # The config and the secrets are read once, at start: a change rolls the pods.
@@ -243,6 +242,10 @@ checksum/secrets: {{ toJson .Values.secrets | sha256sum }}
 {{- end }}
 {{- end }}
 
+{{/*
+The argument: dict "root" $, "selector" (the pods' selector labels, for the spread constraints) and "kind"
+(Deployment or StatefulSet: only a Deployment's pods spread by pod-template-hash too).
+*/}}
 {{- define "tkb.podSettings" -}}
 {{- $root := .root -}}
 serviceAccountName: {{ include "tkb.serviceAccountName" $root }}
