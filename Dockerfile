@@ -32,14 +32,15 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --no-audit --no-fund 
 # packages or builds native code: npm, npx, corepack (/usr/local/lib/node_modules holds only those two), yarn,
 # Node's C headers.
 # tini as PID 1: forwards SIGTERM to node (whose handler drains and flushes, src/bridge.ts) and reaps zombies.
-# Alpine's package installs /sbin/tini. The spool's default directory (config spool.dir) belongs to the bridge's
-# user, so that a Docker volume mounted there starts out writable for it.
+# Alpine's package installs /sbin/tini. The spool's default directory (config spool.dir) and the dedupe state's
+# (docker-compose.yml, the chart's dedupe.stateDir) belong to the bridge's user, so that a Docker volume mounted
+# there starts out writable for it.
 FROM node:${NODE_VERSION}-alpine AS runtime-base
 RUN apk add --no-cache tini \
   && rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
     /opt/yarn-v* /usr/local/bin/yarn /usr/local/bin/yarnpkg /usr/local/include/node \
-  && mkdir -p /var/lib/thingspace-bridge/spool \
-  && chown 1000:1000 /var/lib/thingspace-bridge/spool
+  && mkdir -p /var/lib/thingspace-bridge/spool /var/lib/thingspace-bridge/dedupe \
+  && chown 1000:1000 /var/lib/thingspace-bridge/spool /var/lib/thingspace-bridge/dedupe
 
 # 4. What runs: that filesystem copied whole into an empty image, one layer without npm. Removing npm in a layer
 # on top of the Node image would only hide it: its files would still be in the base layers every node pulls and

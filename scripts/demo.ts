@@ -11,7 +11,10 @@
  *      run twice, the second run has nothing to do;
  *   5. the simulator sends a callback of every sample (test/fixtures/callbacks, test/fixtures/rest) to the
  *      registered URLs, in the format of the API each was registered through;
- *   6. the events read back from Kafka, decoded with the registry, printed per topic; no secret in any.
+ *   6. the events read back from Kafka, decoded with the registry, printed per topic; no secret in any;
+ *   7. `thingspace-bridge dedupe` (docs/dedupe.md), started beside the bridge: one acknowledged callback posted
+ *      again, as ThingSpace re-sends one whose acknowledgement it did not get (same eventId: the id leaves out
+ *      CallbackCount); its category topic then holds it twice, `<topic>.deduped` (read read_committed) once.
  *
  * A stack the demo started is stopped at the end; one that was already running is left running.
  */
@@ -20,10 +23,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { tail, toJsonLine, type TailedRecord } from '../src/cli/tail';
+import { dedupedTopic } from '../src/dedupe/topics';
 import { reportLine } from '../src/cli/simulate';
 import { loadClientConfig, topicsOf } from '../src/config';
 import { createLogger } from '../src/observability';
-import { Simulator } from '../src/simulator';
+import { CONTENT_TYPES, Simulator, type DeliveredCallback } from '../src/simulator';
 import { Secret } from '../src/util/secret';
 import { provideInfra } from '../test/infra/environment';
 
@@ -66,22 +70,37 @@ function exitCode(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', resolve));
 }
 
-async function waitUntilReady(base: string, bridge: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 90_000;
+/** Polls `check` until it holds, failing when `child` exits or `seconds` pass. */
+async function waitFor(
+  what: string,
+  child: ChildProcess,
+  check: () => Promise<boolean>,
+  seconds = 90,
+): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
   while (Date.now() < deadline) {
-    if (bridge.exitCode !== null) throw new Error(`the bridge exited with code ${bridge.exitCode}`);
-    const ready = await fetch(`${base}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) return;
+    if (child.exitCode !== null) throw new Error(`${what}: the process exited with code ${child.exitCode}`);
+    if (await check().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error('the bridge did not become ready within 90 s');
+  throw new Error(`${what}: not within ${seconds} s`);
+}
+
+const isReady = (base: string) => () => fetch(`${base}/readyz`).then((r) => r.ok);
+
+/** A counter of the dedupe node's /metrics (its sum over labels); 0 before its first increment. */
+async function dedupeCounter(base: string, name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce(
+    (sum, match) => sum + Number(match[1]),
+    0,
+  );
 }
 
 async function main(): Promise<void> {
   const infra = await provideInfra();
+  // An acknowledged callback with a RequestId of its own (unique to this run): the one posted again below.
+  let toResend: DeliveredCallback | undefined;
   const simulator = await Simulator.start({
     users: [{ username: 'demo-admin', password: new Secret(API_PASSWORD) }],
     accounts: [SOAP_ACCOUNT, REST_ACCOUNT],
@@ -92,9 +111,15 @@ async function main(): Promise<void> {
       process.stdout.write(
         `  ${String(status ?? '-').padEnd(4)} ${target.serviceName.padEnd(28)} ${template} (attempt ${callbackCount})\n`,
       ),
+    onCallback: (callback) => {
+      if (toResend === undefined && callback.outcome === 'acknowledged' && callback.requestId !== undefined) {
+        toResend = callback;
+      }
+    },
   });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const dedupeBase = `http://127.0.0.1:${await freePort()}`;
   // 128 random bits, as a real one must have: the REST account's URLs carry it.
   const pathToken = randomBytes(16).toString('base64url');
   const secrets = [CALLBACK_PASSWORD, API_PASSWORD, APP_SECRET, pathToken];
@@ -115,8 +140,15 @@ async function main(): Promise<void> {
     DEMO_THINGSPACE_APP_SECRET: APP_SECRET,
   };
   const bridge = thingspaceBridge(['serve', '--config', CONFIG], env, 'bridge');
+  let dedupe: ChildProcess | undefined;
   try {
-    await waitUntilReady(base, bridge);
+    await waitFor('the bridge ready', bridge, isReady(base));
+    // Once the bridge has created the category topics it reads; it joins its group while the demo goes on.
+    dedupe = thingspaceBridge(
+      ['dedupe', '--config', CONFIG],
+      { ...env, DEDUPE_PORT: new URL(dedupeBase).port, DEDUPE_INSTANCE_ID: 'demo' },
+      'dedupe',
+    );
 
     // The simulator's URLs are http on a chosen port; ThingSpace itself wants https on its ports (§4).
     for (const [api, account] of [
@@ -186,12 +218,76 @@ async function main(): Promise<void> {
         `${leaked ? 'SOME EVENTS (a bug)' : 'none of them'}.\n`,
     );
     if (events.length !== report.acknowledged || leaked) process.exitCode = 1;
+
+    if (!(await showResentDropped(toResend, events, config, dedupeBase, dedupe))) process.exitCode = 1;
   } finally {
+    if (dedupe) {
+      dedupe.kill('SIGTERM');
+      await exitCode(dedupe);
+    }
     bridge.kill('SIGTERM');
     await exitCode(bridge);
     await simulator.close();
     await infra.stop();
   }
+}
+
+/**
+ * Posts `callback` again, as ThingSpace re-sends a callback whose acknowledgement it did not get, then shows its
+ * records: twice in its category topic, once in `<topic>.deduped` (read_committed, as tail reads). True when so.
+ */
+async function showResentDropped(
+  callback: DeliveredCallback | undefined,
+  events: readonly TailedRecord[],
+  config: ReturnType<typeof loadClientConfig>['config'],
+  dedupeBase: string,
+  dedupe: ChildProcess,
+): Promise<boolean> {
+  const first = events.find(
+    (e) => (e.value as { requestId: string | null }).requestId === callback?.requestId,
+  );
+  if (callback === undefined || first === undefined) throw new Error('no acknowledged callback to re-send');
+  const { eventId } = first.value as { eventId: string };
+  const deduped = dedupedTopic(first.topic);
+  process.stdout.write(
+    `\nThingSpace re-sends a callback it got no acknowledgement for: ${callback.target.serviceName} ` +
+      `(RequestId ${callback.requestId}) posted again; eventId ${eventId} both times.\n`,
+  );
+  const response = await fetch(callback.target.url, {
+    method: 'POST',
+    headers: { 'content-type': CONTENT_TYPES[callback.target.api] },
+    body: callback.body,
+  });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`the bridge answered the re-sent callback ${response.status}`);
+
+  // The dedupe node has joined its group and dropped a duplicate in a committed batch.
+  await waitFor('the dedupe node ready', dedupe, isReady(dedupeBase));
+  await waitFor('the re-sent callback dropped', dedupe, async () => {
+    return (await dedupeCounter(dedupeBase, 'thingspace_dedupe_records_duplicate_total')) >= 1;
+  });
+  const count = async (topic: string) => {
+    let n = 0;
+    await tail({
+      config,
+      logger: createLogger({ level: 'warn' }, process.stderr),
+      topics: [topic],
+      fromBeginning: false,
+      since: first.timestamp,
+      idleMs: 3_000,
+      onRecord: (record) => {
+        if ((record.value as { eventId: string }).eventId === eventId) n += 1;
+      },
+    });
+    return n;
+  };
+  const [inCategory, inDeduped] = [await count(first.topic), await count(deduped)];
+  process.stdout.write(
+    `${first.topic}: ${inCategory} record(s) with eventId ${eventId} (the bridge publishes every acknowledged ` +
+      `callback)\n${deduped}: ${inDeduped} record(s) with it, read read_committed: the re-sent callback ` +
+      `${inCategory === 2 && inDeduped === 1 ? 'was dropped by `thingspace-bridge dedupe`' : 'WAS NOT DROPPED (a bug)'}.\n`,
+  );
+  return inCategory === 2 && inDeduped === 1;
 }
 
 main().catch((err: unknown) => {

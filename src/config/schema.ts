@@ -552,6 +552,7 @@ const dedupe = z
       .meta({
         description:
           "This node's name, stable across its restarts (a StatefulSet pod's name): its transactional id is `<groupId>-<instanceId>`, so a restart fences what its previous run left open. The host name when absent.",
+        env: 'DEDUPE_INSTANCE_ID',
       }),
     windowMs: count.default(35 * DAY_MS).meta({
       description:
@@ -569,6 +570,7 @@ const dedupe = z
     port: port.default(8080).meta({
       description:
         "Port of the node's one listener: GET /metrics, /healthz and /readyz (ready once the consumer has joined, every assigned partition's state is rebuilt and the last batch committed).",
+      env: 'DEDUPE_PORT',
     }),
     host: z
       .string()

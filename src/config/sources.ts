@@ -110,6 +110,10 @@ export const ENV_OVERRIDES: Readonly<Record<string, Override>> = {
   THINGSPACE_API: { path: ['thingspace', 'api'], parse: (text) => text.trim() },
   THINGSPACE_REST_URL: { path: ['thingspace', 'restUrl'], parse: (text) => text.trim() },
   THINGSPACE_OAUTH_TOKEN_URL: { path: ['thingspace', 'oauthTokenUrl'], parse: (text) => text.trim() },
+  // A dedupe node's name and port come from where it runs: a StatefulSet pod's name (the Helm chart), the port
+  // the demo chose.
+  DEDUPE_INSTANCE_ID: { path: ['dedupe', 'instanceId'], parse: (text) => text.trim() },
+  DEDUPE_PORT: { path: ['dedupe', 'port'], parse: (text) => (/^\d+$/.test(text) ? Number(text) : text) },
 };
 
 export interface Overridden {

@@ -28,11 +28,41 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{- define "tkb.labels" -}}
-helm.sh/chart: {{ include "tkb.chart" . }}
 {{ include "tkb.selectorLabels" . }}
+{{ include "tkb.releaseLabels" . }}
+{{- end }}
+
+{{/* What every object of the release carries besides its selector labels. */}}
+{{- define "tkb.releaseLabels" -}}
+helm.sh/chart: {{ include "tkb.chart" . }}
 app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | trunc 63 | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: thingspace-kafka-bridge
+{{- end }}
+
+{{/*
+The dedupe nodes (dedupe.enabled): a name of their own, so that nothing selecting the bridge's pods (its Services,
+PodDisruptionBudget, NetworkPolicy, ServiceMonitor) ever selects them. The StatefulSet's name is cut to 52
+characters: its pods carry a controller-revision-hash label of the name plus 11 characters, at most 63.
+*/}}
+{{- define "tkb.dedupeName" -}}
+{{- printf "%s-dedupe" (include "tkb.fullname" . | trunc 45 | trimSuffix "-") }}
+{{- end }}
+
+{{- define "tkb.dedupeSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "tkb.name" . | trunc 56 | trimSuffix "-" }}-dedupe
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "tkb.dedupeLabels" -}}
+{{ include "tkb.dedupeSelectorLabels" . }}
+app.kubernetes.io/component: dedupe
+{{ include "tkb.releaseLabels" . }}
+{{- end }}
+
+{{/* The dedupe node's port (config dedupe.port, its default 8080): /metrics, /healthz and /readyz. */}}
+{{- define "tkb.dedupePort" -}}
+{{- dig "dedupe" "port" 8080 (.Values.config | default dict) | int }}
 {{- end }}
 
 {{- define "tkb.serviceAccountName" -}}
@@ -76,7 +106,8 @@ app.kubernetes.io/part-of: thingspace-kafka-bridge
 
 {{/*
 The bridge's config file: `config` as given, with spool.enabled, spool.dir and spool.maxBytes from the chart's
-spool values (the workload kind and the volume depend on them); other spool keys (fsync, ...) pass through.
+spool values (the workload kind and the volume depend on them); other spool keys (fsync, ...) pass through. With
+dedupe.enabled, dedupe.stateDir from the chart's (the volume's mount); the dedupe nodes read the same file.
 Numbers go through toYaml (JSON underneath), so large integers stay integers.
 */}}
 {{- define "tkb.config" -}}
@@ -86,6 +117,16 @@ Numbers go through toYaml (JSON underneath), so large integers stay integers.
 {{- if hasKey $spool $key }}
 {{- fail (printf "config.spool.%s: set the chart's spool.%s instead (spool.enabled also switches to a StatefulSet with a volume per pod)" $key $key) }}
 {{- end }}
+{{- end }}
+{{- $dedupe := get $config "dedupe" | default dict }}
+{{- if hasKey $dedupe "stateDir" }}
+{{- fail "config.dedupe.stateDir: set the chart's dedupe.stateDir instead (it is the mount of each dedupe pod's volume)" }}
+{{- end }}
+{{- if hasKey $dedupe "instanceId" }}
+{{- fail "config.dedupe.instanceId: the chart gives each dedupe pod its own name as its instance id (DEDUPE_INSTANCE_ID); one id shared by several pods would have them fence each other" }}
+{{- end }}
+{{- if .Values.dedupe.enabled }}
+{{- $_ := set $config "dedupe" (merge (dict "stateDir" .Values.dedupe.stateDir) $dedupe) }}
 {{- end }}
 {{- if .Values.spool.enabled }}
 {{- $_ := set $config "spool" (merge (dict "enabled" true "dir" .Values.spool.dir "maxBytes" (int64 .Values.spool.maxBytes)) $spool) }}
@@ -189,9 +230,145 @@ http.shutdownGraceMs, default 25 s, src/config/schema.ts), so SIGKILL never cuts
 {{- end }}
 {{- end }}
 
-{{/* The pod template shared by the Deployment and the StatefulSet. */}}
+{{/*
+What every pod of the release shares, the bridge's and the dedupe nodes': the checksums that roll them when the
+config or the chart's Secret changes (the argument: the root context), and the pod-level settings.
+*/}}
+{{- define "tkb.configChecksums" -}}
+# The config and the secrets are read once, at start: a change rolls the pods.
+checksum/config: {{ include "tkb.config" . | sha256sum }}
+{{- if .Values.secrets }}
+checksum/secrets: {{ toJson .Values.secrets | sha256sum }}
+{{- end }}
+{{- end }}
+
+{{/*
+The argument: dict "root" $, "selector" (the pods' selector labels, for the spread constraints) and "kind"
+(Deployment or StatefulSet: only a Deployment's pods spread by pod-template-hash too).
+*/}}
+{{- define "tkb.podSettings" -}}
+{{- $root := .root -}}
+serviceAccountName: {{ include "tkb.serviceAccountName" $root }}
+automountServiceAccountToken: false
+# No *_PORT variables for the namespace's Services: a Service named `bridge` would otherwise set BRIDGE_PORT
+# (tcp://...), which the bridge reads as its port and refuses.
+enableServiceLinks: false
+{{- with $root.Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml $root.Values.podSecurityContext | nindent 2 }}
+{{- with $root.Values.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with $root.Values.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- range . }}
+  - {{ toYaml (omit . "labelSelector" "matchLabelKeys") | nindent 4 | trim }}
+    labelSelector:
+      {{- if .labelSelector }}
+      {{- toYaml .labelSelector | nindent 6 }}
+      {{- else }}
+      matchLabels:
+        {{- $.selector | nindent 8 }}
+      {{- end }}
+    {{- if .matchLabelKeys }}
+    matchLabelKeys:
+      {{- toYaml .matchLabelKeys | nindent 6 }}
+    {{- else if eq $.kind "Deployment" }}
+    matchLabelKeys: [pod-template-hash]
+    {{- end }}
+  {{- end }}
+{{- end }}
+{{- with $root.Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $root.Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $root.Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+The container's image, the config file's path, extraEnv, the workload's own variables (`own`, list items already
+written, after extraEnv so that they win) and extraEnvFrom. The argument: dict "root" $ "own" <YAML>.
+*/}}
+{{- define "tkb.containerConfig" -}}
+{{- $root := .root -}}
+image: {{ include "tkb.image" $root | quote }}
+imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+env:
+  - name: BRIDGE_CONFIG
+    value: {{ include "tkb.configDir" $root }}/bridge.yaml
+  {{- with $root.Values.extraEnv }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+  {{- with .own }}
+  {{- . | nindent 2 }}
+  {{- end }}
+{{- with $root.Values.extraEnvFrom }}
+envFrom:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{/*
+The container's mounts and the pod's volumes: the config, the secrets, a scratch /tmp, the workload's own (`own`,
+list items already written) and extraVolumeMounts / extraVolumes. The argument: dict "root" $ "own" <YAML>.
+*/}}
+{{- define "tkb.volumeMounts" -}}
+{{- $root := .root -}}
+- name: config
+  mountPath: {{ include "tkb.configDir" $root }}
+  readOnly: true
+{{- if include "tkb.secretName" $root }}
+- name: secrets
+  mountPath: {{ include "tkb.secretsDir" $root }}
+  readOnly: true
+{{- end }}
+- name: tmp
+  mountPath: /tmp
+{{- with .own }}
+{{ . }}
+{{- end }}
+{{- with $root.Values.extraVolumeMounts }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "tkb.volumes" -}}
+{{- $root := .root -}}
+{{- $secretName := include "tkb.secretName" $root -}}
+- name: config
+  configMap:
+    name: {{ include "tkb.fullname" $root }}
+{{- if $secretName }}
+- name: secrets
+  secret:
+    secretName: {{ $secretName }}
+    # Readable by the pod's fsGroup (the bridge's group), nobody else.
+    defaultMode: 288 # 0440, written in decimal: YAML 1.2 readers take 0440 for 440
+{{- end }}
+# The root filesystem is read-only; a small scratch /tmp for anything that expects one.
+- name: tmp
+  emptyDir:
+    sizeLimit: 16Mi
+{{- with .own }}
+{{ . }}
+{{- end }}
+{{- with $root.Values.extraVolumes }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The bridge's pod template, of the Deployment or the StatefulSet. */}}
 {{- define "tkb.podTemplate" -}}
-{{- $secretName := include "tkb.secretName" . }}
 {{- $kind := include "tkb.workloadKind" . -}}
 metadata:
   labels:
@@ -200,76 +377,17 @@ metadata:
     {{- toYaml . | nindent 4 }}
     {{- end }}
   annotations:
-    # The bridge reads its config and secrets once, at start: a change rolls the pods.
-    checksum/config: {{ include "tkb.config" . | sha256sum }}
-    {{- if .Values.secrets }}
-    checksum/secrets: {{ toJson .Values.secrets | sha256sum }}
-    {{- end }}
+    {{- include "tkb.configChecksums" . | nindent 4 }}
     {{- with .Values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
 spec:
-  serviceAccountName: {{ include "tkb.serviceAccountName" . }}
-  automountServiceAccountToken: false
-  # No *_PORT variables for the namespace's Services: a Service named `bridge` would otherwise set BRIDGE_PORT
-  # (tcp://...), which the bridge reads as its port and refuses.
-  enableServiceLinks: false
-  {{- with .Values.imagePullSecrets }}
-  imagePullSecrets:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  securityContext:
-    {{- toYaml .Values.podSecurityContext | nindent 4 }}
+  {{- include "tkb.podSettings" (dict "root" . "selector" (include "tkb.selectorLabels" .) "kind" $kind) | nindent 2 }}
   terminationGracePeriodSeconds: {{ include "tkb.terminationGracePeriodSeconds" . }}
-  {{- with .Values.priorityClassName }}
-  priorityClassName: {{ . }}
-  {{- end }}
-  {{- with .Values.topologySpreadConstraints }}
-  topologySpreadConstraints:
-    {{- range . }}
-    - {{ toYaml (omit . "labelSelector" "matchLabelKeys") | nindent 6 | trim }}
-      labelSelector:
-        {{- if .labelSelector }}
-        {{- toYaml .labelSelector | nindent 8 }}
-        {{- else }}
-        matchLabels:
-          {{- include "tkb.selectorLabels" $ | nindent 10 }}
-        {{- end }}
-      {{- if .matchLabelKeys }}
-      matchLabelKeys:
-        {{- toYaml .matchLabelKeys | nindent 8 }}
-      {{- else if eq $kind "Deployment" }}
-      matchLabelKeys: [pod-template-hash]
-      {{- end }}
-    {{- end }}
-  {{- end }}
-  {{- with .Values.nodeSelector }}
-  nodeSelector:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- with .Values.tolerations }}
-  tolerations:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- with .Values.affinity }}
-  affinity:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
   containers:
     - name: bridge
-      image: {{ include "tkb.image" . | quote }}
-      imagePullPolicy: {{ .Values.image.pullPolicy }}
+      {{- include "tkb.containerConfig" (dict "root" . "own" "") | nindent 6 }}
       args: [serve]
-      env:
-        - name: BRIDGE_CONFIG
-          value: {{ include "tkb.configDir" . }}/bridge.yaml
-        {{- with .Values.extraEnv }}
-        {{- toYaml . | nindent 8 }}
-        {{- end }}
-      {{- with .Values.extraEnvFrom }}
-      envFrom:
-        {{- toYaml . | nindent 8 }}
-      {{- end }}
       ports:
         - name: http
           containerPort: {{ include "tkb.mainPort" . }}
@@ -312,55 +430,60 @@ spec:
         {{- toYaml .Values.resources | nindent 8 }}
       securityContext:
         {{- toYaml .Values.securityContext | nindent 8 }}
+      {{- $mounts := list }}
+      {{- if .Values.tls.secretName }}
+      {{- /* The whole volume, never a subPath: only then does the kubelet's update of a renewed Secret reach the
+      files, which the bridge then reloads without a restart. */}}
+      {{- $mounts = append $mounts (dict "name" "tls" "mountPath" (include "tkb.tlsDir" .) "readOnly" true) }}
+      {{- end }}
+      {{- if .Values.spool.enabled }}
+      {{- $mounts = append $mounts (dict "name" "spool" "mountPath" .Values.spool.dir) }}
+      {{- end }}
       volumeMounts:
-        - name: config
-          mountPath: {{ include "tkb.configDir" . }}
-          readOnly: true
-        {{- if $secretName }}
-        - name: secrets
-          mountPath: {{ include "tkb.secretsDir" . }}
-          readOnly: true
-        {{- end }}
-        {{- if .Values.tls.secretName }}
-        # The whole volume, never a subPath: only then does the kubelet's update of a renewed Secret reach the
-        # files, which the bridge then reloads without a restart.
-        - name: tls
-          mountPath: {{ include "tkb.tlsDir" . }}
-          readOnly: true
-        {{- end }}
-        - name: tmp
-          mountPath: /tmp
-        {{- if .Values.spool.enabled }}
-        - name: spool
-          mountPath: {{ .Values.spool.dir }}
-        {{- end }}
-        {{- with .Values.extraVolumeMounts }}
-        {{- toYaml . | nindent 8 }}
-        {{- end }}
+        {{- include "tkb.volumeMounts" (dict "root" . "own" (ternary "" (toYaml $mounts) (empty $mounts))) | nindent 8 }}
   volumes:
-    - name: config
-      configMap:
-        name: {{ include "tkb.fullname" . }}
-    {{- if $secretName }}
-    - name: secrets
-      secret:
-        secretName: {{ $secretName }}
-        # Readable by the pod's fsGroup (the bridge's group), nobody else.
-        defaultMode: 288 # 0440, written in decimal: YAML 1.2 readers take 0440 for 440
-    {{- end }}
+    {{- $volumes := list }}
     {{- with .Values.tls.secretName }}
-    - name: tls
-      secret:
-        secretName: {{ . }}
-        defaultMode: 288 # 0440, as the secrets above
+    {{- /* Mode 0440, as the secrets'. */}}
+    {{- $volumes = append $volumes (dict "name" "tls" "secret" (dict "secretName" . "defaultMode" 288)) }}
     {{- end }}
-    # The root filesystem is read-only; a small scratch /tmp for anything that expects one.
-    - name: tmp
-      emptyDir:
-        sizeLimit: 16Mi
-    {{- with .Values.extraVolumes }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
+    {{- include "tkb.volumes" (dict "root" . "own" (ternary "" (toYaml $volumes) (empty $volumes))) | nindent 4 }}
+{{- end }}
+
+{{/*
+A PodDisruptionBudget: the bridge's and the dedupe nodes'. The argument: dict "name", "labels", "selector" (YAML),
+"minAvailable" (empty: maxUnavailable applies), "maxUnavailable".
+*/}}
+{{- define "tkb.pdb" -}}
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ .name }}
+  labels:
+    {{- .labels | nindent 4 }}
+spec:
+  selector:
+    matchLabels:
+      {{- .selector | nindent 6 }}
+  {{- if ne (toString .minAvailable) "" }}
+  minAvailable: {{ .minAvailable }}
+  {{- else }}
+  maxUnavailable: {{ .maxUnavailable }}
+  {{- end }}
+{{- end }}
+
+{{/* The NetworkPolicies' egress (with networkPolicy.egress.enabled): DNS, then the rules given. */}}
+{{- define "tkb.networkPolicyEgress" -}}
+egress:
+  # Name resolution for the brokers and the registry.
+  - ports:
+      - port: 53
+        protocol: UDP
+      - port: 53
+        protocol: TCP
+  {{- with .Values.networkPolicy.egress.rules }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
 {{- end }}
 
 {{/*
@@ -381,9 +504,7 @@ config.http.metricsPort the metrics Service (port metrics).
 
 {{/* Labels of the helm test pod: the chart's without the selector's, so the Service never sends it callbacks. */}}
 {{- define "tkb.testLabels" -}}
-helm.sh/chart: {{ include "tkb.chart" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/part-of: thingspace-kafka-bridge
 app.kubernetes.io/component: helm-test
+{{ include "tkb.releaseLabels" . }}
 {{- end }}

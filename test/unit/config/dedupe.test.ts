@@ -26,6 +26,17 @@ describe('the dedupe section', () => {
     expect(config.kafka.brokers).toEqual(['kafka-1:9092']);
   });
 
+  it('takes the instance id and the port from the environment, naming the variable of a bad one', () => {
+    const file = { kafka: { brokers: ['k:9092'] }, dedupe: { instanceId: 'from-file', port: 9000 } };
+    const { config } = parseDedupeConfig(file, { DEDUPE_INSTANCE_ID: 'dedupe-2', DEDUPE_PORT: '9464' });
+    expect(config.dedupe).toMatchObject({ instanceId: 'dedupe-2', port: 9464 });
+    const error = thrown(() => parseDedupeConfig(file, { DEDUPE_INSTANCE_ID: 'a b', DEDUPE_PORT: '80a' }));
+    expect(error.issues.map((issue) => `${issue.path}: ${issue.message}`).sort()).toEqual([
+      expect.stringMatching(/^dedupe\.instanceId: .*\(from DEDUPE_INSTANCE_ID\)$/),
+      expect.stringMatching(/^dedupe\.port: .*\(from DEDUPE_PORT\)$/),
+    ]);
+  });
+
   it('reports every bad setting with its path, and unknown keys', () => {
     const error = thrown(() =>
       parseDedupeConfig(

@@ -10,12 +10,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { isMap, isScalar, parseDocument, parse as parseYaml, type YAMLMap } from 'yaml';
-import { parseConfig, type Config } from '../../../src/config';
+import { parseConfig, parseDedupeConfig, type Config } from '../../../src/config';
 import { isRegistrablePort } from '../../../src/thingspace/registrable-ports';
 import { createMetrics } from '../../../src/observability';
 import { TestPki } from '../../support/tls';
 import {
   CHART,
+  DEDUPE_NAME,
   FULLNAME,
   ROOT,
   SECRETS_DIR,
@@ -30,6 +31,7 @@ import {
   runHelm,
   template,
   templateError,
+  validateAs,
   validateWithBridge,
   workload,
   type K8sObject,
@@ -143,7 +145,7 @@ function expectInvariants(rendered: Rendered): void {
   expect(workload(rendered).spec.selector.matchLabels).toEqual(SELECTOR);
   expect(podLabels).toMatchObject(SELECTOR);
   expect(rendered.one('Service', FULLNAME).spec.selector).toEqual(SELECTOR);
-  for (const pdb of rendered.all('PodDisruptionBudget'))
+  for (const pdb of rendered.all('PodDisruptionBudget').filter((o) => o.metadata.name === FULLNAME))
     expect(pdb.spec.selector.matchLabels).toEqual(SELECTOR);
   for (const constraint of pod.topologySpreadConstraints ?? []) {
     expect(constraint.labelSelector.matchLabels).toEqual(SELECTOR);
@@ -275,6 +277,10 @@ describe('the chart as a whole', () => {
       'podSecurityContext',
       'securityContext',
       'spool.retentionPolicy',
+      'dedupe.retentionPolicy',
+      'dedupe.resources',
+      'dedupe.livenessProbe',
+      'dedupe.readinessProbe',
     ]);
     const undocumented: string[] = [];
     const walk = (map: YAMLMap, prefix: string) => {
@@ -784,6 +790,188 @@ describe('spool on (ci/spool-values.yaml)', () => {
     });
     // The bridge accepts it, spool section included.
     expect(bridgeIssues(rendered)).toEqual([]);
+  });
+});
+
+describe('the dedupe service (ci/dedupe-values.yaml)', () => {
+  let rendered: Rendered;
+  let set: K8sObject;
+  let dedupe: any;
+  beforeAll(() => {
+    rendered = template([VARIANTS.dedupe]);
+    set = rendered.one('StatefulSet', DEDUPE_NAME);
+    const containers = set.spec.template.spec.containers as { name: string }[];
+    expect(containers.map((c) => c.name)).toEqual(['dedupe']);
+    dedupe = containers[0];
+  });
+  const DEDUPE_SELECTOR = {
+    'app.kubernetes.io/name': 'thingspace-kafka-bridge-dedupe',
+    'app.kubernetes.io/instance': 'tsb',
+  };
+  const STATE_DIR = '/var/lib/thingspace-bridge/dedupe';
+
+  it('renders a StatefulSet with its headless Service, ServiceMonitor and PodDisruptionBudget beside the bridge', () => {
+    expect(rendered.kinds()).toEqual([
+      'ConfigMap',
+      'Deployment',
+      'Pod',
+      'PodDisruptionBudget',
+      'PodDisruptionBudget',
+      'Secret',
+      'Service',
+      'Service',
+      'ServiceAccount',
+      'ServiceMonitor',
+      'ServiceMonitor',
+      'StatefulSet',
+    ]);
+    expectInvariants(rendered);
+    expect(set.spec.replicas).toBe(3);
+    expect(set.spec.selector.matchLabels).toEqual(DEDUPE_SELECTOR);
+    expect(set.spec.podManagementPolicy).toBe('Parallel');
+    const headless = rendered.one('Service', set.spec.serviceName);
+    expect(headless.spec).toMatchObject({ clusterIP: 'None', selector: DEDUPE_SELECTOR });
+    expect(headless.spec.ports).toEqual([{ name: 'http', port: 9090, targetPort: 'http', protocol: 'TCP' }]);
+    expect(rendered.one('PodDisruptionBudget', DEDUPE_NAME).spec).toEqual({
+      selector: { matchLabels: DEDUPE_SELECTOR },
+      maxUnavailable: 1,
+    });
+    expect(rendered.one('ServiceMonitor', DEDUPE_NAME).spec).toEqual({
+      selector: { matchLabels: DEDUPE_SELECTOR },
+      endpoints: [{ port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }],
+    });
+  });
+
+  it("is selected by nothing of the bridge's: its Services, PodDisruptionBudget and ServiceMonitor", () => {
+    const podLabels = set.spec.template.metadata.labels as Record<string, string>;
+    const selects = (selector: Record<string, string>) =>
+      Object.entries(selector).every(([key, value]) => podLabels[key] === value);
+    expect(selects(DEDUPE_SELECTOR)).toBe(true);
+    expect(selects(rendered.one('Service', FULLNAME).spec.selector)).toBe(false);
+    expect(selects(rendered.one('PodDisruptionBudget', FULLNAME).spec.selector.matchLabels)).toBe(false);
+    expect(selects(rendered.one('ServiceMonitor', FULLNAME).spec.selector.matchLabels)).toBe(false);
+    const spread = set.spec.template.spec.topologySpreadConstraints as any[];
+    expect(spread.map((c) => c.labelSelector.matchLabels)).toEqual([DEDUPE_SELECTOR, DEDUPE_SELECTOR]);
+  });
+
+  it("takes each pod's name as its instance id, and its state directory and port from the chart", () => {
+    expect(dedupe.args).toEqual(['dedupe']);
+    expect(dedupe.env).toContainEqual({
+      name: 'DEDUPE_INSTANCE_ID',
+      valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
+    });
+    // The config as the node reads it in pod -1, with the Secret's files where the config names them.
+    const secretFiles = Object.fromEntries(
+      Object.entries(rendered.one('Secret').data ?? {}).map(([k, v]) => [
+        k,
+        Buffer.from(v, 'base64').toString(),
+      ]),
+    );
+    const { loaded, issues } = validateAs(
+      parseDedupeConfig,
+      renderedConfig(rendered),
+      secretFiles,
+      {},
+      { DEDUPE_INSTANCE_ID: `${DEDUPE_NAME}-1` },
+    );
+    expect(issues).toEqual([]);
+    expect(loaded!.config.dedupe).toMatchObject({
+      groupId: 'callbacks-dedupe',
+      instanceId: `${DEDUPE_NAME}-1`,
+      stateDir: STATE_DIR,
+      port: 9090,
+      batchSize: 1000,
+    });
+    expect(loaded!.config.kafka.sasl).toMatchObject({ username: 'bridge' });
+    // The bridge reads the same file, dedupe section included.
+    expect(bridgeIssues(rendered)).toEqual([]);
+  });
+
+  it('keeps the state on a PersistentVolumeClaim per pod, mounted at dedupe.stateDir', () => {
+    expect(set.spec.volumeClaimTemplates).toEqual([
+      {
+        metadata: { name: 'state', labels: DEDUPE_SELECTOR },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: 'fast-ssd',
+          resources: { requests: { storage: '100Gi' } },
+        },
+      },
+    ]);
+    // A copy of the changelog: a new volume is rebuilt from it.
+    expect(set.spec.persistentVolumeClaimRetentionPolicy).toEqual({
+      whenDeleted: 'Delete',
+      whenScaled: 'Delete',
+    });
+    expect(dedupe.volumeMounts).toContainEqual({ name: 'state', mountPath: STATE_DIR });
+    expect(set.spec.template.spec.securityContext.fsGroup).toBe(1000);
+  });
+
+  it('probes /healthz and /readyz on config.dedupe.port, and gives a batch time to commit on SIGTERM', () => {
+    expect(dedupe.ports).toEqual([{ name: 'http', containerPort: 9090, protocol: 'TCP' }]);
+    expect(dedupe.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
+    expect(dedupe.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
+    expect(set.spec.template.spec.terminationGracePeriodSeconds).toBe(60);
+    expect(Object.keys(dedupe.resources.limits).sort()).toEqual(['cpu', 'memory']);
+  });
+
+  it("mounts the config and the Secret as the bridge's pods do, and rolls when they change", () => {
+    const bridge = container(rendered);
+    const bridgePod = podSpec(rendered);
+    const pod = set.spec.template.spec;
+    expect(dedupe.image).toBe(bridge.image);
+    expect(dedupe.env).toContainEqual(bridge.env[0]); // BRIDGE_CONFIG
+    const mounts = dedupe.volumeMounts as { name: string }[];
+    expect(mounts.filter((m) => m.name !== 'state')).toEqual(bridge.volumeMounts);
+    expect(pod.volumes).toEqual(bridgePod.volumes);
+    expect(dedupe.securityContext).toEqual(bridge.securityContext);
+    expect(pod.securityContext).toEqual(bridgePod.securityContext);
+    expect(pod.serviceAccountName).toBe(bridgePod.serviceAccountName);
+    expect(set.spec.template.metadata.annotations).toEqual(
+      workload(rendered).spec.template.metadata.annotations,
+    );
+    expect(Object.keys(set.spec.template.metadata.annotations).sort()).toEqual([
+      'checksum/config',
+      'checksum/secrets',
+    ]);
+  });
+
+  it('refuses the keys the chart sets, a relative state directory and a port it cannot probe', () => {
+    expect(templateError([], ['config.dedupe.stateDir=/x'])).toContain(
+      "config.dedupe.stateDir: set the chart's dedupe.stateDir",
+    );
+    expect(templateError([], ['config.dedupe.instanceId=one'])).toContain(
+      'the chart gives each dedupe pod its own name',
+    );
+    expect(templateError([], ['dedupe.stateDir=relative'])).toContain('/dedupe/stateDir');
+    expect(templateError([], ['config.dedupe.port=0'])).toContain('/config/dedupe/port');
+  });
+
+  it("has a NetworkPolicy of its own with the bridge's: its port from the same peers, the same egress", () => {
+    const peers = [{ namespaceSelector: { matchLabels: { name: 'monitoring' } } }];
+    const withPolicy = template(
+      [VARIANTS.perServicePorts],
+      ['dedupe.enabled=true', 'networkPolicy.from[0].namespaceSelector.matchLabels.name=monitoring'],
+    );
+    const bridgePolicy = withPolicy.one('NetworkPolicy', FULLNAME);
+    const policy = withPolicy.one('NetworkPolicy', DEDUPE_NAME);
+    expect(policy.spec.podSelector).toEqual({ matchLabels: DEDUPE_SELECTOR });
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([{ ports: [{ port: 'http', protocol: 'TCP' }], from: peers }]);
+    expect(policy.spec.egress).toEqual(bridgePolicy.spec.egress);
+    expect(policy.spec.egress).toHaveLength(2); // DNS, and the brokers' and registry's range
+    expect(rendered.all('NetworkPolicy')).toEqual([]); // networkPolicy.enabled off
+  });
+
+  it('is off by default, and without the PodDisruptionBudgets has none', () => {
+    expect(template().all('StatefulSet')).toEqual([]);
+    expect(renderedConfig(template()).dedupe).toBeUndefined();
+    const noPdb = template([VARIANTS.dedupe], ['podDisruptionBudget.enabled=false']);
+    expect(noPdb.all('PodDisruptionBudget')).toEqual([]);
+    expect(noPdb.one('StatefulSet', DEDUPE_NAME).spec.template.spec.containers[0].env).toContainEqual({
+      name: 'DEDUPE_INSTANCE_ID',
+      valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
+    });
   });
 });
 

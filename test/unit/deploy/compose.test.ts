@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig } from '../../../src/config';
+import { parseConfig, parseDedupeConfig } from '../../../src/config';
 import * as callbacks from '../../../src/cli/callbacks';
 import { main } from '../../../src/cli/main';
 import { APICURIO_VERSION, DEFAULT_KAFKA_VERSION } from '../../infra/stack/stack';
@@ -55,6 +55,7 @@ const source = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
 const compose = parseYaml(interpolate(source, {}), { merge: true }) as {
   name: string;
   services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
 };
 const services = compose.services;
 const service = (name: string): Service => {
@@ -64,7 +65,7 @@ const service = (name: string): Service => {
 };
 
 const BRIDGE_IMAGE = 'thingspace-kafka-bridge:dev';
-const BRIDGE_SERVICES = ['bridge', 'events', 'simulator', 'register'];
+const BRIDGE_SERVICES = ['bridge', 'events', 'simulator', 'register', 'dedupe'];
 
 function seconds(duration: string): number {
   const match = /^(\d+)(ms|s|m)$/.exec(duration);
@@ -73,7 +74,7 @@ function seconds(duration: string): number {
 }
 
 describe('docker-compose.yml', () => {
-  it('has the stack, the bridge, its event printer and, in the simulator profile, the simulator', () => {
+  it('has the stack, the bridge, its event printer and, in their profiles, the simulator and the dedupe node', () => {
     expect(compose.name).toBe('thingspace-kafka-bridge');
     const byProfile = (profile?: string) =>
       Object.keys(services)
@@ -84,6 +85,7 @@ describe('docker-compose.yml', () => {
         .sort();
     expect(byProfile()).toEqual(['bridge', 'events', 'kafka', 'schema-registry']);
     expect(byProfile('simulator')).toEqual(['register', 'simulator']);
+    expect(byProfile('dedupe')).toEqual(['dedupe']);
   });
 
   it('runs Kafka from the official image, single-node KRaft, at the local stack version', () => {
@@ -138,11 +140,12 @@ describe('docker-compose.yml', () => {
       kafka: ['127.0.0.1:9092:9092'],
       'schema-registry': ['127.0.0.1:8081:8080'],
       bridge: ['127.0.0.1:8080:8080'],
+      dedupe: ['127.0.0.1:8090:8080'],
     });
   });
 
   it('gives every long-running server a healthcheck and starts each after what it needs is healthy', () => {
-    for (const name of ['kafka', 'schema-registry', 'bridge', 'simulator']) {
+    for (const name of ['kafka', 'schema-registry', 'bridge', 'simulator', 'dedupe']) {
       const check = service(name).healthcheck!;
       expect(check.test[0]).toMatch(/^CMD(-SHELL)?$/);
       expect(check.retries).toBeGreaterThan(0);
@@ -162,6 +165,8 @@ describe('docker-compose.yml', () => {
       events: ['bridge:service_healthy'],
       simulator: [],
       register: ['bridge:service_healthy', 'simulator:service_healthy'],
+      // The bridge creates the category topics the dedupe node reads.
+      dedupe: ['bridge:service_healthy'],
     });
     // A dependency is on a service with a healthcheck, in the same or the default profile.
     for (const svc of Object.values(services)) {
@@ -199,7 +204,12 @@ describe('docker-compose.yml', () => {
     expect(`${registry.hostname}:${registry.port}${registry.pathname}`).toBe(
       `schema-registry:${registryPort}/apis/ccompat/v7`,
     );
-    for (const name of BRIDGE_SERVICES) expect(service(name).environment).toEqual(env);
+    for (const name of BRIDGE_SERVICES) {
+      // The dedupe node's own instance id aside (its profile's tests).
+      const common = { ...service(name).environment! };
+      delete common.DEDUPE_INSTANCE_ID;
+      expect(common).toEqual(env);
+    }
   });
 
   it('mounts an example config where the image looks for it, one the bridge accepts', () => {
@@ -234,6 +244,44 @@ describe('docker-compose.yml', () => {
     const { config } = loadComposeConfig();
     const allowed = config.http.allowedSources.map((cidr) => `${cidr.address}/${cidr.prefix}`);
     expect(allowed).toEqual(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.1/32']);
+  });
+
+  describe('dedupe profile', () => {
+    const dedupe = service('dedupe');
+    /** examples/compose-bridge.yaml as `thingspace-bridge dedupe` reads it, with the dedupe service's environment. */
+    const loadDedupe = () => {
+      const hostPath = dedupe.volumes![0]!.split(':')[0]!;
+      const env = Object.fromEntries(
+        Object.entries(dedupe.environment!).map(([key, value]) => [key, String(value)]),
+      );
+      return parseDedupeConfig(parseYaml(readFileSync(join(ROOT, hostPath), 'utf8')), env).config;
+    };
+
+    it("runs `thingspace-bridge dedupe` with the bridge's config and environment, a fixed instance id", () => {
+      expect(cliArguments(dedupe)).toEqual(['dedupe']);
+      expect(dedupe.volumes![0]).toBe(service('bridge').volumes![0]);
+      const { DEDUPE_INSTANCE_ID, ...env } = dedupe.environment!;
+      expect(env).toEqual(service('bridge').environment);
+      // Recreating the container must not change it: a new id would not fence the old one's transaction.
+      expect(loadDedupe().dedupe.instanceId).toBe(DEDUPE_INSTANCE_ID);
+    });
+
+    it('keeps its state on a named volume at dedupe.stateDir, which the image makes writable for its user', () => {
+      const { stateDir } = loadDedupe().dedupe;
+      expect(stateDir).toBe('/var/lib/thingspace-bridge/dedupe');
+      const [volume, target] = dedupe.volumes![1]!.split(':');
+      expect(target).toBe(stateDir);
+      expect(Object.keys(compose.volumes ?? {})).toContain(volume);
+      expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(
+        new RegExp(`chown 1000:1000 .*${stateDir!.replaceAll('/', '\\/')}`),
+      );
+    });
+
+    it('publishes its port (/metrics, /readyz) on 127.0.0.1 and checks its readiness there', () => {
+      const { port } = loadDedupe().dedupe;
+      expect(dedupe.ports).toEqual([`127.0.0.1:8090:${port}`]);
+      expect(dedupe.healthcheck!.test[3]).toContain(`fetch('http://127.0.0.1:${port}/readyz')`);
+    });
   });
 
   describe('simulator profile', () => {

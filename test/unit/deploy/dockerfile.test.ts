@@ -186,8 +186,10 @@ describe('Dockerfile', () => {
         'usr/local/bin/node',
         'usr/local/bin/nodejs',
       ]);
-      expect(statSync(join(root, 'var/lib/thingspace-bridge/spool')).isDirectory()).toBe(true);
-      expect(steps.at(-1)).toBe('chown 1000:1000 /var/lib/thingspace-bridge/spool');
+      // The spool's and the dedupe state's directories, the user's for a volume mounted there.
+      const dirs = ['/var/lib/thingspace-bridge/spool', '/var/lib/thingspace-bridge/dedupe'];
+      for (const dir of dirs) expect(statSync(join(root, dir)).isDirectory()).toBe(true);
+      expect(steps.at(-1)).toBe(`chown 1000:1000 ${dirs.join(' ')}`);
     });
   });
 

@@ -25,6 +25,7 @@ export const VARIANTS = {
   existingSecret: join(CHART, 'ci', 'existing-secret-values.yaml'),
   monitoring: join(CHART, 'ci', 'monitoring-values.yaml'),
   tls: join(CHART, 'ci', 'tls-values.yaml'),
+  dedupe: join(CHART, 'ci', 'dedupe-values.yaml'),
   production: join(ROOT, 'helm', 'examples', 'production-values.yaml'),
 } as const;
 
@@ -125,9 +126,11 @@ export function templateError(valuesFiles: readonly string[] = [], sets: readonl
   return result.stderr;
 }
 
-/** The Deployment or StatefulSet. */
+/** The bridge's Deployment or StatefulSet (not the dedupe nodes'). */
 export function workload(rendered: Rendered): K8sObject {
-  const found = [...rendered.all('Deployment'), ...rendered.all('StatefulSet')];
+  const found = [...rendered.all('Deployment'), ...rendered.all('StatefulSet')].filter(
+    (object) => object.metadata.name === FULLNAME,
+  );
   if (found.length !== 1) throw new Error(`expected one workload, rendered ${found.length}`);
   return found[0]!;
 }
@@ -139,6 +142,9 @@ export function container(rendered: Rendered): any {
   expect(containers.map((c) => c.name)).toEqual(['bridge']);
   return containers[0];
 }
+
+/** The dedupe nodes' StatefulSet (dedupe.enabled). */
+export const DEDUPE_NAME = `${FULLNAME}-dedupe`;
 
 /** The bridge config file the ConfigMap carries, parsed. */
 export function renderedConfig(rendered: Rendered): Record<string, unknown> {
@@ -162,6 +168,20 @@ export function validateWithBridge(
   secretFiles: Record<string, string>,
   tlsFiles: Record<string, string> = {},
 ): { loaded?: LoadedConfig; issues: readonly ConfigIssue[] } {
+  return validateAs(parseConfig, config, secretFiles, tlsFiles);
+}
+
+/**
+ * The same through another command's loader (`parseDedupeConfig` for `dedupe`), with the environment the pod
+ * gives it.
+ */
+export function validateAs<Loaded>(
+  parse: (input: unknown, env: Record<string, string>, options: { baseDir: string }) => Loaded,
+  config: Record<string, unknown>,
+  secretFiles: Record<string, string>,
+  tlsFiles: Record<string, string> = {},
+  env: Record<string, string> = {},
+): { loaded?: Loaded; issues: readonly ConfigIssue[] } {
   const dir = mkdtempSync(join(tmpdir(), 'chart-config-'));
   try {
     const mounts: [string, string, Record<string, string>][] = [
@@ -175,7 +195,7 @@ export function validateWithBridge(
       text = text.replaceAll(`${mount}/`, `${join(dir, name)}/`);
     }
     try {
-      const loaded = parseConfig(JSON.parse(text), {}, { baseDir: dir });
+      const loaded = parse(JSON.parse(text), env, { baseDir: dir });
       return { loaded, issues: [] };
     } catch (err) {
       if (err instanceof ConfigError) return { issues: err.issues };
