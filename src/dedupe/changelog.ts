@@ -80,7 +80,11 @@ export async function restore(
   let end: bigint | undefined;
   let records = 0;
   let newest: number | undefined;
-  const aborted = new Map<bigint, bigint>();
+  // Kafka's consumer's rule: an aborted transaction the broker reports starts applying at its first offset, and
+  // its producer's batches are dropped until that producer's abort marker. A producer can have several aborted
+  // transactions in one fetch, so the reports wait in offset order rather than by producer.
+  const reported: { producerId: bigint; firstOffset: bigint }[] = [];
+  const aborting = new Set<bigint>();
   while (end === undefined || next < end) {
     signal?.throwIfAborted();
     const metadata = await consumer.metadata({ topics: [topic] });
@@ -109,19 +113,20 @@ export async function restore(
     if (!data) continue;
     end ??= data.highWatermark;
     if (next < data.logStartOffset) next = data.logStartOffset;
-    for (const { producerId, firstOffset } of data.abortedTransactions ?? [])
-      aborted.set(producerId, firstOffset);
+    reported.push(...(data.abortedTransactions ?? []));
+    reported.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
     const entries: SeenEntry[] = [];
     for (const batch of data.records ?? []) {
       const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
       if (last < next) continue;
       next = last + 1n;
+      while (reported.length > 0 && reported[0]!.firstOffset <= last)
+        aborting.add(reported.shift()!.producerId);
       if (batch.attributes & IS_CONTROL) {
-        if (batch.records[0]?.key?.readInt16BE(2) === ABORT_MARKER) aborted.delete(batch.producerId);
+        if (batch.records[0]?.key?.readInt16BE(2) === ABORT_MARKER) aborting.delete(batch.producerId);
         continue;
       }
-      const abortedFrom = aborted.get(batch.producerId);
-      if (abortedFrom !== undefined && batch.firstOffset >= abortedFrom) continue;
+      if (aborting.has(batch.producerId)) continue;
       for (const record of batch.records) {
         const entry = changelogEntry(record.key, record.value);
         if (!entry) continue;

@@ -99,4 +99,30 @@ describe('restore', () => {
     expect(store.size).toBe(4);
     expect(result).toEqual({ from: 0n, records: 4, newest: AT });
   });
+  it('drops each of two aborted transactions of one producer that one fetch reports, and its commit between them', async () => {
+    const { consumer } = consumerAnswering([
+      {
+        highWatermark: 9n,
+        logStartOffset: 0n,
+        // Producer A aborted twice (offsets 0 and 5): the newer report must not hide the older one.
+        abortedTransactions: [
+          { producerId: PID_A, firstOffset: 0n },
+          { producerId: PID_A, firstOffset: 5n },
+        ],
+        records: [
+          entries(PID_A, 0n, 'a-aborted-1'),
+          marker(PID_A, 1n, 'abort'),
+          entries(PID_A, 2n, 'a-1', 'a-2'),
+          marker(PID_A, 4n, 'commit'),
+          entries(PID_A, 5n, 'a-aborted-2', 'a-aborted-3'),
+          marker(PID_A, 7n, 'abort'),
+          entries(PID_B, 8n, 'b-1'),
+        ],
+      },
+    ]);
+    const store = new MemorySeenStore();
+    await restore(consumer, TOPIC, 0, store, 35 * 86_400_000);
+    for (const id of ['a-1', 'a-2', 'b-1']) expect(store.seenAt(id)).toBe(AT);
+    for (const id of ['a-aborted-1', 'a-aborted-2', 'a-aborted-3']) expect(store.seenAt(id)).toBeUndefined();
+  });
 });
