@@ -20,6 +20,7 @@ export interface DedupeMetrics {
   stateIds: Gauge<'topic' | 'partition'>;
   restoreDuration: Histogram;
   restoreRecords: Counter;
+  lag: Gauge<'topic' | 'partition'>;
   /** 1 when /readyz answers 200, else 0; sampled before each scrape. */
   ready: Gauge;
 }
@@ -81,6 +82,12 @@ export function createDedupeMetrics(): DedupeMetrics {
       registers,
     }),
     restoreRecords: counter('restore_records_total', 'Changelog records read by state rebuilds.'),
+    lag: new Gauge({
+      name: `${PREFIX}lag_records`,
+      help: 'Input records not deduplicated yet, per partition this node holds: its last stable offset minus the committed offset, measured every 10 s.',
+      labelNames: ['topic', 'partition'] as const,
+      registers,
+    }),
     ready: new Gauge({
       name: `${PREFIX}ready`,
       help: '1 when the node deduplicates (/readyz answers 200), else 0.',

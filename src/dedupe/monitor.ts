@@ -5,7 +5,7 @@
  * - `starting`: the consumer has not joined its group yet;
  * - `restoring`: a partition assigned at the last join has its state not rebuilt from its changelog yet;
  * - `kafka-unavailable`: the last session failed reaching Kafka, until the next join;
- * - `aborted`: the last session failed otherwise (its transaction aborted), until the next commit;
+ * - `aborted`: the last session failed otherwise (its transaction aborted), until the next join;
  * - `stopping`: SIGTERM came.
  *
  * Every partition assigned at a join has its state rebuilt then, record or not (docs/dedupe.md): ready means
@@ -14,6 +14,7 @@
 import type { DedupeHooks } from './run';
 import type { BatchSummary, RestoreSummary } from './service';
 import { abortReason, type AbortReason } from './abort-reason';
+import type { PartitionLag } from './lag';
 import type { DedupeMetrics } from './metrics';
 import { partitionKey } from './decide';
 
@@ -40,9 +41,12 @@ export class DedupeMonitor {
     onJoin: (assigned) => {
       this.joined = true;
       this.restoring = new Set(assigned.map(({ topic, partition }) => partitionKey(topic, partition)));
-      if (this.lastAbort === 'kafka-unavailable') this.lastAbort = undefined;
-      // Every state was dropped; a partition shows again once rebuilt.
+      // A new session: it shows as restoring until its states are rebuilt, then ready, without waiting for a
+      // record to commit (an idle node would never be ready again).
+      this.lastAbort = undefined;
+      // Every state was dropped; a partition shows again once rebuilt or measured.
       this.metrics.stateIds.reset();
+      this.metrics.lag.reset();
     },
     onRestored: (summary: RestoreSummary) => {
       const { topic, partition, size, records, durationMs } = summary;
@@ -64,7 +68,9 @@ export class DedupeMonitor {
       metrics.unidentified.inc(summary.unidentified);
       metrics.committed.inc();
       metrics.batchDuration.observe(summary.durationMs / 1000);
-      this.lastAbort = undefined;
+    },
+    onLag: (lags: PartitionLag[]) => {
+      for (const { topic, partition, lag } of lags) this.metrics.lag.set({ topic, partition }, lag);
     },
     onAbort: (error: unknown) => {
       const reason = abortReason(error);

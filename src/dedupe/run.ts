@@ -16,7 +16,7 @@ import { dedupeTopics, ensureDedupeTopics } from './topics';
 /** What the service tells (metrics, readiness: monitor.ts), and its store. */
 export interface DedupeHooks extends Pick<
   DedupeServiceOptions,
-  'onBatch' | 'onAbort' | 'onJoin' | 'onRestored'
+  'onBatch' | 'onAbort' | 'onJoin' | 'onRestored' | 'onLag'
 > {
   /** The state store of a partition; else on disk under `dedupe.stateDir`, in memory without one. */
   createStore?: (topic: string, partition: number) => SeenStore;

@@ -20,6 +20,7 @@ import { AssignedStates, type Assignment, type PartitionState, type TopicPartiti
 import { changelogEnd, restore, type RestoreResult } from './changelog';
 import { decide, partitionKey, type BatchCounts, type Route } from './decide';
 import { WindowExpiry } from './expiry';
+import { watchLag, type PartitionLag } from './lag';
 import type { SeenStore } from './seen-store';
 import type { DedupeTopics } from './topics';
 
@@ -47,7 +48,12 @@ export interface DedupeServiceOptions {
   onJoin?: (assigned: readonly TopicPartition[]) => void;
   /** A partition's state was brought up to date from its changelog. */
   onRestored?: (summary: RestoreSummary) => void;
+  /** Every LAG_INTERVAL_MS: how many records of each partition held are not deduplicated yet. */
+  onLag?: (lags: PartitionLag[]) => void;
 }
+
+/** Two requests per measure; a scrape every 15 to 30 s sees a value this fresh. */
+const LAG_INTERVAL_MS = 10_000;
 
 /** One partition's state: its ids remembered now. */
 export interface PartitionSize {
@@ -140,13 +146,16 @@ export class DedupeService {
         stop();
       },
     );
+    let assigned: readonly TopicPartition[] = [];
     consumer.on('consumer:group:join', () => {
-      const assigned = (consumer.assignments ?? []).flatMap(({ topic, partitions }) =>
+      assigned = (consumer.assignments ?? []).flatMap(({ topic, partitions }) =>
         partitions.map((partition) => ({ topic, partition })),
       );
       this.options.onJoin?.(assigned);
       states.assign(consumer.generationId, assigned);
     });
+    const { onLag } = this.options;
+    const stopLag = onLag ? watchLag(consumer, () => assigned, LAG_INTERVAL_MS, onLag, logger) : undefined;
     let stream: Awaited<ReturnType<Consumer['consume']>> | undefined;
     try {
       stream = await consumer.consume({
@@ -163,6 +172,7 @@ export class DedupeService {
       }
       throwIfFailed();
     } finally {
+      stopLag?.();
       signal.removeEventListener('abort', stop);
       await stream?.close().catch(() => undefined);
       await states.close();

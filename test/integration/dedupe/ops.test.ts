@@ -26,6 +26,9 @@ async function readyz(port: number): Promise<{ status: number; body: { status: s
   return { status: res.status, body: (await res.json()) as { status: string; reason?: string } };
 }
 
+const lagLines = (text: string) =>
+  text.split('\n').filter((line) => line.startsWith('thingspace_dedupe_lag_records{'));
+
 describe('dedupe operated through its port', () => {
   const { kafka, brokers } = testServers();
   let admin: Admin;
@@ -84,7 +87,12 @@ describe('dedupe operated through its port', () => {
         await sleep(200);
         ready = await readyz(port);
       }
+      // The lag is measured every 10 s: once it shows for the 9 partitions held, it is 0 (every record done).
       text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      for (let tries = 0; lagLines(text).length < 9 && tries < 100; tries++) {
+        await sleep(200);
+        text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      }
     } finally {
       node.child.kill('SIGTERM');
       exitCode = node.child.exitCode ?? (await new Promise((resolve) => node.child.once('exit', resolve)));
@@ -117,6 +125,8 @@ describe('dedupe operated through its port', () => {
     expect(sample(text, 'thingspace_dedupe_restore_duration_seconds_count')).toBeGreaterThan(0);
     // Every partition assigned was restored at the join, the six of the two topics no record came to included.
     expect(partitionsRestored).toBe(9);
+    expect(lagLines(text)).toHaveLength(9);
+    expect(lagLines(text).map((line) => Number(line.split(' ')[1]))).toEqual(Array(9).fill(0));
     expect(exitCode).toBe(0);
   });
 });

@@ -126,17 +126,27 @@ describe('DedupeMonitor', () => {
       expect(monitor.readiness()).toBeUndefined();
     });
 
-    it('after an abort, is not ready until the next commit, a new join notwithstanding', () => {
+    it('after an abort, is not ready until a new session joined and rebuilt its states, record or not', () => {
       monitor.hooks.onJoin([{ topic: 'in', partition: 0 }]);
       monitor.hooks.onAbort(rebalanceError());
       expect(monitor.readiness()).toBe('aborted');
       expect(monitor.readinessDetails()).toEqual({ restoring: [], abortReason: 'rebalance' });
-      monitor.hooks.onJoin([]);
-      expect(monitor.readiness()).toBe('aborted');
       monitor.hooks.onBatch(batch({ consumed: 0, stale: 3 }));
       expect(monitor.readiness()).toBe('aborted');
-      monitor.hooks.onBatch(batch());
+      monitor.hooks.onJoin([{ topic: 'in', partition: 1 }]);
+      expect(monitor.readiness()).toBe('restoring');
+      monitor.hooks.onRestored({ topic: 'in', partition: 1, size: 0, from: 0n, records: 0, durationMs: 1 });
       expect(monitor.readiness()).toBeUndefined();
+    });
+
+    it('shows the lag measured per partition, and forgets it at a join', async () => {
+      monitor.hooks.onJoin([{ topic: 'in', partition: 0 }]);
+      monitor.hooks.onLag([{ topic: 'in', partition: 0, lag: 42 }]);
+      expect(await metrics.registry.metrics()).toContain(
+        'thingspace_dedupe_lag_records{topic="in",partition="0"} 42',
+      );
+      monitor.hooks.onJoin([]);
+      expect(await metrics.registry.metrics()).not.toContain('thingspace_dedupe_lag_records{');
     });
 
     it('is kafka-unavailable after a session failed reaching Kafka, until the group is joined again', () => {
