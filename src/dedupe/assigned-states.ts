@@ -8,6 +8,7 @@
  * flight are done, and a batch waits for the newest join's rebuild; so a store is never open twice, nor closed
  * under a batch.
  */
+import type { Message } from '@platformatic/kafka';
 import { partitionKey } from './decide';
 import type { WindowExpiry } from './expiry';
 import type { SeenStore } from './seen-store';
@@ -21,6 +22,8 @@ export interface TopicPartition {
 export interface PartitionState extends TopicPartition {
   store: SeenStore;
   expiry: WindowExpiry;
+  /** The offset after the last record decided under this assignment: a record below it was read again. */
+  position?: bigint;
 }
 
 /** A generation's assigned partitions, each with its state rebuilt. */
@@ -110,6 +113,23 @@ export class AssignedStates {
       this.onFailure(error);
     }
   }
+}
+
+/**
+ * The records of a batch to decide under `states`' assignment, whatever generation fetched them: the stream is
+ * not rewound to the committed offsets at a join for a partition the group never committed, and a fetch sent
+ * before the join can land after the rewind, so a record fetched under an earlier generation is not always read
+ * again. Left out: a record below its partition's position (read again after the rewind: decided already), and
+ * one of a partition not held (its new owner's, from the committed offset).
+ */
+export function heldRecords(
+  batch: readonly Message[],
+  states: ReadonlyMap<string, Pick<PartitionState, 'position'>>,
+): Message[] {
+  return batch.filter((message) => {
+    const state = states.get(partitionKey(message.topic, message.partition));
+    return state !== undefined && message.offset >= (state.position ?? message.offset);
+  });
 }
 
 async function closeAll(states: Map<string, PartitionState>): Promise<void> {

@@ -16,7 +16,13 @@ import type { Logger } from '../observability';
 import { backoffDelay } from '../util/backoff';
 import { inBatches } from './batches';
 import { commitBatch } from './batch-transaction';
-import { AssignedStates, type Assignment, type PartitionState, type TopicPartition } from './assigned-states';
+import {
+  AssignedStates,
+  heldRecords,
+  type Assignment,
+  type PartitionState,
+  type TopicPartition,
+} from './assigned-states';
 import { changelogEnd, restore, type RestoreResult } from './changelog';
 import { decide, partitionKey, type BatchCounts, type Route } from './decide';
 import { WindowExpiry } from './expiry';
@@ -188,28 +194,27 @@ export class DedupeService {
     producer: Producer,
     { generationId, states }: Assignment,
   ): Promise<void> {
-    // Records of an earlier generation, or of a join whose states are not rebuilt yet (the consumer's generation
-    // moved on), come again from the committed offsets after that join.
-    const current =
-      consumer.generationId === generationId
-        ? batch.filter((message) => generationOf(message) === generationId)
-        : [];
+    // The consumer joined a newer generation than the states (its SyncGroup answered, the join not told yet):
+    // the batch cannot be committed under either. Ending the session loses nothing: a new one reads again from
+    // the committed offsets; dropping the batch could lose records (heldRecords).
+    if (consumer.generationId !== generationId) {
+      throw new Error(`generation ${consumer.generationId} joined while deciding under ${generationId}`);
+    }
+    const current = heldRecords(batch, states);
     const last = new Map<string, Message>();
     for (const message of current) last.set(partitionKey(message.topic, message.partition), message);
     const stores = new Map<string, SeenStore>();
-    for (const key of last.keys()) {
-      const state = states.get(key);
-      if (!state) throw new Error(`A record of ${key}, not assigned in generation ${generationId}`);
-      stores.set(key, state.store);
-    }
+    for (const key of last.keys()) stores.set(key, states.get(key)!.store);
     const decision = decide(current, this.routes, stores, this.options.windowMs);
     let written = {};
     if (current.length > 0) {
       const { logger } = this.options;
-      written = await commitBatch(producer, consumer, decision.records, [...last.values()], () =>
+      const offsets = [...last.values()].map((message) => underGeneration(message, consumer));
+      written = await commitBatch(producer, consumer, decision.records, offsets, () =>
         logger.debug({ records: decision.records.length, partitions: last.size }, 'dedupe batch sent'),
       );
     }
+    for (const [key, message] of last) states.get(key)!.position = message.offset + 1n;
     for (const [key, entries] of decision.remember) {
       const { topic, partition } = last.get(key)!;
       const next = changelogEnd(written, this.routes.get(topic)!.changelog, partition, entries.length);
@@ -269,6 +274,11 @@ export class DedupeService {
 /** 20 ms doubling up to 1 s (Kafka's Java producer waits 20 ms after CONCURRENT_TRANSACTIONS). */
 const transactionRetryWait = (attempt: number) => Math.min(20 * 2 ** attempt, 1_000);
 
-function generationOf(message: Message): number | undefined {
-  return (message.metadata.consumer as { generationId?: number } | undefined)?.generationId;
+/** The group member a consumed record's offset commit names (library: from its metadata): the consumer's now. */
+export function underGeneration(message: Message, consumer: Consumer): Message {
+  const { groupId, generationId, memberId, coordinatorId } = consumer;
+  return {
+    ...message,
+    metadata: { ...message.metadata, consumer: { groupId, generationId, memberId, coordinatorId } },
+  };
 }

@@ -1,5 +1,7 @@
+import type { Message } from '@platformatic/kafka';
 import {
   AssignedStates,
+  heldRecords,
   type Assignment,
   type PartitionState,
   type TopicPartition,
@@ -160,5 +162,29 @@ describe('AssignedStates', () => {
   it('refuses a batch before any join', async () => {
     const states = new AssignedStates(rebuilder([]), () => undefined);
     await expect(states.withLatest(batch([]))).rejects.toThrow(/before the consumer joined/);
+  });
+});
+
+describe('heldRecords', () => {
+  const record = (partition: number, offset: bigint, generationId: number) =>
+    ({ topic: 'in', partition, offset, metadata: { consumer: { generationId } } }) as unknown as Message;
+
+  it('keeps the records of held partitions from their position on, whatever generation fetched them', () => {
+    const states = new Map([
+      ['in:0', { position: 5n }],
+      ['in:1', {}],
+    ]);
+    const batch = [
+      record(0, 3n, 1), // read again after the rewind: decided already
+      record(0, 5n, 1), // fetched before the join, never to be read again: decided now
+      record(1, 0n, 1), // a partition never decided under this assignment
+      record(2, 9n, 2), // not held: its new owner's
+      record(0, 6n, 2),
+    ];
+    expect(heldRecords(batch, states).map(({ partition, offset }) => `${partition}@${offset}`)).toEqual([
+      '0@5',
+      '1@0',
+      '0@6',
+    ]);
   });
 });
