@@ -12,7 +12,7 @@ export interface DedupeMetrics {
   emitted: Counter;
   duplicates: Counter;
   unidentified: Counter;
-  /** Records of an earlier generation, left for the stream to deliver again. */
+  /** Records left out of a batch: of a partition not held any more, or read again after a rewind. */
   stale: Counter;
   committed: Counter;
   aborted: Counter<'reason'>;
@@ -59,7 +59,7 @@ export function createDedupeMetrics(): DedupeMetrics {
     ),
     stale: counter(
       'records_stale_total',
-      'Records fetched under an earlier group generation, left for the stream to deliver again.',
+      "Records left out after a rebalance: of a partition no longer held (its new owner's) or read again after the stream's rewind (decided already).",
     ),
     committed: counter('transactions_committed_total', 'Batches committed, each in one transaction.'),
     aborted,

@@ -77,7 +77,7 @@ export interface RestoreSummary extends PartitionSize {
 }
 
 export interface BatchSummary extends BatchCounts {
-  /** Records of an earlier generation, left for the stream to deliver again from the committed offsets. */
+  /** Records left out (heldRecords): of a partition not held any more, or read again after a rewind. */
   stale: number;
   /** Ids remembered now, over the partitions this member holds. */
   stateSize: number;
