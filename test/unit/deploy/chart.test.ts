@@ -1129,6 +1129,14 @@ describe('existingSecret (ci/existing-secret-values.yaml)', () => {
   });
 });
 
+interface DashboardPanel {
+  type: string;
+  title: string;
+  datasource?: { uid: string };
+  targets?: { expr: string }[];
+  panels?: DashboardPanel[];
+}
+
 describe('monitoring (ci/monitoring-values.yaml)', () => {
   let rendered: Rendered;
   beforeAll(() => (rendered = template([VARIANTS.monitoring])));
@@ -1208,11 +1216,22 @@ describe('monitoring (ci/monitoring-values.yaml)', () => {
     const dashboard = JSON.parse(map.data!['thingspace-bridge.json']!);
     expect(dashboard).toEqual(JSON.parse(file));
     expect(dashboard.uid).toBe('thingspace-bridge');
-    // Every panel reads the data source the variable picks.
-    const panels = dashboard.panels as { type: string; datasource?: { uid: string } }[];
+    // Every panel, those of collapsed rows included, reads the data source the variable picks.
+    const panels = (dashboard.panels as DashboardPanel[]).flatMap((p) => [p, ...(p.panels ?? [])]);
     for (const panel of panels.filter((p) => p.type !== 'row')) {
       expect(panel.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
     }
+    // The dedupe row's queries read the dedupe nodes' job, which a variable of its own picks, and nothing else.
+    const row = panels.find((p) => p.type === 'row' && p.title === 'Dedupe')!;
+    const expressions = row.panels!.flatMap((p) => p.targets!.map((t) => t.expr));
+    expect(expressions.length).toBeGreaterThanOrEqual(6);
+    for (const expr of expressions) {
+      expect(expr).toMatch(/^[^{]*thingspace_dedupe_\w+\{namespace="\$namespace", job="\$dedupe_job"\}/);
+    }
+    const variables = dashboard.templating.list as { name: string; query?: { query: string } }[];
+    expect(variables.find((v) => v.name === 'dedupe_job')!.query!.query).toBe(
+      'label_values(thingspace_dedupe_ready{namespace="$namespace"}, job)',
+    );
     // The sidecar's label is configurable: another label, or the default one removed.
     const relabelled = template(
       [VARIANTS.monitoring],
