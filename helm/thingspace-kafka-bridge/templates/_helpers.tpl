@@ -494,6 +494,11 @@ ServiceMonitor's scrape gives them (namespace, and job: the Service's name).
 {{- .Values.prometheusRule.selector | default (printf "namespace=%q, job=%q" .Release.Namespace (include "tkb.scrapedService" .)) }}
 {{- end }}
 
+{{/* The same for the dedupe nodes: prometheusRule.dedupeSelector, or their ServiceMonitor's namespace and job. */}}
+{{- define "tkb.dedupeRuleSelector" -}}
+{{- .Values.prometheusRule.dedupeSelector | default (printf "namespace=%q, job=%q" .Release.Namespace (include "tkb.dedupeName" .)) }}
+{{- end }}
+
 {{/*
 The Service the ServiceMonitor scrapes, whose name becomes the series' job: the main one (port http), or with
 config.http.metricsPort the metrics Service (port metrics).

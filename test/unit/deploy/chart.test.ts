@@ -1129,6 +1129,14 @@ describe('existingSecret (ci/existing-secret-values.yaml)', () => {
   });
 });
 
+interface DashboardPanel {
+  type: string;
+  title: string;
+  datasource?: { uid: string };
+  targets?: { expr: string }[];
+  panels?: DashboardPanel[];
+}
+
 describe('monitoring (ci/monitoring-values.yaml)', () => {
   let rendered: Rendered;
   beforeAll(() => (rendered = template([VARIANTS.monitoring])));
@@ -1145,6 +1153,11 @@ describe('monitoring (ci/monitoring-values.yaml)', () => {
       'ThingspaceBridgeKafkaSlow',
     ],
     'thingspace-bridge.spool': ['ThingspaceBridgeSpoolFilling', 'ThingspaceBridgeSpoolStale'],
+    'thingspace-bridge.dedupe': [
+      'ThingspaceDedupeNotReady',
+      'ThingspaceDedupeLagging',
+      'ThingspaceDedupeAborting',
+    ],
   };
 
   function alerts(rule: K8sObject): Record<string, any> {
@@ -1155,25 +1168,29 @@ describe('monitoring (ci/monitoring-values.yaml)', () => {
     );
   }
 
-  it('renders the ServiceMonitor, the PrometheusRule and the dashboard ConfigMap beside the workload', () => {
+  it('renders the ServiceMonitors, the PrometheusRule and the dashboard ConfigMap beside the workloads', () => {
     expect(rendered.kinds()).toEqual([
       'ConfigMap',
       'ConfigMap',
       'Pod',
       'PodDisruptionBudget',
+      'PodDisruptionBudget',
       'PrometheusRule',
       'Secret',
       'Service',
       'Service',
+      'Service',
       'ServiceAccount',
       'ServiceMonitor',
+      'ServiceMonitor',
+      'StatefulSet',
       'StatefulSet',
     ]);
     expectInvariants(rendered);
   });
 
   it('scrapes each pod once: through the main Service, not the headless one', () => {
-    const selector = rendered.one('ServiceMonitor').spec.selector;
+    const selector = rendered.one('ServiceMonitor', FULLNAME).spec.selector;
     const selected = rendered
       .all('Service')
       .filter(
@@ -1186,7 +1203,7 @@ describe('monitoring (ci/monitoring-values.yaml)', () => {
           ),
       );
     expect(selected.map((service) => service.metadata.name)).toEqual([FULLNAME]);
-    expect(rendered.all('Service')).toHaveLength(2);
+    expect(rendered.all('Service')).toHaveLength(3);
   });
 
   it("ships the dashboard to Grafana's sidecar: its label, the folder annotation, the namespace it watches", () => {
@@ -1199,11 +1216,22 @@ describe('monitoring (ci/monitoring-values.yaml)', () => {
     const dashboard = JSON.parse(map.data!['thingspace-bridge.json']!);
     expect(dashboard).toEqual(JSON.parse(file));
     expect(dashboard.uid).toBe('thingspace-bridge');
-    // Every panel reads the data source the variable picks.
-    const panels = dashboard.panels as { type: string; datasource?: { uid: string } }[];
+    // Every panel, those of collapsed rows included, reads the data source the variable picks.
+    const panels = (dashboard.panels as DashboardPanel[]).flatMap((p) => [p, ...(p.panels ?? [])]);
     for (const panel of panels.filter((p) => p.type !== 'row')) {
       expect(panel.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
     }
+    // The dedupe row's queries read the dedupe nodes' job, which a variable of its own picks, and nothing else.
+    const row = panels.find((p) => p.type === 'row' && p.title === 'Dedupe')!;
+    const expressions = row.panels!.flatMap((p) => p.targets!.map((t) => t.expr));
+    expect(expressions.length).toBeGreaterThanOrEqual(6);
+    for (const expr of expressions) {
+      expect(expr).toMatch(/^[^{]*thingspace_dedupe_\w+\{namespace="\$namespace", job="\$dedupe_job"\}/);
+    }
+    const variables = dashboard.templating.list as { name: string; query?: { query: string } }[];
+    expect(variables.find((v) => v.name === 'dedupe_job')!.query!.query).toBe(
+      'label_values(thingspace_dedupe_ready{namespace="$namespace"}, job)',
+    );
     // The sidecar's label is configurable: another label, or the default one removed.
     const relabelled = template(
       [VARIANTS.monitoring],
@@ -1213,7 +1241,7 @@ describe('monitoring (ci/monitoring-values.yaml)', () => {
     expect(relabelled.grafana_dashboard).toBeUndefined();
   });
 
-  it('alerts on readiness, 5xx, dead letters, auth failures, Kafka latency and the spool', () => {
+  it('alerts on readiness, 5xx, dead letters, auth failures, Kafka latency, the spool and the dedupe', () => {
     const rule = rendered.one('PrometheusRule');
     expect(rule.apiVersion).toBe('monitoring.coreos.com/v1');
     expect(rule.metadata.labels).toMatchObject({ release: 'kube-prometheus-stack' });
@@ -1223,10 +1251,15 @@ describe('monitoring (ci/monitoring-values.yaml)', () => {
       expect(['warning', 'critical']).toContain(alert.labels.severity);
       expect(alert.annotations.summary).toBeTruthy();
       expect(alert.annotations.description).toBeTruthy();
-      // Every series the alert reads is this release's: the ServiceMonitor's namespace and job (the Service).
-      const selectors = (alert.expr as string).match(/thingspace_bridge_\w+\{[^}]*\}/g) ?? [];
+      // Every series the alert reads is this release's: its ServiceMonitor's namespace and job (the Service),
+      // the bridge's or the dedupe nodes'.
+      const expr = alert.expr as string;
+      const selectors = expr.match(/thingspace_\w+\{[^}]*\}/g) ?? [];
       expect(selectors.length).toBeGreaterThan(0);
-      for (const selector of selectors) expect(selector).toContain(`namespace="bridge", job="${FULLNAME}"`);
+      for (const selector of selectors) {
+        const job = selector.startsWith('thingspace_dedupe_') ? DEDUPE_NAME : FULLNAME;
+        expect(selector).toContain(`namespace="bridge", job="${job}"`);
+      }
     }
   });
 
@@ -1242,19 +1275,38 @@ describe('monitoring (ci/monitoring-values.yaml)', () => {
     expect(rule.ThingspaceBridgeSpoolStale.expr).toMatch(/> 900$/);
     expect(rule.ThingspaceBridgeAuthFailures.expr).toMatch(/\[5m\]\)\) > 20$/);
     expect(rule.ThingspaceBridgeDeadLetters.expr).toContain('outcome="dead-lettered"');
+    expect(rule.ThingspaceDedupeNotReady.expr).toMatch(/^thingspace_dedupe_ready\{[^}]*\} == 0$/);
+    expect(rule.ThingspaceDedupeNotReady.for).toBe('15m');
+    expect(rule.ThingspaceDedupeLagging.expr).toMatch(
+      /^sum by \(namespace, job, topic\) \([^\n]*\) > 5000\n/,
+    );
+    expect(rule.ThingspaceDedupeAborting.expr).toContain('reason!="rebalance"');
   });
 
-  it('leaves the spool alerts out without a spool, and takes a selector of its own', () => {
+  it('leaves the spool and dedupe alerts out without them, and takes a selector of its own', () => {
     const rule = template(
       [],
       ['prometheusRule.enabled=true', 'prometheusRule.selector=cluster="eu"\\, app="bridge"'],
     ).one('PrometheusRule');
     const names = Object.keys(alerts(rule));
     expect(names).not.toContain('ThingspaceBridgeSpoolFilling');
+    expect(names).not.toContain('ThingspaceDedupeNotReady');
     expect(names).toContain('ThingspaceBridgeKafkaSlow');
     expect(alerts(rule).ThingspaceBridgeNotReady.expr).toBe(
       'thingspace_bridge_ready{cluster="eu", app="bridge"} == 0',
     );
+  });
+
+  it("takes the dedupe nodes' selector of its own", () => {
+    const rule = alerts(
+      template(
+        [VARIANTS.monitoring],
+        ['prometheusRule.selector=app="bridge"', 'prometheusRule.dedupeSelector=app="dedupe"'],
+      ).one('PrometheusRule'),
+    );
+    expect(rule.ThingspaceBridgeNotReady.expr).toBe('thingspace_bridge_ready{app="bridge"} == 0');
+    expect(rule.ThingspaceDedupeNotReady.expr).toBe('thingspace_dedupe_ready{app="dedupe"} == 0');
+    expect(rule.ThingspaceDedupeAborting.expr).toContain('{app="dedupe", reason!="rebalance"}');
   });
 });
 

@@ -1,10 +1,12 @@
 /**
- * The chart's dashboard and alerts against the bridge's /metrics: every metric name a dashboard query or an alert
- * expression uses must be one the bridge exports (its registry, src/observability/metrics.ts), so a renamed
- * metric fails here instead of leaving an empty panel or an alert that can never fire.
+ * The chart's dashboard and alerts against the /metrics of the bridge and of the dedupe node: every metric name a
+ * dashboard query or an alert expression uses must be one of them exports (their registries,
+ * src/observability/metrics.ts and src/dedupe/metrics.ts), so a renamed metric fails here instead of leaving an
+ * empty panel or an alert that can never fire.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createDedupeMetrics } from '../../../src/dedupe/metrics';
 import { createMetrics } from '../../../src/observability';
 import { CHART, VARIANTS, helm, template } from './helm';
 
@@ -29,10 +31,15 @@ function metricNames(expression: string): string[] {
   return [...names].sort();
 }
 
-/** The sample names of the bridge's /metrics: a histogram's _bucket, _sum and _count, a summary's _sum, _count. */
+/**
+ * The sample names of the bridge's and the dedupe node's /metrics: a histogram's _bucket, _sum and _count, a
+ * summary's _sum, _count.
+ */
 async function exportedNames(): Promise<Set<string>> {
   const names = new Set<string>();
-  for (const metric of await createMetrics().registry.getMetricsAsJSON()) {
+  const registries = [createMetrics().registry, createDedupeMetrics().registry];
+  const metrics = (await Promise.all(registries.map((registry) => registry.getMetricsAsJSON()))).flat();
+  for (const metric of metrics) {
     names.add(metric.name);
     const type = String(metric.type);
     if (type === 'histogram')
@@ -80,7 +87,7 @@ interface DashboardJson {
   templating: { list: { name: string; type: string; query?: { query: string } }[] };
 }
 
-/** Every alert expression, from the monitoring variant (rules on, spool alerts included). */
+/** Every alert expression, from the monitoring variant (rules on, spool and dedupe alerts included). */
 function ruleQueries(): Query[] {
   const rule = template([VARIANTS.monitoring]).one('PrometheusRule');
   const { groups } = rule.spec as { groups: { name: string; rules: { alert: string; expr: string }[] }[] };
@@ -89,7 +96,7 @@ function ruleQueries(): Query[] {
   );
 }
 
-/** `<where>: <name>` for each name no metric of the bridge (nor the pending list) answers to. */
+/** `<where>: <name>` for each name no metric of the bridge or the dedupe node answers to. */
 function unknownNames(queries: Query[], known: Set<string>): string[] {
   return queries.flatMap(({ where, expression }) =>
     metricNames(expression)
@@ -119,16 +126,18 @@ describe('metricNames', () => {
   });
 });
 
-describe('the dashboard and the alerts read only metrics the bridge exports', () => {
+describe('the dashboard and the alerts read only metrics the bridge or the dedupe node exports', () => {
   let known: Set<string>;
   beforeAll(async () => {
     helm(); // built by .ci/run under CI; the first local run builds it
     known = await exportedNames();
   }, 600_000);
 
-  it('knows the bridge metrics by their sample names', () => {
+  it('knows the bridge and dedupe metrics by their sample names', () => {
     expect(known).toContain('thingspace_bridge_requests_total');
     expect(known).toContain('thingspace_bridge_request_duration_seconds_bucket');
+    expect(known).toContain('thingspace_dedupe_lag_records');
+    expect(known).toContain('thingspace_dedupe_batch_duration_seconds_bucket');
     // An unknown name is reported with where it is used.
     expect(
       unknownNames([{ where: 'p', expression: 'rate(thingspace_bridge_nope_total[5m])' }], known),
@@ -143,7 +152,7 @@ describe('the dashboard and the alerts read only metrics the bridge exports', ()
 
   it('the alerts', () => {
     const queries = ruleQueries();
-    expect(queries.length).toBeGreaterThanOrEqual(8);
+    expect(queries.length).toBeGreaterThanOrEqual(11);
     expect(unknownNames(queries, known)).toEqual([]);
   });
 });
