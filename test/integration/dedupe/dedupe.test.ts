@@ -8,6 +8,7 @@ import { MemorySeenStore } from '../../../src/dedupe/memory-store';
 import { DedupeService, type BatchSummary } from '../../../src/dedupe/service';
 import { dedupeTopics, ensureDedupeTopics, type DedupeTopics } from '../../../src/dedupe/topics';
 import { platformaticConnection } from '../../../src/kafka/clients';
+import { deleteLeavingForAudit } from '../../infra/deduped-audit';
 import { testServers, uniqueName } from '../../infra/kafka';
 import { stderrLogger } from '../../support/clients';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,7 +37,7 @@ describe('dedupe against Kafka', () => {
 
   afterAll(async () => {
     await producer.disconnect();
-    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await deleteLeavingForAudit(admin, topics);
     await admin.disconnect();
   });
 

@@ -12,6 +12,7 @@ import { DiskSeenStore } from '../../../src/dedupe/disk-store';
 import { DedupeService, type BatchSummary, type RestoreSummary } from '../../../src/dedupe/service';
 import { dedupeTopics, ensureDedupeTopics, type DedupeTopics } from '../../../src/dedupe/topics';
 import { platformaticConnection } from '../../../src/kafka/clients';
+import { deleteLeavingForAudit } from '../../infra/deduped-audit';
 import { testServers, uniqueName } from '../../infra/kafka';
 import { stderrLogger } from '../../support/clients';
 import { account, orderedProducer, produce, readDeduped, Records } from './support';
@@ -48,7 +49,7 @@ describe('dedupe with its state on disk', () => {
 
   afterAll(async () => {
     await producer.disconnect();
-    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await deleteLeavingForAudit(admin, topics);
     await admin.disconnect();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
