@@ -12,7 +12,7 @@ import { deleteLeavingForAudit } from '../../infra/deduped-audit';
 import { testServers, uniqueName } from '../../infra/kafka';
 import { stderrLogger } from '../../support/clients';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { account, orderedProducer, produce, readDeduped, Records, type Sent } from './support';
+import { account, orderedProducer, printCounts, produce, readDeduped, Records, type Sent } from './support';
 
 const PARTITIONS = 3;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -85,11 +85,7 @@ describe('dedupe against Kafka', () => {
     const two = start(streams, groupId, summaries);
     const allCheck = account(await readDeduped(kafka, output, records.distinct.length), records.distinct);
     await two.stop();
-    console.log('dedupe, after a restart', {
-      produced: records.distinct.length + records.duplicates,
-      duplicatesInjected: records.duplicates,
-      ...allCheck,
-    });
+    printCounts('dedupe, after a restart', records, allCheck);
     expect(allCheck).toEqual({ emitted: 400, missing: 0, extra: 0, outOfOrder: 0 });
     const dropped = summaries.reduce((sum, { duplicates }) => sum + duplicates, 0);
     expect(dropped).toBe(records.duplicates);
@@ -127,14 +123,11 @@ describe('dedupe against Kafka', () => {
     for (let i = 0; i < 30; i++) await round();
     const counts = account(await readDeduped(kafka, output, records.distinct.length), records.distinct);
     await two.stop();
-    console.log('dedupe through two rebalances', {
-      produced: records.distinct.length + records.duplicates,
-      duplicatesInjected: records.duplicates,
+    printCounts('dedupe through two rebalances', records, counts, {
       consumedByOne: consumed(byOne),
       consumedByOneWithTwo: oneWithTwo,
       consumedByTwo: consumed(byTwo),
       consumedByTwoWithOne: twoBeforeOneLeft,
-      ...counts,
     });
     expect(counts).toEqual({ emitted: records.distinct.length, missing: 0, extra: 0, outOfOrder: 0 });
     // Both held partitions at once: the second took some over while the first still ran.
