@@ -91,6 +91,19 @@ describe('dedupe against Kafka', () => {
     expect(dropped).toBe(records.duplicates);
   });
 
+  it('nodes started together all ensure the same missing topics (none fails on the one that created it first)', async () => {
+    const input = uniqueName('dedupe-together');
+    const streams = dedupeTopics([input], uniqueName('dedupe-group'));
+    topics.push(input, ...streams.flatMap(({ output, changelog }) => [output, changelog]));
+    await admin.createTopics({ topics: [{ topic: input, numPartitions: PARTITIONS }], waitForLeaders: true });
+    const starts = await Promise.allSettled(
+      Array.from({ length: 4 }, () =>
+        ensureDedupeTopics(connection, streams, { windowMs: 35 * DAY_MS, create: true }),
+      ),
+    );
+    expect(starts.map(({ status }) => status)).toEqual(Array(4).fill('fulfilled'));
+  });
+
   it('two instances through rebalances under load (one joins, then the first leaves): each eventId once', async () => {
     const input = uniqueName('dedupe-rebalance');
     const groupId = uniqueName('dedupe-group');
