@@ -34,6 +34,11 @@ const BACKLOG = 120;
 const AFTER_RESTART = 40;
 /** Emitted records seen before the kill: well into the backlog. */
 const KILL_AFTER = 2_000;
+/**
+ * Between two rounds while the node runs (700 records/s at most): each restart waits out the killed member's
+ * session (tens of seconds), and a faster load grew past 300,000 records and starved the files beside it.
+ */
+const ROUND_PAUSE_MS = 100;
 /** SIGKILLs tried, each on its own run, until one leaves a transaction open. */
 const KILL_ATTEMPTS = 5;
 const REBUILT = 'dedupe state rebuilt from its changelog';
@@ -116,7 +121,7 @@ describe('dedupe SIGKILLed under load', () => {
     const loading = (async () => {
       while (load.rounds < restartedAt + AFTER_RESTART) {
         await load.round();
-        await sleep(20);
+        await sleep(ROUND_PAUSE_MS);
       }
     })();
 
@@ -169,6 +174,7 @@ describe('dedupe SIGKILLed under load', () => {
       counts,
       {
         roundsAtStop,
+        leftOpen: leftOpen.map((attempts) => attempts.map(Number)),
         abortedRecords: uncommitted.length - emitted.length,
         restoredFrom: restored.map((run) => run.map(({ from }) => from)),
         readInRestores: restored.map((run) => run.reduce((sum, { records }) => sum + records, 0)),
