@@ -35,6 +35,12 @@ describe('dedupe against Kafka', () => {
     producer = await orderedProducer(kafka);
   });
 
+  /** Every service started: aborted after each test, also one that failed or timed out (else jest never exits). */
+  const started: AbortController[] = [];
+  afterEach(() => {
+    for (const controller of started.splice(0)) controller.abort();
+  });
+
   afterAll(async () => {
     await producer.disconnect();
     await deleteLeavingForAudit(admin, topics);
@@ -43,6 +49,7 @@ describe('dedupe against Kafka', () => {
 
   function start(streams: DedupeTopics[], groupId: string, summaries: BatchSummary[], instance = 0) {
     const controller = new AbortController();
+    started.push(controller);
     const service = new DedupeService({
       connection,
       groupId,

@@ -47,6 +47,12 @@ describe('dedupe with its state on disk', () => {
     producer = await orderedProducer(kafka);
   });
 
+  /** Every service started: aborted after each test, also one that failed or timed out (else jest never exits). */
+  const started: AbortController[] = [];
+  afterEach(() => {
+    for (const controller of started.splice(0)) controller.abort();
+  });
+
   afterAll(async () => {
     await producer.disconnect();
     await deleteLeavingForAudit(admin, topics);
@@ -57,6 +63,7 @@ describe('dedupe with its state on disk', () => {
   function start(streams: DedupeTopics[], groupId: string, stateDir: string) {
     const run: Run = { restores: [], batches: [] };
     const controller = new AbortController();
+    started.push(controller);
     const running = new DedupeService({
       connection,
       groupId,
