@@ -18,6 +18,8 @@ module.exports = {
   // together; below these the run fails. Child processes (serve under the fault tests) are not measured.
   collectCoverageFrom: ['<rootDir>/src/**/*.ts'],
   coverageThreshold: { global: { lines: 90, branches: 85 } },
+  // The integration project's audit of every `*.deduped` topic, made by its global teardown, as a test result.
+  testResultsProcessor: '<rootDir>/test/infra/audit-results.js',
   projects: [
     {
       displayName: 'unit',

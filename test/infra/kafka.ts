@@ -66,7 +66,7 @@ export interface ReadToEndOptions {
 
 /**
  * Every record of the topics, from the beginning to their ends: the high watermarks (admin fetchTopicOffsets)
- * when the read begins. The read stops once every partition has delivered its last record before that end,
+ * when the read begins; read_committed (a transaction's records once committed, never aborted ones). The read stops once every partition has delivered its last record before that end,
  * not after a guessed pause, and fails after `timeoutMs` naming the partitions that fell short. Then, unless
  * `mayGrow`, the ends are fetched again and must not have moved: what it returns is all the topics hold, so a
  * duplicate shows as an extra record. Topics that do not exist hold nothing. Uses a consumer group of its own,
@@ -140,6 +140,13 @@ async function readUpTo(
     await consumer.connect();
     await consumer.subscribe({ topics: holding, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
+      // A transactional topic ends with a commit marker, which no message shows: a partition is also read to its
+      // end once a batch (markers and aborted records included) reached it.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload: { topic, partition, lastOffset } }) => {
+        const key = `${topic}/${partition}`;
+        if (pending.has(key) && BigInt(lastOffset) + 1n >= ends.get(key)!.high) pending.delete(key);
+        if (pending.size === 0) resolve();
+      });
       timer = setTimeout(() => {
         const short = [...pending].map((key) => `${key} at ${next.get(key)} of ${ends.get(key)!.high}`);
         reject(new Error(`not read to the end within ${timeoutMs} ms: ${short.join(', ')}`));

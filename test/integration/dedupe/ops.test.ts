@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin, Producer } from 'kafkajs';
 import { topicSettings } from '../../../src/config';
 import { changelogTopic, dedupedTopic } from '../../../src/dedupe/topics';
+import { deleteLeavingForAudit } from '../../infra/deduped-audit';
 import { testServers, uniqueName } from '../../infra/kafka';
 import { prefixedTopics } from '../../support/clients';
 import { tempDirs } from '../../support/temp';
@@ -44,7 +45,7 @@ describe('dedupe operated through its port', () => {
 
   afterAll(async () => {
     await producer.disconnect();
-    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await deleteLeavingForAudit(admin, topics);
     await admin.disconnect();
   });
 

@@ -12,6 +12,7 @@ import { DiskSeenStore } from '../../../src/dedupe/disk-store';
 import { DedupeService, type BatchSummary, type RestoreSummary } from '../../../src/dedupe/service';
 import { dedupeTopics, ensureDedupeTopics, type DedupeTopics } from '../../../src/dedupe/topics';
 import { platformaticConnection } from '../../../src/kafka/clients';
+import { deleteLeavingForAudit } from '../../infra/deduped-audit';
 import { testServers, uniqueName } from '../../infra/kafka';
 import { stderrLogger } from '../../support/clients';
 import { account, orderedProducer, produce, readDeduped, Records } from './support';
@@ -46,9 +47,15 @@ describe('dedupe with its state on disk', () => {
     producer = await orderedProducer(kafka);
   });
 
+  /** Every service started: aborted after each test, also one that failed or timed out (else jest never exits). */
+  const started: AbortController[] = [];
+  afterEach(() => {
+    for (const controller of started.splice(0)) controller.abort();
+  });
+
   afterAll(async () => {
     await producer.disconnect();
-    await admin.deleteTopics({ topics }).catch(() => undefined);
+    await deleteLeavingForAudit(admin, topics);
     await admin.disconnect();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
@@ -56,6 +63,7 @@ describe('dedupe with its state on disk', () => {
   function start(streams: DedupeTopics[], groupId: string, stateDir: string) {
     const run: Run = { restores: [], batches: [] };
     const controller = new AbortController();
+    started.push(controller);
     const running = new DedupeService({
       connection,
       groupId,

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
 import type { Kafka, Producer } from 'kafkajs';
 import { uniqueName } from '../../infra/kafka';
 
@@ -46,6 +47,30 @@ export class Records {
     const seq = this.sequences.get(key) ?? 0;
     this.sequences.set(key, seq + 1);
     return seq;
+  }
+}
+
+/**
+ * Rounds of load: each round `perRound` fresh records, with repeats of a fifth of the round three rounds back and
+ * of five of its own, handed to `send` (which may retry a round: the repeats it makes are dropped as well).
+ */
+export class RoundLoad {
+  rounds = 0;
+  private readonly history: Sent[][] = [];
+
+  constructor(
+    readonly records: Records,
+    private readonly send: (records: readonly Sent[]) => Promise<void>,
+    private readonly perRound = 50,
+  ) {}
+
+  async round(): Promise<void> {
+    const { records, perRound } = this;
+    const fresh = records.fresh(perRound);
+    const old = this.history.at(-3)?.slice(0, perRound / 5) ?? [];
+    await this.send([...records.repeats(old), ...fresh, ...records.repeats(fresh.slice(0, 5))]);
+    this.history.push(fresh);
+    this.rounds++;
   }
 }
 
@@ -109,6 +134,21 @@ export interface Accounting {
   outOfOrder: number;
 }
 
+/**
+ * One line of a fault test's counts (issue 19): produced (distinct + repeats), duplicates injected, then what came
+ * out (emitted, missing, extra, out of order) and what else the test measured.
+ */
+export function printCounts(
+  what: string,
+  records: Records,
+  counts: Accounting,
+  extra: Record<string, unknown> = {},
+): void {
+  const produced = records.distinct.length + records.duplicates;
+  const line = { produced, duplicatesInjected: records.duplicates, ...counts, ...extra };
+  process.stdout.write(`${what}: ${JSON.stringify(line)}\n`);
+}
+
 /** What came out against the distinct records sent: each once, and a key's in the order they were sent. */
 export function account(emitted: readonly Emitted[], distinct: readonly Sent[]): Accounting {
   const counts = new Map<string, number>();
@@ -124,34 +164,72 @@ export function account(emitted: readonly Emitted[], distinct: readonly Sent[]):
   return { emitted: emitted.length, missing, extra, outOfOrder };
 }
 
+/**
+ * Records of `topic` written by transactions still open (its high watermark minus its last stable offset, over
+ * its partitions): non-zero right after a SIGKILL that came between a batch's write and its commit.
+ */
+export async function openTransactionRecords(brokers: readonly string[], topic: string): Promise<bigint> {
+  const consumer = new Consumer({
+    clientId: 'dedupe-test-offsets',
+    bootstrapBrokers: [...brokers],
+    groupId: uniqueName('dedupe-offsets'),
+  });
+  try {
+    const [high, stable] = await Promise.all(
+      [FetchIsolationLevels.READ_UNCOMMITTED, FetchIsolationLevels.READ_COMMITTED].map((isolationLevel) =>
+        consumer.listOffsets({ topics: [topic], isolationLevel }),
+      ),
+    );
+    const ends = high!.get(topic)!;
+    return ends.reduce((sum, end, partition) => sum + end - stable!.get(topic)![partition]!, 0n);
+  } finally {
+    await consumer.close(true);
+  }
+}
+
 const root = join(__dirname, '../../..');
 
 export interface DedupeNode {
   child: ChildProcess;
+  /** Every log line so far. */
+  lines: Record<string, unknown>[];
   /** Resolves with the next log line whose `msg` is `msg`. */
   next(msg: string): Promise<Record<string, unknown>>;
 }
 
-/** Starts `thingspace-bridge dedupe --config <file>` as a child process, its log lines on stdout. */
-export function dedupeNode(configFile: string): DedupeNode {
+/**
+ * Starts `thingspace-bridge dedupe --config <file>` as a child process, its log lines on stdout; `env` adds to
+ * the test's environment (KAFKA_BROKERS there names the shared broker, and overrides the file's).
+ */
+export function dedupeNode(configFile: string, env: NodeJS.ProcessEnv = {}): DedupeNode {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'dedupe', '--config', configFile],
-    { cwd: root, env: { ...process.env, BRIDGE_CONFIG: '' }, stdio: ['ignore', 'pipe', 'ignore'] },
+    { cwd: root, env: { ...process.env, BRIDGE_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  // The end of its stderr (a failed start says why there), for the error when it exits unexpectedly.
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));
+  const lines: Record<string, unknown>[] = [];
   const waiting = new Map<string, (line: Record<string, unknown>) => void>();
   createInterface({ input: child.stdout }).on('line', (text) => {
     const line = JSON.parse(text) as Record<string, unknown>;
+    lines.push(line);
     if (typeof line.msg !== 'string') return;
     waiting.get(line.msg)?.(line);
     waiting.delete(line.msg);
   });
   return {
     child,
+    lines,
     next: (msg) =>
       new Promise((resolve, reject) => {
         waiting.set(msg, resolve);
-        child.once('exit', (code) => reject(new Error(`dedupe exited with ${code} before "${msg}"`)));
+        child.once('exit', (code) => {
+          const last = lines.filter(({ level }) => level === 'error' || level === 'fatal').at(-1);
+          const why = `${JSON.stringify(last ?? {})} ${stderr}`;
+          reject(new Error(`dedupe exited with ${code} before "${msg}": ${why}`));
+        });
       }),
   };
 }
