@@ -72,12 +72,13 @@ export async function restore(
   windowMs: number,
   signal?: AbortSignal,
 ): Promise<RestoreResult> {
+  // The high watermark, not the last stable offset: records of a transaction still open are waited for.
+  const end = await endOffset(consumer, topic, partition);
   let from = store.checkpoint;
   // Past the changelog's end, the state is not this changelog's copy (the topic was recreated): start over.
-  if (from !== undefined && from > (await endOffset(consumer, topic, partition))) from = undefined;
+  if (from !== undefined && from > end) from = undefined;
   if (from === undefined) await store.clear();
   let next = from ?? 0n;
-  let end: bigint | undefined;
   let records = 0;
   let newest: number | undefined;
   // Kafka's consumer's rule: an aborted transaction the broker reports starts applying at its first offset, and
@@ -85,7 +86,9 @@ export async function restore(
   // transactions in one fetch, so the reports wait in offset order rather than by producer.
   const reported: { producerId: bigint; firstOffset: bigint }[] = [];
   const aborting = new Set<bigint>();
-  while (end === undefined || next < end) {
+  // Up to what was written when the rebuild started, every transaction there ended. Nothing to read (an empty
+  // changelog, a state closed at its end) costs no fetch: the broker would hold an empty one its whole wait.
+  while (next < end) {
     signal?.throwIfAborted();
     const metadata = await consumer.metadata({ topics: [topic] });
     const found = metadata.topics.get(topic)!;
@@ -111,7 +114,6 @@ export async function restore(
     });
     const data = response.responses[0]?.partitions[0];
     if (!data) continue;
-    end ??= data.highWatermark;
     if (next < data.logStartOffset) next = data.logStartOffset;
     reported.push(...(data.abortedTransactions ?? []));
     reported.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
@@ -136,15 +138,17 @@ export async function restore(
     }
     store.remember(entries, next);
     records += entries.length;
-    // Reached what was stable when the rebuild started: nothing older than `end` is left open.
-    if (next >= end) break;
   }
   if (newest !== undefined) await store.expireBefore(newest - windowMs);
   return { from: from ?? 0n, records, newest };
 }
 
-/** The changelog partition's high watermark. */
+/** The changelog partition's high watermark (read_uncommitted: the consumer's own level would give the LSO). */
 async function endOffset(consumer: Consumer, topic: string, partition: number): Promise<bigint> {
-  const offsets = await consumer.listOffsets({ topics: [topic], partitions: { [topic]: [partition] } });
+  const offsets = await consumer.listOffsets({
+    topics: [topic],
+    partitions: { [topic]: [partition] },
+    isolationLevel: FetchIsolationLevels.READ_UNCOMMITTED,
+  });
   return offsets.get(topic)![partition]!;
 }

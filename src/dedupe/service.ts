@@ -271,8 +271,11 @@ export class DedupeService {
   }
 }
 
-/** 20 ms doubling up to 1 s (Kafka's Java producer waits 20 ms after CONCURRENT_TRANSACTIONS). */
-const transactionRetryWait = (attempt: number) => Math.min(20 * 2 ** attempt, 1_000);
+/**
+ * 20 ms doubling up to 1 s (Kafka's Java producer waits 20 ms after CONCURRENT_TRANSACTIONS); the library counts
+ * the first retry as attempt 1.
+ */
+export const transactionRetryWait = (attempt: number) => Math.min(20 * 2 ** (attempt - 1), 1_000);
 
 /** The group member a consumed record's offset commit names (library: from its metadata): the consumer's now. */
 export function underGeneration(message: Message, consumer: Consumer): Message {

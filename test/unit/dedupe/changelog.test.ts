@@ -1,4 +1,4 @@
-import type { Consumer } from '@platformatic/kafka';
+import { FetchIsolationLevels, type Consumer } from '@platformatic/kafka';
 import { changelogEnd, restore } from '../../../src/dedupe/changelog';
 import { MemorySeenStore } from '../../../src/dedupe/memory-store';
 
@@ -54,10 +54,17 @@ describe('restore', () => {
     };
   };
 
-  /** A consumer whose fetches answer `responses` in turn, each of one partition's data. */
-  function consumerAnswering(responses: object[]) {
+  /**
+   * A consumer whose fetches answer `responses` in turn, each of one partition's data, and whose high watermark
+   * (asked read_uncommitted) is the first response's.
+   */
+  function consumerAnswering(responses: ({ highWatermark: bigint } & Record<string, unknown>)[]) {
     const fetched: bigint[] = [];
     const consumer = {
+      listOffsets: ({ isolationLevel }: { isolationLevel?: number }) =>
+        isolationLevel === FetchIsolationLevels.READ_UNCOMMITTED
+          ? Promise.resolve(new Map([[TOPIC, [responses[0]?.highWatermark ?? 0n]]]))
+          : Promise.reject(new Error('the last stable offset, not the high watermark')),
       metadata: () =>
         Promise.resolve({ topics: new Map([[TOPIC, { id: 'topic-id', partitions: [{ leader: 1 }] }]]) }),
       fetch: (options: { topics: [{ partitions: [{ fetchOffset: bigint }] }] }) => {
@@ -98,6 +105,17 @@ describe('restore', () => {
     for (const id of ['a-aborted-1', 'a-aborted-2', 'a-aborted-3']) expect(store.seenAt(id)).toBeUndefined();
     expect(store.size).toBe(4);
     expect(result).toEqual({ from: 0n, records: 4, newest: AT });
+  });
+
+  it('fetches nothing from an empty changelog (the broker would hold the fetch its whole wait)', async () => {
+    const { consumer, fetched } = consumerAnswering([{ highWatermark: 0n }]);
+    const store = new MemorySeenStore();
+    expect(await restore(consumer, TOPIC, 0, store, 35 * 86_400_000)).toEqual({
+      from: 0n,
+      records: 0,
+      newest: undefined,
+    });
+    expect(fetched).toEqual([]);
   });
   it('drops each of two aborted transactions of one producer that one fetch reports, and its commit between them', async () => {
     const { consumer } = consumerAnswering([

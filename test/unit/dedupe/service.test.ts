@@ -1,5 +1,5 @@
 import type { Consumer, Message } from '@platformatic/kafka';
-import { underGeneration } from '../../../src/dedupe/service';
+import { transactionRetryWait, underGeneration } from '../../../src/dedupe/service';
 
 describe('underGeneration', () => {
   it("names the consumer's member and generation now, not the ones that fetched the record", () => {
@@ -20,5 +20,11 @@ describe('underGeneration', () => {
       other: 'kept',
     });
     expect((fetched.metadata.consumer as { generationId: number }).generationId).toBe(3);
+  });
+});
+
+describe('transactionRetryWait', () => {
+  it("waits 20 ms before the library's first retry (its attempt 1), doubling up to 1 s", () => {
+    expect([1, 2, 3, 6, 7, 20].map(transactionRetryWait)).toEqual([20, 40, 80, 640, 1_000, 1_000]);
   });
 });
