@@ -12,7 +12,7 @@ import { auditDeduped, describeAudit } from '../../infra/deduped-audit';
 import { uniqueName } from '../../infra/kafka';
 import { killKafka, restartKafka } from '../../infra/stack/stack';
 import { tempDirs } from '../../support/temp';
-import { ownStack, until, type OwnStack } from '../faults/support';
+import { fileStack, until } from '../faults/support';
 import {
   account,
   createNodeTopics,
@@ -36,15 +36,7 @@ const AFTER_RESTART = 60;
 /** How long the broker stays down: longer than a batch, a session timeout's worth of the nodes' retries. */
 const OUTAGE_MS = 8_000;
 
-let stack: OwnStack;
-
-beforeAll(async () => {
-  stack = await ownStack();
-}, 180_000);
-
-afterAll(async () => {
-  await stack?.down();
-}, 60_000);
+const stack = fileStack();
 
 const tempDir = tempDirs('dedupe-broker-');
 
