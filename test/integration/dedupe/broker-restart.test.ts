@@ -5,21 +5,21 @@
  * per-key order, for a read_committed reader; the audit of every `*.deduped` topic of that broker finds no
  * duplicate. Prints the counts (issue 19).
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Producer } from 'kafkajs';
-import { topicSettings } from '../../../src/config';
 import { dedupedTopic } from '../../../src/dedupe/topics';
 import { auditDeduped, describeAudit } from '../../infra/deduped-audit';
 import { uniqueName } from '../../infra/kafka';
 import { killKafka, restartKafka } from '../../infra/stack/stack';
-import { prefixedTopics } from '../../support/clients';
 import { tempDirs } from '../../support/temp';
-import { ownStack, until, type OwnStack } from '../faults/support';
+import { fileStack, until } from '../faults/support';
 import {
   account,
+  createNodeTopics,
   dedupeNode,
+  exited,
+  nodeConfigFile,
+  nodeTopics,
   orderedProducer,
   printCounts,
   produce,
@@ -36,51 +36,27 @@ const AFTER_RESTART = 60;
 /** How long the broker stays down: longer than a batch, a session timeout's worth of the nodes' retries. */
 const OUTAGE_MS = 8_000;
 
-let stack: OwnStack;
-
-beforeAll(async () => {
-  stack = await ownStack();
-}, 180_000);
-
-afterAll(async () => {
-  await stack?.down();
-}, 60_000);
+const stack = fileStack();
 
 const tempDir = tempDirs('dedupe-broker-');
-
-const exited = (node: DedupeNode) =>
-  new Promise<number | null>((resolve) =>
-    node.child.exitCode !== null ? resolve(node.child.exitCode) : node.child.once('exit', resolve),
-  );
 
 describe('dedupe through a broker restart', () => {
   it('two nodes under load, the broker SIGKILLed and restarted: each eventId once, in per-key order', async () => {
     const { kafka } = stack;
-    const streams = prefixedTopics(uniqueName('dedupe-broker'));
     const groupId = uniqueName('dedupe-broker-group');
-    const input = streams['async-response'];
+    const topics = nodeTopics('dedupe-broker');
+    const { input } = topics;
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [input, streams['external-change'], streams['device-originated']].map((topic) => ({
-        topic,
-        numPartitions: PARTITIONS,
-      })),
-      waitForLeaders: true,
-    });
+    await createNodeTopics(admin, topics, PARTITIONS);
     await admin.disconnect();
-    const configOf = (instanceId: string) => {
-      const file = join(tempDir(), 'dedupe.json');
-      writeFileSync(
-        file,
-        JSON.stringify({
-          kafka: { brokers: stack.brokers, createTopics: true, topics: topicSettings(streams) },
-          log: { level: 'debug' },
-          dedupe: { groupId, instanceId, batchSize: 100, lingerMs: 10, port: 0 },
-        }),
-      );
-      return file;
-    };
+    const configOf = (instanceId: string) =>
+      nodeConfigFile(tempDir(), {
+        brokers: stack.brokers,
+        topics,
+        log: { level: 'debug' },
+        dedupe: { groupId, instanceId, batchSize: 100, lingerMs: 10, port: 0 },
+      });
 
     // A round the broker refused is sent again, by a new producer: what it wrote before failing is repeated.
     let producer: Producer | undefined;

@@ -6,20 +6,19 @@
  * LMDB file from the changelog's start, and a later SIGTERM and restart (the clean path) reads only the tail.
  * Prints the counts (issue 19).
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Producer } from 'kafkajs';
-import { topicSettings } from '../../../src/config';
-import { changelogTopic, dedupedTopic } from '../../../src/dedupe/topics';
-import { deleteLeavingForAudit } from '../../infra/deduped-audit';
+import { dedupedTopic } from '../../../src/dedupe/topics';
 import { testServers, uniqueName } from '../../infra/kafka';
-import { prefixedTopics } from '../../support/clients';
 import { tempDirs } from '../../support/temp';
 import {
   account,
+  createNodeTopics,
   dedupeNode as dedupe,
-  orderedProducer,
+  dedupeSuite,
+  exited,
+  nodeConfigFile,
+  nodeTopicNames,
+  nodeTopics,
   printCounts,
   produce,
   openTransactionRecords,
@@ -61,28 +60,9 @@ function restores(
   return first;
 }
 
-const exited = (node: DedupeNode) =>
-  new Promise<number | null>((resolve) =>
-    node.child.exitCode !== null ? resolve(node.child.exitCode) : node.child.once('exit', resolve),
-  );
-
 describe('dedupe SIGKILLed under load', () => {
   const { kafka, brokers } = testServers();
-  let admin: Admin;
-  let producer: Producer;
-  const topics: string[] = [];
-
-  beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    producer = await orderedProducer(kafka);
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await deleteLeavingForAudit(admin, topics);
-    await admin.disconnect();
-  });
+  const suite = dedupeSuite(kafka);
   const tempDir = tempDirs('dedupe-crash-');
 
   /**
@@ -91,29 +71,22 @@ describe('dedupe SIGKILLed under load', () => {
    * goes on AFTER_RESTART rounds past the last restart. Every run, the killed ones' open transactions, the output.
    */
   async function underLoad(name: string, stops: readonly NodeJS.Signals[], stateDir?: string) {
-    const streams = prefixedTopics(uniqueName('dedupe-crash'));
     const groupId = uniqueName('dedupe-crash-group');
-    const input = streams['async-response'];
-    const categories = [streams['async-response'], streams['external-change'], streams['device-originated']];
-    topics.push(...categories, ...categories.flatMap((t) => [dedupedTopic(t), changelogTopic(groupId, t)]));
-    await admin.createTopics({
-      topics: categories.map((topic) => ({ topic, numPartitions: PARTITIONS })),
-      waitForLeaders: true,
+    const topics = nodeTopics('dedupe-crash');
+    const { input } = topics;
+    suite.topics.push(...nodeTopicNames(topics, groupId));
+    await createNodeTopics(suite.admin, topics, PARTITIONS);
+    const file = nodeConfigFile(tempDir(), {
+      brokers,
+      topics,
+      log: { level: 'debug' },
+      dedupe: { groupId, instanceId: name, batchSize: 100, lingerMs: 10, port: 0, stateDir },
     });
-    const file = join(tempDir(), 'dedupe.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        kafka: { brokers, createTopics: true, topics: topicSettings(streams) },
-        log: { level: 'debug' },
-        dedupe: { groupId, instanceId: name, batchSize: 100, lingerMs: 10, port: 0, stateDir },
-      }),
-    );
 
     // The first BACKLOG rounds are there before the node starts, so that it is catching up, inside a transaction
     // most of the time, when it is killed; the others come while it runs.
     const records = new Records(20);
-    const load = new RoundLoad(records, (batch) => produce(producer, input, batch));
+    const load = new RoundLoad(records, (batch) => produce(suite.producer, input, batch));
     while (load.rounds < BACKLOG) await load.round();
     const runs = [dedupe(file)];
     await runs[0]!.next('dedupe starting');

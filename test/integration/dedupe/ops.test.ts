@@ -2,17 +2,23 @@
  * `thingspace-bridge dedupe` seen from its port (`dedupe.port`): /readyz turns 200 once it runs, /metrics counts
  * what the test sent and what came out, and SIGTERM ends it with exit 0.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Producer } from 'kafkajs';
-import { topicSettings } from '../../../src/config';
-import { changelogTopic, dedupedTopic } from '../../../src/dedupe/topics';
-import { deleteLeavingForAudit } from '../../infra/deduped-audit';
+import { dedupedTopic } from '../../../src/dedupe/topics';
 import { testServers, uniqueName } from '../../infra/kafka';
-import { prefixedTopics } from '../../support/clients';
 import { tempDirs } from '../../support/temp';
-import { account, dedupeNode, orderedProducer, produce, readDeduped, Records, type Emitted } from './support';
+import {
+  account,
+  createNodeTopics,
+  dedupeNode,
+  dedupeSuite,
+  nodeConfigFile,
+  nodeTopicNames,
+  nodeTopics,
+  produce,
+  readDeduped,
+  Records,
+  type Emitted,
+} from './support';
 
 jest.setTimeout(180_000);
 
@@ -32,44 +38,23 @@ const lagLines = (text: string) =>
 
 describe('dedupe operated through its port', () => {
   const { kafka, brokers } = testServers();
-  let admin: Admin;
-  let producer: Producer;
-  const topics: string[] = [];
+  const suite = dedupeSuite(kafka);
   const tempDir = tempDirs('dedupe-ops-');
 
-  beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    producer = await orderedProducer(kafka);
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await deleteLeavingForAudit(admin, topics);
-    await admin.disconnect();
-  });
-
   it('is ready once running, counts emitted and dropped records in /metrics, and exits 0 on SIGTERM', async () => {
-    const streams = prefixedTopics(uniqueName('dedupe-ops'));
     const groupId = uniqueName('dedupe-ops-group');
-    const input = streams['async-response'];
-    const categories = [streams['async-response'], streams['external-change'], streams['device-originated']];
-    topics.push(...categories, ...categories.flatMap((t) => [dedupedTopic(t), changelogTopic(groupId, t)]));
-    await admin.createTopics({
-      topics: categories.map((topic) => ({ topic, numPartitions: 3 })),
-      waitForLeaders: true,
-    });
+    const topics = nodeTopics('dedupe-ops');
+    const { input } = topics;
+    suite.topics.push(...nodeTopicNames(topics, groupId));
+    await createNodeTopics(suite.admin, topics, 3);
     const records = new Records(12);
     const fresh = records.fresh(300);
-    await produce(producer, input, [...fresh, ...records.repeats(fresh.slice(0, 100))]);
-    const file = join(tempDir(), 'dedupe.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        kafka: { brokers, createTopics: true, topics: topicSettings(streams) },
-        dedupe: { groupId, instanceId: 'ops-1', batchSize: 50, port: 0, host: '127.0.0.1' },
-      }),
-    );
+    await produce(suite.producer, input, [...fresh, ...records.repeats(fresh.slice(0, 100))]);
+    const file = nodeConfigFile(tempDir(), {
+      brokers,
+      topics,
+      dedupe: { groupId, instanceId: 'ops-1', batchSize: 50, port: 0, host: '127.0.0.1' },
+    });
 
     const node = dedupeNode(file);
     let exitCode: unknown;

@@ -4,21 +4,17 @@
  * by another node while it was stopped), emits nothing twice; with its clean-close markers gone (a crash), it
  * rebuilds every partition from the changelog's start, and so it does with checkpoints past the changelog's end.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Admin, Producer } from 'kafkajs';
 import { DiskSeenStore } from '../../../src/dedupe/disk-store';
-import { DedupeService, type BatchSummary, type RestoreSummary } from '../../../src/dedupe/service';
-import { dedupeTopics, ensureDedupeTopics, type DedupeTopics } from '../../../src/dedupe/topics';
+import type { BatchSummary, RestoreSummary } from '../../../src/dedupe/service';
+import type { DedupeTopics } from '../../../src/dedupe/topics';
 import { platformaticConnection } from '../../../src/kafka/clients';
-import { deleteLeavingForAudit } from '../../infra/deduped-audit';
 import { testServers, uniqueName } from '../../infra/kafka';
-import { stderrLogger } from '../../support/clients';
-import { account, orderedProducer, produce, readDeduped, Records } from './support';
+import { tempDirs } from '../../support/temp';
+import { account, dedupeSuite, inputStreams, produce, readDeduped, Records, serviceStarter } from './support';
 
 const PARTITIONS = 3;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 jest.setTimeout(240_000);
 
@@ -36,62 +32,30 @@ const dropped = (run: Run) => run.batches.reduce((sum, { duplicates }) => sum + 
 describe('dedupe with its state on disk', () => {
   const { kafka, config } = testServers();
   const connection = platformaticConnection(config.kafka, 'dedupe-state-test');
-  let admin: Admin;
-  let producer: Producer;
-  const topics: string[] = [];
-  const dirs: string[] = [];
-
-  beforeAll(async () => {
-    admin = kafka.admin();
-    await admin.connect();
-    producer = await orderedProducer(kafka);
-  });
-
-  /** Every service started: aborted after each test, also one that failed or timed out (else jest never exits). */
-  const started: AbortController[] = [];
-  afterEach(() => {
-    for (const controller of started.splice(0)) controller.abort();
-  });
-
-  afterAll(async () => {
-    await producer.disconnect();
-    await deleteLeavingForAudit(admin, topics);
-    await admin.disconnect();
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = dedupeSuite(kafka);
+  const startService = serviceStarter(connection);
+  // After the suite's hooks: its afterAll hooks run in the order declared, the directories' removal last.
+  const tempDir = tempDirs('dedupe-state-');
 
   function start(streams: DedupeTopics[], groupId: string, stateDir: string) {
     const run: Run = { restores: [], batches: [] };
-    const controller = new AbortController();
-    started.push(controller);
-    const running = new DedupeService({
-      connection,
+    const service = startService({
       groupId,
-      transactionalId: `${groupId}-0`,
       streams,
-      windowMs: 35 * DAY_MS,
-      batchSize: 50,
-      lingerMs: 20,
-      expiryIntervalMs: 60_000,
       createStore: (topic, partition) => DiskSeenStore.open(stateDir, topic, partition),
-      logger: stderrLogger(),
       onBatch: (summary) => run.batches.push(summary),
       onRestored: (summary) => run.restores.push(summary),
-    }).run(controller.signal);
-    return { run, stop: () => (controller.abort(), running) };
+    });
+    return { run, ...service };
   }
 
   it('reads only the changelog tail after a clean stop, and all of it after an unclean one', async () => {
     const input = uniqueName('dedupe-state');
     const groupId = uniqueName('dedupe-group');
-    const streams = dedupeTopics([input], groupId);
+    const streams = await inputStreams(suite, connection, { input, groupId, partitions: PARTITIONS });
     const { output } = streams[0]!;
-    topics.push(input, ...streams.flatMap(({ output, changelog }) => [output, changelog]));
-    await admin.createTopics({ topics: [{ topic: input, numPartitions: PARTITIONS }], waitForLeaders: true });
-    await ensureDedupeTopics(connection, streams, { windowMs: 35 * DAY_MS, create: true });
-    const mine = mkdtempSync(join(tmpdir(), 'dedupe-state-'));
-    const other = mkdtempSync(join(tmpdir(), 'dedupe-state-other-'));
-    dirs.push(mine, other);
+    const mine = tempDir();
+    const other = tempDir('other-');
     const records = new Records(12);
     const expectOnce = async (phase: string) => {
       const counts = account(await readDeduped(kafka, output, records.distinct.length), records.distinct);
@@ -101,7 +65,7 @@ describe('dedupe with its state on disk', () => {
 
     // 1. This node's first run: empty state, 300 ids emitted, 100 repeats dropped; stopped cleanly.
     const first = records.fresh(300);
-    await produce(producer, input, [...first, ...records.repeats(first.slice(0, 100))]);
+    await produce(suite.producer, input, [...first, ...records.repeats(first.slice(0, 100))]);
     const one = start(streams, groupId, mine);
     await expectOnce('first run');
     await one.stop();
@@ -109,13 +73,13 @@ describe('dedupe with its state on disk', () => {
 
     // 2. Meanwhile another node (its own, empty state directory) takes over: a full rebuild, 100 ids more.
     const second = records.fresh(100);
-    await produce(producer, input, [...records.repeats(first.slice(100, 150)), ...second]);
+    await produce(suite.producer, input, [...records.repeats(first.slice(100, 150)), ...second]);
     const elsewhere = start(streams, groupId, other);
     await expectOnce('another node');
     await elsewhere.stop();
 
     // 3. This node again, with its state directory: only what the other node wrote is read.
-    await produce(producer, input, [
+    await produce(suite.producer, input, [
       ...records.repeats([...first.slice(150, 200), ...second]),
       ...records.fresh(60),
     ]);
@@ -125,7 +89,7 @@ describe('dedupe with its state on disk', () => {
 
     // 4. The markers gone, as after a crash: every partition rebuilt from the changelog's start.
     for (const name of readdirSync(mine).filter((name) => name.endsWith('.clean'))) rmSync(join(mine, name));
-    await produce(producer, input, [...records.repeats(first.slice(200, 300)), ...records.fresh(30)]);
+    await produce(suite.producer, input, [...records.repeats(first.slice(200, 300)), ...records.fresh(30)]);
     const afterCrash = start(streams, groupId, mine);
     await expectOnce('restarted without its markers');
     await afterCrash.stop();
@@ -136,7 +100,7 @@ describe('dedupe with its state on disk', () => {
       store.remember([], 1_000_000n);
       await store.close();
     }
-    await produce(producer, input, [...records.repeats(first.slice(0, 30)), ...records.fresh(30)]);
+    await produce(suite.producer, input, [...records.repeats(first.slice(0, 30)), ...records.fresh(30)]);
     const pastTheEnd = start(streams, groupId, mine);
     await expectOnce('restarted with checkpoints past the end');
     await pastTheEnd.stop();

@@ -1,14 +1,192 @@
 /**
- * What the dedupe tests share: records with eventIds sent to an input topic (kafkajs, idempotent, in order per
- * key), the `.deduped` output read back read_committed, and its accounting against what was sent.
+ * What the dedupe tests share: a file's admin, producer and topics, services or nodes started on them, records
+ * with eventIds sent to an input topic (kafkajs, idempotent, in order per key), the `.deduped` output read back
+ * read_committed, and its accounting against what was sent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Consumer, FetchIsolationLevels } from '@platformatic/kafka';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { topicSettings } from '../../../src/config';
+import { MemorySeenStore } from '../../../src/dedupe/memory-store';
+import { DedupeService, type DedupeServiceOptions } from '../../../src/dedupe/service';
+import {
+  changelogTopic,
+  dedupedTopic,
+  dedupeTopics,
+  ensureDedupeTopics,
+  type DedupeTopics,
+} from '../../../src/dedupe/topics';
+import type { PlatformaticConnection } from '../../../src/kafka/clients';
+import { deleteLeavingForAudit } from '../../infra/deduped-audit';
 import { uniqueName } from '../../infra/kafka';
+import { prefixedTopics, stderrLogger } from '../../support/clients';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** The window the tests' services keep ids for (the default's 35 days). */
+export const WINDOW_MS = 35 * DAY_MS;
+
+/** A test file's clients on the shared broker, and the topics its tests made. */
+export interface DedupeSuite {
+  readonly admin: Admin;
+  readonly producer: Producer;
+  /** Deleted after the file's tests, left for the audit of `*.deduped` topics. */
+  readonly topics: string[];
+}
+
+/**
+ * Registers the hooks of a test file on the shared broker: its admin and ordered producer connected before its
+ * tests; after them, the producer disconnected and the file's topics deleted (left for the audit).
+ */
+export function dedupeSuite(kafka: Kafka): DedupeSuite {
+  let admin: Admin | undefined;
+  let producer: Producer | undefined;
+  const topics: string[] = [];
+  beforeAll(async () => {
+    admin = kafka.admin();
+    await admin.connect();
+    producer = await orderedProducer(kafka);
+  });
+  afterAll(async () => {
+    await producer?.disconnect();
+    if (!admin) return;
+    await deleteLeavingForAudit(admin, topics);
+    await admin.disconnect();
+  });
+  return {
+    get admin() {
+      return admin!;
+    },
+    get producer() {
+      return producer!;
+    },
+    topics,
+  };
+}
+
+/**
+ * `input` created with `partitions` partitions, and its dedupe topics for `groupId` ensured as a service does
+ * (unless `ensure` is false: the test ensures them itself); all of them deleted after the file's tests.
+ */
+export async function inputStreams(
+  suite: DedupeSuite,
+  connection: PlatformaticConnection,
+  {
+    input,
+    groupId,
+    partitions,
+    ensure = true,
+  }: { input: string; groupId: string; partitions: number; ensure?: boolean },
+): Promise<DedupeTopics[]> {
+  const streams = dedupeTopics([input], groupId);
+  suite.topics.push(input, ...streams.flatMap(({ output, changelog }) => [output, changelog]));
+  await suite.admin.createTopics({
+    topics: [{ topic: input, numPartitions: partitions }],
+    waitForLeaders: true,
+  });
+  if (ensure) await ensureDedupeTopics(connection, streams, { windowMs: WINDOW_MS, create: true });
+  return streams;
+}
+
+/** What a test gives a service: its group and topics, and whatever it sets beyond the tests' defaults. */
+export type ServiceOptions = Pick<DedupeServiceOptions, 'groupId' | 'streams'> &
+  Partial<DedupeServiceOptions>;
+
+export interface StartedService {
+  /** Aborts the service and resolves once it ended. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts DedupeServices in-process on `connection` (state in memory, small batches, unless the options say
+ * otherwise), instance `instance` of its group; each is aborted after the test that started it, also one that
+ * failed or timed out (else jest never exits).
+ */
+export function serviceStarter(
+  connection: PlatformaticConnection,
+): (options: ServiceOptions, instance?: number) => StartedService {
+  const started: AbortController[] = [];
+  afterEach(() => {
+    for (const controller of started.splice(0)) controller.abort();
+  });
+  return (options, instance = 0) => {
+    const controller = new AbortController();
+    started.push(controller);
+    const running = new DedupeService({
+      connection,
+      transactionalId: `${options.groupId}-${instance}`,
+      windowMs: WINDOW_MS,
+      batchSize: 50,
+      lingerMs: 20,
+      expiryIntervalMs: 60_000,
+      createStore: () => new MemorySeenStore(),
+      logger: stderrLogger(),
+      ...options,
+    }).run(controller.signal);
+    return { stop: () => (controller.abort(), running) };
+  };
+}
+
+/** The bridge's three callback topics under a fresh `prefix`, as a node's config names them. */
+export interface NodeTopics {
+  streams: ReturnType<typeof prefixedTopics>;
+  /** The topic the tests send to (asyncResponses). */
+  input: string;
+  categories: string[];
+}
+
+export function nodeTopics(prefix: string): NodeTopics {
+  const streams = prefixedTopics(uniqueName(prefix));
+  const categories = [streams['async-response'], streams['external-change'], streams['device-originated']];
+  return { streams, input: streams['async-response'], categories };
+}
+
+/** Creates the three callback topics, `partitions` partitions each. */
+export async function createNodeTopics(
+  admin: Admin,
+  { categories }: NodeTopics,
+  partitions: number,
+): Promise<void> {
+  await admin.createTopics({
+    topics: categories.map((topic) => ({ topic, numPartitions: partitions })),
+    waitForLeaders: true,
+  });
+}
+
+/** The topics a node of `groupId` reads and writes on `topics`: its inputs, their outputs and changelogs. */
+export const nodeTopicNames = ({ categories }: NodeTopics, groupId: string): string[] => [
+  ...categories,
+  ...categories.flatMap((topic) => [dedupedTopic(topic), changelogTopic(groupId, topic)]),
+];
+
+/**
+ * Writes a node's config file into `dir`: its brokers, topics (created when missing) and `dedupe` section,
+ * and `log` if given. Returns the file's path.
+ */
+export function nodeConfigFile(
+  dir: string,
+  config: {
+    brokers: readonly string[];
+    topics: NodeTopics;
+    dedupe: Record<string, unknown>;
+    log?: Record<string, unknown>;
+  },
+): string {
+  const file = join(dir, 'dedupe.json');
+  const { brokers, topics, dedupe, log } = config;
+  writeFileSync(
+    file,
+    JSON.stringify({
+      kafka: { brokers, createTopics: true, topics: topicSettings(topics.streams) },
+      ...(log ? { log } : {}),
+      dedupe,
+    }),
+  );
+  return file;
+}
 
 /** A record sent: `seq` counts a key's records, so per-key order shows in what comes out. */
 export interface Sent {
@@ -233,3 +411,9 @@ export function dedupeNode(configFile: string, env: NodeJS.ProcessEnv = {}): Ded
       }),
   };
 }
+
+/** Resolves with the node's exit code once it exited (at once if it has). */
+export const exited = (node: DedupeNode) =>
+  new Promise<number | null>((resolve) =>
+    node.child.exitCode !== null ? resolve(node.child.exitCode) : node.child.once('exit', resolve),
+  );

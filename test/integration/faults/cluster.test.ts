@@ -18,7 +18,7 @@ import { tempDirs } from '../../support/temp';
 import {
   account,
   load,
-  ownStack,
+  fileStack,
   print,
   readTopic,
   readyz,
@@ -27,7 +27,6 @@ import {
   until,
   type Accounting,
   type FaultBridge,
-  type OwnStack,
   type Sent,
 } from './support';
 
@@ -36,15 +35,7 @@ const HANDOFF_MS = 1_000;
 const DELIVERY_TIMEOUT_MS = 3_000;
 const DEVICES = 20;
 
-let stack: OwnStack;
-
-beforeAll(async () => {
-  stack = await ownStack({ brokers: BROKERS });
-}, 240_000);
-
-afterAll(async () => {
-  await stack?.down();
-}, 90_000);
+const stack = fileStack({ brokers: BROKERS, upMs: 240_000, downMs: 90_000 });
 
 const tempDir = tempDirs('cluster-faults-');
 

@@ -12,14 +12,13 @@ import {
   account,
   bridgeConfig,
   load,
-  ownStack,
+  fileStack,
   print,
   readTopic,
   readyz,
   sleep,
   startBridge,
   until,
-  type OwnStack,
   type Sent,
 } from './support';
 
@@ -28,15 +27,7 @@ const DELIVERY_TIMEOUT_MS = 3_000;
 /** The bridge's RSS while the broker hangs under 1000 clients: the chart's memory limit. */
 const RSS_BOUND = 512 * 1024 * 1024;
 
-let stack: OwnStack;
-
-beforeAll(async () => {
-  stack = await ownStack();
-}, 180_000);
-
-afterAll(async () => {
-  await stack?.down();
-}, 60_000);
+const stack = fileStack();
 
 /** Spool directories and config files of the bridges, removed after the tests. */
 const tempDir = tempDirs('faults-');

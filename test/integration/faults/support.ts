@@ -54,6 +54,39 @@ export async function ownStack(options: { brokers?: number } = {}): Promise<OwnS
   };
 }
 
+/**
+ * The test file's own stack (see ownStack): up before its tests, within `upMs`, and down after them. Its fields
+ * are read when a test or hook reads them, once it is up.
+ */
+export function fileStack(options: { brokers?: number; upMs?: number; downMs?: number } = {}): OwnStack {
+  let stack: OwnStack | undefined;
+  beforeAll(async () => {
+    stack = await ownStack({ brokers: options.brokers });
+  }, options.upMs ?? 180_000);
+  afterAll(async () => {
+    await stack?.down();
+  }, options.downMs ?? 60_000);
+  const up = () => {
+    if (!stack) throw new Error("the file's stack is not up: its beforeAll failed");
+    return stack;
+  };
+  return {
+    get stackDir() {
+      return up().stackDir;
+    },
+    get brokers() {
+      return up().brokers;
+    },
+    get registryUrl() {
+      return up().registryUrl;
+    },
+    get kafka() {
+      return up().kafka;
+    },
+    down: () => up().down(),
+  };
+}
+
 export interface FaultBridge {
   bridge: Bridge;
   config: Config;

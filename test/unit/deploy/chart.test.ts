@@ -58,6 +58,50 @@ function podSpec(rendered: Rendered) {
   return workload(rendered).spec.template.spec;
 }
 
+/** A StatefulSet's headless Service (its pods' stable names), selecting its pods; its pods started together. */
+function expectHeadlessService(
+  rendered: Rendered,
+  set: K8sObject,
+  selector: Record<string, string>,
+): K8sObject {
+  expect(set.spec.podManagementPolicy).toBe('Parallel');
+  const headless = rendered.one('Service', set.spec.serviceName);
+  expect(headless.spec.clusterIP).toBe('None');
+  expect(headless.spec.selector).toEqual(selector);
+  return headless;
+}
+
+/**
+ * A StatefulSet's PersistentVolumeClaim per pod: its template, what becomes of the claims on scale-down and
+ * uninstall, its mount in `mountedIn`, and fsGroup, which makes the volume writable for the bridge's user.
+ */
+function expectVolumePerPod(
+  set: K8sObject,
+  mountedIn: { volumeMounts: unknown[] },
+  volume: {
+    name: string;
+    labels: Record<string, string>;
+    storage: string;
+    claims: 'Retain' | 'Delete';
+    mountPath: string;
+  },
+): void {
+  const { name, labels, storage, claims, mountPath } = volume;
+  expect(set.spec.volumeClaimTemplates).toEqual([
+    {
+      metadata: { name, labels },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: 'fast-ssd',
+        resources: { requests: { storage } },
+      },
+    },
+  ]);
+  expect(set.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: claims, whenScaled: claims });
+  expect(mountedIn.volumeMounts).toContainEqual({ name, mountPath });
+  expect(set.spec.template.spec.securityContext.fsGroup).toBe(1000);
+}
+
 function ports(object: K8sObject | { ports: { name: string }[] }): Record<string, number> {
   const list = ('spec' in object ? object.spec.ports : object.ports) as {
     name: string;
@@ -742,37 +786,20 @@ describe('spool on (ci/spool-values.yaml)', () => {
     expectInvariants(rendered);
     const set = rendered.one('StatefulSet');
     expect(set.spec.replicas).toBeUndefined(); // the HPA owns it
-    const headless = rendered.one('Service', set.spec.serviceName);
-    expect(headless.spec.clusterIP).toBe('None');
-    expect(headless.spec.selector).toEqual(SELECTOR);
-    expect(set.spec.podManagementPolicy).toBe('Parallel');
+    expectHeadlessService(rendered, set, SELECTOR);
     const hpa = rendered.one('HorizontalPodAutoscaler');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'StatefulSet', name: FULLNAME });
     expect(hpa.spec.behavior).toEqual({ scaleDown: { selectPolicy: 'Disabled' } });
   });
 
   it('gives each pod a PersistentVolumeClaim mounted at spool.dir, kept on scale-down and uninstall', () => {
-    const set = rendered.one('StatefulSet');
-    expect(set.spec.volumeClaimTemplates).toEqual([
-      {
-        metadata: { name: 'spool', labels: SELECTOR },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          storageClassName: 'fast-ssd',
-          resources: { requests: { storage: '5Gi' } },
-        },
-      },
-    ]);
-    expect(set.spec.persistentVolumeClaimRetentionPolicy).toEqual({
-      whenDeleted: 'Retain',
-      whenScaled: 'Retain',
-    });
-    expect(container(rendered).volumeMounts).toContainEqual({
+    expectVolumePerPod(rendered.one('StatefulSet'), container(rendered), {
       name: 'spool',
+      labels: SELECTOR,
+      storage: '5Gi',
+      claims: 'Retain',
       mountPath: '/var/lib/thingspace-bridge/spool',
     });
-    // fsGroup makes the volume writable for the bridge's user.
-    expect(podSpec(rendered).securityContext.fsGroup).toBe(1000);
     // No pod-template-hash on StatefulSet pods: spreading by the selector alone.
     for (const constraint of podSpec(rendered).topologySpreadConstraints) {
       expect(constraint.matchLabelKeys).toBeUndefined();
@@ -828,9 +855,7 @@ describe('the dedupe service (ci/dedupe-values.yaml)', () => {
     expectInvariants(rendered);
     expect(set.spec.replicas).toBe(3);
     expect(set.spec.selector.matchLabels).toEqual(DEDUPE_SELECTOR);
-    expect(set.spec.podManagementPolicy).toBe('Parallel');
-    const headless = rendered.one('Service', set.spec.serviceName);
-    expect(headless.spec).toMatchObject({ clusterIP: 'None', selector: DEDUPE_SELECTOR });
+    const headless = expectHeadlessService(rendered, set, DEDUPE_SELECTOR);
     expect(headless.spec.ports).toEqual([{ name: 'http', port: 9090, targetPort: 'http', protocol: 'TCP' }]);
     expect(rendered.one('PodDisruptionBudget', DEDUPE_NAME).spec).toEqual({
       selector: { matchLabels: DEDUPE_SELECTOR },
@@ -888,23 +913,14 @@ describe('the dedupe service (ci/dedupe-values.yaml)', () => {
   });
 
   it('keeps the state on a PersistentVolumeClaim per pod, mounted at dedupe.stateDir', () => {
-    expect(set.spec.volumeClaimTemplates).toEqual([
-      {
-        metadata: { name: 'state', labels: DEDUPE_SELECTOR },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          storageClassName: 'fast-ssd',
-          resources: { requests: { storage: '100Gi' } },
-        },
-      },
-    ]);
-    // A copy of the changelog: a new volume is rebuilt from it.
-    expect(set.spec.persistentVolumeClaimRetentionPolicy).toEqual({
-      whenDeleted: 'Delete',
-      whenScaled: 'Delete',
+    expectVolumePerPod(set, dedupe, {
+      name: 'state',
+      labels: DEDUPE_SELECTOR,
+      storage: '100Gi',
+      // A copy of the changelog: a new volume is rebuilt from it.
+      claims: 'Delete',
+      mountPath: STATE_DIR,
     });
-    expect(dedupe.volumeMounts).toContainEqual({ name: 'state', mountPath: STATE_DIR });
-    expect(set.spec.template.spec.securityContext.fsGroup).toBe(1000);
   });
 
   it('probes /healthz and /readyz on config.dedupe.port, and gives a batch time to commit on SIGTERM', () => {
