@@ -11,6 +11,7 @@
  */
 import {
   FetchIsolationLevels,
+  ProtocolError,
   type Consumer,
   type MessageToProduce,
   type ProduceResult,
@@ -112,8 +113,13 @@ export async function restore(
       maxWaitTime: FETCH_MAX_WAIT_MS,
       maxBytes: FETCH_MAX_BYTES,
     });
-    const data = response.responses[0]?.partitions[0];
+    // Picked by topic id and partition: a response can carry other partitions (a fetch session's).
+    const data = response.responses
+      .flatMap(({ topicId, partitions }) => (topicId === found.id ? partitions : []))
+      .find(({ partitionIndex }) => partitionIndex === partition);
     if (!data) continue;
+    // A leader moved, the topic recreated...: the session fails and its next one restores again.
+    if (data.errorCode !== 0) throw new ProtocolError(data.errorCode);
     if (next < data.logStartOffset) next = data.logStartOffset;
     reported.push(...(data.abortedTransactions ?? []));
     reported.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));

@@ -136,8 +136,16 @@ export class DedupeService {
       // the last one's markers, for a few ms: the library's 1 s wait would be most of a batch's time.
       retryDelay: (_client, _operation, attempt) => transactionRetryWait(attempt),
     });
+    // The changelogs are read by a client of their own, never joining the group: on the member's client a
+    // rebuild's fetches shared the fetch sessions of the stream's, and were answered with other partitions.
+    const changelogReader = new Consumer({
+      ...connection,
+      groupId,
+      isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+    });
     forwardPlatformaticLogs(consumer, logger);
     forwardPlatformaticLogs(producer, logger);
+    forwardPlatformaticLogs(changelogReader, logger);
     const stop = () => void stream?.close().catch(() => undefined);
     // A failed rebuild ends the session, whether a batch is waiting for it or none comes.
     let failed: { error: unknown } | undefined;
@@ -146,7 +154,7 @@ export class DedupeService {
     };
     const states = new AssignedStates(
       (topic, partition, rebuildSignal) =>
-        this.rebuild(consumer, topic, partition, AbortSignal.any([signal, rebuildSignal])),
+        this.rebuild(changelogReader, topic, partition, AbortSignal.any([signal, rebuildSignal])),
       (error) => {
         failed ??= { error };
         stop();
@@ -184,6 +192,7 @@ export class DedupeService {
       await states.close();
       await consumer.close(true).catch(() => undefined);
       await producer.close(true).catch(() => undefined);
+      await changelogReader.close(true).catch(() => undefined);
     }
   }
 
@@ -236,7 +245,7 @@ export class DedupeService {
   }
 
   private async rebuild(
-    consumer: Consumer,
+    changelogReader: Consumer,
     topic: string,
     partition: number,
     signal: AbortSignal,
@@ -247,7 +256,7 @@ export class DedupeService {
     let restored: RestoreResult;
     try {
       restored = await restore(
-        consumer,
+        changelogReader,
         this.routes.get(topic)!.changelog,
         partition,
         store,

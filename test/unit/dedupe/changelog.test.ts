@@ -69,7 +69,13 @@ describe('restore', () => {
         Promise.resolve({ topics: new Map([[TOPIC, { id: 'topic-id', partitions: [{ leader: 1 }] }]]) }),
       fetch: (options: { topics: [{ partitions: [{ fetchOffset: bigint }] }] }) => {
         fetched.push(options.topics[0].partitions[0].fetchOffset);
-        return Promise.resolve({ responses: [{ partitions: [responses[fetched.length - 1]] }] });
+        const { others = [], ...data } = responses[fetched.length - 1]!;
+        return Promise.resolve({
+          responses: [
+            ...(others as object[]),
+            { topicId: 'topic-id', partitions: [{ partitionIndex: 0, errorCode: 0, ...data }] },
+          ],
+        });
       },
     };
     return { consumer: consumer as unknown as Consumer, fetched };
@@ -105,6 +111,42 @@ describe('restore', () => {
     for (const id of ['a-aborted-1', 'a-aborted-2', 'a-aborted-3']) expect(store.seenAt(id)).toBeUndefined();
     expect(store.size).toBe(4);
     expect(result).toEqual({ from: 0n, records: 4, newest: AT });
+  });
+
+  it("reads its partition's data only, whatever else the response carries (a fetch session's partitions)", async () => {
+    const { consumer } = consumerAnswering([
+      {
+        highWatermark: 1n,
+        logStartOffset: 0n,
+        abortedTransactions: [],
+        records: [entries(PID_B, 0n, 'mine')],
+        others: [
+          {
+            topicId: 'topic-id',
+            partitions: [
+              {
+                partitionIndex: 1,
+                errorCode: 0,
+                highWatermark: 9n,
+                records: [entries(PID_A, 0n, 'other-1')],
+              },
+            ],
+          },
+          { topicId: 'another-topic', partitions: [{ partitionIndex: 0, errorCode: 0, records: [] }] },
+        ],
+      },
+    ]);
+    const store = new MemorySeenStore();
+    expect(await restore(consumer, TOPIC, 0, store, 35 * 86_400_000)).toMatchObject({ records: 1 });
+    expect(store.seenAt('mine')).toBe(AT);
+    expect(store.seenAt('other-1')).toBeUndefined();
+  });
+
+  it("fails on its partition's error code (the session then restores again)", async () => {
+    const { consumer } = consumerAnswering([{ highWatermark: 5n, errorCode: 6 }]);
+    await expect(restore(consumer, TOPIC, 0, new MemorySeenStore(), 35 * 86_400_000)).rejects.toThrow(
+      /leader/i,
+    );
   });
 
   it('fetches nothing from an empty changelog (the broker would hold the fetch its whole wait)', async () => {
