@@ -122,6 +122,9 @@ export class DedupeService {
       autocommit: false,
       isolationLevel: FetchIsolationLevels.READ_COMMITTED,
       maxWaitTime: Math.max(lingerMs, 100),
+      // Kafka's own max.partition.fetch.bytes: the library's default is the whole fetch's 50 MiB, so one
+      // partition's backlog could fill a fetch and the other partitions' records wait behind all of it.
+      maxBytesPerPartition: 1024 * 1024,
     });
     const producer = new Producer({
       ...connection,
