@@ -128,5 +128,5 @@ describe('dedupe through a broker restart', () => {
       for (const node of nodes) if (node.child.exitCode === null) node.child.kill('SIGKILL');
       await producer?.disconnect().catch(() => undefined);
     }
-  }, 400_000);
+  }, 600_000);
 });
