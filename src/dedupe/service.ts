@@ -140,7 +140,7 @@ export class DedupeService {
       retryDelay: (_client, _operation, attempt) => transactionRetryWait(attempt),
     });
     // The changelogs are read by a client of their own, never joining the group: on the member's client a
-    // rebuild's fetches shared the fetch sessions of the stream's, and were answered with other partitions.
+    // rebuild's fetches would share the fetch sessions of the stream's, whose answers can carry other partitions.
     const changelogReader = new Consumer({
       ...connection,
       groupId,
