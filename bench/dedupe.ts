@@ -25,9 +25,9 @@ import { join } from 'node:path';
 import { topicSettings, topicsOf } from '../src/config';
 import { createKafkaClient } from '../src/kafka/clients';
 import { provideInfra } from '../test/infra/environment';
-import { stackStatus } from '../test/infra/stack/stack';
 import { clientConfig, prefixedTopics, stderrLogger } from '../test/support/clients';
 import { latencyRun, type LatencyResult } from './dedupe-latency';
+import { localKafkaPid } from './process-sampler';
 import { preload, throughputRun, type StoreKind, type ThroughputRun } from './dedupe-throughput';
 import { startTarget, type TargetContext } from './targets';
 
@@ -68,10 +68,7 @@ function commit(): string {
 async function main(): Promise<void> {
   const infra = await provideInfra();
   const brokers = infra.kafkaBrokers.split(',');
-  const brokerPid =
-    infra.source === 'local-stack'
-      ? stackStatus().servers.find((s) => s.name === 'kafka' && s.running)?.pid
-      : undefined;
+  const brokerPid = localKafkaPid(infra.source);
   const kafka = createKafkaClient(clientConfig({ brokers }).kafka, {
     logger: stderrLogger(),
     clientId: 'bench-dedupe',

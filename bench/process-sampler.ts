@@ -3,6 +3,8 @@
  * peak of samples taken every 250 ms while a window is open. Elsewhere the figures are null, never made up.
  */
 import { readFileSync } from 'node:fs';
+import type { InfraSource } from '../test/infra/environment';
+import { stackStatus } from '../test/infra/stack/stack';
 
 /** utime + stime in seconds; USER_HZ is 100 on every Linux the bench runs on. */
 function cpuSeconds(pid: number): number | undefined {
@@ -61,4 +63,10 @@ export class ProcessWindow {
     const rss = rssMiB(this.pid!);
     if (rss !== undefined) this.peak = Math.max(this.peak ?? 0, rss);
   }
+}
+
+/** The local stack's Kafka process, whose CPU a bench samples; undefined when Kafka runs elsewhere. */
+export function localKafkaPid(source: InfraSource): number | undefined {
+  if (source !== 'local-stack') return undefined;
+  return stackStatus().servers.find((s) => s.name === 'kafka' && s.running)?.pid;
 }

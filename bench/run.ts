@@ -28,7 +28,6 @@ import type { Admin } from 'kafkajs';
 import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, topicSettings } from '../src/config';
 import { createKafkaClient, createRegistryClient } from '../src/kafka/clients';
 import { provideInfra } from '../test/infra/environment';
-import { stackStatus } from '../test/infra/stack/stack';
 import { clientConfig, prefixedTopics, stderrLogger } from '../test/support/clients';
 import { buildBaseline } from './baseline';
 import { difference, scrapeBatches, type BatchHistogram } from './bridge-metrics';
@@ -36,7 +35,7 @@ import { distinctEventIds, recordsIn } from './kafka-check';
 import { runLoad } from './loadgen/run-load';
 import type { LoadSpec } from './loadgen/types';
 import { startOtlpSink } from './otlp-sink';
-import { ProcessWindow } from './process-sampler';
+import { localKafkaPid, ProcessWindow } from './process-sampler';
 import { summarizeFile } from './profile-summary';
 import {
   chart,
@@ -177,10 +176,7 @@ async function main(): Promise<void> {
   const baseline = env.BENCH_BASELINE ? buildBaseline(ROOT, env.BENCH_BASELINE) : undefined;
   const infra = await provideInfra();
   const brokers = infra.kafkaBrokers.split(',');
-  const brokerPid =
-    infra.source === 'local-stack'
-      ? stackStatus().servers.find((s) => s.name === 'kafka' && s.running)?.pid
-      : undefined;
+  const brokerPid = localKafkaPid(infra.source);
   const config = clientConfig({ brokers, registryUrl: infra.schemaRegistryUrl });
   const kafka = createKafkaClient(config.kafka, { logger: stderrLogger(), clientId: 'bench' });
   const registry = createRegistryClient(config.schemaRegistry);
